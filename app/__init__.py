@@ -1,0 +1,1 @@
+"""Slack incident coordinator: makes the Incident Response Plan executable in Slack."""

@@ -1,0 +1,113 @@
+"""An incident, the people holding its roles, and the timeline of what happened."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base
+
+
+class Severity(enum.StrEnum):
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+class Status(enum.StrEnum):
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class Role(enum.StrEnum):
+    IC = "ic"
+    TECH = "tech"
+    COMMS = "comms"
+    SECURITY = "security"
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_open", "resolved_at", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity))
+    status: Mapped[Status] = mapped_column(_enum(Status))
+    impact: Mapped[str] = mapped_column(Text, default="")
+    declared_by: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    last_update_at: Mapped[datetime]
+    latest_update: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80))
+    kickoff_ts: Mapped[str | None] = mapped_column(String(32))
+    announcement_channel_id: Mapped[str | None] = mapped_column(String(32))
+    announcement_ts: Mapped[str | None] = mapped_column(String(32))
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="incident", lazy="selectin", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="incident",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="(TimelineEvent.at, TimelineEvent.id)",
+    )
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.status is Status.RESOLVED
+
+    def holder(self, role: Role) -> str | None:
+        return next((r.user_id for r in self.roles if r.role is role), None)
+
+    @property
+    def commander(self) -> str | None:
+        return self.holder(Role.IC)
+
+    def role_holders(self) -> dict[Role, str]:
+        return {r.role: r.user_id for r in self.roles}
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("incident_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    user_id: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[datetime]
+
+    incident: Mapped[Incident] = relationship(back_populates="roles")
+
+
+class TimelineEvent(Base):
+    """One line of the incident's timeline: who did what, when (UTC)."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    incident: Mapped[Incident] = relationship(back_populates="events")

@@ -1,0 +1,162 @@
+"""What people do to incidents. The caller owns the transaction; nothing here commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.incidents.errors import IncidentResolved, NoChange, NotAnIncidentChannel
+from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status, TimelineEvent
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    status: Status
+    findings: str
+    action: str | None = None
+    eta: str | None = None
+
+    def summary(self) -> str:
+        parts = [self.findings]
+        if self.action:
+            parts.append(f"Action: {self.action}")
+        if self.eta:
+            parts.append(f"ETA: {self.eta}")
+        return " | ".join(parts)
+
+
+async def declare_incident(
+    session: AsyncSession,
+    *,
+    title: str,
+    severity: Severity,
+    impact: str,
+    declared_by: str,
+    roles: dict[Role, str],
+    now: datetime,
+) -> Incident:
+    """Store a new incident; the declarer commands it unless someone else was named."""
+    incident = Incident(
+        title=title,
+        severity=severity,
+        status=Status.INVESTIGATING,
+        impact=impact,
+        declared_by=declared_by,
+        started_at=now,
+        last_update_at=now,
+        roles=[],
+    )
+    holders = {Role.IC: declared_by, **roles}
+    for role, user in holders.items():
+        incident.roles.append(RoleAssignment(role=role, user_id=user, assigned_at=now))
+    session.add(incident)
+    await session.flush()
+    names = ", ".join(f"{role.value}={user}" for role, user in holders.items())
+    record(session, incident, kind="declared", actor=declared_by, now=now,
+           text=f"Declared {severity.value}: {title} ({names})")
+    return incident
+
+
+def record(session: AsyncSession, incident: Incident, *, kind: str, actor: str | None, now: datetime,
+           text: str = "") -> TimelineEvent:
+    """Add a line to the incident's timeline."""
+    event = TimelineEvent(incident_id=incident.id, at=now, actor=actor, kind=kind, text=text)
+    session.add(event)
+    return event
+
+
+async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
+    """The incident with this id (it must exist)."""
+    return (await session.scalars(select(Incident).where(Incident.id == incident_id))).one()
+
+
+async def incident_in_channel(session: AsyncSession, channel_id: str) -> Incident:
+    """The incident whose channel this is, or NotAnIncidentChannel."""
+    incident = await session.scalar(select(Incident).where(Incident.channel_id == channel_id))
+    if incident is None:
+        raise NotAnIncidentChannel()
+    return incident
+
+
+async def open_incidents(session: AsyncSession) -> list[Incident]:
+    """Unresolved incidents, newest first."""
+    query = select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.started_at.desc(),
+                                                                           Incident.id.desc())
+    return list(await session.scalars(query))
+
+
+async def timeline(session: AsyncSession, incident: Incident) -> list[TimelineEvent]:
+    """Every event of the incident in the order it happened."""
+    query = (select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+             .order_by(TimelineEvent.at, TimelineEvent.id))
+    return list(await session.scalars(query))
+
+
+def _require_open(incident: Incident) -> None:
+    if incident.is_resolved:
+        raise IncidentResolved(incident=incident)
+
+
+def post_status_update(session: AsyncSession, incident: Incident, update: StatusUpdate, *, author: str,
+                       now: datetime) -> None:
+    """Record a status update: it moves the status on and restarts the update clock."""
+    _require_open(incident)
+    if update.status is Status.RESOLVED:
+        raise NoChange(reason="resolve_with_command")
+    incident.status = update.status
+    incident.latest_update = update.summary()
+    incident.last_update_at = now
+    record(session, incident, kind="status_update", actor=author, now=now,
+           text=f"{update.status.value.capitalize()}: {update.summary()}")
+
+
+def change_severity(session: AsyncSession, incident: Incident, severity: Severity, *, actor: str,
+                    now: datetime) -> Severity:
+    """Set a new severity; returns the previous one."""
+    _require_open(incident)
+    previous = incident.severity
+    if severity is previous:
+        raise NoChange(reason="same_severity", severity=severity.value)
+    incident.severity = severity
+    record(session, incident, kind="severity_changed", actor=actor, now=now,
+           text=f"Severity {previous.value} → {severity.value}")
+    return previous
+
+
+def assign_role(session: AsyncSession, incident: Incident, role: Role, user_id: str, *, actor: str,
+                now: datetime) -> str | None:
+    """Give a role to someone; returns who held it before."""
+    _require_open(incident)
+    current = next((r for r in incident.roles if r.role is role), None)
+    if current is not None and current.user_id == user_id:
+        raise NoChange(reason="same_holder", role=role.value, user=user_id)
+    previous = current.user_id if current else None
+    if current is None:
+        incident.roles.append(RoleAssignment(role=role, user_id=user_id, assigned_at=now))
+    else:
+        current.user_id = user_id
+        current.assigned_at = now
+    record(session, incident, kind="role_assigned", actor=actor, now=now,
+           text=f"{role.value} → {user_id}" + (f" (was {previous})" if previous else ""))
+    return previous
+
+
+def add_note(session: AsyncSession, incident: Incident, text: str, *, author: str, now: datetime) -> None:
+    """Add a note to the timeline (allowed after resolution too: people remember things later)."""
+    record(session, incident, kind="note", actor=author, now=now, text=text)
+
+
+def resolve_incident(session: AsyncSession, incident: Incident, *, root_cause: str, resolution: str,
+                     actor: str, now: datetime) -> None:
+    """Close the incident with its root cause and what fixed it."""
+    _require_open(incident)
+    incident.status = Status.RESOLVED
+    incident.resolved_at = now
+    incident.root_cause = root_cause
+    incident.resolution = resolution
+    incident.last_update_at = now
+    record(session, incident, kind="resolved", actor=actor, now=now,
+           text=f"Resolved. Root cause: {root_cause}. Resolution: {resolution}")

@@ -1,0 +1,37 @@
+"""Alembic environment. Migrations run on start-up through app.db.Database.migrate(), which hands
+over its connection; `alembic` on the command line works too, with DATABASE_URL set."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import app.incidents.models  # noqa: F401  (registers the tables)
+from app.db import Base
+from app.settings import database_url
+
+target_metadata = Base.metadata
+
+
+def run_with(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_from_environment() -> None:
+    engine = create_async_engine(database_url(os.environ.get("DATABASE_URL")))
+    async with engine.begin() as connection:
+        await connection.run_sync(run_with)
+    await engine.dispose()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    run_with(connection)
+else:
+    asyncio.run(run_from_environment())

@@ -1,0 +1,61 @@
+"""A complete sample incident for checking every template at start-up (StrictUndefined catches typos)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.incidents.errors import UsageError
+from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status
+from app.incidents.policy import Policy
+from app.incidents.service import StatusUpdate
+from app.slack.parsing import SUBCOMMANDS, Declare
+from app.slack.steps import StepFailure
+
+
+def sample_incident() -> Incident:
+    started = datetime(2025, 10, 24, 14, 30, tzinfo=UTC)
+    incident = Incident(
+        id=42, title="Complete API Outage", severity=Severity.P0, status=Status.RESOLVED,
+        impact="All API endpoints returning 503", declared_by="U0SAMPLE1", started_at=started,
+        resolved_at=started + timedelta(minutes=45), last_update_at=started + timedelta(minutes=30),
+        latest_update="Database connection pool exhausted", root_cause="Database connection pool exhaustion",
+        resolution="Increased pool size from 10 to 50 connections", channel_id="C0SAMPLE1",
+        channel_name="incident-20251024-1430", kickoff_ts="1.1", announcement_channel_id="C0SAMPLE2",
+        announcement_ts="1.2", roles=[],
+    )
+    incident.roles = [RoleAssignment(role=Role.IC, user_id="U0SAMPLE1", assigned_at=started),
+                      RoleAssignment(role=Role.TECH, user_id="U0SAMPLE2", assigned_at=started)]
+    return incident
+
+
+def sample_context(policy: Policy) -> dict[str, Any]:
+    incident = sample_incident()
+    # The union of every error's details, so each error template can be checked with one context.
+    error = UsageError(subcommand="declare", problem="bad_severity", given="P9", limit=200, incident=incident,
+                       user="U0SAMPLE3", role="tech", inactive=False, reason="same_severity", severity="P0",
+                       problems={"title": "missing_title"})
+    return {
+        "incident": incident,
+        "incidents": [incident],
+        "policy": policy.for_severity(incident.severity),
+        "plan": policy,
+        "severities": list(Severity),
+        "roles": policy.roles,
+        "role": policy.roles[Role.TECH],
+        "holder": "U0SAMPLE2",
+        "previous_severity": Severity.P1,
+        "previous_holder": "U0SAMPLE3",
+        "failure": "ratelimited",
+        "actor": "U0SAMPLE1",
+        "update": StatusUpdate(Status.IDENTIFIED, "Database connection pool exhausted",
+                               "Increasing pool size and restarting", "15 minutes"),
+        "note": "Rolled back deploy 1234",
+        "command": Declare(severity=Severity.P0, title="Complete API Outage"),
+        "failures": [StepFailure("invite", "ratelimited")],
+        "error": error,
+        "details": error.details,
+        "subcommands": SUBCOMMANDS,
+        "problem": "missing_title",
+        "reference": "abc12345",
+    }

@@ -1,0 +1,102 @@
+"""Configuration from the environment, checked once at start-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SLACK_API_URL = "https://slack.com/api/"
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str
+    slack_signing_secret: str
+    slack_app_token: str | None = None
+    slack_api_url: str = SLACK_API_URL
+    database_url: str = "sqlite+aiosqlite:///./incidents.db"
+    port: int = 3000
+    incidents_channel: str | None = None
+    playbooks_dir: Path = PROJECT_ROOT / "playbooks"
+    messages_dir: Path = PROJECT_ROOT / "messages"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        def required(name: str, prefix: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ConfigError(f"{name} is not set (find it in your Slack app's settings)")
+            if not value.startswith(prefix):
+                raise ConfigError(f"{name} is malformed: it should start with '{prefix}'")
+            return value
+
+        def optional(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        bot_token = required("SLACK_BOT_TOKEN", "xoxb-")
+        signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip()
+        if not signing_secret:
+            raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials)")
+        if not re.fullmatch(r"[0-9a-zA-Z]{16,}", signing_secret):
+            raise ConfigError("SLACK_SIGNING_SECRET is malformed: expected the hex string Slack shows")
+
+        app_token = optional("SLACK_APP_TOKEN")
+        if app_token and not app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN is malformed: it should start with 'xapp-'")
+
+        api_url = optional("SLACK_API_URL") or SLACK_API_URL
+        if not re.match(r"^https?://", api_url):
+            raise ConfigError("SLACK_API_URL is malformed: it should be an http(s) URL")
+        if not api_url.endswith("/"):
+            api_url += "/"
+
+        port_text = optional("PORT") or "3000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"PORT is malformed: {port_text!r} is not a TCP port number")
+
+        channel = optional("INCIDENTS_CHANNEL")
+        if channel is not None and not CHANNEL_ID.match(channel):
+            raise ConfigError(
+                "INCIDENTS_CHANNEL is malformed: use the channel ID (like C0123ABCD), "
+                "shown at the bottom of the channel's details"
+            )
+
+        playbooks = Path(optional("PLAYBOOKS_DIR") or cls.playbooks_dir)
+        if not playbooks.is_dir():
+            raise ConfigError(f"PLAYBOOKS_DIR is malformed: {playbooks} is not a directory")
+
+        return cls(
+            slack_bot_token=bot_token,
+            slack_signing_secret=signing_secret,
+            slack_app_token=app_token,
+            slack_api_url=api_url,
+            database_url=database_url(optional("DATABASE_URL")),
+            port=int(port_text),
+            incidents_channel=channel,
+            playbooks_dir=playbooks,
+        )
+
+
+def database_url(raw: str | None) -> str:
+    """Accept the URLs people paste (postgres://, sqlite:///) and pick the async driver."""
+    if raw is None:
+        return Settings.database_url
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if raw.startswith(plain):
+            return driver + raw[len(plain) :]
+    if raw.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return raw
+    raise ConfigError("DATABASE_URL is malformed: use postgresql://... or sqlite:///path.db")

@@ -1,0 +1,229 @@
+"""What happens in Slack when someone acts on an incident: one domain call, one transaction,
+then the Slack calls that show it, independent ones together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.clock import Clock
+from app.db import Database
+from app.incidents import service
+from app.incidents.errors import IncidentError, NotAnIncidentChannel, UnknownUser
+from app.incidents.models import Incident, Role
+from app.incidents.policy import Policy
+from app.slack import parsing
+from app.slack.messages import Message, Messages
+from app.slack.steps import StepFailure, Steps, run_step, run_steps
+from app.slack.surfaces import ChannelNotCreated, Surfaces
+
+log = logging.getLogger(__name__)
+
+Reply = Callable[[Message], Awaitable[Any]]
+
+
+@dataclass
+class Actor:
+    """Who typed the command, where, and how to answer them privately."""
+
+    user_id: str
+    channel_id: str | None
+    reply: Reply
+
+
+class IncidentFlows:
+    def __init__(self, *, db: Database, clock: Clock, policy: Policy, messages: Messages,
+                 client: AsyncWebClient, incidents_channel: str | None) -> None:
+        self.db = db
+        self.clock = clock
+        self.policy = policy
+        self.messages = messages
+        self.client = client
+        self.surfaces = Surfaces(client, messages, policy, incidents_channel)
+        self.incidents_channel = incidents_channel
+
+    # -- answering people ---------------------------------------------------------------------
+
+    def error_message(self, error: IncidentError, **extra: Any) -> Message:
+        return self.messages.render(error.template, error=error, details=error.details,
+                                    subcommands=parsing.SUBCOMMANDS, **extra)
+
+    async def run(self, command: parsing.Command, actor: Actor) -> None:
+        """Carry out a parsed command; a known problem becomes a private answer."""
+        try:
+            await self._dispatch(command, actor)
+        except NotAnIncidentChannel as error:
+            async with self.db.transaction() as session:
+                incidents = await service.open_incidents(session)
+            await actor.reply(self.error_message(error, incidents=incidents))
+        except IncidentError as error:
+            await actor.reply(self.error_message(error))
+
+    async def _dispatch(self, command: parsing.Command, actor: Actor) -> None:
+        match command:
+            case parsing.Help():
+                await actor.reply(self.messages.render("help.j2", plan=self.policy))
+            case parsing.Declare():
+                await self.declare(command, actor)
+            case parsing.ListOpen():
+                async with self.db.transaction() as session:
+                    incidents = await service.open_incidents(session)
+                await actor.reply(self.messages.render("list.j2", incidents=incidents))
+            case parsing.ShowStatus():
+                async with self.db.transaction() as session:
+                    incident = await self._incident_here(session, actor)
+                await actor.reply(self.messages.render("status.j2", **self.surfaces.context(incident)))
+            case parsing.Update():
+                await self.post_update(command, actor)
+            case parsing.ChangeSeverity():
+                await self.change_severity(command, actor)
+            case parsing.AssignRole():
+                await self.assign_role(command, actor)
+            case parsing.Note():
+                async with self.db.transaction() as session:
+                    incident = await self._incident_here(session, actor)
+                    service.add_note(session, incident, command.text, author=actor.user_id, now=self.clock.now())
+                await actor.reply(self.messages.render("note_added.j2", incident=incident, note=command.text))
+            case parsing.Resolve():
+                await self.resolve(command, actor)
+            case _:
+                raise AssertionError(f"unhandled command {command!r}")
+
+    async def _incident_here(self, session: Any, actor: Actor) -> Incident:
+        if actor.channel_id is None:
+            raise NotAnIncidentChannel()
+        return await service.incident_in_channel(session, actor.channel_id)
+
+    # -- declaring ----------------------------------------------------------------------------
+
+    async def declare(self, command: parsing.Declare, actor: Actor) -> Incident:
+        """Store the incident first, then open its channel; Slack failing never loses it."""
+        async with self.db.transaction() as session:
+            incident = await service.declare_incident(
+                session, title=command.title, severity=command.severity, impact=command.impact,
+                declared_by=actor.user_id, roles=command.roles, now=self.clock.now())
+        await self.open_channel(incident, actor)
+        return incident
+
+    async def open_channel(self, incident: Incident, actor: Actor) -> None:
+        try:
+            channel = await self.surfaces.create_channel(incident)
+        except ChannelNotCreated as error:
+            await self._record_failures(incident, [StepFailure("create channel", error.error)])
+            await actor.reply(self.messages.render("declare_failed.j2", incident=incident, failure=error.error))
+            return
+        incident.channel_id, incident.channel_name = channel.id, channel.name
+        people = sorted({actor.user_id, *incident.role_holders().values()})
+        steps = await run_steps({
+            "invite": self.surfaces.invite(channel.id, people),
+            "set topic": self.client.conversations_setTopic(channel=channel.id,
+                                                            topic=self.surfaces.topic(incident)),
+            "post kickoff": self.surfaces.post(channel.id, self.surfaces.kickoff(incident)),
+            "announce": (self.surfaces.post(self.incidents_channel, self.surfaces.announcement(incident))
+                         if self.incidents_channel else None),
+            "tell declarer": actor.reply(self.messages.render("declared.j2", **self.surfaces.context(incident))),
+        })
+        kickoff = steps.ok("post kickoff")
+        pinned = await run_step("pin kickoff", self.client.pins_add(channel=channel.id, timestamp=kickoff["ts"])) \
+            if kickoff else Steps({}, [])
+        announcement = steps.ok("announce")
+        failures = steps.failures + pinned.failures
+        async with self.db.transaction() as session:
+            stored = await service.get_incident(session, incident.id)
+            stored.channel_id, stored.channel_name = channel.id, channel.name
+            stored.kickoff_ts = kickoff["ts"] if kickoff else None
+            if announcement:
+                stored.announcement_channel_id, stored.announcement_ts = announcement["channel"], announcement["ts"]
+            now = self.clock.now()
+            service.record(session, stored, kind="channel_created", actor=None, now=now, text=f"#{channel.name}")
+            if steps.ok("invite") is not None:
+                service.record(session, stored, kind="invited", actor=None, now=now,
+                               text=", ".join(people))
+            if announcement:
+                service.record(session, stored, kind="announced", actor=None, now=now, text=self.incidents_channel or "")
+            self._record_failure_events(session, stored, failures)
+        if failures:
+            await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=failures))
+
+    # -- changing an incident -----------------------------------------------------------------
+
+    async def post_update(self, command: parsing.Update, actor: Actor) -> None:
+        async with self.db.transaction() as session:
+            incident = await self._incident_here(session, actor)
+            service.post_status_update(session, incident, command.update, author=actor.user_id,
+                                       now=self.clock.now())
+        post = self.messages.render("status_update.j2", **self.surfaces.context(incident, update=command.update))
+        await self._show_change(incident, actor, post)
+
+    async def change_severity(self, command: parsing.ChangeSeverity, actor: Actor) -> None:
+        async with self.db.transaction() as session:
+            incident = await self._incident_here(session, actor)
+            previous = service.change_severity(session, incident, command.severity, actor=actor.user_id,
+                                               now=self.clock.now())
+        post = self.messages.render("severity_changed.j2",
+                                    **self.surfaces.context(incident, previous_severity=previous, actor=actor.user_id))
+        await self._show_change(incident, actor, post)
+
+    async def assign_role(self, command: parsing.AssignRole, actor: Actor) -> None:
+        async with self.db.transaction() as session:
+            incident = await self._incident_here(session, actor)
+        await self._check_person(command.user_id, command.role)
+        async with self.db.transaction() as session:
+            incident = await self._incident_here(session, actor)
+            previous = service.assign_role(session, incident, command.role, command.user_id,
+                                           actor=actor.user_id, now=self.clock.now())
+        context = self.surfaces.context(incident, role=self.policy.roles[command.role], holder=command.user_id,
+                                        previous_holder=previous, actor=actor.user_id)
+        await self._show_change(
+            incident, actor, self.messages.render("role_assigned.j2", **context),
+            invite=self.surfaces.invite(incident.channel_id, [command.user_id]) if incident.channel_id else None,
+            duties=self.client.chat_postMessage(channel=command.user_id,
+                                                **self.messages.render("role_duties.j2", **context).as_kwargs()),
+        )
+
+    async def resolve(self, command: parsing.Resolve, actor: Actor) -> None:
+        async with self.db.transaction() as session:
+            incident = await self._incident_here(session, actor)
+            service.resolve_incident(session, incident, root_cause=command.root_cause,
+                                     resolution=command.resolution, actor=actor.user_id, now=self.clock.now())
+        await self._show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
+
+    async def _check_person(self, user_id: str, role: Role) -> None:
+        """A role goes to a real, active person in this workspace."""
+        try:
+            response = await self.client.users_info(user=user_id)
+        except SlackApiError as error:
+            if error.response.get("error") in ("user_not_found", "users_not_found"):
+                raise UnknownUser(user=user_id, role=role.value) from None
+            raise
+        person = response["user"]
+        if person.get("deleted") or person.get("is_bot"):
+            raise UnknownUser(user=user_id, role=role.value, inactive=True)
+
+    async def _show_change(self, incident: Incident, actor: Actor, post: Message, **more: Any) -> None:
+        """Post the short announcement of a change and bring the living summary up to date."""
+        calls = {"post change": self.surfaces.post(incident.channel_id, post) if incident.channel_id else None,
+                 **self.surfaces.refresh_calls(incident), **more}
+        steps = await run_steps(calls)
+        await self._record_failures(incident, steps.failures)
+        if steps.failures:
+            await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=steps.failures))
+
+    # -- failures -----------------------------------------------------------------------------
+
+    async def _record_failures(self, incident: Incident, failures: list[StepFailure]) -> None:
+        if not failures:
+            return
+        async with self.db.transaction() as session:
+            stored = await service.get_incident(session, incident.id)
+            self._record_failure_events(session, stored, failures)
+
+    def _record_failure_events(self, session: Any, incident: Incident, failures: list[StepFailure]) -> None:
+        for failure in failures:
+            service.record(session, incident, kind="slack_step_failed", actor=None, now=self.clock.now(),
+                           text=f"{failure.step}: {failure.error}")

@@ -1,0 +1,34 @@
+"""Submitting the declare modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.incidents.errors import UsageError
+from app.slack.flows import Actor, IncidentFlows
+from app.slack.messages import Message
+from app.slack.views import DECLARE_CALLBACK, read_declare_modal
+
+
+def register(app: AsyncApp, flows: IncidentFlows) -> None:
+    @app.view(DECLARE_CALLBACK)
+    async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                                client: AsyncWebClient) -> None:
+        try:
+            command = read_declare_modal(view["state"])
+        except UsageError as error:
+            errors = {block: flows.messages.text("errors/modal_field.j2", problem=problem)
+                      for block, problem in error.details["problems"].items()}
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        user_id = body["user"]["id"]
+
+        async def reply(message: Message) -> None:
+            # A modal has no response_url: the declarer hears back in a direct message.
+            await client.chat_postMessage(channel=user_id, **message.as_kwargs())
+
+        await flows.run(command, Actor(user_id=user_id, channel_id=view.get("private_metadata") or None, reply=reply))

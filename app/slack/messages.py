@@ -1,0 +1,153 @@
+"""Every word people read comes from a template in messages/; this turns one into Block Kit.
+
+A template renders Slack mrkdwn. A line holding only `---` starts a new section block.
+A template may export `buttons` ({% set buttons = [...] %}): each a dict with `action`,
+`text`, `value` and optionally `style`; they become one actions block.
+Values printed with {{ }} are escaped for Slack (so a title cannot ping @channel) unless
+a filter such as `user`, `channel` or `date` made them Slack markup on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from app.clock import utc
+
+SECTION_BREAK = "---"
+MAX_SECTION = 3000
+
+
+class TemplateProblem(Exception):
+    """A template is broken; the message names the file."""
+
+
+class SlackText(str):
+    """Text that is already Slack markup and must not be escaped again."""
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _finalize(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, SlackText):
+        return value
+    if isinstance(value, str):
+        return escape(value)
+    return value
+
+
+def user(user_id: str | None, nobody: str = "unassigned") -> str:
+    return SlackText(f"<@{user_id}>") if user_id else nobody
+
+
+def channel(channel_id: str | None, fallback: str = "(channel not created)") -> str:
+    return SlackText(f"<#{channel_id}>") if channel_id else fallback
+
+
+def date(moment: datetime, style: str = "{date_short_pretty} {time}") -> str:
+    """Slack shows each reader the time in their own zone; the fallback is UTC."""
+    moment = utc(moment)
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return SlackText(f"<!date^{int(moment.timestamp())}^{style}|{fallback}>")
+
+
+def utc_time(moment: datetime, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
+    return utc(moment).strftime(fmt)
+
+
+def duration(span: timedelta) -> str:
+    """Spoken length of time: '45 minutes', '2 hours 5 minutes', '3 days 1 hour'."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    if span.total_seconds() < 60:
+        seconds = max(0, int(span.total_seconds()))
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+    return " ".join(words[:2])
+
+
+@dataclass
+class Message:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+class Messages:
+    """The templates in one directory, checked once at start-up."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.env = Environment(
+            loader=FileSystemLoader(directory),
+            undefined=StrictUndefined,
+            finalize=_finalize,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        self.env.filters.update(user=user, channel=channel, date=date, utc=utc_time, duration=duration,
+                                tojson=lambda v: SlackText(json.dumps(v)),
+                                # Macro output was escaped inside the macro already.
+                                safe=SlackText)
+
+    def names(self) -> list[str]:
+        return sorted(self.env.list_templates(filter_func=lambda n: n.endswith(".j2")))
+
+    def text(self, name: str, **context: Any) -> str:
+        """A template rendered as plain text (topics, ephemeral one-liners)."""
+        return self.env.get_template(name).render(**context).strip()
+
+    def render(self, name: str, **context: Any) -> Message:
+        """A template rendered as a Block Kit message with a plain-text fallback."""
+        module = self.env.get_template(name).make_module(context)
+        sections = [s.strip() for s in str(module).split(f"\n{SECTION_BREAK}\n")]
+        sections = [s for s in sections if s]
+        blocks: list[dict[str, Any]] = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": s[:MAX_SECTION]}} for s in sections
+        ]
+        buttons = getattr(module, "buttons", None)
+        if buttons:
+            blocks.append({"type": "actions", "elements": [_button(b) for b in buttons]})
+        return Message(text="\n".join(sections)[:MAX_SECTION], blocks=blocks)
+
+    def view(self, name: str, **context: Any) -> dict[str, Any]:
+        """A modal view: the template renders YAML (use |tojson for people's text)."""
+        return yaml.safe_load(self.env.get_template(name).render(**context))
+
+    def check(self, context: dict[str, Any]) -> None:
+        """Render every template with a full sample context, so a broken one stops start-up."""
+        for name in self.names():
+            try:
+                if name.startswith("views/"):
+                    self.view(name, **context)
+                else:
+                    self.render(name, **context)
+            except (TemplateError, yaml.YAMLError, TypeError, AttributeError, KeyError) as error:
+                raise TemplateProblem(f"messages/{name}: {type(error).__name__}: {error}") from None
+
+
+def _button(spec: dict[str, Any]) -> dict[str, Any]:
+    button = {
+        "type": "button",
+        "action_id": spec["action"],
+        "text": {"type": "plain_text", "text": str(spec["text"]), "emoji": True},
+        "value": str(spec.get("value", "")),
+    }
+    if spec.get("style"):
+        button["style"] = spec["style"]
+    return button

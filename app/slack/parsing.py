@@ -1,0 +1,173 @@
+"""Reading what people type after /incident. Pure functions; errors name the usage to show."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.incidents.errors import UsageError
+from app.incidents.models import Role, Severity, Status
+from app.incidents.service import StatusUpdate
+
+MAX_TITLE = 200
+# Slack escapes mentions as <@U123|name> when the command's "escape" option is on (the manifest sets it).
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+ROLE_ARGUMENT = re.compile(r"\b(ic|tech|comms|security):\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenDeclareModal:
+    pass
+
+
+@dataclass(frozen=True)
+class Declare:
+    severity: Severity
+    title: str
+    impact: str = ""
+    roles: dict[Role, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Update:
+    update: StatusUpdate
+
+
+@dataclass(frozen=True)
+class ShowStatus:
+    pass
+
+
+@dataclass(frozen=True)
+class ListOpen:
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeSeverity:
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class AssignRole:
+    role: Role
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+@dataclass(frozen=True)
+class Resolve:
+    root_cause: str
+    resolution: str
+
+
+Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | ChangeSeverity | AssignRole
+           | Note | Resolve)
+SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "help")
+
+
+def parse_command(text: str) -> Command:
+    words = text.strip().split(maxsplit=1)
+    if not words:
+        return Help()
+    name, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    parser = _PARSERS.get(name)
+    if parser is None:
+        raise UsageError(subcommand=None, problem="unknown_subcommand", given=words[0])
+    return parser(rest)
+
+
+def parse_severity(text: str, subcommand: str) -> Severity:
+    value = text.strip().upper()
+    if value not in Severity.__members__:
+        raise UsageError(subcommand=subcommand, problem="bad_severity", given=text.strip())
+    return Severity(value)
+
+
+def parse_user(text: str, subcommand: str) -> str:
+    match = MENTION.fullmatch(text.strip())
+    if not match:
+        raise UsageError(subcommand=subcommand, problem="bad_user", given=text.strip())
+    return match.group(1)
+
+
+def _declare(rest: str) -> Command:
+    if not rest:
+        return OpenDeclareModal()
+    first, _, remainder = rest.partition(" ")
+    severity = parse_severity(first, "declare")
+    roles = {Role(r.lower()): parse_user(m, "declare") for r, m in ROLE_ARGUMENT.findall(remainder)}
+    remainder = ROLE_ARGUMENT.sub("", remainder)
+    title, _, impact = (part.strip() for part in remainder.partition("|"))
+    title = " ".join(title.split())
+    if not title:
+        raise UsageError(subcommand="declare", problem="missing_title")
+    if len(title) > MAX_TITLE:
+        raise UsageError(subcommand="declare", problem="title_too_long", limit=MAX_TITLE)
+    return Declare(severity=severity, title=title, impact=impact, roles=roles)
+
+
+def _update(rest: str) -> Command:
+    first, _, text = rest.partition(" ")
+    statuses = [s.value for s in Status if s is not Status.RESOLVED]
+    if first.lower() not in statuses:
+        raise UsageError(subcommand="update", problem="bad_status", given=first)
+    findings, action, eta = ([p.strip() for p in text.split("|", 2)] + ["", ""])[:3]
+    if not findings:
+        raise UsageError(subcommand="update", problem="missing_text")
+    return Update(StatusUpdate(Status(first.lower()), findings, action or None, eta or None))
+
+
+def _no_arguments(command: Command, name: str):  # type: ignore[no-untyped-def]
+    def parse(rest: str) -> Command:
+        if rest:
+            raise UsageError(subcommand=name, problem="unexpected_arguments", given=rest)
+        return command
+
+    return parse
+
+
+def _severity(rest: str) -> Command:
+    return ChangeSeverity(parse_severity(rest, "severity"))
+
+
+def _role(rest: str) -> Command:
+    first, _, who = rest.partition(" ")
+    if first.lower() not in Role.__members__.values():
+        raise UsageError(subcommand="role", problem="bad_role", given=first)
+    return AssignRole(Role(first.lower()), parse_user(who, "role"))
+
+
+def _note(rest: str) -> Command:
+    if not rest:
+        raise UsageError(subcommand="note", problem="missing_text")
+    return Note(rest)
+
+
+def _resolve(rest: str) -> Command:
+    root_cause, bar, resolution = (p.strip() for p in rest.partition("|"))
+    if not bar or not root_cause or not resolution:
+        raise UsageError(subcommand="resolve", problem="missing_parts")
+    return Resolve(root_cause, resolution)
+
+
+_PARSERS = {
+    "declare": _declare,
+    "update": _update,
+    "status": _no_arguments(ShowStatus(), "status"),
+    "list": _no_arguments(ListOpen(), "list"),
+    "severity": _severity,
+    "role": _role,
+    "note": _note,
+    "resolve": _resolve,
+    "help": lambda rest: Help(),
+}

@@ -1,0 +1,110 @@
+"""The places an incident shows in Slack: its channel, its topic, the pinned kickoff (the living
+summary) and the one announcement in the incidents channel. Edited in place, never re-posted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.incidents.models import Incident
+from app.incidents.policy import Policy
+from app.slack.messages import Message, Messages
+from app.slack.steps import Steps, run_steps
+
+CHANNEL_PREFIX = "incident-"
+MAX_NAME_ATTEMPTS = 50
+MAX_TOPIC = 250
+
+
+class ChannelNotCreated(Exception):
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class OpenedChannel:
+    id: str
+    name: str
+
+
+def channel_name(incident: Incident, attempt: int) -> str:
+    """incident-YYYYMMDD-HHMM from the start time in UTC; -2, -3, ... when that is taken."""
+    base = CHANNEL_PREFIX + incident.started_at.strftime("%Y%m%d-%H%M")
+    return base if attempt == 1 else f"{base}-{attempt}"
+
+
+class Surfaces:
+    def __init__(self, client: AsyncWebClient, messages: Messages, policy: Policy,
+                 incidents_channel: str | None) -> None:
+        self.client = client
+        self.messages = messages
+        self.policy = policy
+        self.incidents_channel = incidents_channel
+
+    def context(self, incident: Incident, **extra: Any) -> dict[str, Any]:
+        return {
+            "incident": incident,
+            "policy": self.policy.for_severity(incident.severity),
+            "roles": self.policy.roles,
+            **extra,
+        }
+
+    def kickoff(self, incident: Incident) -> Message:
+        return self.messages.render("kickoff.j2", **self.context(incident))
+
+    def announcement(self, incident: Incident) -> Message:
+        return self.messages.render("announcement.j2", **self.context(incident))
+
+    def topic(self, incident: Incident) -> str:
+        return self.messages.text("topic.txt.j2", **self.context(incident))[:MAX_TOPIC]
+
+    async def create_channel(self, incident: Incident) -> OpenedChannel:
+        for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+            name = channel_name(incident, attempt)
+            try:
+                response = await self.client.conversations_create(name=name, is_private=False)
+            except SlackApiError as error:
+                code = error.response.get("error") or str(error.response.status_code)
+                if code == "name_taken":
+                    continue
+                raise ChannelNotCreated(code) from error
+            return OpenedChannel(id=response["channel"]["id"], name=response["channel"]["name"])
+        raise ChannelNotCreated("name_taken")
+
+    async def invite(self, channel_id: str, users: list[str]) -> Any:
+        """Invite people; someone already there is not a failure."""
+        if not users:
+            return None
+        try:
+            return await self.client.conversations_invite(channel=channel_id, users=",".join(users))
+        except SlackApiError as error:
+            if error.response.get("error") == "already_in_channel":
+                return error.response
+            raise
+
+    async def post(self, channel_id: str, message: Message) -> Any:
+        return await self.client.chat_postMessage(channel=channel_id, unfurl_links=False, **message.as_kwargs())
+
+    async def refresh(self, incident: Incident) -> Steps:
+        """Bring the kickoff, the announcement and the topic in line with the incident."""
+        if incident.channel_id is None:
+            return Steps({}, [])
+        return await run_steps(self.refresh_calls(incident))
+
+    def refresh_calls(self, incident: Incident) -> dict[str, Any]:
+        calls: dict[str, Any] = {}
+        if incident.channel_id and incident.kickoff_ts:
+            calls["update kickoff"] = self.client.chat_update(
+                channel=incident.channel_id, ts=incident.kickoff_ts, **self.kickoff(incident).as_kwargs())
+        if incident.announcement_channel_id and incident.announcement_ts:
+            calls["update announcement"] = self.client.chat_update(
+                channel=incident.announcement_channel_id, ts=incident.announcement_ts,
+                **self.announcement(incident).as_kwargs())
+        if incident.channel_id:
+            calls["set topic"] = self.client.conversations_setTopic(
+                channel=incident.channel_id, topic=self.topic(incident))
+        return calls

@@ -1,0 +1,39 @@
+"""The declare modal: built from a template, read back into a Declare command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.incidents.errors import UsageError
+from app.incidents.models import Role, Severity
+from app.slack import parsing
+from app.slack.flows import IncidentFlows
+
+DECLARE_CALLBACK = "declare_incident"
+
+
+def declare_modal(flows: IncidentFlows, *, channel_id: str | None) -> dict[str, Any]:
+    view = flows.messages.view("views/declare.yml.j2", plan=flows.policy, severities=list(Severity))
+    view["callback_id"] = DECLARE_CALLBACK
+    view["private_metadata"] = channel_id or ""
+    return view
+
+
+def read_declare_modal(state: dict[str, Any]) -> parsing.Declare:
+    """The modal's answers as a Declare command; problems are keyed by the block they belong to."""
+    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+    title = " ".join((values["title"].get("value") or "").split())
+    severity_option = values["severity"].get("selected_option") or {}
+    impact = (values["impact"].get("value") or "").strip()
+    commander = values.get("commander", {}).get("selected_user")
+    problems: dict[str, str] = {}
+    if not title:
+        problems["title"] = "missing_title"
+    elif len(title) > parsing.MAX_TITLE:
+        problems["title"] = "title_too_long"
+    if severity_option.get("value") not in Severity.__members__:
+        problems["severity"] = "bad_severity"
+    if problems:
+        raise UsageError(subcommand="declare", problems=problems)
+    roles = {Role.IC: commander} if commander else {}
+    return parsing.Declare(severity=Severity(severity_option["value"]), title=title, impact=impact, roles=roles)

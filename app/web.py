@@ -1,0 +1,30 @@
+"""HTTP: Bolt's endpoint for Slack and a health check for whoever runs the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import Database
+
+log = logging.getLogger(__name__)
+SLACK_PATH = "/slack/events"
+
+
+def create_web_app(slack_app: AsyncApp, db: Database) -> web.Application:
+    app = slack_app.web_app(path=SLACK_PATH)
+
+    async def health(_request: web.Request) -> web.Response:
+        try:
+            await asyncio.wait_for(db.ping(), timeout=5)
+        except (SQLAlchemyError, OSError, TimeoutError) as error:
+            log.warning("Health check: database unavailable: %s", error)
+            return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+        return web.json_response({"status": "ok", "database": "up"})
+
+    app.router.add_get("/health", health)
+    return app

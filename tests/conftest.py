@@ -1,0 +1,90 @@
+"""The suite runs on SQLite and on PostgreSQL, against the fake Slack, through signed HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.runtime import start_runtime
+from app.settings import Settings
+from tests.fakeslack import FakeSlack
+from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'incidents.db'}"
+        return
+    engine = create_async_engine(POSTGRES_URL, connect_args={"timeout": 5})
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    except OSError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
+    finally:
+        await engine.dispose()
+    yield POSTGRES_URL
+
+
+@dataclass
+class People:
+    alice: str
+    bob: str
+    carol: str
+    gone: str
+    incidents: str
+    general: str
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack(bot_token="xoxb-test")
+    await slack.start()
+    yield slack
+    await slack.stop()
+    assert slack.violations == [], "calls Slack's API would reject"
+
+
+@pytest.fixture
+def people(fake: FakeSlack) -> People:
+    alice = fake.add_user("alice", real_name="Alice Adams", tz="Europe/Paris")
+    bob = fake.add_user("bob", real_name="Bob Brown", tz="America/New_York")
+    carol = fake.add_user("carol", real_name="Carol Chen", tz="Asia/Tokyo")
+    gone = fake.add_user("gone", real_name="Former Colleague", deleted=True)
+    incidents = fake.add_channel("incidents", members=[alice, bob, carol, fake.bot_user_id])
+    general = fake.add_channel("general", members=[alice, bob, carol])
+    return People(alice, bob, carol, gone, incidents, general)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(fake: FakeSlack, people: People, database_url: str) -> Settings:
+    return Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
+                    database_url=database_url, incidents_channel=people.incidents)
+
+
+@pytest.fixture
+async def slack(settings: Settings, fake: FakeSlack, clock: ManualClock) -> AsyncIterator[SlackDriver]:
+    runtime = await start_runtime(settings, clock=clock)
+    runner, url = await serve(runtime.web_app)
+    driver = SlackDriver(url, fake, runtime)
+    yield driver
+    await driver.close()
+    await runner.cleanup()
+    await runtime.close()

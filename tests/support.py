@@ -1,0 +1,108 @@
+"""Driving the real app over HTTP the way Slack does: signed requests to /slack/events."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from app.runtime import Runtime
+from tests.fakeslack import FakeSlack
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+START = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
+
+
+class ManualClock:
+    """The app's clock in tests: time moves only when the test says so."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+
+def sign(body: bytes, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
+
+
+@dataclass
+class Reply:
+    """What Slack would show the person: the HTTP acknowledgement and anything sent to the response_url."""
+
+    status: int
+    ack: dict[str, Any]
+    response_url: str
+    fake: FakeSlack
+
+    @property
+    def ack_text(self) -> str:
+        return str(self.ack.get("text", ""))
+
+    def responses(self) -> list[dict[str, Any]]:
+        return self.fake.responses_to(self.response_url)
+
+    async def response(self, count: int = 1) -> dict[str, Any]:
+        """Wait for the count-th message sent to the response_url and return it."""
+        await self.fake.wait_for(lambda: len(self.responses()) >= count)
+        return self.responses()[count - 1]
+
+    async def text(self, count: int = 1) -> str:
+        return str((await self.response(count)).get("text", ""))
+
+
+class SlackDriver:
+    """Sends what Slack sends: slash commands, view submissions and block actions, signed."""
+
+    def __init__(self, url: str, fake: FakeSlack, runtime: Runtime) -> None:
+        self.url = url
+        self.fake = fake
+        self.runtime = runtime
+        self.http = httpx.AsyncClient(base_url=url, timeout=10)
+
+    async def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        headers = {"Content-Type": content_type, **(sign(body) if headers is None else headers)}
+        return await self.http.post("/slack/events", content=body, headers=headers)
+
+    async def command(self, text: str, *, user: str, channel: str, trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> Reply:
+        response_url = self.fake.new_response_url()
+        form = {
+            "token": "legacy", "team_id": self.fake.team_id, "team_domain": "acme", "channel_id": channel,
+            "channel_name": self.fake.channels[channel].name if channel in self.fake.channels else "directmessage",
+            "user_id": user, "user_name": self.fake.users[user].name, "command": "/incident", "text": text,
+            "api_app_id": "A0001", "response_url": response_url, "trigger_id": trigger_id,
+        }
+        response = await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        ack = response.json() if response.content and response.headers.get("content-type", "").startswith(
+            "application/json") else {"text": response.text}
+        return Reply(response.status_code, ack, response_url, self.fake)
+
+    async def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"

@@ -1,0 +1,314 @@
+"""The fake Slack, driven by slack_sdk's real AsyncWebClient over loopback HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from tests.fakeslack import FakeSlack
+from tests.fakeslack import spec
+
+
+@pytest.fixture
+async def fake():
+    fake = FakeSlack(bot_token="xoxb-test", team_id="T0001")
+    await fake.start()
+    yield fake
+    await fake.stop()
+    await fake.stop()  # idempotent
+    assert fake.violations == []  # tests that provoke violations check and clear them
+
+
+@pytest.fixture
+def client(fake: FakeSlack) -> AsyncWebClient:
+    return AsyncWebClient(token="xoxb-test", base_url=fake.api_url)
+
+
+async def slack_error(call) -> str:
+    with pytest.raises(SlackApiError) as caught:
+        await call
+    return caught.value.response["error"]
+
+
+async def test_create_channel_makes_the_bot_a_member(fake, client):
+    answer = await client.conversations_create(name="inc-42-db-outage", is_private=False)
+
+    channel = answer["channel"]
+    assert channel["id"].startswith("C") and channel["name"] == "inc-42-db-outage"
+    assert {"is_private", "is_archived", "created", "topic"} <= channel.keys()
+    assert fake.channel_by_name("inc-42-db-outage").members == {fake.bot_user_id}
+    assert fake.calls_to("conversations.create")[0].args == {"name": "inc-42-db-outage", "is_private": "0"}
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("", "invalid_name_required"),
+        ("Inc Outage", "invalid_name_specials"),
+        ("inc.outage", "invalid_name_specials"),
+        ("a" * 81, "invalid_name_maxlength"),
+        ("--_", "invalid_name_punctuation"),
+        ("incidents", "name_taken"),
+        ("old-incident", "name_taken"),
+    ],
+)
+async def test_channel_name_rules(fake, client, name, error):
+    fake.add_channel("incidents")
+    fake.add_channel("old-incident", is_archived=True)
+
+    assert await slack_error(client.conversations_create(name=name)) == error
+
+
+async def test_private_channel_from_form_and_json_bodies(fake):
+    headers = {"Authorization": "Bearer xoxb-test"}
+    async with aiohttp.ClientSession() as http:
+        form = await http.post(f"{fake.api_url}conversations.create?name=sev1", data={"is_private": "true"}, headers=headers)
+        assert (await form.json())["channel"]["is_private"] is True
+        posted = await http.post(
+            f"{fake.api_url}chat.postMessage?channel=sev1", json={"text": "hello"}, headers=headers
+        )
+        assert (await posted.json())["ok"] is True
+        anonymous = await http.post(f"{fake.api_url}auth.test")
+        assert (await anonymous.json())["error"] == "not_authed"
+    assert [m.text for m in fake.messages_in(fake.channel_by_name("sev1").id)] == ["hello"]
+    wrong = AsyncWebClient(token="xoxb-wrong", base_url=fake.api_url)
+    assert await slack_error(wrong.auth_test()) == "invalid_auth"
+
+
+async def test_invite_semantics(fake, client):
+    alice, bob = fake.add_user("alice"), fake.add_user("bob")
+    cid = (await client.conversations_create(name="inc-1"))["channel"]["id"]
+    outside = fake.add_channel("outside", members=[alice])
+    archived = fake.add_channel("archived", is_archived=True, members=[fake.bot_user_id])
+
+    await client.conversations_invite(channel=cid, users=[alice])
+    assert await slack_error(client.conversations_invite(channel=cid, users=[alice])) == "already_in_channel"
+    await client.conversations_invite(channel=cid, users=[alice, bob])  # some new: the others are added
+    assert fake.channels[cid].members == {fake.bot_user_id, alice, bob}
+
+    assert await slack_error(client.conversations_invite(channel=cid, users="U404")) == "user_not_found"
+    assert await slack_error(client.conversations_invite(channel=cid, users=fake.bot_user_id)) == "cant_invite_self"
+    assert await slack_error(client.conversations_invite(channel=outside, users=bob)) == "not_in_channel"
+    assert await slack_error(client.conversations_invite(channel=archived, users=bob)) == "is_archived"
+    assert await slack_error(client.conversations_invite(channel="C404", users=bob)) == "channel_not_found"
+
+
+async def test_post_update_pin_and_history(fake, client):
+    alice = fake.add_user("alice")
+    cid = fake.add_channel("inc-2", members=[fake.bot_user_id, alice])
+
+    first = await client.chat_postMessage(channel=cid, text="Declared", metadata={"event_type": "x", "event_payload": {}})
+    second = await client.chat_postMessage(
+        channel=cid, text="Thread", blocks=[{"type": "divider"}], thread_ts=first["ts"]
+    )
+    assert float(second["ts"]) > float(first["ts"]) and first["message"]["text"] == "Declared"
+    await client.chat_update(channel=cid, ts=first["ts"], text="Declared: SEV1")
+    await client.pins_add(channel=cid, timestamp=first["ts"])
+
+    message = fake.messages_in(cid)[0]
+    assert (message.text, message.edited, message.history) == ("Declared: SEV1", True, [("Declared", None)])
+    assert fake.channels[cid].pins == {first["ts"]}
+    assert await slack_error(client.pins_add(channel=cid, timestamp=first["ts"])) == "already_pinned"
+    assert await slack_error(client.pins_add(channel=cid, timestamp="1.000001")) == "message_not_found"
+    assert await slack_error(client.pins_add(channel=cid)) == "no_item_specified"
+    assert await slack_error(client.chat_update(channel=cid, ts="1.000001", text="x")) == "message_not_found"
+    theirs = fake.post(fake.channels[cid], alice, text="I'm on it")
+    assert await slack_error(client.chat_update(channel=cid, ts=theirs.ts, text="x")) == "cant_update_message"
+
+    await client.reactions_add(channel=cid, timestamp=theirs.ts, name="eyes")
+    assert await slack_error(client.reactions_add(channel=cid, timestamp=theirs.ts, name="eyes")) == "already_reacted"
+    history = await client.conversations_history(channel=cid, limit=1)
+    assert [m["text"] for m in history["messages"]] == ["I'm on it"] and history["has_more"] is True
+    link = await client.chat_getPermalink(channel=cid, message_ts=first["ts"])
+    assert link["permalink"] == f"https://fake.slack.com/archives/{cid}/p{first['ts'].replace('.', '')}"
+
+
+async def test_where_the_bot_cannot_post(fake, client):
+    private = fake.add_channel("secret", is_private=True)
+    archived = fake.add_channel("done", is_archived=True, members=[fake.bot_user_id])
+
+    assert await slack_error(client.chat_postMessage(channel=private, text="x")) == "not_in_channel"
+    assert await slack_error(client.chat_postMessage(channel=archived, text="x")) == "is_archived"
+    assert await slack_error(client.chat_postMessage(channel="C404", text="x")) == "channel_not_found"
+
+
+async def test_direct_messages_and_ephemerals(fake, client):
+    alice, bob = fake.add_user("alice", tz="Europe/Paris"), fake.add_user("bob")
+    cid = fake.add_channel("inc-3", members=[fake.bot_user_id, alice])
+
+    opened = await client.conversations_open(users=[alice])
+    await client.chat_postMessage(channel=opened["channel"]["id"], text="You are IC")
+    direct = await client.chat_postMessage(channel=alice, text="Reminder")
+    assert opened["channel"]["id"].startswith("D") and direct["channel"] == opened["channel"]["id"]
+    assert [m.text for m in fake.dms_to(alice)] == ["You are IC", "Reminder"]
+
+    await client.chat_postEphemeral(channel=cid, user=alice, text="Only you")
+    assert fake.ephemerals[0] | {"message_ts": None, "thread_ts": None} == {
+        "channel": cid, "user": alice, "text": "Only you", "blocks": None, "message_ts": None, "thread_ts": None,
+    }
+    assert await slack_error(client.chat_postEphemeral(channel=cid, user=bob, text="x")) == "user_not_in_channel"
+
+
+async def test_channel_settings(fake, client):
+    cid = (await client.conversations_create(name="inc-4"))["channel"]["id"]
+
+    answer = await client.conversations_setTopic(channel=cid, topic="SEV2 | IC @alice")
+    assert answer["channel"]["topic"]["value"] == "SEV2 | IC @alice"
+    await client.conversations_setPurpose(channel=cid, purpose="Checkout errors")
+    assert await slack_error(client.conversations_setTopic(channel=cid, topic="x" * 251)) == "too_long"
+    await client.conversations_rename(channel=cid, name="inc-4-resolved")
+    await client.conversations_archive(channel=cid)
+    assert await slack_error(client.conversations_archive(channel=cid)) == "already_archived"
+    assert await slack_error(client.conversations_setTopic(channel=cid, topic="x")) == "is_archived"
+    await client.conversations_unarchive(channel=cid)
+    assert await slack_error(client.conversations_unarchive(channel=cid)) == "not_archived"
+    channel = fake.channels[cid]
+    assert (channel.name, channel.topic, channel.purpose) == ("inc-4-resolved", "SEV2 | IC @alice", "Checkout errors")
+
+
+async def test_lists_paginate(fake, client):
+    members = [fake.add_user(f"user{i}") for i in range(3)]
+    for name in ("a", "b", "c"):
+        fake.add_channel(name, members=members)
+
+    first = await client.conversations_list(limit=2, exclude_archived=True)
+    rest = await client.conversations_list(limit=2, cursor=first["response_metadata"]["next_cursor"])
+    assert [c["name"] for c in first["channels"] + rest["channels"]] == ["a", "b", "c"]
+    assert rest["response_metadata"]["next_cursor"] == ""
+    page = await client.conversations_members(channel=fake.channel_by_name("a").id, limit=2)
+    assert len(page["members"]) == 2 and page["response_metadata"]["next_cursor"]
+
+
+async def test_users_and_usergroups(fake, client):
+    alice = fake.add_user("alice", real_name="Alice A", email="alice@example.com")
+    group = fake.add_usergroup("management", users=[alice])
+
+    assert (await client.users_info(user=alice))["user"]["real_name"] == "Alice A"
+    assert (await client.users_lookupByEmail(email="alice@example.com"))["user"]["id"] == alice
+    assert (await client.usergroups_users_list(usergroup=group))["users"] == [alice]
+    assert await slack_error(client.users_info(user="U404")) == "user_not_found"
+    assert await slack_error(client.users_lookupByEmail(email="nobody@example.com")) == "users_not_found"
+    assert await slack_error(client.usergroups_users_list(usergroup="S404")) == "no_such_subteam"
+
+
+async def test_views(fake, client):
+    alice = fake.add_user("alice")
+    modal = {"type": "modal", "callback_id": "declare", "title": {"type": "plain_text", "text": "Declare"}, "blocks": []}
+
+    opened = await client.views_open(trigger_id="123.456.abc", view=modal)
+    assert await slack_error(client.views_open(trigger_id="123.456.abc", view=modal)) == "exchanged_trigger_id"
+    updated = await client.views_update(view_id=opened["view"]["id"], view=modal | {"callback_id": "declare2"})
+    await client.views_publish(user_id=alice, view={"type": "home", "blocks": []})
+
+    assert updated["view"]["id"] == opened["view"]["id"]
+    assert [(v["method"], v["trigger_id"]) for v in fake.views] == [
+        ("views.open", "123.456.abc"), ("views.update", None), ("views.publish", None),
+    ]
+
+
+async def test_rate_limit_is_retried_after_retry_after(fake):
+    client = AsyncWebClient(
+        token="xoxb-test", base_url=fake.api_url, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)]
+    )
+    cid = fake.add_channel("inc-5", members=[fake.bot_user_id])
+    fake.fail("chat.postMessage", status=429, retry_after=1)
+
+    await client.chat_postMessage(channel=cid, text="after the wait")
+
+    limited, accepted = fake.calls_to("chat.postMessage")
+    assert (limited.status, accepted.status) == (429, 200)
+    assert accepted.at - limited.at >= 1.0
+    assert [m.text for m in fake.messages_in(cid)] == ["after the wait"]
+
+
+async def test_server_errors_and_error_answers(fake, client):
+    fake.fail("conversations.create", status=500)
+    with pytest.raises(SlackApiError) as caught:
+        await client.conversations_create(name="inc-6")
+    assert (caught.value.response.status_code, caught.value.response["error"]) == (500, "internal_error")
+
+    retrying = AsyncWebClient(
+        token="xoxb-test",
+        base_url=fake.api_url,
+        retry_handlers=[AsyncServerErrorRetryHandler(interval_calculator=FixedValueRetryIntervalCalculator(0.01))],
+    )
+    fake.fail("conversations.create", status=500)
+    assert (await retrying.conversations_create(name="inc-6"))["ok"] is True
+
+    fake.fail("users.info", error="user_not_found", times=2)
+    assert await slack_error(client.users_info(user=fake.bot_user_id)) == "user_not_found"
+    assert await slack_error(client.users_info(user=fake.bot_user_id)) == "user_not_found"
+    assert (await client.users_info(user=fake.bot_user_id))["user"]["is_bot"] is True
+    assert [c.status for c in fake.calls_to("conversations.create")] == [500, 500, 200]
+
+
+async def test_spec_violations_are_recorded(fake, client):
+    cid = fake.add_channel("inc-7", members=[fake.bot_user_id])
+
+    assert await slack_error(client.api_call("chat.postMesage", json={"channel": cid})) == "unknown_method"
+    assert await slack_error(client.api_call("chat.postMessage", json={"text": "x"})) == "invalid_arguments"
+    assert await slack_error(client.api_call("conversations.invite", params={"channel": cid})) == "invalid_arguments"
+    with pytest.warns(UserWarning, match="text"):  # slack_sdk warns too
+        assert await slack_error(client.chat_postMessage(channel=cid)) == "no_text"
+    assert await slack_error(client.api_call("emoji.list")) == "fake_not_implemented"
+
+    assert len(fake.violations) == 5
+    assert "chat.postMesage" in fake.violations[0] and "channel" in fake.violations[1]
+    assert "users" in fake.violations[2]
+    assert spec.is_known("files.getUploadURLExternal") and not spec.is_known("chat.postMesage")
+    fake.violations.clear()
+
+
+async def test_files_upload_v2_end_to_end(fake, client):
+    cid = fake.add_channel("inc-8", members=[fake.bot_user_id])
+
+    answer = await client.files_upload_v2(
+        channel=cid, content="12:00 declared\n", filename="timeline.md", title="Timeline", initial_comment="Timeline"
+    )
+
+    assert answer["file"]["title"] == "Timeline"
+    assert fake.files == [
+        {
+            "id": answer["file"]["id"],
+            "filename": "timeline.md",
+            "title": "Timeline",
+            "content": b"12:00 declared\n",
+            "channel_id": cid,
+            "initial_comment": "Timeline",
+        }
+    ]
+    [message] = fake.messages_in(cid)
+    assert message.text == "Timeline" and message.files[0]["id"] == answer["file"]["id"]
+
+
+async def test_response_url_captures_posts(fake):
+    url, other = fake.new_response_url(), fake.new_response_url()
+
+    await AsyncWebhookClient(url).send(text="Declared", response_type="ephemeral")  # what Bolt's respond() uses
+    async with aiohttp.ClientSession() as http:
+        async with http.post(other, json={"replace_original": True, "text": "Done"}) as answer:
+            assert answer.status == 200
+        async with http.post(f"{fake.base_url}/response/unknown", json={}) as answer:
+            assert answer.status == 404
+
+    assert fake.responses_to(url) == [{"text": "Declared", "response_type": "ephemeral"}]
+    assert [r["url"] for r in fake.responses] == [url, other]
+
+
+async def test_latency_and_wait_for(fake, client):
+    cid = fake.add_channel("inc-9", members=[fake.bot_user_id])
+    fake.latency = 0.05
+
+    started = time.monotonic()
+    await client.chat_postMessage(channel=cid, text="slow")
+    assert time.monotonic() - started >= 0.05
+    assert (await fake.wait_for(lambda: fake.messages_in(cid)))[0].text == "slow"
+    with pytest.raises(AssertionError, match="chat.postMessage"):
+        await fake.wait_for(lambda: fake.dms_to(fake.bot_user_id), timeout=0.05)
