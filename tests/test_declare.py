@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.incidents.models import Incident, TimelineEvent
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
-from tests.support import SlackDriver
+from tests.support import SlackDriver, eventually
 
 
 async def declared_channel(fake: FakeSlack, name: str):  # type: ignore[no-untyped-def]
@@ -51,6 +51,11 @@ async def test_incident_is_stored_with_timeline(slack: SlackDriver, fake: FakeSl
     channel = await declared_channel(fake, "incident-20261125-1430")
     assert {people.alice, people.bob} <= channel.members
 
+    async def stored() -> Incident | None:
+        async with slack.runtime.db.transaction() as session:
+            return await session.scalar(select(Incident).where(Incident.channel_id.is_not(None)))
+
+    await eventually(stored)
     async with slack.runtime.db.transaction() as session:
         incident = (await session.scalars(select(Incident))).one()
         events = list(await session.scalars(select(TimelineEvent).order_by(TimelineEvent.id)))

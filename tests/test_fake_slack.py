@@ -16,14 +16,8 @@ from tests.fakeslack import FakeSlack
 from tests.fakeslack import spec
 
 
-@pytest.fixture
-async def fake():
-    fake = FakeSlack(bot_token="xoxb-test", team_id="T0001")
-    await fake.start()
-    yield fake
-    await fake.stop()
-    await fake.stop()  # idempotent
-    assert fake.violations == []  # tests that provoke violations check and clear them
+# `fake` (started FakeSlack, asserting no violations at teardown) comes from tests/conftest.py;
+# tests here that provoke violations check and clear them.
 
 
 @pytest.fixture
@@ -35,6 +29,18 @@ async def slack_error(call) -> str:
     with pytest.raises(SlackApiError) as caught:
         await call
     return caught.value.response["error"]
+
+
+async def test_start_and_stop_are_idempotent():
+    fake = FakeSlack(bot_token="xoxb-test", team_id="T0042")
+    async with fake:
+        url = fake.api_url
+        await fake.start()
+        assert fake.api_url == url and url.startswith("http://127.0.0.1:") and url.endswith("/api/")
+        answer = await AsyncWebClient(token="xoxb-test", base_url=url).auth_test()
+        assert (answer["team_id"], answer["user_id"]) == ("T0042", fake.bot_user_id)
+        assert fake.users[fake.bot_user_id].name == "incident-bot"
+    await fake.stop()
 
 
 async def test_create_channel_makes_the_bot_a_member(fake, client):
@@ -312,3 +318,20 @@ async def test_latency_and_wait_for(fake, client):
     assert (await fake.wait_for(lambda: fake.messages_in(cid)))[0].text == "slow"
     with pytest.raises(AssertionError, match="chat.postMessage"):
         await fake.wait_for(lambda: fake.dms_to(fake.bot_user_id), timeout=0.05)
+
+
+async def test_join_kick_and_history_window(fake, client):
+    alice = fake.add_user("alice")
+    cid = fake.add_channel("inc-10", members=[alice])
+    private = fake.add_channel("inc-10-private", is_private=True)
+
+    assert await slack_error(client.conversations_history(channel=cid)) == "not_in_channel"
+    await client.conversations_join(channel=cid)
+    assert (await client.conversations_join(channel=cid))["warning"] == "already_in_channel"
+    assert await slack_error(client.conversations_join(channel=private)) == "method_not_supported_for_channel_type"
+    stamps = [(await client.chat_postMessage(channel=cid, text=str(i)))["ts"] for i in range(4)]
+    window = await client.conversations_history(channel=cid, oldest=stamps[0], latest=stamps[3])
+    assert [m["text"] for m in window["messages"]] == ["2", "1"]
+    await client.conversations_kick(channel=cid, user=alice)
+    assert await slack_error(client.conversations_kick(channel=cid, user=alice)) == "not_in_channel"
+    assert fake.channels[cid].members == {fake.bot_user_id}

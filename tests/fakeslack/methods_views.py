@@ -8,10 +8,11 @@ from .state import Workspace
 HANDLERS = Registry()
 
 
-def _sent_view(args: Args, *, kind: str) -> dict:
+def _sent_view(args: Args, *kinds: str) -> dict:
     view = args.get_json("view")
-    if not isinstance(view, dict) or view.get("type") != kind:
-        raise SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] view must be a {kind} view"]})
+    if not isinstance(view, dict) or view.get("type") not in kinds:
+        message = f"[ERROR] view must be an object of type {' or '.join(kinds)}"
+        raise SlackError("invalid_arguments", response_metadata={"messages": [message]})
     return view
 
 
@@ -38,7 +39,7 @@ def _answer(ws: Workspace, view: dict, view_id: str, *, root: str | None = None,
         "callback_id": view.get("callback_id", ""),
         "external_id": view.get("external_id", ""),
         "state": {"values": {}},
-        "hash": f"{ws.next_ts()}.fakehash",
+        "hash": ws.new_id("hash-"),
         "clear_on_close": bool(view.get("clear_on_close")),
         "notify_on_close": bool(view.get("notify_on_close")),
         "root_view_id": root or view_id,
@@ -55,29 +56,27 @@ def _record(ws: Workspace, method: str, view: dict, view_id: str, trigger_id: st
     ws.views.append({"trigger_id": trigger_id, "view": view, "method": method, "view_id": view_id, **more})
 
 
+def _new_modal(method: str, ws: Workspace, args: Args) -> dict:
+    trigger_id = _trigger(ws, args)
+    view = _sent_view(args, "modal")
+    view_id = ws.new_id("V")
+    _record(ws, method, view, view_id, trigger_id)
+    return _answer(ws, view, view_id)
+
+
 @HANDLERS.method("views.open")
 def views_open(ws: Workspace, args: Args) -> dict:
-    trigger_id = _trigger(ws, args)
-    view = _sent_view(args, kind="modal")
-    view_id = ws.new_id("V")
-    _record(ws, "views.open", view, view_id, trigger_id)
-    return _answer(ws, view, view_id)
+    return _new_modal("views.open", ws, args)
 
 
 @HANDLERS.method("views.push")
 def views_push(ws: Workspace, args: Args) -> dict:
-    trigger_id = _trigger(ws, args)
-    view = _sent_view(args, kind="modal")
-    view_id = ws.new_id("V")
-    _record(ws, "views.push", view, view_id, trigger_id)
-    return _answer(ws, view, view_id)
+    return _new_modal("views.push", ws, args)
 
 
 @HANDLERS.method("views.update")
 def views_update(ws: Workspace, args: Args) -> dict:
-    view = args.get_json("view")
-    kind = view.get("type") if isinstance(view, dict) else None
-    view = _sent_view(args, kind=kind or "modal")
+    view = _sent_view(args, "modal", "home")
     view_id = args.get_str("view_id")
     external_id = args.get_str("external_id")
     if not view_id and external_id:
@@ -96,7 +95,7 @@ def views_publish(ws: Workspace, args: Args) -> dict:
     user_id = args.get_str("user_id") or ""
     if user_id not in ws.users:
         raise SlackError("user_not_found")
-    view = _sent_view(args, kind="home")
+    view = _sent_view(args, "home")
     earlier = [v for v in ws.views if v["method"] == "views.publish" and v.get("user_id") == user_id]
     view_id = earlier[-1]["view_id"] if earlier else ws.new_id("V")
     _record(ws, "views.publish", view, view_id, user_id=user_id)

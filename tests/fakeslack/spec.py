@@ -66,13 +66,6 @@ def _load(path: Path) -> dict[str, frozenset[str]]:
     return methods
 
 
-def known_methods() -> dict[str, frozenset[str]]:
-    """Every method the fake accepts the name of, with its required arguments."""
-    methods = dict(_load(spec_path()))
-    methods.update({name: frozenset(args) for name, args in NEWER_METHODS.items()})
-    return methods
-
-
 def is_known(method: str) -> bool:
     return method in NEWER_METHODS or method in _load(spec_path())
 
