@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import aiohttp
+import httpx
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -16,21 +17,33 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.clock import Clock, SystemClock
 from app.db import Database
+from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
+from app.oncall.pagers import PagerDutyPager, Pager
+from app.oncall.roster import Roster
 from app.samples import sample_context
 from app.settings import Settings
 from app.slack.app import create_slack_app
+from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import IncidentFlows
 from app.slack.messages import Messages
+from app.slack.pager import SlackPager
 from app.web import create_web_app
 
 
-def load_plan(settings: Settings) -> tuple[Policy, Messages]:
-    """Read the playbooks and check every template; either problem stops start-up."""
+def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
+    """Read the playbooks and check every template; any problem stops start-up."""
     policy = Policy.load(settings.playbooks_dir)
+    roster = Roster.load(settings.playbooks_dir / "oncall.yml")
     messages = Messages(settings.messages_dir)
     messages.check(sample_context(policy))
-    return policy, messages
+    return policy, roster, messages
+
+
+def pager(settings: Settings, client: AsyncWebClient, messages: Messages, http: httpx.AsyncClient) -> Pager:
+    if settings.pagerduty_routing_key:
+        return PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
+    return SlackPager(client, messages)
 
 
 def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -57,23 +70,35 @@ class Runtime:
     flows: IncidentFlows
     slack_app: AsyncApp
     web_app: web.Application
+    sweeper: Sweeper
     _http: aiohttp.ClientSession = field(repr=False)
+    _httpx: httpx.AsyncClient = field(repr=False)
 
     async def close(self) -> None:
+        self.sweeper.stop()
         await self._http.close()
+        await self._httpx.aclose()
         await self.db.close()
 
 
-async def start_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated."""
+async def start_runtime(settings: Settings, clock: Clock | None = None,
+                        http_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
+    """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated.
+
+    The due-work sweeper is built but not started: `python -m app` starts it; tests sweep by hand.
+    """
     clock = clock or SystemClock()
-    policy, messages = load_plan(settings)
+    policy, roster, messages = load_plan(settings)
     db = Database(settings.database_url)
     await db.migrate()
     http = aiohttp.ClientSession()
     client = slack_client(settings, http)
-    flows = IncidentFlows(db=db, clock=clock, policy=policy, messages=messages, client=client,
+    external = httpx.AsyncClient(transport=http_transport, timeout=10)
+    flows = IncidentFlows(db=db, clock=clock, policy=policy, roster=roster, messages=messages, client=client,
                           incidents_channel=settings.incidents_channel)
     slack_app = create_slack_app(signing_secret=settings.slack_signing_secret, client=client, flows=flows)
     web_app = create_web_app(slack_app, db)
-    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, http)
+    worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
+                              pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
+    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
+    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, http, external)

@@ -9,6 +9,8 @@ from app.incidents.errors import UsageError
 from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status
 from app.incidents.policy import Policy
 from app.incidents.service import StatusUpdate
+from app.oncall.pagers import Page
+from app.oncall.roster import Shift
 from app.slack.parsing import SUBCOMMANDS, Declare
 from app.slack.steps import StepFailure
 
@@ -58,4 +60,17 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "subcommands": SUBCOMMANDS,
         "problem": "missing_title",
         "reference": "abc12345",
+        "now": incident.started_at + timedelta(hours=1),
+        "who": "U0SAMPLE1",
+        "overdue_since": incident.started_at + timedelta(minutes=15),
+        "until": incident.started_at + timedelta(minutes=45),
+        "managers": ["U0SAMPLE4"],
+        "backup": "U0SAMPLE5",
+        "response_time": timedelta(minutes=15),
+        "page": Page(incident_id=42, severity="P0", title=incident.title, summary="summary",
+                     reason="P0 declared", people=("U0SAMPLE2",), channel_id="C0SAMPLE1"),
+        "current": Shift(primary="U0SAMPLE1", backup="oncall@example.com", starts=incident.started_at,
+                         ends=incident.started_at + timedelta(days=7)),
+        "upcoming": Shift(primary=None, backup=None, starts=incident.started_at + timedelta(days=7),
+                          ends=incident.started_at + timedelta(days=14)),
     }

@@ -27,6 +27,9 @@ class Settings:
     incidents_channel: str | None = None
     playbooks_dir: Path = PROJECT_ROOT / "playbooks"
     messages_dir: Path = PROJECT_ROOT / "messages"
+    sweep_seconds: float = 5.0
+    pagerduty_routing_key: str | None = None
+    pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -74,7 +77,22 @@ class Settings:
         if not playbooks.is_dir():
             raise ConfigError(f"PLAYBOOKS_DIR is malformed: {playbooks} is not a directory")
 
+        sweep_text = optional("SWEEP_SECONDS") or "5"
+        try:
+            sweep_seconds = float(sweep_text)
+        except ValueError:
+            sweep_seconds = 0.0
+        if not 0.1 <= sweep_seconds <= 300:
+            raise ConfigError(f"SWEEP_SECONDS is malformed: {sweep_text!r} is not a number of seconds (0.1-300)")
+
+        routing_key = optional("PAGERDUTY_ROUTING_KEY")
+        if routing_key is not None and not re.fullmatch(r"[0-9a-zA-Z]{20,64}", routing_key):
+            raise ConfigError("PAGERDUTY_ROUTING_KEY is malformed: use the 32-character integration key")
+
         return cls(
+            sweep_seconds=sweep_seconds,
+            pagerduty_routing_key=routing_key,
+            pagerduty_events_url=optional("PAGERDUTY_EVENTS_URL") or cls.pagerduty_events_url,
             slack_bot_token=bot_token,
             slack_signing_secret=signing_secret,
             slack_app_token=app_token,

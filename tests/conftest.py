@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.runtime import start_runtime
@@ -19,23 +22,60 @@ from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
+async def _create_database(name: str) -> str:
+    """A database of this run's own, so parallel runs (and benchmarks) never drop each other's tables."""
+    engine = create_async_engine(POSTGRES_URL, connect_args={"timeout": 5}, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def _drop_database(name: str) -> None:
+    engine = create_async_engine(POSTGRES_URL, connect_args={"timeout": 5}, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    name = f"incidents_test_{os.getpid()}"
+    try:
+        url = asyncio.run(_create_database(name))
+    except (OSError, SQLAlchemyError) as error:
+        if os.environ.get("CI"):
+            raise
+        warnings.warn(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}", stacklevel=1)
+        yield None
+        return
+    yield url
+    asyncio.run(_drop_database(name))
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path,
+                       postgres_url: str | None) -> AsyncIterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'incidents.db'}"
         return
-    engine = create_async_engine(POSTGRES_URL, connect_args={"timeout": 5})
+    if postgres_url is None:
+        pytest.skip("PostgreSQL is not reachable")
+    engine = create_async_engine(postgres_url, connect_args={"timeout": 5})
     try:
         async with engine.begin() as connection:
             await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(text("CREATE SCHEMA public"))
     except OSError as error:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
+        raise AssertionError(f"PostgreSQL test database unusable: {error}") from error
     finally:
         await engine.dispose()
-    yield POSTGRES_URL
+    yield postgres_url
 
 
 @dataclass

@@ -33,3 +33,7 @@ class UnknownUser(IncidentError):
 
 class NoChange(IncidentError):
     template = "errors/no_change.j2"
+
+
+class NotCommander(IncidentError):
+    template = "errors/not_commander.j2"

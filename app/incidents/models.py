@@ -50,6 +50,8 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     last_update_at: Mapped[datetime]
     latest_update: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
     root_cause: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
 
@@ -58,6 +60,7 @@ class Incident(Base):
     kickoff_ts: Mapped[str | None] = mapped_column(String(32))
     announcement_channel_id: Mapped[str | None] = mapped_column(String(32))
     announcement_ts: Mapped[str | None] = mapped_column(String(32))
+    reminder_ts: Mapped[str | None] = mapped_column(String(32))
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", lazy="selectin", cascade="all, delete-orphan"
@@ -75,6 +78,10 @@ class Incident(Base):
 
     def holder(self, role: Role) -> str | None:
         return next((r.user_id for r in self.roles if r.role is role), None)
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
 
     @property
     def commander(self) -> str | None:

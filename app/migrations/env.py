@@ -10,7 +10,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import app.incidents.models  # noqa: F401  (registers the tables)
+import app.duework.models  # noqa: F401  (registers the tables)
+import app.incidents.models  # noqa: F401
 from app.db import Base
 from app.settings import database_url
 

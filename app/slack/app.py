@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack.flows import IncidentFlows
-from app.slack.listeners import commands, views
+from app.slack.listeners import actions, commands, views
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator")
     commands.register(app, flows)
     views.register(app, flows)
+    actions.register(app, flows)
 
     @app.error
     async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:

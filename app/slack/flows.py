@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -13,9 +14,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.clock import Clock
 from app.db import Database
-from app.incidents import service
-from app.incidents.errors import IncidentError, NotAnIncidentChannel, UnknownUser
+from app.incidents import deadlines, service
+from app.incidents.errors import (
+    IncidentError,
+    IncidentResolved,
+    NoChange,
+    NotAnIncidentChannel,
+    NotCommander,
+    UnknownUser,
+)
 from app.incidents.models import Incident, Role
+from app.oncall.roster import Roster
 from app.incidents.policy import Policy
 from app.slack import parsing
 from app.slack.messages import Message, Messages
@@ -37,9 +46,10 @@ class Actor:
 
 
 class IncidentFlows:
-    def __init__(self, *, db: Database, clock: Clock, policy: Policy, messages: Messages,
+    def __init__(self, *, db: Database, clock: Clock, policy: Policy, roster: Roster, messages: Messages,
                  client: AsyncWebClient, incidents_channel: str | None) -> None:
         self.db = db
+        self.roster = roster
         self.clock = clock
         self.policy = policy
         self.messages = messages
@@ -55,8 +65,12 @@ class IncidentFlows:
 
     async def run(self, command: parsing.Command, actor: Actor) -> None:
         """Carry out a parsed command; a known problem becomes a private answer."""
+        await self.guarded(self._dispatch(command, actor), actor)
+
+    async def guarded(self, work: Awaitable[Any], actor: Actor) -> None:
+        """Await the work; a known problem becomes a private answer to the actor."""
         try:
-            await self._dispatch(command, actor)
+            await work
         except NotAnIncidentChannel as error:
             async with self.db.transaction() as session:
                 incidents = await service.open_incidents(session)
@@ -67,7 +81,7 @@ class IncidentFlows:
     async def _dispatch(self, command: parsing.Command, actor: Actor) -> None:
         match command:
             case parsing.Help():
-                await actor.reply(self.messages.render("help.j2", plan=self.policy))
+                await actor.reply(self.messages.render("help.j2", plan=self.policy, subcommands=parsing.SUBCOMMANDS))
             case parsing.Declare():
                 await self.declare(command, actor)
             case parsing.ListOpen():
@@ -91,6 +105,9 @@ class IncidentFlows:
                 await actor.reply(self.messages.render("note_added.j2", incident=incident, note=command.text))
             case parsing.Resolve():
                 await self.resolve(command, actor)
+            case parsing.OnCall():
+                current, upcoming = self.roster.now_and_next(self.clock.now())
+                await actor.reply(self.messages.render("oncall.j2", current=current, upcoming=upcoming))
             case _:
                 raise AssertionError(f"unhandled command {command!r}")
 
@@ -107,6 +124,7 @@ class IncidentFlows:
             incident = await service.declare_incident(
                 session, title=command.title, severity=command.severity, impact=command.impact,
                 declared_by=actor.user_id, roles=command.roles, now=self.clock.now())
+            await deadlines.plan_clock(session, incident, self.policy, now=self.clock.now(), page=True)
         await self.open_channel(incident, actor)
         return incident
 
@@ -157,6 +175,7 @@ class IncidentFlows:
             incident = await self._incident_here(session, actor)
             service.post_status_update(session, incident, command.update, author=actor.user_id,
                                        now=self.clock.now())
+            await deadlines.update_posted(session, incident, self.policy, by=actor.user_id, now=self.clock.now())
         post = self.messages.render("status_update.j2", **self.surfaces.context(incident, update=command.update))
         await self._show_change(incident, actor, post)
 
@@ -165,6 +184,8 @@ class IncidentFlows:
             incident = await self._incident_here(session, actor)
             previous = service.change_severity(session, incident, command.severity, actor=actor.user_id,
                                                now=self.clock.now())
+            await deadlines.plan_clock(session, incident, self.policy, now=self.clock.now(),
+                                       page=command.severity < previous)
         post = self.messages.render("severity_changed.j2",
                                     **self.surfaces.context(incident, previous_severity=previous, actor=actor.user_id))
         await self._show_change(incident, actor, post)
@@ -177,6 +198,9 @@ class IncidentFlows:
             incident = await self._incident_here(session, actor)
             previous = service.assign_role(session, incident, command.role, command.user_id,
                                            actor=actor.user_id, now=self.clock.now())
+            if command.role is Role.IC and command.user_id == actor.user_id:
+                await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
+                                            how="took the IC role")
         context = self.surfaces.context(incident, role=self.policy.roles[command.role], holder=command.user_id,
                                         previous_holder=previous, actor=actor.user_id)
         await self._show_change(
@@ -191,7 +215,35 @@ class IncidentFlows:
             incident = await self._incident_here(session, actor)
             service.resolve_incident(session, incident, root_cause=command.root_cause,
                                      resolution=command.resolution, actor=actor.user_id, now=self.clock.now())
+            await deadlines.stop_clock(session, incident, now=self.clock.now())
         await self._show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
+
+    async def acknowledge(self, actor: Actor) -> None:
+        """The IC pressed Acknowledge on the kickoff."""
+        async with self.db.transaction() as session:
+            incident = await self._incident_here(session, actor)
+            if incident.commander != actor.user_id:
+                raise NotCommander(incident=incident)
+            if not await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
+                                               how="pressed Acknowledge"):
+                raise NoChange(reason="already_acknowledged")
+        await self._show_change(incident, actor, self.messages.render(
+            "acknowledged.j2", **self.surfaces.context(incident, actor=actor.user_id)))
+
+    async def snooze(self, actor: Actor, minutes: int, reminder_ts: str | None) -> None:
+        """Someone pressed Snooze on an update reminder."""
+        async with self.db.transaction() as session:
+            incident = await self._incident_here(session, actor)
+            if incident.is_resolved:
+                raise IncidentResolved(incident=incident)
+            until = await deadlines.snooze_reminder(session, incident, timedelta(minutes=minutes),
+                                                    by=actor.user_id, now=self.clock.now())
+        snoozed = self.messages.render("reminder_snoozed.j2", **self.surfaces.context(
+            incident, actor=actor.user_id, until=until))
+        if reminder_ts and incident.channel_id:
+            steps = await run_step("mark reminder snoozed", self.client.chat_update(
+                channel=incident.channel_id, ts=reminder_ts, **snoozed.as_kwargs()))
+            await self._record_failures(incident, steps.failures)
 
     async def _check_person(self, user_id: str, role: Role) -> None:
         """A role goes to a real, active person in this workspace."""

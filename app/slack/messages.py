@@ -50,6 +50,13 @@ def user(user_id: str | None, nobody: str = "unassigned") -> str:
     return SlackText(f"<@{user_id}>") if user_id else nobody
 
 
+def person(who: str | None, nobody: str = "nobody") -> str:
+    """Someone named in playbooks: a Slack user ID becomes a mention, an e-mail stays as written."""
+    if not who:
+        return nobody
+    return SlackText(f"<@{who}>") if who[:1] in "UW" and who.isalnum() else who
+
+
 def channel(channel_id: str | None, fallback: str = "(channel not created)") -> str:
     return SlackText(f"<#{channel_id}>") if channel_id else fallback
 
@@ -100,7 +107,7 @@ class Messages:
             lstrip_blocks=True,
             autoescape=False,
         )
-        self.env.filters.update(user=user, channel=channel, date=date, utc=utc_time, duration=duration,
+        self.env.filters.update(user=user, person=person, channel=channel, date=date, utc=utc_time, duration=duration,
                                 tojson=lambda v: SlackText(json.dumps(v)),
                                 # Macro output was escaped inside the macro already.
                                 safe=SlackText)

@@ -49,6 +49,11 @@ class ListOpen:
 
 
 @dataclass(frozen=True)
+class OnCall:
+    pass
+
+
+@dataclass(frozen=True)
 class ChangeSeverity:
     severity: Severity
 
@@ -70,9 +75,9 @@ class Resolve:
     resolution: str
 
 
-Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | ChangeSeverity | AssignRole
-           | Note | Resolve)
-SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "help")
+Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
+           | AssignRole | Note | Resolve)
+SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "help")
 
 
 def parse_command(text: str) -> Command:
@@ -165,6 +170,7 @@ _PARSERS = {
     "update": _update,
     "status": _no_arguments(ShowStatus(), "status"),
     "list": _no_arguments(ListOpen(), "list"),
+    "oncall": _no_arguments(OnCall(), "oncall"),
     "severity": _severity,
     "role": _role,
     "note": _note,

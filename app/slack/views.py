@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.incidents.errors import UsageError
-from app.incidents.models import Role, Severity
+from app.incidents.models import Incident, Role, Severity, Status
+from app.incidents.service import StatusUpdate
 from app.slack import parsing
 from app.slack.flows import IncidentFlows
 
 DECLARE_CALLBACK = "declare_incident"
+UPDATE_CALLBACK = "post_status_update"
 
 
 def declare_modal(flows: IncidentFlows, *, channel_id: str | None) -> dict[str, Any]:
@@ -37,3 +39,26 @@ def read_declare_modal(state: dict[str, Any]) -> parsing.Declare:
         raise UsageError(subcommand="declare", problems=problems)
     roles = {Role.IC: commander} if commander else {}
     return parsing.Declare(severity=Severity(severity_option["value"]), title=title, impact=impact, roles=roles)
+
+
+def update_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -> dict[str, Any]:
+    view = flows.messages.view("views/update.yml.j2", incident=incident)
+    view["callback_id"] = UPDATE_CALLBACK
+    view["private_metadata"] = channel_id
+    return view
+
+
+def read_update_modal(state: dict[str, Any]) -> parsing.Update:
+    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+    status = (values["status"].get("selected_option") or {}).get("value", "")
+    findings = (values["findings"].get("value") or "").strip()
+    problems: dict[str, str] = {}
+    if status not in ("investigating", "identified", "monitoring"):
+        problems["status"] = "bad_status"
+    if not findings:
+        problems["findings"] = "missing_text"
+    if problems:
+        raise UsageError(subcommand="update", problems=problems)
+    action = (values.get("action", {}).get("value") or "").strip() or None
+    eta = (values.get("eta", {}).get("value") or "").strip() or None
+    return parsing.Update(StatusUpdate(Status(status), findings, action, eta))

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.incidents.errors import UsageError
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
-from app.slack.views import DECLARE_CALLBACK, read_declare_modal
+from app.slack.views import DECLARE_CALLBACK, UPDATE_CALLBACK, read_declare_modal, read_update_modal
 
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
@@ -32,3 +32,21 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
             await client.chat_postMessage(channel=user_id, **message.as_kwargs())
 
         await flows.run(command, Actor(user_id=user_id, channel_id=view.get("private_metadata") or None, reply=reply))
+
+    @app.view(UPDATE_CALLBACK)
+    async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                               client: AsyncWebClient) -> None:
+        try:
+            command = read_update_modal(view["state"])
+        except UsageError as error:
+            errors = {block: flows.messages.text("errors/modal_field.j2", problem=problem)
+                      for block, problem in error.details["problems"].items()}
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        user_id, channel_id = body["user"]["id"], view["private_metadata"]
+
+        async def reply(message: Message) -> None:
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
+
+        await flows.run(command, Actor(user_id=user_id, channel_id=channel_id, reply=reply))

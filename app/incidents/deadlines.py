@@ -1,0 +1,78 @@
+"""The plan's clock for one incident: when the next update is due, when the IC must have
+acknowledged, when management hears of it, who is paged. Kept as rows of due work."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.duework import service as duework
+from app.duework.models import WorkKind
+from app.incidents.models import Incident
+from app.incidents.policy import Policy
+from app.incidents.service import record
+
+OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE)
+
+
+def next_update_due(incident: Incident, policy: Policy) -> datetime:
+    return incident.last_update_at + policy.for_severity(incident.severity).update_every
+
+
+async def plan_clock(session: AsyncSession, incident: Incident, policy: Policy, *, now: datetime,
+                     page: bool = False) -> None:
+    """Bring the incident's due work in line with its severity (at declaration and on a severity change).
+
+    Escalation and acknowledgement count from the incident's start, so raising the severity can make
+    them due at once. `page` asks for the severity's roles to be paged (declaration, or a raise).
+    """
+    rules = policy.for_severity(incident.severity)
+    await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now)
+    if not incident.is_acknowledged:
+        await duework.plan(session, incident.id, WorkKind.ACK_DEADLINE, incident.started_at + rules.response_time,
+                           now=now)
+    target = rules.escalate_to or ""
+    if rules.escalate_after is None:
+        await duework.cancel(session, incident.id, [WorkKind.ESCALATION], now=now)
+    elif not await duework.already_done(session, incident.id, WorkKind.ESCALATION, target):
+        await duework.plan(session, incident.id, WorkKind.ESCALATION, incident.started_at + rules.escalate_after,
+                           now=now, key=target)
+    if page and rules.page and not await duework.already_done(session, incident.id, WorkKind.PAGE,
+                                                               incident.severity.value):
+        await duework.plan(session, incident.id, WorkKind.PAGE, now, now=now, key=incident.severity.value)
+
+
+async def update_posted(session: AsyncSession, incident: Incident, policy: Policy, *, by: str,
+                        now: datetime) -> None:
+    """A real status update restarts the cadence, and counts as acknowledgement."""
+    await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now)
+    await acknowledge(session, incident, by=by, now=now, how="status update")
+
+
+async def acknowledge(session: AsyncSession, incident: Incident, *, by: str, now: datetime, how: str) -> bool:
+    """The IC has the incident in hand: no backup page is needed. Returns False if it already was."""
+    if incident.is_acknowledged or incident.is_resolved:
+        return False
+    incident.acknowledged_at = now
+    incident.acknowledged_by = by
+    await duework.cancel(session, incident.id, [WorkKind.ACK_DEADLINE], now=now)
+    record(session, incident, kind="acknowledged", actor=by, now=now, text=f"Acknowledged ({how})")
+    return True
+
+
+async def snooze_reminder(session: AsyncSession, incident: Incident, span: timedelta, *, by: str,
+                          now: datetime) -> datetime:
+    due = now + span
+    await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, due, now=now)
+    record(session, incident, kind="reminder_snoozed", actor=by, now=now,
+           text=f"Update reminder snoozed for {int(span.total_seconds() // 60)} minutes")
+    return due
+
+
+async def stop_clock(session: AsyncSession, incident: Incident, *, now: datetime) -> None:
+    """A resolved incident is never nagged; anyone paged hears that it is over."""
+    await duework.cancel(session, incident.id, OPEN_WORK, now=now)
+    if await duework.any_done(session, incident.id, WorkKind.PAGE) or \
+            await duework.any_done(session, incident.id, WorkKind.ACK_DEADLINE):
+        await duework.plan(session, incident.id, WorkKind.PAGE_RESOLVE, now, now=now)

@@ -1,0 +1,1 @@
+"""On-call: who is on call when (the roster) and how people are paged (pagers)."""

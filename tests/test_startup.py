@@ -1,0 +1,180 @@
+"""Start-up refuses bad configuration, broken playbooks and broken templates, with one clear line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.incidents.policy import Policy, PolicyError
+from app.runtime import load_plan
+from app.samples import sample_context
+from app.settings import ConfigError, Settings
+from app.slack.messages import TemplateProblem
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAYBOOKS = ROOT / "playbooks"
+MESSAGES = ROOT / "messages"
+GOOD_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-123-456-abc",
+    "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+    "PORT": "3000",
+    "INCIDENTS_CHANNEL": "C0123ABCD",
+}
+
+
+def settings(playbooks: Path = PLAYBOOKS, messages: Path = MESSAGES) -> Settings:
+    return Settings(slack_bot_token="xoxb-test", slack_signing_secret=GOOD_ENV["SLACK_SIGNING_SECRET"],
+                    playbooks_dir=playbooks, messages_dir=messages)
+
+
+# -- the environment ------------------------------------------------------------------------------
+
+
+def test_a_good_environment_gives_settings() -> None:
+    loaded = Settings.from_env(GOOD_ENV)
+
+    assert loaded.slack_bot_token == "xoxb-123-456-abc"
+    assert loaded.port == 3000 and loaded.incidents_channel == "C0123ABCD"
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"SLACK_BOT_TOKEN": None}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_BOT_TOKEN": "   "}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_BOT_TOKEN": "xoxp-a-user-token"}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_SIGNING_SECRET": None}, "SLACK_SIGNING_SECRET"),
+    ({"SLACK_SIGNING_SECRET": "not a secret!"}, "SLACK_SIGNING_SECRET"),
+    ({"PORT": "http"}, "PORT"),
+    ({"PORT": "70000"}, "PORT"),
+    ({"PORT": "0"}, "PORT"),
+    ({"INCIDENTS_CHANNEL": "#incidents"}, "INCIDENTS_CHANNEL"),
+    ({"SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN"),
+    ({"DATABASE_URL": "mysql://db/incidents"}, "DATABASE_URL"),
+])
+def test_a_missing_or_malformed_setting_is_named(changes: dict[str, str | None], named: str) -> None:
+    env = {**GOOD_ENV, **changes}
+    env = {name: value for name, value in env.items() if value is not None}
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+
+    assert named in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_python_m_app_without_a_token_says_so_in_one_line() -> None:
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("SLACK_") and name not in ("DATABASE_URL", "PORT", "INCIDENTS_CHANNEL")}
+    env["SLACK_SIGNING_SECRET"] = GOOD_ENV["SLACK_SIGNING_SECRET"]
+
+    finished = subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    assert finished.returncode != 0
+    lines = finished.stderr.strip().splitlines()
+    assert len(lines) == 1, finished.stderr
+    assert "SLACK_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in finished.stderr
+
+
+# -- the playbooks --------------------------------------------------------------------------------
+
+
+def playbooks_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(PLAYBOOKS, tmp_path / "playbooks"))
+
+
+def test_the_shipped_playbooks_load() -> None:
+    policy = Policy.load(PLAYBOOKS)
+
+    assert [s.value for s in policy.severities] == ["P0", "P1", "P2", "P3"]
+    assert [p.update_every for p in policy.severities.values()][:2] == [timedelta(minutes=15), timedelta(minutes=30)]
+    assert [r.value for r in policy.roles] == ["ic", "tech", "comms", "security"]
+
+
+@pytest.mark.parametrize("breakage, problem", [
+    (lambda text: text.replace("update_every: 15m", "update_every: 15 minutes", 1), "15 minutes"),
+    (lambda text: text.replace("\nP2:", "\nP9:", 1), "P2"),
+])
+def test_a_broken_severity_table_stops_start_up_naming_the_file(tmp_path: Path, breakage, problem: str) -> None:  # type: ignore[no-untyped-def]
+    playbooks = playbooks_copy(tmp_path)
+    table = playbooks / "severities.yml"
+    broken = breakage(table.read_text())
+    assert broken != table.read_text()
+    table.write_text(broken)
+
+    with pytest.raises(PolicyError) as raised:
+        load_plan(settings(playbooks=playbooks))
+
+    assert "severities.yml" in str(raised.value)
+    assert problem in str(raised.value)
+
+
+def test_a_missing_role_stops_start_up_naming_the_file(tmp_path: Path) -> None:
+    playbooks = playbooks_copy(tmp_path)
+    roles = playbooks / "roles.yml"
+    roles.write_text(roles.read_text().replace("\ncomms:", "\ncommunications:", 1))
+
+    with pytest.raises(PolicyError) as raised:
+        load_plan(settings(playbooks=playbooks))
+
+    assert "roles.yml" in str(raised.value) and "comms" in str(raised.value)
+
+
+# -- the templates --------------------------------------------------------------------------------
+
+
+def messages_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(MESSAGES, tmp_path / "messages"))
+
+
+@pytest.mark.parametrize("name, addition", [
+    ("status_update.j2", "{{ next_update_due_at }}"),
+    ("kickoff.j2", "{{ incident.titel }}"),
+    ("errors/usage.j2", "{% if d.problem == 'x' %}{% endif %}{{ details.no_such_detail }}"),
+    ("views/declare.yml.j2", "# {{ plan.no_such_thing }}"),
+])
+def test_a_template_using_an_undefined_name_stops_start_up_naming_the_file(tmp_path: Path, name: str,
+                                                                            addition: str) -> None:
+    messages = messages_copy(tmp_path)
+    template = messages / name
+    template.write_text(template.read_text() + "\n" + addition + "\n")
+
+    with pytest.raises(TemplateProblem) as raised:
+        load_plan(settings(messages=messages))
+
+    assert name in str(raised.value)
+
+
+def test_a_template_with_a_syntax_error_stops_start_up_naming_the_file(tmp_path: Path) -> None:
+    messages = messages_copy(tmp_path)
+    (messages / "resolved.j2").write_text("{% if incident.is_resolved %}never closed\n")
+
+    with pytest.raises(TemplateProblem) as raised:
+        load_plan(settings(messages=messages))
+
+    assert "resolved.j2" in str(raised.value)
+
+
+def test_every_shipped_template_renders_with_the_sample_incident() -> None:
+    policy, messages = load_plan(settings())
+
+    shipped = sorted(str(p.relative_to(MESSAGES)) for p in MESSAGES.rglob("*.j2"))
+    assert messages.names() == shipped
+    context = sample_context(policy)
+    for name in shipped:
+        if name.startswith("_"):
+            continue  # macros only
+        if name.startswith("views/"):
+            view = messages.view(name, **context)
+            assert view["type"] == "modal" and view["blocks"], name
+        else:
+            rendered = messages.render(name, **context)
+            assert rendered.text.strip() and rendered.blocks, name
+            assert "None" not in rendered.text, name
+
