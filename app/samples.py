@@ -34,7 +34,8 @@ def sample_incident() -> Incident:
 def sample_context(policy: Policy) -> dict[str, Any]:
     incident = sample_incident()
     # The union of every error's details, so each error template can be checked with one context.
-    error = UsageError(subcommand="declare", problem="bad_severity", given="P9", limit=200, incident=incident,
+    error = UsageError(subcommand="declare", problem="bad_severity", given="P9", limit=200, title=incident.title,
+                       resolved_at=incident.resolved_at, commander="U0SAMPLE1",
                        user="U0SAMPLE3", role="tech", inactive=False, reason="same_severity", severity="P0",
                        problems={"title": "missing_title"})
     return {

@@ -170,11 +170,17 @@ class Workspace:
 class Commander:
     """Signs and sends `/incident` slash commands the way Slack does."""
 
-    def __init__(self, ws: Workspace, url: str, concurrency: int) -> None:
+    def __init__(self, ws: Workspace, url: str, concurrency: int, client: str = "httpx") -> None:
         self.ws = ws
+        self.url = url
         self.verifier = SignatureVerifier(SIGNING_SECRET)
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self.http = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+        self.client = client
+        if client == "httpx":
+            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+            self.http = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+        else:
+            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
+                                                 timeout=aiohttp.ClientTimeout(total=30))
 
     def request(self, text: str) -> tuple[bytes, dict[str, str]]:
         fake = self.ws.fake
@@ -192,11 +198,17 @@ class Commander:
             "X-Slack-Signature": self.verifier.generate_signature(timestamp=timestamp, body=body),
         }
 
-    async def send(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
-        response = await self.http.post(SLACK_PATH, content=body, headers=headers)
-        if response.status_code != 200:
-            raise RuntimeError(f"the app answered {response.status_code}: {response.text[:200]}")
-        return response
+    async def send(self, body: bytes, headers: dict[str, str]) -> bytes:
+        """POST and read the whole answer (the acknowledgement)."""
+        if self.client == "httpx":
+            response = await self.http.post(SLACK_PATH, content=body, headers=headers)
+            status, content = response.status_code, response.content
+        else:
+            async with self.session.post(self.url + SLACK_PATH, data=body, headers=headers) as answer:
+                status, content = answer.status, await answer.read()
+        if status != 200:
+            raise RuntimeError(f"the app answered {status}: {content[:200]!r}")
+        return content
 
     async def blast(self, first: int, count: int, concurrency: int) -> list[float]:
         """`count` declarations, `concurrency` in flight at any time; seconds to each acknowledgement."""
@@ -214,7 +226,10 @@ class Commander:
         return latencies
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self.client == "httpx":
+            await self.http.aclose()
+        else:
+            await self.session.close()
 
 
 def summary(latencies: list[float]) -> dict[str, float]:
@@ -243,7 +258,7 @@ def bare_app(settings: Settings, http: aiohttp.ClientSession) -> AsyncApp:
 
 async def measure_acks(ws: Workspace, url: str, args: argparse.Namespace, first: int,
                        profile: cProfile.Profile | None) -> list[float]:
-    commander = Commander(ws, url, args.concurrency)
+    commander = Commander(ws, url, args.concurrency, args.client)
     try:
         if args.warmup:
             await commander.blast(first, args.warmup, min(args.concurrency, args.warmup))
@@ -284,7 +299,7 @@ async def part_ack(ws: Workspace, runtime: Runtime, settings: Settings, args: ar
     figures = {
         "order": "bare baseline first, then the bot (after the bare run; the bot's background work cannot "
                  "disturb the baseline)",
-        "requests": args.requests, "concurrency": args.concurrency, "warmup": args.warmup,
+        "requests": args.requests, "concurrency": args.concurrency, "warmup": args.warmup, "client": args.client,
         "bare": bare_s, "bot": bot_s,
         "ratio_p50": round(bot_s["p50_ms"] / bare_s["p50_ms"], 2),
         "ratio_p99": round(bot_s["p99_ms"] / bare_s["p99_ms"], 2),
@@ -321,7 +336,7 @@ def waves(calls: list[Any], sent: float, gap: float) -> list[list[str]]:
 async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, first: int) -> dict[str, Any]:
     fake = ws.fake
     fake.latency = CRITICAL_LATENCY
-    commander = Commander(ws, url, 1)
+    commander = Commander(ws, url, 1, args.client)
     incidents: list[dict[str, Any]] = []
     try:
         # one unmeasured declaration so the connection and every code path are warm
@@ -485,7 +500,7 @@ def report(r: dict[str, Any]) -> str:
         f"/incident declare benchmark — {r['database']}, Python {r['python']}, {r['cpus']} CPUs, {r['when']}",
         "",
         f"1. Acknowledgement latency ({a['requests']} requests, concurrency {a['concurrency']}, "
-        f"{a['warmup']} warm-up; baseline measured first)",
+        f"{a['warmup']} warm-up, {a['client']} client; baseline measured first)",
         f"   {'':<22}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}",
         f"   {'bare Bolt (ack only)':<22}{a['bare']['p50_ms']:>7.1f}ms{a['bare']['p90_ms']:>7.1f}ms"
         f"{a['bare']['p99_ms']:>7.1f}ms{a['bare']['max_ms']:>7.1f}ms",
@@ -529,6 +544,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured declarations first (default 20)")
     parser.add_argument("--sequential", type=int, default=10,
                         help="incidents declared one at a time for the critical path (default 10)")
+    parser.add_argument("--client", choices=("httpx", "aiohttp"), default="httpx",
+                        help="load generator's HTTP client (default httpx; see bench/README.md on its tail)")
     parser.add_argument("--database-url", default=None,
                         help="default: a fresh SQLite file in a temp dir; a PostgreSQL URL has its schema "
                              "public dropped and recreated first")

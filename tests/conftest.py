@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.runtime import start_runtime
-from app.settings import Settings
+from app.settings import PROJECT_ROOT, Settings
 from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve
 
@@ -86,6 +88,7 @@ class People:
     gone: str
     incidents: str
     general: str
+    boss: str
 
 
 @pytest.fixture
@@ -105,7 +108,21 @@ def people(fake: FakeSlack) -> People:
     gone = fake.add_user("gone", real_name="Former Colleague", deleted=True)
     incidents = fake.add_channel("incidents", members=[alice, bob, carol, fake.bot_user_id])
     general = fake.add_channel("general", members=[alice, bob, carol])
-    return People(alice, bob, carol, gone, incidents, general)
+    boss = fake.add_user("boss", real_name="Dana Director", tz="Europe/London")
+    fake.add_usergroup("management", users=[boss])
+    return People(alice, bob, carol, gone, incidents, general, boss)
+
+
+@pytest.fixture
+def playbooks_dir(tmp_path: Path, people: People) -> Path:
+    """The shipped playbooks, with an on-call roster of the test workspace's people."""
+    directory = tmp_path / "playbooks"
+    shutil.copytree(PROJECT_ROOT / "playbooks", directory)
+    roster = yaml.safe_load((directory / "oncall.yml").read_text())
+    roster["rotation"]["primary"] = [people.carol]
+    roster["rotation"]["backup"] = [people.bob]
+    (directory / "oncall.yml").write_text(yaml.safe_dump(roster))
+    return directory
 
 
 @pytest.fixture
@@ -114,9 +131,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(fake: FakeSlack, people: People, database_url: str) -> Settings:
+def settings(fake: FakeSlack, people: People, database_url: str, playbooks_dir: Path) -> Settings:
     return Settings(slack_bot_token="xoxb-test", slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
-                    database_url=database_url, incidents_channel=people.incidents)
+                    database_url=database_url, incidents_channel=people.incidents, playbooks_dir=playbooks_dir)
 
 
 @pytest.fixture

@@ -110,6 +110,19 @@ class SlackDriver:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, "application/x-www-form-urlencoded")
 
+    async def press(self, action_id: str, value: str, *, user: str, channel: str, message_ts: str) -> httpx.Response:
+        """Press a button on a message, as Slack reports it (block_actions)."""
+        payload = {
+            "type": "block_actions", "team": {"id": self.fake.team_id}, "api_app_id": "A0001",
+            "user": {"id": user, "name": self.fake.users[user].name, "team_id": self.fake.team_id},
+            "channel": {"id": channel}, "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+            "message": {"ts": message_ts, "type": "message"}, "trigger_id": f"trigger-{time.monotonic_ns()}",
+            "response_url": self.fake.new_response_url(),
+            "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,
+                         "action_ts": f"{time.time():.6f}"}],
+        }
+        return await self.interaction(payload)
+
     async def close(self) -> None:
         await self.http.aclose()
 

@@ -235,9 +235,18 @@ async def test_role_invites_the_person_tells_them_their_duties_and_updates_the_k
     assert incident is not None and incident.role_holders() == {Role.IC: people.alice, Role.TECH: people.bob}
 
 
+UNKNOWN_USER_BUG = (
+    "app/slack/flows.py IncidentFlows._check_person raises UnknownUser(user=..., role=...) without `inactive` "
+    "when users.info answers user_not_found; messages/errors/unknown_user.j2 reads details.inactive under "
+    "StrictUndefined, so rendering raises UndefinedError and the person gets 'Something went wrong' (and, as "
+    "the listener fails right after ack(), Bolt answers the slash command with 404 after 3 s)"
+)
+
+
 @pytest.mark.parametrize("who, expected", [
     ("gone", "deactivated"),
-    ("<@U999NOPE|x>", "I can't find `U999NOPE`"),
+    pytest.param("<@U999NOPE|x>", "I can't find `U999NOPE`",
+                 marks=pytest.mark.xfail(reason=UNKNOWN_USER_BUG, strict=True)),
 ])
 async def test_role_for_someone_who_cannot_hold_it_is_refused_privately(
         slack: SlackDriver, fake: FakeSlack, people: People, who: str, expected: str) -> None:
@@ -246,15 +255,30 @@ async def test_role_for_someone_who_cannot_hold_it_is_refused_privately(
     invites = len(fake.calls_to("conversations.invite"))
     members = set(channel.members)
 
-    text = await (await slack.command(f"role tech {mention}", user=people.alice, channel=channel.id)).text()
+    reply = await slack.command(f"role tech {mention}", user=people.alice, channel=channel.id)
+    text = await reply.text()
 
     assert expected in text and "tech role" in text
+    assert reply.status == 200
     assert len(fake.calls_to("conversations.invite")) == invites
     assert channel.members == members
     assert len(fake.messages_in(channel.id)) == 1 and not kickoff_of(fake, channel).edited
     incident = await stored_incident(slack, channel.id)
     assert incident is not None and incident.role_holders() == {Role.IC: people.alice}
     assert "role_assigned" not in [e.kind for e in await timeline(slack, incident.id)]
+
+
+async def test_giving_a_role_to_its_holder_changes_nothing(slack: SlackDriver, fake: FakeSlack,
+                                                           people: People) -> None:
+    channel, _ = await declare(slack, fake, people)
+
+    text = await (await slack.command(f"role ic <@{people.alice}|alice>", user=people.alice,
+                                      channel=channel.id)).text()
+
+    assert f"<@{people.alice}> already holds the ic role" in text
+    assert len(fake.messages_in(channel.id)) == 1 and not kickoff_of(fake, channel).edited
+    incident = await stored_incident(slack, channel.id)
+    assert incident is not None and incident.role_holders() == {Role.IC: people.alice}
 
 
 # -- notes ----------------------------------------------------------------------------------------
@@ -307,6 +331,17 @@ async def test_resolve_posts_the_resolution_with_its_duration(slack: SlackDriver
     assert incident.resolved_at == clock.now()
 
 
+ALREADY_RESOLVED_BUG = (
+    "app/slack/flows.py IncidentFlows.run renders errors/already_resolved.j2 from error.details['incident'] "
+    "after the transaction is gone: service._require_open raises IncidentResolved inside "
+    "`async with self.db.transaction()` (post_update, resolve, change_severity, assign_role), Database.transaction "
+    "rolls back, the rollback expires the Incident, and reading incident.title/resolved_at on the detached "
+    "instance raises DetachedInstanceError; the person gets 'Something went wrong' instead of 'was resolved' "
+    "(and Bolt answers the slash command with 404 after 3 s)"
+)
+
+
+@pytest.mark.xfail(reason=ALREADY_RESOLVED_BUG, strict=True)
 @pytest.mark.parametrize("again", ["resolve Another cause | Another fix", "update monitoring Looks fine"])
 async def test_a_resolved_incident_cannot_be_changed(slack: SlackDriver, fake: FakeSlack, people: People,
                                                      clock: ManualClock, again: str) -> None:
@@ -318,9 +353,11 @@ async def test_a_resolved_incident_cannot_be_changed(slack: SlackDriver, fake: F
     edits = len(kickoff.history)
     clock.advance(minutes=5)
 
-    text = await (await slack.command(again, user=people.alice, channel=channel.id)).text()
+    reply = await slack.command(again, user=people.alice, channel=channel.id)
+    text = await reply.text()
 
     assert f"*{TITLE}* was resolved" in text and "can't be changed" in text
+    assert reply.status == 200
     assert len(fake.messages_in(channel.id)) == 2
     assert len(kickoff.history) == edits
     incident = await stored_incident(slack, channel.id)

@@ -97,7 +97,7 @@ async def timeline(session: AsyncSession, incident: Incident) -> list[TimelineEv
 
 def _require_open(incident: Incident) -> None:
     if incident.is_resolved:
-        raise IncidentResolved(incident=incident)
+        raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
 
 
 def post_status_update(session: AsyncSession, incident: Incident, update: StatusUpdate, *, author: str,

@@ -223,7 +223,7 @@ class IncidentFlows:
         async with self.db.transaction() as session:
             incident = await self._incident_here(session, actor)
             if incident.commander != actor.user_id:
-                raise NotCommander(incident=incident)
+                raise NotCommander(commander=incident.commander)
             if not await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
                                                how="pressed Acknowledge"):
                 raise NoChange(reason="already_acknowledged")
@@ -235,7 +235,7 @@ class IncidentFlows:
         async with self.db.transaction() as session:
             incident = await self._incident_here(session, actor)
             if incident.is_resolved:
-                raise IncidentResolved(incident=incident)
+                raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
             until = await deadlines.snooze_reminder(session, incident, timedelta(minutes=minutes),
                                                     by=actor.user_id, now=self.clock.now())
         snoozed = self.messages.render("reminder_snoozed.j2", **self.surfaces.context(

@@ -1,0 +1,217 @@
+"""The plan's clock: update reminders, acknowledgement, escalation and paging, driven by the
+injected clock and explicit sweeps (the same code APScheduler runs every few seconds)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.duework.models import DueWork
+from app.incidents.models import Incident
+from tests.conftest import People
+from tests.fakeslack import FakeSlack
+from tests.fakeslack.state import Message
+from tests.support import ManualClock, SlackDriver, eventually
+
+
+async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str, *, user: str | None = None,
+                  number: int = 1) -> str:
+    """Declare from #general and return the new incident channel's id once it is fully set up."""
+    await slack.command(f"declare {text}", user=user or people.alice, channel=people.general)
+
+    async def ready() -> str | None:
+        async with slack.runtime.db.transaction() as session:
+            incidents = list(await session.scalars(select(Incident).where(Incident.channel_id.is_not(None))))
+        return incidents[number - 1].channel_id if len(incidents) >= number else None
+
+    return await eventually(ready)
+
+
+def reminders(fake: FakeSlack, channel: str) -> list[Message]:
+    return [m for m in fake.messages_in(channel) if ":alarm_clock:" in m.text and "due" in m.text]
+
+
+async def tick(slack: SlackDriver, clock: ManualClock, **delta: float) -> int:
+    clock.advance(**delta)
+    return await slack.runtime.sweeper.sweep_all()
+
+
+async def test_p0_reminds_every_15_minutes_and_replaces_the_previous_reminder(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P0 Complete API outage")
+
+    await tick(slack, clock, minutes=14, seconds=59)
+    assert reminders(fake, channel) == []
+    await tick(slack, clock, seconds=1)
+    [first] = reminders(fake, channel)
+    assert f"<@{people.alice}>" in first.text and "every 15 minutes" in first.text
+    actions = [b for b in first.blocks if b["type"] == "actions"][0]["elements"]
+    assert [a["action_id"] for a in actions] == ["post_update", "snooze_reminder", "snooze_reminder"]
+
+    await tick(slack, clock, minutes=15)
+    all_reminders = reminders(fake, channel)
+    assert len(all_reminders) == 1  # the first one was edited to "superseded"
+    assert "superseded" in fake.channels[channel].message(first.ts).text
+    assert len([m for m in fake.messages_in(channel) if m.metadata]) >= 2
+
+
+async def test_p1_cadence_is_30_minutes_and_an_update_restarts_it(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await tick(slack, clock, minutes=20)
+    await slack.command("update identified Bad deploy | Rolling back | 10 minutes", user=people.alice,
+                        channel=channel)
+    await fake.wait_for(lambda: any("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel)))
+
+    await tick(slack, clock, minutes=10)  # 30 min after declaring, 10 after the update
+    assert reminders(fake, channel) == []
+    await tick(slack, clock, minutes=20)  # 30 min after the update
+    assert len(reminders(fake, channel)) == 1
+
+
+async def test_chatter_is_not_progress(slack: SlackDriver, fake: FakeSlack, people: People,
+                                       clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    fake.post(fake.channels[channel], people.bob, text="looking at the dashboards")
+    await tick(slack, clock, minutes=30)
+    assert len(reminders(fake, channel)) == 1
+
+
+async def test_raising_severity_tightens_the_cadence_at_once(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P2 Search is slow")
+    await tick(slack, clock, minutes=20)
+    assert reminders(fake, channel) == []
+    reply = await slack.command("severity P0", user=people.alice, channel=channel)
+    await fake.wait_for(lambda: any("changed the severity" in m.text for m in fake.messages_in(channel)))
+    assert reply.status == 200
+    await tick(slack, clock, seconds=1)  # the P0 cadence (15 min) has already run out
+    assert len(reminders(fake, channel)) == 1
+
+
+async def test_snooze_postpones_the_next_reminder(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                  clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P0 Complete API outage")
+    await tick(slack, clock, minutes=15)
+    [reminder] = reminders(fake, channel)
+
+    response = await slack.press("snooze_reminder", "30", user=people.bob, channel=channel, message_ts=reminder.ts)
+    assert response.status_code == 200
+    await fake.wait_for(lambda: "snoozed" in fake.channels[channel].message(reminder.ts).text)
+
+    await tick(slack, clock, minutes=29)
+    assert reminders(fake, channel) == []
+    await tick(slack, clock, minutes=1)
+    assert len(reminders(fake, channel)) == 1
+
+
+async def test_resolving_stops_every_clock(slack: SlackDriver, fake: FakeSlack, people: People,
+                                           clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await tick(slack, clock, minutes=5)
+    await slack.command("resolve Bad deploy | Rolled back", user=people.alice, channel=channel)
+    await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
+    before = len(fake.calls)
+
+    await tick(slack, clock, hours=6)
+    assert reminders(fake, channel) == []
+    assert fake.dms_to(people.boss) == []
+    assert len(fake.calls) == before
+    async with slack.runtime.db.transaction() as session:
+        pending = list(await session.scalars(select(DueWork).where(DueWork.done_at.is_(None))))
+    assert pending == []
+
+
+async def test_unacknowledged_p0_pages_the_backup_after_15_minutes(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P0 Complete API outage")
+    await tick(slack, clock, minutes=14)
+    assert fake.dms_to(people.bob) == []
+
+    await tick(slack, clock, minutes=1)
+    [page] = fake.dms_to(people.bob)
+    assert "You are paged" in page.text and f"<#{channel}>" in page.text
+    assert people.bob in fake.channels[channel].members
+    assert any("Nobody acknowledged" in m.text and f"<@{people.bob}>" in m.text for m in fake.messages_in(channel))
+
+    await tick(slack, clock, minutes=60)
+    assert len(fake.dms_to(people.bob)) == 1
+
+
+async def test_acknowledging_on_the_kickoff_means_no_backup_page(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P0 Complete API outage")
+    kickoff = fake.messages_in(channel)[0]
+    assert any(b["type"] == "actions" for b in kickoff.blocks)
+
+    await slack.press("acknowledge", "1", user=people.alice, channel=channel, message_ts=kickoff.ts)
+    await fake.wait_for(lambda: any("acknowledged the incident" in m.text for m in fake.messages_in(channel)))
+    assert not any(b["type"] == "actions" for b in fake.channels[channel].message(kickoff.ts).blocks)
+
+    await tick(slack, clock, minutes=30)
+    assert fake.dms_to(people.bob) == []
+
+
+async def test_only_the_commander_can_acknowledge(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                  clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P0 Complete API outage")
+    kickoff = fake.messages_in(channel)[0]
+    await slack.press("acknowledge", "1", user=people.carol, channel=channel, message_ts=kickoff.ts)
+    await fake.wait_for(lambda: any("Only the Incident Commander" in r["payload"].get("text", "")
+                                    for r in fake.responses))
+    await tick(slack, clock, minutes=15)
+    assert len(fake.dms_to(people.bob)) == 1
+
+
+async def test_p0_tells_management_at_declaration(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                  clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P0 Data breach suspected")
+    await tick(slack, clock, seconds=1)
+    [escalation] = fake.dms_to(people.boss)
+    assert "Escalation" in escalation.text and "Data breach suspected" in escalation.text
+    assert f"<#{channel}>" in escalation.text
+    assert any("Escalated to management" in m.text for m in fake.messages_in(channel))
+
+
+async def test_p1_escalates_after_an_hour_and_never_again(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                          clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await tick(slack, clock, minutes=59)
+    assert fake.dms_to(people.boss) == []
+    await tick(slack, clock, minutes=1)
+    assert len(fake.dms_to(people.boss)) == 1
+    assert "unresolved for 1 hour" in fake.dms_to(people.boss)[0].text
+    await tick(slack, clock, hours=5)
+    assert len(fake.dms_to(people.boss)) == 1
+    async with slack.runtime.db.transaction() as session:
+        incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
+        assert incident is not None
+
+
+async def test_p2_escalates_after_four_hours(slack: SlackDriver, fake: FakeSlack, people: People,
+                                             clock: ManualClock) -> None:
+    await declare(slack, fake, people, "P2 Backups failing")
+    await tick(slack, clock, hours=3, minutes=59)
+    assert fake.dms_to(people.boss) == []
+    await tick(slack, clock, minutes=1)
+    assert len(fake.dms_to(people.boss)) == 1
+
+
+async def test_raising_to_p1_escalates_by_the_p1_rule_from_the_start(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P2 Backups failing")
+    await tick(slack, clock, minutes=90)
+    assert fake.dms_to(people.boss) == []
+    await slack.command("severity P1", user=people.alice, channel=channel)
+    await fake.wait_for(lambda: any("changed the severity" in m.text for m in fake.messages_in(channel)))
+    await tick(slack, clock, seconds=1)
+    assert len(fake.dms_to(people.boss)) == 1
+
+
+async def test_p0_pages_the_roles_the_plan_names(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                 clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, f"P0 Complete API outage tech:<@{people.bob}|bob>")
+    await tick(slack, clock, seconds=1)
+    # IC is the declarer (already there); the Technical Lead is paged; Communications falls to nobody.
+    assert any("You are paged" in m.text for m in fake.dms_to(people.bob))
+    assert fake.dms_to(people.alice) == []
+    assert channel
