@@ -7,9 +7,11 @@ import os
 import shutil
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy import text
@@ -136,12 +138,22 @@ def settings(fake: FakeSlack, people: People, database_url: str, playbooks_dir: 
                     database_url=database_url, incidents_channel=people.incidents, playbooks_dir=playbooks_dir)
 
 
-@pytest.fixture
-async def slack(settings: Settings, fake: FakeSlack, clock: ManualClock) -> AsyncIterator[SlackDriver]:
-    runtime = await start_runtime(settings, clock=clock)
+@asynccontextmanager
+async def running_bot(settings: Settings, fake: FakeSlack, clock: ManualClock,
+                      http_transport: httpx.AsyncBaseTransport | None = None) -> AsyncIterator[SlackDriver]:
+    """The real app, served over HTTP on loopback, as one replica."""
+    runtime = await start_runtime(settings, clock=clock, http_transport=http_transport)
     runner, url = await serve(runtime.web_app)
     driver = SlackDriver(url, fake, runtime)
-    yield driver
-    await driver.close()
-    await runner.cleanup()
-    await runtime.close()
+    try:
+        yield driver
+    finally:
+        await driver.close()
+        await runner.cleanup()
+        await runtime.close()
+
+
+@pytest.fixture
+async def slack(settings: Settings, fake: FakeSlack, clock: ManualClock) -> AsyncIterator[SlackDriver]:
+    async with running_bot(settings, fake, clock) as driver:
+        yield driver
