@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.duework.models import DueWork
+from app.incidents import service
 from app.incidents.models import Incident
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
@@ -27,7 +28,7 @@ async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str
 
 
 def reminders(fake: FakeSlack, channel: str) -> list[Message]:
-    return [m for m in fake.messages_in(channel) if ":alarm_clock:" in m.text and "due" in m.text]
+    return [m for m in fake.messages_in(channel) if ":alarm_clock:" in m.text and "a status update for" in m.text]
 
 
 async def tick(slack: SlackDriver, clock: ManualClock, **delta: float) -> int:
@@ -215,3 +216,54 @@ async def test_p0_pages_the_roles_the_plan_names(slack: SlackDriver, fake: FakeS
     assert any("You are paged" in m.text for m in fake.dms_to(people.bob))
     assert fake.dms_to(people.alice) == []
     assert channel
+
+
+async def test_post_update_button_opens_a_form_that_posts_the_update(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P0 Complete API outage")
+    await tick(slack, clock, minutes=15)
+    [reminder] = reminders(fake, channel)
+
+    await slack.press("post_update", "1", user=people.alice, channel=channel, message_ts=reminder.ts)
+    await fake.wait_for(lambda: fake.views)
+    view = fake.views[-1]["view"]
+    assert view["callback_id"] == "post_status_update" and view["private_metadata"] == channel
+
+    submission = {
+        "type": "view_submission", "team": {"id": fake.team_id}, "api_app_id": "A0001",
+        "user": {"id": people.alice, "name": "alice", "team_id": fake.team_id},
+        "view": {**view, "id": "V1", "state": {"values": {
+            "status": {"value": {"type": "static_select", "selected_option": {"value": "monitoring"}}},
+            "findings": {"value": {"type": "plain_text_input", "value": "Fix deployed, error rate falling"}},
+            "action": {"value": {"type": "plain_text_input", "value": None}},
+            "eta": {"value": {"type": "plain_text_input", "value": "15 minutes"}},
+        }}},
+    }
+    response = await slack.interaction(submission)
+    assert response.status_code == 200
+    await fake.wait_for(lambda: any("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel)))
+    update = [m for m in fake.messages_in(channel) if "INCIDENT UPDATE" in m.text][0]
+    assert "*Status:* Monitoring" in update.text and "Fix deployed" in update.text
+    await tick(slack, clock, minutes=14)
+    assert reminders(fake, channel) == []
+
+
+async def test_oncall_shows_who_is_on_call_now_and_next(slack: SlackDriver, fake: FakeSlack,
+                                                        people: People) -> None:
+    reply = await slack.command("oncall", user=people.alice, channel=people.general)
+    text = await reply.text()
+    assert f"primary <@{people.carol}>" in text and f"backup <@{people.bob}>" in text
+    assert "*Next*" in text and "<!date^" in text
+
+
+async def test_a_failing_reminder_is_retried_then_recorded(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                           clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    fake.fail("chat.postMessage", error="channel_not_found", times=100)
+    await tick(slack, clock, minutes=30)
+    for _ in range(5):
+        await tick(slack, clock, minutes=30)
+    async with slack.runtime.db.transaction() as session:
+        incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
+        events = [e.kind for e in await service.timeline(session, incident)]
+    assert "clock_failed" in events

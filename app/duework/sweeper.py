@@ -79,7 +79,10 @@ class Sweeper:
                     mark_done(row, now=now, worker=self.name, outcome=result.outcome)
                     await self.worker.settle(session, row, incident, result, now)
                 elif isinstance(result, Exception):
-                    self._retry_later(row, result, now)
+                    if self._retry_later(row, result, now):
+                        gave_up = Fired(events=[("clock_failed", f"{row.kind.value} failed {row.attempts} times: "
+                                                                 f"{result!r}")], outcome="failed")
+                        await self.worker.settle(session, row, incident, gave_up, now)
                 else:
                     raise result
         return len(rows)
@@ -91,15 +94,16 @@ class Sweeper:
             total += handled
         return total
 
-    def _retry_later(self, row: DueWork, error: Exception, now: datetime) -> None:
-        row.attempts += 1
+    def _retry_later(self, row: DueWork, error: Exception, now: datetime) -> bool:
+        """Back off (30 s, 1 min, 2 min, ...); after MAX_ATTEMPTS give up. Returns True when giving up."""
         log.error("Due work %s (%s, incident %s) failed on attempt %s: %r", row.id, row.kind.value,
-                  row.incident_id, row.attempts, error, exc_info=error)
-        if row.attempts >= MAX_ATTEMPTS:
+                  row.incident_id, row.attempts + 1, error, exc_info=error)
+        if row.attempts + 1 >= MAX_ATTEMPTS:
             mark_done(row, now=now, worker=self.name, outcome="failed")
-            row.attempts -= 1  # mark_done counted it already
-        else:
-            row.due_at = now + timedelta(seconds=30 * 2 ** (row.attempts - 1))
+            return True
+        row.attempts += 1
+        row.due_at = now + timedelta(seconds=30 * 2 ** (row.attempts - 1))
+        return False
 
     def start(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone="UTC")

@@ -176,8 +176,14 @@ class IncidentFlows:
             service.post_status_update(session, incident, command.update, author=actor.user_id,
                                        now=self.clock.now())
             await deadlines.update_posted(session, incident, self.policy, by=actor.user_id, now=self.clock.now())
+            answered_reminder, incident.reminder_ts = incident.reminder_ts, None
         post = self.messages.render("status_update.j2", **self.surfaces.context(incident, update=command.update))
-        await self._show_change(incident, actor, post)
+        more = {}
+        if answered_reminder and incident.channel_id:
+            answered = self.messages.render("reminder_answered.j2", **self.surfaces.context(incident))
+            more["mark reminder answered"] = self.client.chat_update(
+                channel=incident.channel_id, ts=answered_reminder, **answered.as_kwargs())
+        await self._show_change(incident, actor, post, **more)
 
     async def change_severity(self, command: parsing.ChangeSeverity, actor: Actor) -> None:
         async with self.db.transaction() as session:
