@@ -1,52 +1,58 @@
-"""Submitting the declare modal."""
+"""Submitting a form: the declare modal and the status-update modal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.incidents.errors import UsageError
+from app.slack import parsing
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
 from app.slack.views import DECLARE_CALLBACK, UPDATE_CALLBACK, read_declare_modal, read_update_modal
+
+
+async def read_or_refuse(flows: IncidentFlows, ack: AsyncAck, read: Callable[[dict[str, Any]], parsing.Command],
+                         view: dict[str, Any]) -> parsing.Command | None:
+    """The form's answers as a command; problems go back to the form, next to the fields they concern."""
+    try:
+        command = read(view["state"])
+    except UsageError as error:
+        errors = {block: flows.messages.text("errors/modal_field.j2", problem=problem)
+                  for block, problem in error.details["problems"].items()}
+        await ack(response_action="errors", errors=errors)
+        return None
+    await ack()
+    return command
 
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     @app.view(DECLARE_CALLBACK)
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                 client: AsyncWebClient) -> None:
-        try:
-            command = read_declare_modal(view["state"])
-        except UsageError as error:
-            errors = {block: flows.messages.text("errors/modal_field.j2", problem=problem)
-                      for block, problem in error.details["problems"].items()}
-            await ack(response_action="errors", errors=errors)
+        command = await read_or_refuse(flows, ack, read_declare_modal, view)
+        if command is None:
             return
-        await ack()
         user_id = body["user"]["id"]
 
         async def reply(message: Message) -> None:
             # A modal has no response_url: the declarer hears back in a direct message.
             await client.chat_postMessage(channel=user_id, **message.as_kwargs())
 
-        await flows.run(command, Actor(user_id=user_id, channel_id=view.get("private_metadata") or None, reply=reply))
+        await flows.run(command, Actor(user_id, view.get("private_metadata") or None, reply))
 
     @app.view(UPDATE_CALLBACK)
     async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                client: AsyncWebClient) -> None:
-        try:
-            command = read_update_modal(view["state"])
-        except UsageError as error:
-            errors = {block: flows.messages.text("errors/modal_field.j2", problem=problem)
-                      for block, problem in error.details["problems"].items()}
-            await ack(response_action="errors", errors=errors)
+        command = await read_or_refuse(flows, ack, read_update_modal, view)
+        if command is None:
             return
-        await ack()
         user_id, channel_id = body["user"]["id"], view["private_metadata"]
 
         async def reply(message: Message) -> None:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
 
-        await flows.run(command, Actor(user_id=user_id, channel_id=channel_id, reply=reply))
+        await flows.run(command, Actor(user_id, channel_id, reply))
