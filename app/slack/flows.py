@@ -4,6 +4,7 @@ then the Slack calls that show it, independent ones together."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,7 +69,8 @@ class IncidentFlows:
         await self.guarded(self._dispatch(command, actor), actor)
 
     async def guarded(self, work: Awaitable[Any], actor: Actor) -> None:
-        """Await the work; a known problem becomes a private answer to the actor."""
+        """Await the work; a known problem becomes a private answer to the actor, and an unexpected
+        one is logged with a reference the person can quote (never silence, never a stack trace)."""
         try:
             await work
         except NotAnIncidentChannel as error:
@@ -77,6 +79,10 @@ class IncidentFlows:
             await actor.reply(self.error_message(error, incidents=incidents))
         except IncidentError as error:
             await actor.reply(self.error_message(error))
+        except Exception:  # noqa: BLE001 - logged with its traceback, answered with a reference
+            reference = uuid.uuid4().hex[:8]
+            log.exception("Unexpected error (ref %s) for %s in %s", reference, actor.user_id, actor.channel_id)
+            await actor.reply(self.messages.render("errors/unexpected.j2", reference=reference))
 
     async def _dispatch(self, command: parsing.Command, actor: Actor) -> None:
         match command:
@@ -135,7 +141,10 @@ class IncidentFlows:
             await self._record_failures(incident, [StepFailure("create channel", error.error)])
             await actor.reply(self.messages.render("declare_failed.j2", incident=incident, failure=error.error))
             return
+        # Stored at once: commands typed in the channel work from the moment people arrive.
         incident.channel_id, incident.channel_name = channel.id, channel.name
+        await self._store(incident, [("channel_created", f"#{channel.name}")],
+                          channel_id=channel.id, channel_name=channel.name)
         people = sorted({actor.user_id, *incident.role_holders().values()})
         steps = await run_steps({
             "invite": self.surfaces.invite(channel.id, people),
@@ -146,27 +155,34 @@ class IncidentFlows:
                          if self.incidents_channel else None),
             "tell declarer": actor.reply(self.messages.render("declared.j2", **self.surfaces.context(incident))),
         })
-        kickoff = steps.ok("post kickoff")
-        pinned = await run_step("pin kickoff", self.client.pins_add(channel=channel.id, timestamp=kickoff["ts"])) \
-            if kickoff else Steps({}, [])
-        announcement = steps.ok("announce")
-        failures = steps.failures + pinned.failures
-        async with self.db.transaction() as session:
-            stored = await service.get_incident(session, incident.id)
-            stored.channel_id, stored.channel_name = channel.id, channel.name
-            stored.kickoff_ts = kickoff["ts"] if kickoff else None
-            if announcement:
-                stored.announcement_channel_id, stored.announcement_ts = announcement["channel"], announcement["ts"]
-            now = self.clock.now()
-            service.record(session, stored, kind="channel_created", actor=None, now=now, text=f"#{channel.name}")
-            if steps.ok("invite") is not None:
-                service.record(session, stored, kind="invited", actor=None, now=now,
-                               text=", ".join(people))
-            if announcement:
-                service.record(session, stored, kind="announced", actor=None, now=now, text=self.incidents_channel or "")
-            self._record_failure_events(session, stored, failures)
+        kickoff, announcement = steps.ok("post kickoff"), steps.ok("announce")
+        events = [("invited", ", ".join(people))] if steps.ok("invite") is not None else []
+        if announcement:
+            events.append(("announced", announcement["channel"]))
+        await self._store(
+            incident, events + self._failure_events(steps.failures),
+            kickoff_ts=kickoff["ts"] if kickoff else None,
+            announcement_channel_id=announcement["channel"] if announcement else None,
+            announcement_ts=announcement["ts"] if announcement else None,
+        )
+        failures = list(steps.failures)
+        if kickoff:
+            pinned = await run_step("pin kickoff", self.client.pins_add(channel=channel.id, timestamp=kickoff["ts"]))
+            await self._record_failures(incident, pinned.failures)
+            failures += pinned.failures
         if failures:
             await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=failures))
+
+    async def _store(self, incident: Incident, events: list[tuple[str, str]], **fields: Any) -> None:
+        """Write what Slack gave back (ids, timestamps) onto the stored incident, with timeline events."""
+        async with self.db.transaction() as session:
+            stored = await service.get_incident(session, incident.id)
+            for name, value in fields.items():
+                setattr(stored, name, value)
+                setattr(incident, name, value)
+            now = self.clock.now()
+            for kind, text in events:
+                service.record(session, stored, kind=kind, actor=None, now=now, text=text)
 
     # -- changing an incident -----------------------------------------------------------------
 
@@ -257,7 +273,7 @@ class IncidentFlows:
             response = await self.client.users_info(user=user_id)
         except SlackApiError as error:
             if error.response.get("error") in ("user_not_found", "users_not_found"):
-                raise UnknownUser(user=user_id, role=role.value) from None
+                raise UnknownUser(user=user_id, role=role.value, inactive=False) from None
             raise
         person = response["user"]
         if person.get("deleted") or person.get("is_bot"):
@@ -275,13 +291,9 @@ class IncidentFlows:
     # -- failures -----------------------------------------------------------------------------
 
     async def _record_failures(self, incident: Incident, failures: list[StepFailure]) -> None:
-        if not failures:
-            return
-        async with self.db.transaction() as session:
-            stored = await service.get_incident(session, incident.id)
-            self._record_failure_events(session, stored, failures)
+        if failures:
+            await self._store(incident, self._failure_events(failures))
 
-    def _record_failure_events(self, session: Any, incident: Incident, failures: list[StepFailure]) -> None:
-        for failure in failures:
-            service.record(session, incident, kind="slack_step_failed", actor=None, now=self.clock.now(),
-                           text=f"{failure.step}: {failure.error}")
+    @staticmethod
+    def _failure_events(failures: list[StepFailure]) -> list[tuple[str, str]]:
+        return [("slack_step_failed", f"{failure.step}: {failure.error}") for failure in failures]
