@@ -17,6 +17,9 @@ class WorkKind(enum.StrEnum):
     ESCALATION = "escalation"
     PAGE = "page"
     PAGE_RESOLVE = "page_resolve"
+    COMPLIANCE_DEADLINE = "compliance"
+    REVIEW_DUE = "review_due"
+    ACTION_ITEM_DUE = "action_due"
 
 
 class DueWork(Base):

@@ -45,6 +45,8 @@ class Incident(Base):
     severity: Mapped[Severity] = mapped_column(_enum(Severity))
     status: Mapped[Status] = mapped_column(_enum(Status))
     impact: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str | None] = mapped_column(String(40))  # the playbook's key: outage, data-breach, ...
+    is_private: Mapped[bool] = mapped_column(default=False)
     declared_by: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]

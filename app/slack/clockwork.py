@@ -8,6 +8,7 @@ again, the post is not repeated, and the repeat is logged.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,8 @@ GUARD_LOOKBACK = 20
 class SlackClockWorker:
     def __init__(self, *, client: AsyncWebClient, messages: Messages, policy: Policy, roster: Roster,
                  pager: Pager, surfaces: Surfaces) -> None:
+        # Other features (reviews, action items, compliance clocks) add what their due work does.
+        self.handlers: dict[WorkKind, Callable[[DueWork, Incident, datetime], Awaitable[Fired]]] = {}
         self.client = client
         self.messages = messages
         self.policy = policy
@@ -62,7 +65,9 @@ class SlackClockWorker:
                 return await self._escalate(work, incident, now)
             case WorkKind.PAGE:
                 return await self._page_roles(work, incident)
-        raise AssertionError(f"unknown due work {work.kind}")
+        if work.kind in self.handlers:
+            return await self.handlers[work.kind](work, incident, now)
+        raise AssertionError(f"no handler for due work {work.kind}")
 
     async def settle(self, session: AsyncSession, work: DueWork, incident: Incident, fired: Fired,
                      now: datetime) -> None:
