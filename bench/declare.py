@@ -8,12 +8,14 @@ One run measures, against the fake Slack (tests/fakeslack) on loopback:
 1. Acknowledgement latency: N signed `/incident declare P1 Bench incident <i>` slash commands at a fixed
    concurrency, timed to the HTTP response, first against a bare Bolt AsyncApp that only calls `ack()`
    (the baseline, measured first so that none of the bot's background work can disturb it), then against
-   the real bot. Target: p99(bot) <= 1.3 x p99(bare).
+   the real bot. Target: p99(bot) <= 1.3 x p99(bare). The load generator (bench/load.py) runs in a
+   process of its own.
 2. Critical path: with the fake adding 50 ms to every Web API call, incidents declared one at a time;
    time from sending the command to the kickoff being posted in the new channel, in 50 ms round trips
    (target <= 3), and the Web API calls per incident (target <= 7).
-3. Peak memory (max RSS) of this process, which holds the bot, the fake Slack and the load generator.
+3. Peak memory (max RSS) of this process, which holds the bot, the bare app and the fake Slack.
 
+`--diagnose` adds two runs of the bot that explain a missed acknowledgement target (see bench/README.md).
 Figures are printed and written to bench/results/declare.json (`--json` to change).
 """
 
@@ -22,9 +24,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import logging
 import math
+import os
 import platform
 import pstats
 import resource
@@ -33,36 +37,39 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
-import httpx
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.runtime import Runtime, slack_client, start_runtime
-from app.settings import Settings, database_url as normalise_database_url
+from app.settings import Settings
+from app.settings import database_url as normalise_database_url
+from bench import load
 from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-bench"
-SLACK_PATH = "/slack/events"
-RESULTS = Path(__file__).resolve().parent / "results" / "declare.json"
+SLACK_PATH = load.SLACK_PATH
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "declare.json"
 
 ACK_TARGET = 1.3  # p99(bot) / p99(bare)
 ROUND_TRIP_TARGET = 3.0  # declare -> kickoff, in units of the fake's latency
 CALLS_TARGET = 7  # Web API calls per declared incident
 CRITICAL_LATENCY = 0.05  # seconds the fake adds to every Web API call in part 2
 NOT_PER_INCIDENT = {"auth.test"}  # Bolt calls it once per process, not per incident
+LISTENER_TASK = "run_ack_function_asynchronously"  # Bolt's task that runs a listener beside the ack
 
-LISTENER_TASK = "run_ack_function_asynchronously"  # Bolt's task running a listener after the ack
+
+# -- helpers ------------------------------------------------------------------------------------
 
 
 class ErrorLog(logging.Handler):
@@ -82,7 +89,38 @@ class ErrorLog(logging.Handler):
 ERRORS = ErrorLog()
 
 
-# -- helpers ------------------------------------------------------------------------------------
+class GcWatch:
+    """Garbage-collector pauses while recording: they stop the event loop, acks included."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float, float]] = []  # generation, start, end (monotonic)
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.monotonic()
+        else:
+            self.pauses.append((info["generation"], self._started, time.monotonic()))
+
+    def take(self, window: list[float] | None = None) -> dict[str, Any]:
+        """Pauses since the last take; those overlapping `window` (the measured load) counted apart."""
+        pauses, self.pauses = self.pauses, []
+        figures = self._figures(pauses)
+        if window is not None:
+            during = [p for p in pauses if p[2] >= window[0] and p[1] <= window[1]]
+            figures["during_measured_load"] = self._figures(during)
+        return figures
+
+    @staticmethod
+    def _figures(pauses: list[tuple[int, float, float]]) -> dict[str, Any]:
+        longest = max(pauses, key=lambda p: p[2] - p[1], default=(0, 0.0, 0.0))
+        return {"collections": len(pauses), "full": sum(1 for p in pauses if p[0] == 2),
+                "total_ms": ms(sum(p[2] - p[1] for p in pauses)), "longest_ms": ms(longest[2] - longest[1]),
+                "longest_generation": longest[0]}
+
+
+GC = GcWatch()
 
 
 class BenchClock:
@@ -90,7 +128,7 @@ class BenchClock:
 
     Channel names are incident-YYYYMMDD-HHMM; hundreds of declarations inside one real minute would
     turn the benchmark into a test of the name_taken retry loop (-2, -3, ... up to 50 attempts), which is
-    not what it measures. Each reading is one minute later than the previous one.
+    not what it measures.
     """
 
     def __init__(self) -> None:
@@ -109,6 +147,17 @@ def percentile(values: list[float], q: float) -> float:
     position = (len(ordered) - 1) * q
     low, high = math.floor(position), math.ceil(position)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    return {
+        "n": len(latencies),
+        "p50_ms": ms(percentile(latencies, 0.50)),
+        "p90_ms": ms(percentile(latencies, 0.90)),
+        "p99_ms": ms(percentile(latencies, 0.99)),
+        "max_ms": ms(max(latencies)),
+        "mean_ms": ms(statistics.fmean(latencies)),
+    }
 
 
 def max_rss_mb() -> float:
@@ -134,7 +183,7 @@ def listener_tasks() -> list[asyncio.Task[Any]]:
     return [t for t in asyncio.all_tasks() if not t.done() and LISTENER_TASK in t.get_coro().__qualname__]
 
 
-async def wait_until(predicate: Any, timeout: float, what: str, poll: float = 0.005) -> float:
+async def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.005) -> float:
     started = time.monotonic()
     while not predicate():
         if ERRORS.count:
@@ -166,81 +215,14 @@ class Workspace:
     def kickoffs_pinned(self) -> int:
         return sum(len(c.pins) for c in self.fake.channels.values())
 
-
-class Commander:
-    """Signs and sends `/incident` slash commands the way Slack does."""
-
-    def __init__(self, ws: Workspace, url: str, concurrency: int, client: str = "httpx") -> None:
-        self.ws = ws
-        self.url = url
-        self.verifier = SignatureVerifier(SIGNING_SECRET)
-        self.client = client
-        if client == "httpx":
-            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-            self.http = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
-        else:
-            self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency),
-                                                 timeout=aiohttp.ClientTimeout(total=30))
-
-    def request(self, text: str) -> tuple[bytes, dict[str, str]]:
-        fake = self.ws.fake
-        form = {
-            "token": "legacy", "team_id": fake.team_id, "team_domain": "acme", "channel_id": self.ws.general,
-            "channel_name": "general", "user_id": self.ws.declarer, "user_name": "alice", "command": "/incident",
-            "text": text, "api_app_id": fake.app_id, "response_url": fake.new_response_url(),
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
-        body = urlencode(form).encode()
-        timestamp = str(int(time.time()))
-        return body, {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": self.verifier.generate_signature(timestamp=timestamp, body=body),
-        }
-
-    async def send(self, body: bytes, headers: dict[str, str]) -> bytes:
-        """POST and read the whole answer (the acknowledgement)."""
-        if self.client == "httpx":
-            response = await self.http.post(SLACK_PATH, content=body, headers=headers)
-            status, content = response.status_code, response.content
-        else:
-            async with self.session.post(self.url + SLACK_PATH, data=body, headers=headers) as answer:
-                status, content = answer.status, await answer.read()
-        if status != 200:
-            raise RuntimeError(f"the app answered {status}: {content[:200]!r}")
-        return content
-
-    async def blast(self, first: int, count: int, concurrency: int) -> list[float]:
-        """`count` declarations, `concurrency` in flight at any time; seconds to each acknowledgement."""
-        numbers = iter(range(first, first + count))
-        latencies: list[float] = []
-
-        async def worker() -> None:
-            for number in numbers:
-                body, headers = self.request(f"declare P1 Bench incident {number}")
-                started = time.perf_counter()
-                await self.send(body, headers)
-                latencies.append(time.perf_counter() - started)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return latencies
-
-    async def close(self) -> None:
-        if self.client == "httpx":
-            await self.http.aclose()
-        else:
-            await self.session.close()
-
-
-def summary(latencies: list[float]) -> dict[str, float]:
-    return {
-        "n": len(latencies),
-        "p50_ms": ms(percentile(latencies, 0.50)),
-        "p90_ms": ms(percentile(latencies, 0.90)),
-        "p99_ms": ms(percentile(latencies, 0.99)),
-        "max_ms": ms(max(latencies)),
-        "mean_ms": ms(statistics.fmean(latencies)),
-    }
+    def spec(self, url: str, args: argparse.Namespace, first: int, *, warmup: int, requests: int,
+             concurrency: int) -> load.Spec:
+        return load.Spec(
+            url=url, signing_secret=SIGNING_SECRET, team_id=self.fake.team_id, api_app_id=self.fake.app_id,
+            user_id=self.declarer, channel_id=self.general,
+            response_urls=[self.fake.new_response_url() for _ in range(warmup + requests)],
+            first=first, warmup=warmup, requests=requests, concurrency=concurrency, client=args.client,
+        )
 
 
 # -- part 1: acknowledgement latency ------------------------------------------------------------
@@ -256,143 +238,219 @@ def bare_app(settings: Settings, http: aiohttp.ClientSession) -> AsyncApp:
     return app
 
 
-async def measure_acks(ws: Workspace, url: str, args: argparse.Namespace, first: int,
-                       profile: cProfile.Profile | None) -> list[float]:
-    commander = Commander(ws, url, args.concurrency, args.client)
+async def generate_load(spec: load.Spec, generator: str) -> dict[str, Any]:
+    """Warm-up, then the measured requests; the generator runs in its own process unless told otherwise."""
+    if generator == "inline":
+        return await load.run(spec)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.load", cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await child.communicate(json.dumps(asdict(spec)).encode())
+    if child.returncode != 0:
+        raise RuntimeError(f"the load generator failed ({child.returncode}):\n{err.decode()[-2000:]}")
+    return json.loads(out)
+
+
+class Counters:
+    """The next incident number, so that every declaration in a run has a title of its own."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def take(self, count: int) -> int:
+        first, self.next = self.next, self.next + count
+        return first
+
+
+async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.Namespace, numbers: Counters,
+                      profile: cProfile.Profile | None = None,
+                      wrap: Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]] | None = None,
+                      after_load: Callable[[], None] | None = None) -> tuple[list[float], dict[str, Any]]:
+    """Blast the bot, then wait for its background work to drain (every kickoff pinned)."""
+    original = runtime.flows.run
+    if wrap is not None:
+        runtime.flows.run = wrap(original)  # type: ignore[method-assign]
     try:
-        if args.warmup:
-            await commander.blast(first, args.warmup, min(args.concurrency, args.warmup))
+        calls_before, pinned_before = len(ws.fake.calls), ws.kickoffs_pinned()
+        count = args.warmup + args.requests
+        spec = ws.spec(url, args, numbers.take(count), warmup=args.warmup, requests=args.requests,
+                       concurrency=args.concurrency)
+        cpu = time.process_time()
+        GC.take()
         if profile:
             profile.enable()
-        latencies = await commander.blast(first + args.warmup, args.requests, args.concurrency)
+        generated = await generate_load(spec, args.generator)
+        latencies = generated["latencies"]
+        if after_load:
+            after_load()
+        drain = await wait_until(lambda: ws.kickoffs_pinned() >= pinned_before + count and not listener_tasks(),
+                                 timeout=180, what=f"{count} kickoffs pinned and the bot's listeners finished")
         if profile:
             profile.disable()
-        return latencies
+        cpu = time.process_time() - cpu
+        gc_pauses = GC.take(generated["window"])
     finally:
-        await commander.close()
+        runtime.flows.run = original  # type: ignore[method-assign]
+    calls = [c for c in ws.fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT]
+    return latencies, {
+        "seconds_of_measured_load": round(generated["seconds"], 2),
+        "seconds_to_drain_after_last_ack": round(drain, 2),
+        "cpu_ms_per_declaration": round(cpu * 1000 / count, 2),
+        "web_api_calls_per_incident": round(len(calls) / count, 2),
+        "methods": dict(Counter(c.method for c in calls).most_common()),
+        "non_200": sum(1 for c in calls if c.status != 200),
+        "gc_until_drained": gc_pauses,
+    }
 
 
 async def part_ack(ws: Workspace, runtime: Runtime, settings: Settings, args: argparse.Namespace,
-                   profiles: dict[str, cProfile.Profile]) -> tuple[dict[str, Any], str, web.AppRunner]:
+                   numbers: Counters, profiles: dict[str, cProfile.Profile]) -> tuple[dict[str, Any], str,
+                                                                                       web.AppRunner]:
     """Baseline first, then the bot; returns the figures and the bot's URL (still served)."""
     http = aiohttp.ClientSession()
     runner, url = await serve(bare_app(settings, http).web_app(path=SLACK_PATH))
     try:
-        bare = await measure_acks(ws, url, args, 0, profiles.get("bare"))
+        spec = ws.spec(url, args, numbers.take(args.warmup + args.requests), warmup=args.warmup,
+                       requests=args.requests, concurrency=args.concurrency)
+        cpu = time.process_time()
+        GC.take()
+        if profiles:
+            profiles["bare"].enable()
+        generated = await generate_load(spec, args.generator)
+        bare = generated["latencies"]
+        if profiles:
+            profiles["bare"].disable()
+        bare_cpu = (time.process_time() - cpu) * 1000 / (args.warmup + args.requests)
+        bare_gc = GC.take(generated["window"])
     finally:
         await runner.cleanup()
         await http.close()
-    calls_before = len(ws.fake.calls)
-    rss_after_bare = max_rss_mb()
 
     bot_runner, bot_url = await serve(runtime.web_app)
-    started = time.monotonic()
-    bot = await measure_acks(ws, bot_url, args, 0, profiles.get("bot"))
-    blast_seconds = time.monotonic() - started
-    declared = args.warmup + args.requests
-    drain = await wait_until(lambda: ws.kickoffs_pinned() >= declared and not listener_tasks(), timeout=120,
-                             what=f"{declared} kickoffs pinned and the bot's listeners finished")
-    if profiles.get("bot"):
-        profiles["bot"].disable()
-    bot_calls = [c for c in ws.fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT]
+    bot, background = await measure_bot(ws, runtime, bot_url, args, numbers, profiles.get("bot"))
     bare_s, bot_s = summary(bare), summary(bot)
-    figures = {
-        "order": "bare baseline first, then the bot (after the bare run; the bot's background work cannot "
-                 "disturb the baseline)",
+    figures: dict[str, Any] = {
+        "order": "bare baseline first, then the bot, so none of the bot's background work can disturb the baseline",
         "requests": args.requests, "concurrency": args.concurrency, "warmup": args.warmup, "client": args.client,
+        "generator": "separate process" if args.generator == "process" else "inline (same event loop as the app)",
         "bare": bare_s, "bot": bot_s,
         "ratio_p50": round(bot_s["p50_ms"] / bare_s["p50_ms"], 2),
         "ratio_p99": round(bot_s["p99_ms"] / bare_s["p99_ms"], 2),
         "target_ratio_p99": ACK_TARGET,
-        "bot_background": {
-            "seconds_to_drain_after_last_ack": round(drain, 2),
-            "seconds_blast_plus_warmup": round(blast_seconds, 2),
-            "web_api_calls": len(bot_calls),
-            "web_api_calls_per_incident": round(len(bot_calls) / declared, 2),
-            "methods": dict(Counter(c.method for c in bot_calls).most_common()),
-            "non_200": sum(1 for c in bot_calls if c.status != 200),
-        },
-        "max_rss_mb_after_bare": round(rss_after_bare, 1),
+        "bare_cpu_ms_per_request": round(bare_cpu, 2),
+        "bare_gc": bare_gc,
+        "bot_background": background,
     }
     figures["ok"] = figures["ratio_p99"] <= ACK_TARGET
     return figures, bot_url, bot_runner
 
 
+async def part_diagnose(ws: Workspace, runtime: Runtime, url: str, args: argparse.Namespace, numbers: Counters,
+                        bare_p99: float) -> dict[str, Any]:
+    """The bot again, twice: its follow-up work held back until the load ends (the ack path alone), and its
+    follow-up work limited to 2 declarations at a time (what the same event loop can do for the acks)."""
+    gate = asyncio.Event()
+
+    def held_back(run: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        async def wrapped(*a: Any, **k: Any) -> None:
+            await gate.wait()
+            await run(*a, **k)
+        return wrapped
+
+    def two_at_a_time(run: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        semaphore = asyncio.Semaphore(2)
+
+        async def wrapped(*a: Any, **k: Any) -> None:
+            async with semaphore:
+                await run(*a, **k)
+        return wrapped
+
+    results = {}
+    for name, wrap, after in (("follow-up held back until the load ends", held_back, gate.set),
+                              ("follow-up limited to 2 declarations at a time", two_at_a_time, None)):
+        latencies, background = await measure_bot(ws, runtime, url, args, numbers, wrap=wrap, after_load=after)
+        s = summary(latencies)
+        results[name] = {**s, "ratio_p99": round(s["p99_ms"] / bare_p99, 2),
+                         "seconds_to_drain_after_last_ack": background["seconds_to_drain_after_last_ack"],
+                         "gc_until_drained": background["gc_until_drained"]}
+    return results
+
+
 # -- part 2: critical path ------------------------------------------------------------------------
 
 
-def waves(calls: list[Any], sent: float, gap: float) -> list[list[str]]:
+def waves(calls: list[Any]) -> list[list[Any]]:
     """Group calls that started together (within half a round trip): the sequential steps."""
-    groups: list[list[str]] = []
+    groups: list[list[Any]] = []
     last = None
     for call in sorted(calls, key=lambda c: c.at):
-        if last is None or call.at - last > gap:
+        if last is None or call.at - last > CRITICAL_LATENCY / 2:
             groups.append([])
-        groups[-1].append(call.method)
+        groups[-1].append(call)
         last = call.at
     return groups
 
 
-async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, first: int) -> dict[str, Any]:
+async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, numbers: Counters) -> dict[str, Any]:
     fake = ws.fake
     fake.latency = CRITICAL_LATENCY
-    commander = Commander(ws, url, 1, args.client)
+    spec = ws.spec(url, args, numbers.take(args.sequential + 1), warmup=0, requests=0, concurrency=1)
+    commander = load.Commander(spec)
     incidents: list[dict[str, Any]] = []
     try:
-        # one unmeasured declaration so the connection and every code path are warm
-        for i in range(args.sequential + 1):
+        for i in range(args.sequential + 1):  # the first one is unmeasured: warms the connection and code paths
             await wait_until(lambda: not listener_tasks(), timeout=30, what="the previous declaration")
             channels_before = set(fake.channels)
             calls_before, responses_before = len(fake.calls), len(fake.responses)
-            body, headers = commander.request(f"declare P1 Bench incident {first + i}")
+            body, headers = commander.request(f"declare P1 Bench incident {spec.first + i}", fake.new_response_url())
             sent = time.monotonic()
             await commander.send(body, headers)
             acked = time.monotonic()
-            await asyncio.sleep(0)  # let the listener task start before checking for it
-            await wait_until(lambda: not listener_tasks(), timeout=30, what="the declaration to finish")
+            await asyncio.sleep(0)  # let Bolt's listener task start before looking for it
+            await wait_until(lambda: not listener_tasks(), timeout=30, what="the declaration to finish", poll=0.001)
             finished = time.monotonic()
-            calls = [c for c in fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT]
+            calls = sorted((c for c in fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT),
+                           key=lambda c: c.at)
             new = [cid for cid in fake.channels if cid not in channels_before]
             if len(new) != 1:
                 raise RuntimeError(f"expected one new channel, got {new}; calls: {[c.method for c in calls]}")
-            kickoff_call = next(c for c in calls if c.method == "chat.postMessage" and c.args.get("channel") == new[0])
-            kickoff_posted = kickoff_call.at + CRITICAL_LATENCY  # the fake sleeps, then stores the message
+            kickoff = next(c for c in calls if c.method == "chat.postMessage" and c.args.get("channel") == new[0])
+            grouped = waves(calls)
             if i == 0:
                 continue
             incidents.append({
-                "declare_to_kickoff_ms": ms(kickoff_posted - sent),
+                # the fake records a call when it arrives, sleeps the latency, then stores the message
+                "declare_to_kickoff_ms": ms(kickoff.at + CRITICAL_LATENCY - sent),
                 "ack_ms": ms(acked - sent),
-                "send_to_first_call_ms": ms(min(c.at for c in calls) - sent),
+                "send_to_first_call_ms": ms(calls[0].at - sent),
                 "declare_to_done_ms": ms(finished - sent),
                 "web_api_calls": len(calls),
                 "response_url_posts": len(fake.responses) - responses_before,
-                "methods": [c.method for c in sorted(calls, key=lambda c: c.at)],
-                "timeline_ms": [(c.method, ms(c.at - sent)) for c in sorted(calls, key=lambda c: c.at)],
-                "waves": waves(calls, sent, CRITICAL_LATENCY / 2),
-                "kickoff_in_wave": 1 + _wave_of(calls, kickoff_call, sent),
+                "kickoff_in_wave": 1 + next(n for n, wave in enumerate(grouped) if kickoff in wave),
+                "waves": [[c.method for c in wave] for wave in grouped],
+                "timeline_ms": [[c.method, ms(c.at - sent)] for c in calls],
             })
     finally:
         await commander.close()
         fake.latency = 0.0
-    kickoff = [x["declare_to_kickoff_ms"] for x in incidents]
-    median_kickoff = statistics.median(kickoff)
+    kickoffs = [x["declare_to_kickoff_ms"] for x in incidents]
+    median_kickoff = statistics.median(kickoffs)
     median_calls = statistics.median(x["web_api_calls"] for x in incidents)
     typical = min(incidents, key=lambda x: abs(x["declare_to_kickoff_ms"] - median_kickoff))
     figures = {
         "latency_ms_per_call": ms(CRITICAL_LATENCY),
         "incidents": len(incidents),
-        "declare_to_kickoff_ms": {"median": round(median_kickoff, 2), "min": min(kickoff), "max": max(kickoff)},
+        "declare_to_kickoff_ms": {"median": round(median_kickoff, 2), "min": min(kickoffs), "max": max(kickoffs)},
         "round_trips_to_kickoff": round(median_kickoff / ms(CRITICAL_LATENCY), 2),
         "target_round_trips": ROUND_TRIP_TARGET,
-        "ack_ms_median": round(statistics.median(x["ack_ms"] for x in incidents), 2),
-        "send_to_first_call_ms_median": round(statistics.median(x["send_to_first_call_ms"] for x in incidents), 2),
-        "declare_to_done_ms_median": round(statistics.median(x["declare_to_done_ms"] for x in incidents), 2),
+        "kickoff_in_wave": typical["kickoff_in_wave"],
         "web_api_calls_per_incident": median_calls,
         "target_calls": CALLS_TARGET,
         "response_url_posts_per_incident": statistics.median(x["response_url_posts"] for x in incidents),
-        "methods": typical["methods"],
+        "ack_ms_median": round(statistics.median(x["ack_ms"] for x in incidents), 2),
+        "send_to_first_call_ms_median": round(statistics.median(x["send_to_first_call_ms"] for x in incidents), 2),
+        "declare_to_done_ms_median": round(statistics.median(x["declare_to_done_ms"] for x in incidents), 2),
         "waves": typical["waves"],
-        "kickoff_in_wave": typical["kickoff_in_wave"],
         "typical_timeline_ms": typical["timeline_ms"],
         "per_incident": [{k: v for k, v in x.items() if k not in ("timeline_ms", "waves")} for x in incidents],
     }
@@ -400,40 +458,30 @@ async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, first
     return figures
 
 
-def _wave_of(calls: list[Any], target: Any, sent: float) -> int:
-    last, wave = None, -1
-    for call in sorted(calls, key=lambda c: c.at):
-        if last is None or call.at - last > CRITICAL_LATENCY / 2:
-            wave += 1
-        if call is target:
-            return wave
-        last = call.at
-    raise ValueError("call not found")
-
-
 # -- profile --------------------------------------------------------------------------------------
 
 
 def by_package(profile: cProfile.Profile) -> dict[str, float]:
-    """Own (tottime) CPU seconds grouped by where the code lives: a rough who-used-the-loop."""
+    """Own time (tottime) in the main thread grouped by where the code lives: who used the event loop."""
     stats = pstats.Stats(profile)
     groups: Counter[str] = Counter()
-    root = str(Path(__file__).resolve().parent.parent)
     for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if filename.startswith(root + "/app/"):
+        if "select.epoll" in function or "'poll'" in function:
+            key = "(idle: waiting in epoll)"
+        elif filename.startswith(str(ROOT / "app")):
             key = "app"
-        elif filename.startswith(root + "/tests/"):
+        elif filename.startswith(str(ROOT / "tests")):
             key = "fake slack (tests/)"
-        elif filename.startswith(root + "/bench/"):
+        elif filename.startswith(str(ROOT / "bench")):
             key = "bench"
         elif "site-packages/" in filename:
             key = filename.split("site-packages/", 1)[1].split("/", 1)[0]
         elif filename == "~":
-            key = "builtins: " + function.split(" of ")[0].strip("<>")[:40]
+            key = "builtins: " + function.strip("<>").split(" of ")[0][:40]
         else:
             key = "stdlib: " + Path(filename).stem
         groups[key] += tottime
-    return {k: round(v, 3) for k, v in groups.most_common(25)}
+    return {"total": round(sum(groups.values()), 3), **{k: round(v, 3) for k, v in groups.most_common(20)}}
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -458,13 +506,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
                         database_url=url, incidents_channel=ws.incidents)
     profiles = {"bare": cProfile.Profile(), "bot": cProfile.Profile()} if args.profile else {}
+    numbers = Counters()
 
     runtime = await start_runtime(settings, clock=BenchClock())
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()  # what `python -m app` could do once started: start-up objects are never scanned again
+    objects_at_start = len(gc.get_objects())
     bot_runner = None
     try:
-        ack, bot_url, bot_runner = await part_ack(ws, runtime, settings, args, profiles)
+        ack, bot_url, bot_runner = await part_ack(ws, runtime, settings, args, numbers, profiles)
         rss_after_ack = max_rss_mb()
-        critical = await part_critical(ws, bot_url, args, args.warmup + args.requests)
+        critical = await part_critical(ws, bot_url, args, numbers)
+        diagnosis = await part_diagnose(ws, runtime, bot_url, args, numbers, ack["bare"]["p99_ms"]) \
+            if args.diagnose else None
+        objects_at_end = len(gc.get_objects())
+        started = time.perf_counter()
+        gc.collect()
+        full_collection = time.perf_counter() - started
     finally:
         if bot_runner is not None:
             await bot_runner.cleanup()
@@ -473,67 +532,91 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         tmp.cleanup()
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "gc_freeze": args.gc_freeze,
         "database": runtime.db.dialect,
         "database_url": url if not url.startswith("sqlite") else "sqlite+aiosqlite:///<tmp>/incidents.db",
         "python": platform.python_version(),
-        "cpus": __import__("os").cpu_count(),
+        "cpus": os.cpu_count(),
         "ack": ack,
         "critical_path": critical,
         "memory": {
             "max_rss_mb": round(max_rss_mb(), 1),
             "max_rss_mb_at_start": round(rss_start, 1),
-            "max_rss_mb_after_ack_runs": round(rss_after_ack, 1),
-            "note": "one process: the bot, the bare app, the fake Slack and the load generator",
+            "max_rss_mb_after_part_1": round(rss_after_ack, 1),
+            "note": "this process: the bot, the bare app and the fake Slack (not the load generator)",
+            "gc_objects_after_start": objects_at_start,
+            "gc_objects_at_end": objects_at_end,
+            "full_collection_at_end_ms": ms(full_collection),
         },
         "violations": list(fake.violations),
     }
+    if diagnosis:
+        results["diagnosis"] = diagnosis
     if profiles:
-        results["profile_cpu_seconds_by_package"] = {name: by_package(p) for name, p in profiles.items()}
+        results["profile_seconds_by_package"] = {name: by_package(p) for name, p in profiles.items()}
     return results
 
 
 def report(r: dict[str, Any]) -> str:
     a, c, m = r["ack"], r["critical_path"], r["memory"]
-    mark = lambda ok: "ok" if ok else "MISSED"  # noqa: E731
+
+    def mark(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    def row(name: str, s: dict[str, float]) -> str:
+        return f"   {name:<52}{s['p50_ms']:>7.1f}{s['p90_ms']:>8.1f}{s['p99_ms']:>8.1f}{s['max_ms']:>8.1f}"
+
     bg = a["bot_background"]
+    where = "its own process" if a["generator"] == "separate process" else "the app's event loop"
     lines = [
-        f"/incident declare benchmark — {r['database']}, Python {r['python']}, {r['cpus']} CPUs, {r['when']}",
+        f"/incident declare benchmark — {r['database']}, Python {r['python']}, {r['cpus']} CPUs, {r['when']}"
+        + (" — with gc.freeze() after start-up" if r["gc_freeze"] else ""),
         "",
-        f"1. Acknowledgement latency ({a['requests']} requests, concurrency {a['concurrency']}, "
-        f"{a['warmup']} warm-up, {a['client']} client; baseline measured first)",
-        f"   {'':<22}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>9}",
-        f"   {'bare Bolt (ack only)':<22}{a['bare']['p50_ms']:>7.1f}ms{a['bare']['p90_ms']:>7.1f}ms"
-        f"{a['bare']['p99_ms']:>7.1f}ms{a['bare']['max_ms']:>7.1f}ms",
-        f"   {'incident bot':<22}{a['bot']['p50_ms']:>7.1f}ms{a['bot']['p90_ms']:>7.1f}ms"
-        f"{a['bot']['p99_ms']:>7.1f}ms{a['bot']['max_ms']:>7.1f}ms",
+        f"1. Acknowledgement latency: {a['requests']} requests at concurrency {a['concurrency']} after "
+        f"{a['warmup']} warm-up; {a['client']} client in {where}",
+        f"   {'ms':<52}{'p50':>7}{'p90':>8}{'p99':>8}{'max':>8}",
+        row("bare Bolt AsyncApp, ack() only (measured first)", a["bare"]),
+        row("incident bot", a["bot"]),
+    ]
+    for name, s in (r.get("diagnosis") or {}).items():
+        during = s["gc_until_drained"]["during_measured_load"]
+        lines.append(row(f"  bot, {name}", s) + f"   x{s['ratio_p99']:.2f} (GC pause <= {during['longest_ms']:.0f} ms)")
+    lines += [
         f"   p99 bot / bare = {a['ratio_p99']:.2f}  (target <= {a['target_ratio_p99']})  {mark(a['ok'])}"
-        f"   [p50 ratio {a['ratio_p50']:.2f}]",
-        f"   background: {bg['web_api_calls_per_incident']} Web API calls/incident, "
-        f"drained {bg['seconds_to_drain_after_last_ack']}s after the last ack",
+        f"      p50 ratio {a['ratio_p50']:.2f}",
+        f"   CPU per declaration in this process: bot {bg['cpu_ms_per_declaration']:.1f} ms (ack + follow-up + "
+        f"fake Slack), bare {a['bare_cpu_ms_per_request']:.2f} ms",
+        f"   the bot's follow-up work drained {bg['seconds_to_drain_after_last_ack']:.2f} s after the last ack "
+        f"(the measured load lasted {bg['seconds_of_measured_load']:.2f} s)",
+        "   garbage collector, longest pause during the measured load: "
+        f"bare {a['bare_gc']['during_measured_load']['longest_ms']:.1f} ms, "
+        f"bot {bg['gc_until_drained']['during_measured_load']['longest_ms']:.1f} ms "
+        f"({bg['gc_until_drained']['during_measured_load']['full']} full collection(s)); "
+        f"bot until drained {bg['gc_until_drained']['longest_ms']:.1f} ms",
         "",
-        f"2. Critical path (fake adds {c['latency_ms_per_call']:.0f} ms per call; {c['incidents']} incidents "
-        "one at a time)",
-        f"   declare -> kickoff posted: median {c['declare_to_kickoff_ms']['median']:.1f} ms "
-        f"(min {c['declare_to_kickoff_ms']['min']:.1f}, max {c['declare_to_kickoff_ms']['max']:.1f})",
-        f"   = {c['round_trips_to_kickoff']:.2f} round trips  (target <= {c['target_round_trips']:.0f})"
-        f"   kickoff in sequential wave {c['kickoff_in_wave']}",
-        f"   Web API calls per incident: {c['web_api_calls_per_incident']:g}  (target <= {c['target_calls']})"
-        f"   + {c['response_url_posts_per_incident']:g} response_url post(s)   {mark(c['ok'])}",
-        f"   ack {c['ack_ms_median']:.1f} ms; first Slack call at {c['send_to_first_call_ms_median']:.1f} ms; "
-        f"all done at {c['declare_to_done_ms_median']:.1f} ms",
+        f"2. Critical path: {c['incidents']} declarations one at a time, the fake adding "
+        f"{c['latency_ms_per_call']:.0f} ms to every Web API call",
+        f"   declare -> kickoff posted   median {c['declare_to_kickoff_ms']['median']:.1f} ms "
+        f"(min {c['declare_to_kickoff_ms']['min']:.1f}, max {c['declare_to_kickoff_ms']['max']:.1f})"
+        f" = {c['round_trips_to_kickoff']:.2f} round trips  (target <= {c['target_round_trips']:.0f})",
+        f"   Web API calls per incident  {c['web_api_calls_per_incident']:g}  (target <= {c['target_calls']}),"
+        f" plus {c['response_url_posts_per_incident']:g} response_url post   {mark(c['ok'])}",
+        f"   ack {c['ack_ms_median']:.1f} ms; first Slack call {c['send_to_first_call_ms_median']:.1f} ms after "
+        f"sending; kickoff in wave {c['kickoff_in_wave']}; all done {c['declare_to_done_ms_median']:.1f} ms",
         "   waves: " + "  ->  ".join("[" + ", ".join(w) + "]" for w in c["waves"]),
         "",
-        f"3. Peak memory (max RSS of this process): {m['max_rss_mb']:.1f} MB "
-        f"(at start {m['max_rss_mb_at_start']:.1f} MB, after part 1 {m['max_rss_mb_after_ack_runs']:.1f} MB)",
+        f"3. Peak memory (max RSS of the bot's process): {m['max_rss_mb']:.1f} MB "
+        f"(at start {m['max_rss_mb_at_start']:.1f} MB, after part 1 {m['max_rss_mb_after_part_1']:.1f} MB)",
+        f"   objects tracked by the GC: {m['gc_objects_after_start']:,} after start-up, {m['gc_objects_at_end']:,} "
+        f"at the end, when a full collection took {m['full_collection_at_end_ms']:.0f} ms",
     ]
     if r.get("violations"):
         lines += ["", f"fake Slack violations: {r['violations'][:5]}"]
-    if r.get("profile_cpu_seconds_by_package"):
-        lines += ["", "CPU seconds by package (cProfile tottime, measured requests only; bot until drained):"]
-        for name, groups in r["profile_cpu_seconds_by_package"].items():
-            total = sum(groups.values())
-            top = ", ".join(f"{k} {v:.2f}" for k, v in list(groups.items())[:12])
-            lines.append(f"   {name} (top-25 total {total:.2f}s): {top}")
+    if r.get("profile_seconds_by_package"):
+        lines += ["", "Main-thread seconds by package (cProfile tottime; bot: from the load until drained):"]
+        for name, groups in r["profile_seconds_by_package"].items():
+            top = ", ".join(f"{k} {v:.2f}" for k, v in list(groups.items())[1:12])
+            lines.append(f"   {name} (total {groups['total']:.2f}s): {top}")
     return "\n".join(lines)
 
 
@@ -543,14 +626,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight (default 20)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured declarations first (default 20)")
     parser.add_argument("--sequential", type=int, default=10,
-                        help="incidents declared one at a time for the critical path (default 10)")
-    parser.add_argument("--client", choices=("httpx", "aiohttp"), default="httpx",
-                        help="load generator's HTTP client (default httpx; see bench/README.md on its tail)")
+                        help="declarations one at a time for the critical path (default 10)")
     parser.add_argument("--database-url", default=None,
                         help="default: a fresh SQLite file in a temp dir; a PostgreSQL URL has its schema "
-                             "public dropped and recreated first")
+                             "public DROPPED and recreated first")
+    parser.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp",
+                        help="the load generator's HTTP client (default aiohttp: httpx's own p99 at "
+                             "concurrency 20 is ~200 ms even against a no-op server; see bench/README.md)")
+    parser.add_argument("--generator", choices=("process", "inline"), default="process",
+                        help="run the load generator in its own process (default) or in the app's event loop")
+    parser.add_argument("--diagnose", action="store_true",
+                        help="also measure the bot with its follow-up work held back, and limited to 2 at a time")
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="gc.freeze() after start-up, as the app could: shows how much of the tail is GC")
     parser.add_argument("--profile", action="store_true",
-                        help="cProfile the measured requests and report CPU by package (slows everything down)")
+                        help="cProfile the bare and bot runs and report time by package (slows everything)")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the figures (default {RESULTS})")
     return parser.parse_args(argv)
 
@@ -559,11 +649,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.CRITICAL)
     logging.getLogger().addHandler(ERRORS)
+    started = time.monotonic()
     results = asyncio.run(run(args))
+    results["seconds"] = round(time.monotonic() - started, 1)
+    results["command"] = " ".join(["python -m bench.declare", *(argv if argv is not None else sys.argv[1:])])
     print(report(results))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {args.json}")
+    print(f"\n{results['seconds']:.1f} s; figures in {args.json}")
 
 
 if __name__ == "__main__":

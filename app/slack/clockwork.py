@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.duework import service as duework
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired
-from app.incidents.deadlines import next_update_due
+from app.incidents.deadlines import OPEN_WORK, next_update_due
 from app.incidents.models import Incident, Role
 from app.incidents.policy import Policy
 from app.incidents.service import record
@@ -50,7 +50,7 @@ class SlackClockWorker:
         if work.kind is WorkKind.PAGE_RESOLVE:
             text = await self.pager.resolve(incident.id, incident.title)
             return Fired(events=[("page_resolved", text)] if text else [])
-        if incident.is_resolved:
+        if incident.is_resolved and work.kind in OPEN_WORK:
             return Fired(outcome="cancelled")
         if incident.channel_id and await self._already_posted(incident.channel_id, work.id):
             log.warning("Due work %s was already posted in %s before a crash; not repeating it",
