@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.clock import Clock, SystemClock
 from app.db import Database
+from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
 from app.oncall.pagers import PagerDutyPager, Pager
@@ -28,6 +29,7 @@ from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import IncidentFlows
 from app.slack.messages import Messages
 from app.slack.pager import SlackPager
+from app.slack.playbooks import ComplianceReminders
 from app.web import create_web_app
 
 
@@ -100,5 +102,6 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     web_app = create_web_app(slack_app, db)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
+    worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
     return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, http, external)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.incidents.errors import UsageError
-from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status
+from app.incidents.models import ChecklistItem, Incident, Role, RoleAssignment, Severity, Status
+from app.incidents.playbooks import ComplianceClock, Playbook
 from app.incidents.policy import Policy
 from app.incidents.service import StatusUpdate
 from app.oncall.pagers import Page
@@ -18,7 +19,7 @@ from app.slack.steps import StepFailure
 def sample_incident() -> Incident:
     started = datetime(2025, 10, 24, 14, 30, tzinfo=UTC)
     incident = Incident(
-        id=42, title="Complete API Outage", severity=Severity.P0, status=Status.RESOLVED,
+        id=42, kind="outage", is_private=False, title="Complete API Outage", severity=Severity.P0, status=Status.RESOLVED,
         impact="All API endpoints returning 503", declared_by="U0SAMPLE1", started_at=started,
         resolved_at=started + timedelta(minutes=45), last_update_at=started + timedelta(minutes=30),
         latest_update="Database connection pool exhausted", root_cause="Database connection pool exhaustion",
@@ -31,13 +32,23 @@ def sample_incident() -> Incident:
     return incident
 
 
+SAMPLE_PLAYBOOK = Playbook(
+    key="outage", name="Complete Service Outage", default_severity=Severity.P0, private=False,
+    roles=(Role.IC, Role.TECH), symptoms=("Health check failing",), immediate_actions=("Check recent deployments",),
+    resolution_steps=("Roll back",), communication=("Update status page immediately",),
+    compliance=(ComplianceClock(key="gdpr", name="Notify the supervisory authority (GDPR)",
+                                within=timedelta(hours=72), remind_before=(timedelta(hours=24),)),),
+)
+
+
 def sample_context(policy: Policy) -> dict[str, Any]:
     incident = sample_incident()
     # The union of every error's details, so each error template can be checked with one context.
     error = UsageError(subcommand="declare", problem="bad_severity", given="P9", limit=200, title=incident.title,
                        resolved_at=incident.resolved_at, commander="U0SAMPLE1",
                        user="U0SAMPLE3", role="tech", inactive=False, reason="same_severity", severity="P0",
-                       problems={"title": "missing_title"})
+                       problems={"title": "missing_title"}, kinds=["outage"], deadlines=["gdpr"],
+                       deadline="Notify the supervisory authority (GDPR)")
     return {
         "incident": incident,
         "incidents": [incident],
@@ -61,6 +72,15 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "subcommands": SUBCOMMANDS,
         "problem": "missing_title",
         "reference": "abc12345",
+        "playbook": SAMPLE_PLAYBOOK,
+        "kinds": ["outage", "data-breach"],
+        "items": [ChecklistItem(id=1, incident_id=42, position=1, section="immediate", text="Check recent deployments",
+                                done_at=incident.started_at, done_by="U0SAMPLE1"),
+                  ChecklistItem(id=2, incident_id=42, position=2, section="resolution", text="Roll back",
+                                done_at=None, done_by=None)],
+        "clock": SAMPLE_PLAYBOOK.compliance[0],
+        "due": incident.started_at + timedelta(hours=72),
+        "overdue": False,
         "now": incident.started_at + timedelta(hours=1),
         "who": "U0SAMPLE1",
         "overdue_since": incident.started_at + timedelta(minutes=15),

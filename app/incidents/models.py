@@ -63,6 +63,7 @@ class Incident(Base):
     announcement_channel_id: Mapped[str | None] = mapped_column(String(32))
     announcement_ts: Mapped[str | None] = mapped_column(String(32))
     reminder_ts: Mapped[str | None] = mapped_column(String(32))
+    checklist_ts: Mapped[str | None] = mapped_column(String(32))
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", lazy="selectin", cascade="all, delete-orphan"
@@ -120,3 +121,22 @@ class TimelineEvent(Base):
     text: Mapped[str] = mapped_column(Text, default="")
 
     incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class ChecklistItem(Base):
+    """One step of the incident's playbook that someone can tick off."""
+
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("incident_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    section: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(32))
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None

@@ -6,11 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from app.incidents.models import Role, Severity
+
+if TYPE_CHECKING:
+    from app.incidents.playbooks import Playbook
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -53,15 +56,22 @@ class RoleDescription:
 class Policy:
     severities: dict[Severity, SeverityPolicy]
     roles: dict[Role, RoleDescription]
+    playbooks: dict[str, Playbook]
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
 
+    def playbook(self, kind: str | None) -> Playbook | None:
+        return self.playbooks.get(kind) if kind else None
+
     @classmethod
     def load(cls, directory: Path) -> Policy:
+        from app.incidents.playbooks import load_playbooks  # playbooks parse durations with this module
+
         return cls(
             severities=_load_severities(directory / "severities.yml"),
             roles=_load_roles(directory / "roles.yml"),
+            playbooks=load_playbooks(directory),
         )
 
 

@@ -37,9 +37,13 @@ async def declare_incident(
     declared_by: str,
     roles: dict[Role, str],
     now: datetime,
+    kind: str | None = None,
+    private: bool = False,
 ) -> Incident:
     """Store a new incident; the declarer commands it unless someone else was named."""
     incident = Incident(
+        kind=kind,
+        is_private=private,
         title=title,
         severity=severity,
         status=Status.INVESTIGATING,
@@ -55,8 +59,9 @@ async def declare_incident(
     session.add(incident)
     await session.flush()
     names = ", ".join(f"{role.value}={user}" for role, user in holders.items())
+    label = " ".join(filter(None, ["private" if private else "", kind or "", severity.value]))
     record(session, incident, kind="declared", actor=declared_by, now=now,
-           text=f"Declared {severity.value}: {title} ({names})")
+           text=f"Declared {label}: {title} ({names})")
     return incident
 
 

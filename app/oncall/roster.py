@@ -29,6 +29,7 @@ class Roster:
     backup: tuple[str, ...]
     management_group: str | None
     management_users: tuple[str, ...]
+    leads: dict[str, str]  # role key → who takes it when a playbook needs the role and nobody was named
 
     def shift_at(self, moment: datetime) -> Shift:
         number = int((utc(moment) - self.starts) // self.length)
@@ -64,6 +65,7 @@ class Roster:
                 backup=tuple(str(p) for p in rotation.get("backup") or ()),
                 management_group=management.get("usergroup"),
                 management_users=tuple(str(u) for u in management.get("users") or ()),
+                leads={str(role): str(who) for role, who in (data.get("leads") or {}).items() if who},
             )
         except (KeyError, TypeError) as error:
             raise PolicyError(f"{path}: missing or malformed {error}") from None

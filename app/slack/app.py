@@ -9,7 +9,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.slack import parsing
 from app.slack.flows import IncidentFlows
+from app.slack.playbooks import ChecklistFlows
 from app.slack.listeners import actions, commands, views
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,10 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator")
     commands.register(app, flows)
     views.register(app, flows)
-    actions.register(app, flows)
+    checklists = ChecklistFlows(flows)
+    flows.handlers[parsing.ShowChecklist] = lambda command, actor: checklists.show(actor)
+    flows.handlers[parsing.Notified] = lambda command, actor: checklists.notified(actor, command.deadline)
+    actions.register(app, flows, checklists)
 
     @app.error
     async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:

@@ -88,7 +88,7 @@ class SlackClockWorker:
         who = incident.commander or incident.declared_by
         message = self.messages.render("reminder.j2", **self.surfaces.context(
             incident, who=who, overdue_since=next_update_due(incident, self.policy), now=now))
-        calls: dict[str, Any] = {"post reminder": self._post(incident.channel_id, message, work)}
+        calls: dict[str, Any] = {"post reminder": self.post_guarded(incident.channel_id, message, work)}
         if incident.reminder_ts:
             superseded = self.messages.render("reminder_superseded.j2", **self.surfaces.context(incident))
             calls["supersede reminder"] = self.client.chat_update(
@@ -109,7 +109,7 @@ class SlackClockWorker:
             incident, backup=(await resolve_people(self.client, [backup]))[0] if backup else None,
             response_time=rules.response_time))
         if incident.channel_id:
-            await self._post(incident.channel_id, message, work)
+            await self.post_guarded(incident.channel_id, message, work)
         return Fired(events=[("ack_missed", paged or "Not acknowledged in time; no backup on-call configured")])
 
     async def _escalate(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
@@ -119,7 +119,7 @@ class SlackClockWorker:
         calls: dict[str, Any] = {f"dm {m}": self.client.chat_postMessage(channel=m, **dm.as_kwargs())
                                  for m in managers}
         if incident.channel_id:
-            calls["post"] = self._post(incident.channel_id, self.messages.render("escalated.j2", **context), work)
+            calls["post"] = self.post_guarded(incident.channel_id, self.messages.render("escalated.j2", **context), work)
         steps = await run_steps(calls)
         if steps.failures and not steps.results:
             raise RuntimeError(f"escalation not delivered: {steps.failures}")
@@ -152,7 +152,8 @@ class SlackClockWorker:
             people += await usergroup_members(self.client, self.roster.management_group)
         return await resolve_people(self.client, people)
 
-    async def _post(self, channel_id: str, message: Message, work: DueWork) -> Any:
+    async def post_guarded(self, channel_id: str, message: Message, work: DueWork) -> Any:
+        """Post in the channel with the work's id in the message metadata (the idempotency guard)."""
         metadata = {"event_type": GUARD_EVENT, "event_payload": {"work_id": work.id, "kind": work.kind.value}}
         return await self.client.chat_postMessage(channel=channel_id, metadata=metadata, **message.as_kwargs())
 

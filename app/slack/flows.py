@@ -15,7 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.clock import Clock
 from app.db import Database
-from app.incidents import deadlines, service
+from app.incidents import checklist as checklists
+from app.incidents import compliance, deadlines, service
 from app.incidents.errors import (
     IncidentError,
     IncidentResolved,
@@ -23,12 +24,14 @@ from app.incidents.errors import (
     NotAnIncidentChannel,
     NotCommander,
     UnknownUser,
+    UsageError,
 )
-from app.incidents.models import Incident, Role
+from app.incidents.models import ChecklistItem, Incident, Role
 from app.oncall.roster import Roster
 from app.incidents.policy import Policy
 from app.slack import parsing
 from app.slack.messages import Message, Messages
+from app.slack.people import resolve_people
 from app.slack.steps import StepFailure, Steps, run_step, run_steps
 from app.slack.surfaces import ChannelNotCreated, Surfaces
 
@@ -56,6 +59,8 @@ class IncidentFlows:
         self.messages = messages
         self.client = client
         self.surfaces = Surfaces(client, messages, policy, incidents_channel)
+        # Commands that other features carry out (checklists, comms, reviews), by command type.
+        self.handlers: dict[type, Callable[[Any, Actor], Awaitable[None]]] = {}
         self.incidents_channel = incidents_channel
 
     # -- answering people ---------------------------------------------------------------------
@@ -76,13 +81,25 @@ class IncidentFlows:
         except NotAnIncidentChannel as error:
             async with self.db.transaction() as session:
                 incidents = await service.open_incidents(session)
-            await actor.reply(self.error_message(error, incidents=incidents))
+            await actor.reply(self.error_message(error, incidents=await self.visible_to(actor, incidents)))
         except IncidentError as error:
             await actor.reply(self.error_message(error))
         except Exception:  # noqa: BLE001 - logged with its traceback, answered with a reference
             reference = uuid.uuid4().hex[:8]
             log.exception("Unexpected error (ref %s) for %s in %s", reference, actor.user_id, actor.channel_id)
             await actor.reply(self.messages.render("errors/unexpected.j2", reference=reference))
+
+    async def visible_to(self, actor: Actor, incidents: list[Incident]) -> list[Incident]:
+        """Private incidents are listed only to the people in them (their roles, or their channel's members)."""
+        visible = []
+        for incident in incidents:
+            if not incident.is_private or actor.user_id in {incident.declared_by, *incident.role_holders().values()}:
+                visible.append(incident)
+            elif incident.channel_id:
+                members = await self.client.conversations_members(channel=incident.channel_id, limit=1000)
+                if actor.user_id in members["members"]:
+                    visible.append(incident)
+        return visible
 
     async def _dispatch(self, command: parsing.Command, actor: Actor) -> None:
         match command:
@@ -93,10 +110,10 @@ class IncidentFlows:
             case parsing.ListOpen():
                 async with self.db.transaction() as session:
                     incidents = await service.open_incidents(session)
-                await actor.reply(self.messages.render("list.j2", incidents=incidents))
+                await actor.reply(self.messages.render("list.j2", incidents=await self.visible_to(actor, incidents)))
             case parsing.ShowStatus():
                 async with self.db.transaction() as session:
-                    incident = await self._incident_here(session, actor)
+                    incident = await self.incident_here(session, actor)
                 await actor.reply(self.messages.render("status.j2", **self.surfaces.context(incident)))
             case parsing.Update():
                 await self.post_update(command, actor)
@@ -106,7 +123,7 @@ class IncidentFlows:
                 await self.assign_role(command, actor)
             case parsing.Note():
                 async with self.db.transaction() as session:
-                    incident = await self._incident_here(session, actor)
+                    incident = await self.incident_here(session, actor)
                     service.add_note(session, incident, command.text, author=actor.user_id, now=self.clock.now())
                 await actor.reply(self.messages.render("note_added.j2", incident=incident, note=command.text))
             case parsing.Resolve():
@@ -114,10 +131,12 @@ class IncidentFlows:
             case parsing.OnCall():
                 current, upcoming = self.roster.now_and_next(self.clock.now())
                 await actor.reply(self.messages.render("oncall.j2", current=current, upcoming=upcoming))
+            case _ if type(command) in self.handlers:
+                await self.handlers[type(command)](command, actor)
             case _:
                 raise AssertionError(f"unhandled command {command!r}")
 
-    async def _incident_here(self, session: Any, actor: Actor) -> Incident:
+    async def incident_here(self, session: Any, actor: Actor) -> Incident:
         if actor.channel_id is None:
             raise NotAnIncidentChannel()
         return await service.incident_in_channel(session, actor.channel_id)
@@ -126,19 +145,47 @@ class IncidentFlows:
 
     async def declare(self, command: parsing.Declare, actor: Actor) -> Incident:
         """Store the incident first, then open its channel; Slack failing never loses it."""
+        playbook = self.policy.playbook(command.kind)
+        severity = command.severity or (playbook.default_severity if playbook else None)
+        if severity is None:
+            raise UsageError(subcommand="declare", problem="bad_severity", given="", kinds=[])
+        private = command.private or bool(playbook and playbook.private)
+        now = self.clock.now()
         async with self.db.transaction() as session:
             incident = await service.declare_incident(
-                session, title=command.title, severity=command.severity, impact=command.impact,
-                declared_by=actor.user_id, roles=command.roles, now=self.clock.now())
-            await deadlines.plan_clock(session, incident, self.policy, now=self.clock.now(), page=True)
-        await self.open_channel(incident, actor)
+                session, title=command.title, severity=severity, impact=command.impact, declared_by=actor.user_id,
+                roles=command.roles, now=now, kind=command.kind, private=private)
+            await deadlines.plan_clock(session, incident, self.policy, now=now, page=True)
+            if playbook:
+                checklists.create_checklist(session, incident, playbook)
+                await compliance.plan_compliance(session, incident, playbook, now=now)
+                items = await checklists.checklist(session, incident)
+        await self._bring_in_leads(incident, actor, needed=set(playbook.roles) if playbook else set(),
+                                   private=private)
+        await self.open_channel(incident, actor, checklist=items if playbook else None)
         return incident
 
-    async def open_channel(self, incident: Incident, actor: Actor) -> None:
+    async def _bring_in_leads(self, incident: Incident, actor: Actor, *, needed: set[Role], private: bool) -> None:
+        """A private incident (and a playbook that needs one) gets the Security Lead from playbooks/oncall.yml."""
+        if private:
+            needed.add(Role.SECURITY)
+        missing = [role for role in sorted(needed) if role is not Role.IC and incident.holder(role) is None
+                   and self.roster.leads.get(role.value)]
+        if not missing:
+            return
+        people = await resolve_people(self.client, [self.roster.leads[role.value] for role in missing])
+        async with self.db.transaction() as session:
+            stored = await service.get_incident(session, incident.id)
+            for role, person in zip(missing, people, strict=True):
+                service.assign_role(session, stored, role, person, actor=actor.user_id, now=self.clock.now())
+        incident.roles = stored.roles
+
+    async def open_channel(self, incident: Incident, actor: Actor,
+                           checklist: list[ChecklistItem] | None = None) -> None:
         try:
             channel = await self.surfaces.create_channel(incident)
         except ChannelNotCreated as error:
-            await self._record_failures(incident, [StepFailure("create channel", error.error)])
+            await self.record_failures(incident, [StepFailure("create channel", error.error)])
             await actor.reply(self.messages.render("declare_failed.j2", incident=incident, failure=error.error))
             return
         # Stored at once: commands typed in the channel work from the moment people arrive.
@@ -154,8 +201,11 @@ class IncidentFlows:
             "announce": (self.surfaces.post(self.incidents_channel, self.surfaces.announcement(incident))
                          if self.incidents_channel else None),
             "tell declarer": actor.reply(self.messages.render("declared.j2", **self.surfaces.context(incident))),
+            "post checklist": self.surfaces.post(channel.id, self.checklist_message(incident, checklist))
+            if checklist else None,
         })
         kickoff, announcement = steps.ok("post kickoff"), steps.ok("announce")
+        posted_checklist = steps.ok("post checklist")
         events = [("invited", ", ".join(people))] if steps.ok("invite") is not None else []
         if announcement:
             events.append(("announced", announcement["channel"]))
@@ -164,14 +214,19 @@ class IncidentFlows:
             kickoff_ts=kickoff["ts"] if kickoff else None,
             announcement_channel_id=announcement["channel"] if announcement else None,
             announcement_ts=announcement["ts"] if announcement else None,
+            checklist_ts=posted_checklist["ts"] if posted_checklist else None,
         )
         failures = list(steps.failures)
         if kickoff:
             pinned = await run_step("pin kickoff", self.client.pins_add(channel=channel.id, timestamp=kickoff["ts"]))
-            await self._record_failures(incident, pinned.failures)
+            await self.record_failures(incident, pinned.failures)
             failures += pinned.failures
         if failures:
             await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=failures))
+
+    def checklist_message(self, incident: Incident, items: list[ChecklistItem]) -> Message:
+        return self.messages.blocks("blocks/checklist.yml.j2", incident=incident,
+                                    playbook=self.policy.playbook(incident.kind), items=items)
 
     async def _store(self, incident: Incident, events: list[tuple[str, str]], **fields: Any) -> None:
         """Write what Slack gave back (ids, timestamps) onto the stored incident, with timeline events."""
@@ -188,7 +243,7 @@ class IncidentFlows:
 
     async def post_update(self, command: parsing.Update, actor: Actor) -> None:
         async with self.db.transaction() as session:
-            incident = await self._incident_here(session, actor)
+            incident = await self.incident_here(session, actor)
             service.post_status_update(session, incident, command.update, author=actor.user_id,
                                        now=self.clock.now())
             await deadlines.update_posted(session, incident, self.policy, by=actor.user_id, now=self.clock.now())
@@ -199,25 +254,25 @@ class IncidentFlows:
             answered = self.messages.render("reminder_answered.j2", **self.surfaces.context(incident))
             more["mark reminder answered"] = self.client.chat_update(
                 channel=incident.channel_id, ts=answered_reminder, **answered.as_kwargs())
-        await self._show_change(incident, actor, post, **more)
+        await self.show_change(incident, actor, post, **more)
 
     async def change_severity(self, command: parsing.ChangeSeverity, actor: Actor) -> None:
         async with self.db.transaction() as session:
-            incident = await self._incident_here(session, actor)
+            incident = await self.incident_here(session, actor)
             previous = service.change_severity(session, incident, command.severity, actor=actor.user_id,
                                                now=self.clock.now())
             await deadlines.plan_clock(session, incident, self.policy, now=self.clock.now(),
                                        page=command.severity < previous)
         post = self.messages.render("severity_changed.j2",
                                     **self.surfaces.context(incident, previous_severity=previous, actor=actor.user_id))
-        await self._show_change(incident, actor, post)
+        await self.show_change(incident, actor, post)
 
     async def assign_role(self, command: parsing.AssignRole, actor: Actor) -> None:
         async with self.db.transaction() as session:
-            incident = await self._incident_here(session, actor)
+            incident = await self.incident_here(session, actor)
         await self._check_person(command.user_id, command.role)
         async with self.db.transaction() as session:
-            incident = await self._incident_here(session, actor)
+            incident = await self.incident_here(session, actor)
             previous = service.assign_role(session, incident, command.role, command.user_id,
                                            actor=actor.user_id, now=self.clock.now())
             if command.role is Role.IC and command.user_id == actor.user_id:
@@ -225,7 +280,7 @@ class IncidentFlows:
                                             how="took the IC role")
         context = self.surfaces.context(incident, role=self.policy.roles[command.role], holder=command.user_id,
                                         previous_holder=previous, actor=actor.user_id)
-        await self._show_change(
+        await self.show_change(
             incident, actor, self.messages.render("role_assigned.j2", **context),
             invite=self.surfaces.invite(incident.channel_id, [command.user_id]) if incident.channel_id else None,
             duties=self.client.chat_postMessage(channel=command.user_id,
@@ -234,28 +289,28 @@ class IncidentFlows:
 
     async def resolve(self, command: parsing.Resolve, actor: Actor) -> None:
         async with self.db.transaction() as session:
-            incident = await self._incident_here(session, actor)
+            incident = await self.incident_here(session, actor)
             service.resolve_incident(session, incident, root_cause=command.root_cause,
                                      resolution=command.resolution, actor=actor.user_id, now=self.clock.now())
             await deadlines.stop_clock(session, incident, now=self.clock.now())
-        await self._show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
+        await self.show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
 
     async def acknowledge(self, actor: Actor) -> None:
         """The IC pressed Acknowledge on the kickoff."""
         async with self.db.transaction() as session:
-            incident = await self._incident_here(session, actor)
+            incident = await self.incident_here(session, actor)
             if incident.commander != actor.user_id:
                 raise NotCommander(commander=incident.commander)
             if not await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
                                                how="pressed Acknowledge"):
                 raise NoChange(reason="already_acknowledged")
-        await self._show_change(incident, actor, self.messages.render(
+        await self.show_change(incident, actor, self.messages.render(
             "acknowledged.j2", **self.surfaces.context(incident, actor=actor.user_id)))
 
     async def snooze(self, actor: Actor, minutes: int, reminder_ts: str | None) -> None:
         """Someone pressed Snooze on an update reminder."""
         async with self.db.transaction() as session:
-            incident = await self._incident_here(session, actor)
+            incident = await self.incident_here(session, actor)
             if incident.is_resolved:
                 raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
             until = await deadlines.snooze_reminder(session, incident, timedelta(minutes=minutes),
@@ -265,7 +320,7 @@ class IncidentFlows:
         if reminder_ts and incident.channel_id:
             steps = await run_step("mark reminder snoozed", self.client.chat_update(
                 channel=incident.channel_id, ts=reminder_ts, **snoozed.as_kwargs()))
-            await self._record_failures(incident, steps.failures)
+            await self.record_failures(incident, steps.failures)
 
     async def _check_person(self, user_id: str, role: Role) -> None:
         """A role goes to a real, active person in this workspace."""
@@ -279,18 +334,18 @@ class IncidentFlows:
         if person.get("deleted") or person.get("is_bot"):
             raise UnknownUser(user=user_id, role=role.value, inactive=True)
 
-    async def _show_change(self, incident: Incident, actor: Actor, post: Message, **more: Any) -> None:
+    async def show_change(self, incident: Incident, actor: Actor, post: Message, **more: Any) -> None:
         """Post the short announcement of a change and bring the living summary up to date."""
         calls = {"post change": self.surfaces.post(incident.channel_id, post) if incident.channel_id else None,
                  **self.surfaces.refresh_calls(incident), **more}
         steps = await run_steps(calls)
-        await self._record_failures(incident, steps.failures)
+        await self.record_failures(incident, steps.failures)
         if steps.failures:
             await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=steps.failures))
 
     # -- failures -----------------------------------------------------------------------------
 
-    async def _record_failures(self, incident: Incident, failures: list[StepFailure]) -> None:
+    async def record_failures(self, incident: Incident, failures: list[StepFailure]) -> None:
         if failures:
             await self._store(incident, self._failure_events(failures))
 

@@ -136,12 +136,19 @@ class Messages:
         """A modal view: the template renders YAML (use |tojson for people's text)."""
         return yaml.safe_load(self.env.get_template(name).render(**context))
 
+    def blocks(self, name: str, **context: Any) -> Message:
+        """A message laid out in YAML (`text:` fallback and `blocks:`), for layouts sections can't express."""
+        data = yaml.safe_load(self.env.get_template(name).render(**context))
+        return Message(text=str(data["text"])[:MAX_SECTION], blocks=list(data["blocks"]))
+
     def check(self, context: dict[str, Any]) -> None:
         """Render every template with a full sample context, so a broken one stops start-up."""
         for name in self.names():
             try:
                 if name.startswith("views/"):
                     self.view(name, **context)
+                elif name.startswith("blocks/"):
+                    self.blocks(name, **context)
                 else:
                     self.render(name, **context)
             except (TemplateError, yaml.YAMLError, TypeError, AttributeError, KeyError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from app.incidents.errors import UsageError
@@ -27,10 +28,12 @@ class OpenDeclareModal:
 
 @dataclass(frozen=True)
 class Declare:
-    severity: Severity
+    severity: Severity | None  # None: the playbook's default
     title: str
     impact: str = ""
     roles: dict[Role, str] = field(default_factory=dict)
+    kind: str | None = None
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,16 @@ class ListOpen:
 @dataclass(frozen=True)
 class OnCall:
     pass
+
+
+@dataclass(frozen=True)
+class ShowChecklist:
+    pass
+
+
+@dataclass(frozen=True)
+class Notified:
+    deadline: str
 
 
 @dataclass(frozen=True)
@@ -76,15 +89,19 @@ class Resolve:
 
 
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
-           | AssignRole | Note | Resolve)
-SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "help")
+           | AssignRole | Note | Resolve | ShowChecklist | Notified)
+SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
+               "notified", "help")
 
 
-def parse_command(text: str) -> Command:
+def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
+    """What someone typed after /incident; `kinds` are the playbook types declare accepts."""
     words = text.strip().split(maxsplit=1)
     if not words:
         return Help()
     name, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if name == "declare":
+        return _declare(rest, kinds)
     parser = _PARSERS.get(name)
     if parser is None:
         raise UsageError(subcommand=None, problem="unknown_subcommand", given=words[0])
@@ -105,11 +122,27 @@ def parse_user(text: str, subcommand: str) -> str:
     return match.group(1)
 
 
-def _declare(rest: str) -> Command:
+def _declare(rest: str, kinds: Collection[str] = ()) -> Command:
+    """declare [private] [<type>] [<P0-P3>] <title> [| impact] [role:@someone ...]"""
     if not rest:
         return OpenDeclareModal()
-    first, _, remainder = rest.partition(" ")
-    severity = parse_severity(first, "declare")
+    words = rest.split(" ")
+    kind, severity, private = None, None, False
+    while words:
+        word = words[0].strip().lower()
+        if word == "private" and not private:
+            private = True
+        elif word in kinds and kind is None:
+            kind = word
+        elif word.upper() in Severity.__members__ and severity is None:
+            severity = Severity(word.upper())
+        else:
+            break
+        words.pop(0)
+    if severity is None and kind is None:
+        raise UsageError(subcommand="declare", problem="bad_severity", given=words[0] if words else "",
+                         kinds=sorted(kinds))
+    remainder = " ".join(words)
     roles = {Role(r.lower()): parse_user(m, "declare") for r, m in ROLE_ARGUMENT.findall(remainder)}
     remainder = ROLE_ARGUMENT.sub("", remainder)
     title, _, impact = (part.strip() for part in remainder.partition("|"))
@@ -118,7 +151,7 @@ def _declare(rest: str) -> Command:
         raise UsageError(subcommand="declare", problem="missing_title")
     if len(title) > MAX_TITLE:
         raise UsageError(subcommand="declare", problem="title_too_long", limit=MAX_TITLE)
-    return Declare(severity=severity, title=title, impact=impact, roles=roles)
+    return Declare(severity=severity, title=title, impact=impact, roles=roles, kind=kind, private=private)
 
 
 def _update(rest: str) -> Command:
@@ -158,6 +191,12 @@ def _note(rest: str) -> Command:
     return Note(rest)
 
 
+def _notified(rest: str) -> Command:
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", rest.strip().lower()):
+        raise UsageError(subcommand="notified", problem="missing_deadline", given=rest)
+    return Notified(rest.strip().lower())
+
+
 def _resolve(rest: str) -> Command:
     root_cause, bar, resolution = (p.strip() for p in rest.partition("|"))
     if not bar or not root_cause or not resolution:
@@ -166,11 +205,12 @@ def _resolve(rest: str) -> Command:
 
 
 _PARSERS = {
-    "declare": _declare,
     "update": _update,
     "status": _no_arguments(ShowStatus(), "status"),
     "list": _no_arguments(ListOpen(), "list"),
     "oncall": _no_arguments(OnCall(), "oncall"),
+    "checklist": _no_arguments(ShowChecklist(), "checklist"),
+    "notified": lambda rest: _notified(rest),
     "severity": _severity,
     "role": _role,
     "note": _note,

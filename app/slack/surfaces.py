@@ -66,7 +66,7 @@ class Surfaces:
         for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
             name = channel_name(incident, attempt)
             try:
-                response = await self.client.conversations_create(name=name, is_private=False)
+                response = await self.client.conversations_create(name=name, is_private=incident.is_private)
             except SlackApiError as error:
                 code = error.response.get("error") or str(error.response.status_code)
                 if code == "name_taken":

@@ -11,6 +11,7 @@ from app.incidents import service
 from app.incidents.errors import IncidentError
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
+from app.slack.playbooks import ChecklistFlows
 from app.slack.views import update_modal
 
 
@@ -21,7 +22,7 @@ def _actor(body: dict[str, Any], respond: AsyncRespond) -> Actor:
     return Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"), reply=reply)
 
 
-def register(app: AsyncApp, flows: IncidentFlows) -> None:
+def register(app: AsyncApp, flows: IncidentFlows, checklists: ChecklistFlows) -> None:
     @app.action("acknowledge")
     async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -34,6 +35,15 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         actor = _actor(body, respond)
         reminder_ts = (body.get("message") or {}).get("ts")
         await flows.guarded(flows.snooze(actor, int(action["value"]), reminder_ts), actor)
+
+    @app.action("checklist_tick")
+    async def checklist_tick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
+                             respond: AsyncRespond) -> None:
+        await ack()
+        actor = _actor(body, respond)
+        selected = [option["value"] for option in action.get("selected_options", [])]
+        await flows.guarded(checklists.tick(actor, message=body.get("message") or {}, block_id=action["block_id"],
+                                            selected=selected), actor)
 
     @app.action("post_update")
     async def post_update(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,

@@ -19,7 +19,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     async def incident_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                                client: AsyncWebClient) -> None:
         try:
-            parsed = parsing.parse_command(command.get("text", ""))
+            parsed = parsing.parse_command(command.get("text", ""), kinds=flows.policy.playbooks.keys())
         except UsageError as error:
             await ack(**flows.error_message(error).as_kwargs())
             return
