@@ -41,9 +41,10 @@ class ChecklistFlows:
             await checklists.tick(session, incident, shown=shown, ticked={int(v) for v in selected},
                                   by=actor.user_id, now=self.flows.clock.now())
             items = await checklists.checklist(session, incident)
-        if incident.channel_id and incident.checklist_ts:
+        ts = message.get("ts") or incident.checklist_ts  # the message that was ticked is the checklist
+        if incident.channel_id and ts:
             steps = await run_step("update checklist", self.flows.client.chat_update(
-                channel=incident.channel_id, ts=incident.checklist_ts, **self.flows.checklist_message(incident, items).as_kwargs()))
+                channel=incident.channel_id, ts=ts, **self.flows.checklist_message(incident, items).as_kwargs()))
             await self.flows.record_failures(incident, steps.failures)
 
     async def notified(self, actor: Actor, key: str) -> None:
