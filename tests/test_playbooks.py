@@ -183,3 +183,30 @@ def test_every_shipped_playbook_has_the_plan_s_parts() -> None:
     for playbook in PLAYBOOKS.values():
         assert playbook.symptoms and playbook.immediate_actions and playbook.resolution_steps
     assert {c.key for c in PLAYBOOKS["data-breach"].compliance} == {"gdpr", "customers"}  # HIPAA: opt-in
+
+
+async def test_the_declare_form_takes_a_type_and_privacy(slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+    await slack.command("declare", user=people.alice, channel=people.general, trigger_id="trigger-form-1")
+    await fake.wait_for(lambda: fake.views)
+    view = fake.views[-1]["view"]
+    kinds = next(b for b in view["blocks"] if b["block_id"] == "kind")["element"]["options"]
+    assert {o["value"] for o in kinds} == set(PLAYBOOKS)
+
+    response = await slack.interaction({
+        "type": "view_submission", "team": {"id": fake.team_id}, "api_app_id": "A0001",
+        "user": {"id": people.alice, "name": "alice", "team_id": fake.team_id},
+        "view": {**view, "id": "V1", "state": {"values": {
+            "title": {"value": {"type": "plain_text_input", "value": "Card numbers in logs"}},
+            "kind": {"value": {"type": "static_select", "selected_option": {"value": "database"}}},
+            "severity": {"value": {"type": "static_select", "selected_option": None}},
+            "impact": {"value": {"type": "plain_text_input", "value": None}},
+            "commander": {"value": {"type": "users_select", "selected_user": None}},
+            "private": {"value": {"type": "checkboxes", "selected_options": [{"value": "private"}]}},
+        }}},
+    })
+    assert response.status_code == 200
+    await fake.wait_for(lambda: fake.channel_by_name("incident-20261125-1430") is not None)
+    channel = fake.channel_by_name("incident-20261125-1430")
+    assert channel.is_private
+    incident = await stored(slack, channel.id)
+    assert incident.kind == "database" and incident.severity.value == "P0" and incident.is_private

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from app.incidents.errors import UsageError
@@ -21,24 +22,29 @@ def declare_modal(flows: IncidentFlows, *, channel_id: str | None) -> dict[str, 
     return view
 
 
-def read_declare_modal(state: dict[str, Any]) -> parsing.Declare:
+def read_declare_modal(state: dict[str, Any], kinds: Collection[str] = ()) -> parsing.Declare:
     """The modal's answers as a Declare command; problems are keyed by the block they belong to."""
     values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
     title = " ".join((values["title"].get("value") or "").split())
-    severity_option = values["severity"].get("selected_option") or {}
+    severity = (values["severity"].get("selected_option") or {}).get("value")
+    kind = (values.get("kind", {}).get("selected_option") or {}).get("value")
     impact = (values["impact"].get("value") or "").strip()
     commander = values.get("commander", {}).get("selected_user")
+    private = bool(values.get("private", {}).get("selected_options"))
     problems: dict[str, str] = {}
     if not title:
         problems["title"] = "missing_title"
     elif len(title) > parsing.MAX_TITLE:
         problems["title"] = "title_too_long"
-    if severity_option.get("value") not in Severity.__members__:
+    if kind is not None and kind not in kinds:
+        problems["kind"] = "bad_kind"
+    if severity not in Severity.__members__ and not (severity is None and kind):
         problems["severity"] = "bad_severity"
     if problems:
         raise UsageError(subcommand="declare", problems=problems)
     roles = {Role.IC: commander} if commander else {}
-    return parsing.Declare(severity=Severity(severity_option["value"]), title=title, impact=impact, roles=roles)
+    return parsing.Declare(severity=Severity(severity) if severity else None, title=title, impact=impact,
+                           roles=roles, kind=kind, private=private)
 
 
 def update_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -> dict[str, Any]:

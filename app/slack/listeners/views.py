@@ -33,7 +33,8 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     @app.view(DECLARE_CALLBACK)
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                 client: AsyncWebClient) -> None:
-        command = await read_or_refuse(flows, ack, read_declare_modal, view)
+        command = await read_or_refuse(
+            flows, ack, lambda state: read_declare_modal(state, flows.policy.playbooks.keys()), view)
         if command is None:
             return
         user_id = body["user"]["id"]
