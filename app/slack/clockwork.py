@@ -15,7 +15,6 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.duework import service as duework
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.deadlines import OPEN_WORK, next_update_due
@@ -77,8 +76,11 @@ class SlackClockWorker:
             if fired.message_ts:
                 incident.reminder_ts = fired.message_ts
             # Coalesced: after downtime the next reminder counts from now, not from the missed ones.
+            # The claimed row was this incident's only pending reminder, so the next one is simply added
+            # (no lookup, no flush per row: a sweep of 100 reminders stays a handful of statements).
             cadence = self.policy.for_severity(incident.severity).update_every
-            await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, now + cadence, now=now)
+            session.add(DueWork(incident_id=incident.id, kind=WorkKind.UPDATE_REMINDER, key="",
+                                due_at=now + cadence, created_at=now, attempts=0))
 
     # -- the kinds of work --------------------------------------------------------------------
 
