@@ -24,6 +24,7 @@ async def serve(settings: Settings) -> None:
     await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
     log.info("Serving /slack/events and /health on port %s", settings.port)
     runtime.sweeper.start()
+    runtime.detector.start()
     socket_mode = None
     try:
         if settings.slack_app_token:

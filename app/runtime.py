@@ -17,6 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.clock import Clock, SystemClock
 from app.db import Database
+from app.detection.config import load_checks
+from app.detection.detector import Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
@@ -26,10 +28,15 @@ from app.samples import sample_context
 from app.settings import Settings
 from app.slack.app import create_slack_app
 from app.slack.clockwork import SlackClockWorker
+from app.slack.detection import SlackDeclarer
 from app.slack.flows import IncidentFlows
 from app.slack.messages import Messages
 from app.slack.pager import SlackPager
 from app.slack.playbooks import ComplianceReminders
+from app.slack.action_items import ActionItemReminders
+from app.slack.reviews import ReviewReminders
+from app.statuspage import statuspage_io
+from app.statuspage.page import StatusPage, add_status_page
 from app.web import create_web_app
 
 
@@ -73,11 +80,13 @@ class Runtime:
     slack_app: AsyncApp
     web_app: web.Application
     sweeper: Sweeper
+    detector: Detector
     _http: aiohttp.ClientSession = field(repr=False)
     _httpx: httpx.AsyncClient = field(repr=False)
 
     async def close(self) -> None:
         self.sweeper.stop()
+        self.detector.stop()
         await self._http.close()
         await self._httpx.aclose()
         await self.db.close()
@@ -88,9 +97,11 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated.
 
     The due-work sweeper is built but not started: `python -m app` starts it; tests sweep by hand.
+    So is the health-check detector (playbooks/detection.yml): tests probe by hand.
     """
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
+    checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
     db = Database(settings.database_url)
     await db.migrate()
     http = aiohttp.ClientSession()
@@ -98,10 +109,18 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     external = httpx.AsyncClient(transport=http_transport, timeout=10)
     flows = IncidentFlows(db=db, clock=clock, policy=policy, roster=roster, messages=messages, client=client,
                           incidents_channel=settings.incidents_channel)
-    slack_app = create_slack_app(signing_secret=settings.slack_signing_secret, client=client, flows=flows)
+    statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
+                                          settings.statuspage_api_url, external)
+    slack_app = create_slack_app(signing_secret=settings.slack_signing_secret, client=client, flows=flows,
+                                 statuspage=statuspage)
     web_app = create_web_app(slack_app, db)
+    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
+    worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
+    worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
-    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, http, external)
+    detector = Detector(db, clock, external, checks, SlackDeclarer(flows))
+    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector, http,
+                   external)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.comms.samples import sample_comms
 from app.incidents.errors import UsageError
 from app.incidents.models import ChecklistItem, Incident, Role, RoleAssignment, Severity, Status
 from app.incidents.playbooks import ComplianceClock, Playbook
@@ -12,6 +13,7 @@ from app.incidents.policy import Policy
 from app.incidents.service import StatusUpdate
 from app.oncall.pagers import Page
 from app.oncall.roster import Shift
+from app.reviews.samples import review_samples
 from app.slack.parsing import SUBCOMMANDS, Declare
 from app.slack.steps import StepFailure
 
@@ -94,4 +96,6 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                          ends=incident.started_at + timedelta(days=7)),
         "upcoming": Shift(primary=None, backup=None, starts=incident.started_at + timedelta(days=7),
                           ends=incident.started_at + timedelta(days=14)),
+        **sample_comms(incident),
+        **review_samples(incident),
     }

@@ -30,6 +30,9 @@ class Settings:
     sweep_seconds: float = 5.0
     pagerduty_routing_key: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
+    statuspage_api_key: str | None = None  # with the page id: approved updates also go to Statuspage.io
+    statuspage_page_id: str | None = None
+    statuspage_api_url: str = "https://api.statuspage.io/v1"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -89,7 +92,18 @@ class Settings:
         if routing_key is not None and not re.fullmatch(r"[0-9a-zA-Z]{20,64}", routing_key):
             raise ConfigError("PAGERDUTY_ROUTING_KEY is malformed: use the 32-character integration key")
 
+        statuspage_key, statuspage_page = optional("STATUSPAGE_API_KEY"), optional("STATUSPAGE_PAGE_ID")
+        if bool(statuspage_key) != bool(statuspage_page):
+            missing = "STATUSPAGE_PAGE_ID" if statuspage_key else "STATUSPAGE_API_KEY"
+            raise ConfigError(f"{missing} is not set: Statuspage.io needs both the API key and the page id")
+        statuspage_url = optional("STATUSPAGE_API_URL") or cls.statuspage_api_url
+        if not re.match(r"^https?://", statuspage_url):
+            raise ConfigError("STATUSPAGE_API_URL is malformed: it should be an http(s) URL")
+
         return cls(
+            statuspage_api_key=statuspage_key,
+            statuspage_page_id=statuspage_page,
+            statuspage_api_url=statuspage_url,
             sweep_seconds=sweep_seconds,
             pagerduty_routing_key=routing_key,
             pagerduty_events_url=optional("PAGERDUTY_EVENTS_URL") or cls.pagerduty_events_url,

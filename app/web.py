@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Database
+from app.reviews.web import REVIEW_ROUTE, review_markdown
 
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
@@ -27,4 +28,5 @@ def create_web_app(slack_app: AsyncApp, db: Database) -> web.Application:
         return web.json_response({"status": "ok", "database": "up"})
 
     app.router.add_get("/health", health)
+    app.router.add_get(REVIEW_ROUTE, review_markdown(db))
     return app

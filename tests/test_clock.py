@@ -21,8 +21,12 @@ async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str
 
     async def ready() -> str | None:
         async with slack.runtime.db.transaction() as session:
-            incidents = list(await session.scalars(select(Incident).where(Incident.channel_id.is_not(None))))
-        return incidents[number - 1].channel_id if len(incidents) >= number else None
+            incidents = list(await session.scalars(select(Incident).where(Incident.kickoff_ts.is_not(None))
+                                                   .order_by(Incident.id)))
+        if len(incidents) < number:
+            return None
+        channel = incidents[number - 1].channel_id
+        return channel if channel and fake.channels[channel].pins else None
 
     return await eventually(ready)
 

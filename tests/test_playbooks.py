@@ -16,7 +16,7 @@ from app.incidents.policy import PolicyError
 from app.settings import PROJECT_ROOT
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
-from tests.support import ManualClock, SlackDriver
+from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_clock import declare, tick
 
 PLAYBOOKS = load_playbooks(PROJECT_ROOT / "playbooks")
@@ -28,11 +28,15 @@ def checklist_message(fake: FakeSlack, channel: str):  # type: ignore[no-untyped
 
 
 async def stored(slack: SlackDriver, channel: str) -> Incident:
-    async with slack.runtime.db.transaction() as session:
-        incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
-        assert incident is not None
-        incident.events_loaded = await service.timeline(session, incident)  # type: ignore[attr-defined]
-        return incident
+    """The incident as stored once its channel is recorded, with its timeline."""
+    async def load() -> Incident | None:
+        async with slack.runtime.db.transaction() as session:
+            incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
+            if incident is not None:
+                incident.events_loaded = await service.timeline(session, incident)  # type: ignore[attr-defined]
+            return incident
+
+    return await eventually(load)
 
 
 @pytest.mark.parametrize("kind", sorted(PLAYBOOKS))

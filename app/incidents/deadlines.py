@@ -12,6 +12,7 @@ from app.duework.models import WorkKind
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
 from app.incidents.service import record
+from app.reviews.service import schedule_review
 
 OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE)
 
@@ -71,8 +72,9 @@ async def snooze_reminder(session: AsyncSession, incident: Incident, span: timed
 
 
 async def stop_clock(session: AsyncSession, incident: Incident, *, now: datetime) -> None:
-    """A resolved incident is never nagged; anyone paged hears that it is over."""
+    """A resolved incident is never nagged; anyone paged hears that it is over. Its review falls due."""
     await duework.cancel(session, incident.id, OPEN_WORK, now=now)
+    await schedule_review(session, incident, now=now)
     if await duework.any_done(session, incident.id, WorkKind.PAGE) or \
             await duework.any_done(session, incident.id, WorkKind.ACK_DEADLINE):
         await duework.plan(session, incident.id, WorkKind.PAGE_RESOLVE, now, now=now)

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.duework.models  # noqa: F401  (registers the tables)
 import app.incidents.models  # noqa: F401
+import app.detection.models  # noqa: F401
+import app.reviews.models  # noqa: F401
+import app.comms.models  # noqa: F401
 from app.db import Base
 from app.settings import database_url
 

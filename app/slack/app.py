@@ -13,11 +13,16 @@ from app.slack import parsing
 from app.slack.flows import IncidentFlows
 from app.slack.playbooks import ChecklistFlows
 from app.slack.listeners import actions, commands, views
+from app.slack.comms import CommsFlows
+from app.slack.listeners import comms as comms_listeners
+from app.slack.listeners import reviews as review_listeners
+from app.statuspage.statuspage_io import StatuspageIo
 
 log = logging.getLogger(__name__)
 
 
-def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows) -> AsyncApp:
+def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
+                     statuspage: StatuspageIo | None = None) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator")
     commands.register(app, flows)
     views.register(app, flows)
@@ -25,6 +30,8 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     flows.handlers[parsing.ShowChecklist] = lambda command, actor: checklists.show(actor)
     flows.handlers[parsing.Notified] = lambda command, actor: checklists.notified(actor, command.deadline)
     actions.register(app, flows, checklists)
+    comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
+    review_listeners.register(app, flows)
 
     @app.error
     async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:

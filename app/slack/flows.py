@@ -47,6 +47,8 @@ class Actor:
     user_id: str
     channel_id: str | None
     reply: Reply
+    is_bot: bool = False  # the bot itself (a health check declared): never invited to its own channel
+    trigger_id: str | None = None  # a slash command's, for commands that open a form (/incident review)
 
 
 class IncidentFlows:
@@ -143,8 +145,12 @@ class IncidentFlows:
 
     # -- declaring ----------------------------------------------------------------------------
 
-    async def declare(self, command: parsing.Declare, actor: Actor) -> Incident:
-        """Store the incident first, then open its channel; Slack failing never loses it."""
+    async def declare(self, command: parsing.Declare, actor: Actor,
+                      alongside: Callable[[Any, Incident], Awaitable[None]] | None = None) -> Incident:
+        """Store the incident first, then open its channel; Slack failing never loses it.
+
+        `alongside` runs in the transaction that stores the incident (a health check claims its
+        declaration there, so two replicas never both declare); raising from it stores nothing."""
         playbook = self.policy.playbook(command.kind)
         severity = command.severity or (playbook.default_severity if playbook else None)
         if severity is None:
@@ -156,6 +162,8 @@ class IncidentFlows:
                 session, title=command.title, severity=severity, impact=command.impact, declared_by=actor.user_id,
                 roles=command.roles, now=now, kind=command.kind, private=private)
             await deadlines.plan_clock(session, incident, self.policy, now=now, page=True)
+            if alongside is not None:
+                await alongside(session, incident)
             if playbook:
                 checklists.create_checklist(session, incident, playbook)
                 await compliance.plan_compliance(session, incident, playbook, now=now)
@@ -192,7 +200,8 @@ class IncidentFlows:
         incident.channel_id, incident.channel_name = channel.id, channel.name
         await self._store(incident, [("channel_created", f"#{channel.name}")],
                           channel_id=channel.id, channel_name=channel.name)
-        people = sorted({actor.user_id, *incident.role_holders().values()})
+        people = sorted({actor.user_id, *incident.role_holders().values()}
+                        - ({actor.user_id} if actor.is_bot else set()))
         steps = await run_steps({
             "invite": self.surfaces.invite(channel.id, people),
             "set topic": self.client.conversations_setTopic(channel=channel.id,

@@ -6,9 +6,11 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from app.comms.models import Audience
 from app.incidents.errors import UsageError
 from app.incidents.models import Role, Severity, Status
 from app.incidents.service import StatusUpdate
+from app.slack.review_commands import ActionItemCommand, OpenReview, parse_action, parse_actions, parse_review
 
 MAX_TITLE = 200
 # Slack escapes mentions as <@U123|name> when the command's "escape" option is on (the manifest sets it).
@@ -88,10 +90,15 @@ class Resolve:
     resolution: str
 
 
+@dataclass(frozen=True)
+class DraftComms:
+    audience: Audience
+
+
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
-           | AssignRole | Note | Resolve | ShowChecklist | Notified)
+           | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "help")
+               "notified", "comms", "review", "action", "actions", "help")
 
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
@@ -204,6 +211,17 @@ def _resolve(rest: str) -> Command:
     return Resolve(root_cause, resolution)
 
 
+_AUDIENCES = {"internal": Audience.INTERNAL, "email": Audience.EMAIL, "e-mail": Audience.EMAIL,
+              "statuspage": Audience.STATUSPAGE, "status-page": Audience.STATUSPAGE}
+
+
+def _comms(rest: str) -> Command:
+    audience = _AUDIENCES.get(rest.strip().lower())
+    if audience is None:
+        raise UsageError(subcommand="comms", problem="bad_audience", given=rest.strip())
+    return DraftComms(audience)
+
+
 _PARSERS = {
     "update": _update,
     "status": _no_arguments(ShowStatus(), "status"),
@@ -215,5 +233,9 @@ _PARSERS = {
     "role": _role,
     "note": _note,
     "resolve": _resolve,
+    "comms": _comms,
+    "review": parse_review,
+    "action": parse_action,
+    "actions": parse_actions,
     "help": lambda rest: Help(),
 }

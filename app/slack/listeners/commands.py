@@ -36,4 +36,5 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         async def reply(message: Message) -> None:
             await respond(response_type="ephemeral", **message.as_kwargs())
 
-        await flows.run(parsed, Actor(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply))
+        await flows.run(parsed, Actor(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply,
+                                      trigger_id=command.get("trigger_id")))

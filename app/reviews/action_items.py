@@ -1,0 +1,144 @@
+"""Action items: numbered within their incident, with an owner, a priority and a due date.
+Owners are reminded the day before the due date. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.duework import service as duework
+from app.duework.models import WorkKind
+from app.incidents.models import Incident
+from app.incidents.service import record
+from app.reviews.errors import ActionItemAlreadyDone, ActionItemUsage, NoSuchActionItem
+from app.reviews.models import ActionItem, ActionStatus, Priority
+
+REMIND_DAYS_BEFORE = 1
+REMIND_AT = time(9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ActionItemFields:
+    """What someone typed about an item; None leaves a field as it is."""
+
+    text: str | None = None
+    owner: str | None = None
+    priority: Priority | None = None
+    due_on: date | None = None
+
+
+def reminder_at(item: ActionItem) -> datetime | None:
+    """When the owner hears about the item: 09:00 UTC the day before it is due (done items: never)."""
+    if item.due_on is None or item.owner is None or item.is_done:
+        return None
+    return datetime.combine(item.due_on - timedelta(days=REMIND_DAYS_BEFORE), REMIND_AT)
+
+
+async def action_items(session: AsyncSession, incident: Incident) -> list[ActionItem]:
+    """The incident's items by number."""
+    query = select(ActionItem).where(ActionItem.incident_id == incident.id).order_by(ActionItem.number)
+    return list(await session.scalars(query))
+
+
+async def action_item(session: AsyncSession, incident: Incident, number: int) -> ActionItem:
+    item = await session.scalar(select(ActionItem).where(ActionItem.incident_id == incident.id,
+                                                         ActionItem.number == number))
+    if item is None:
+        count = await session.scalar(select(func.count()).select_from(ActionItem)
+                                    .where(ActionItem.incident_id == incident.id))
+        raise NoSuchActionItem(number=number, count=count or 0)
+    return item
+
+
+async def item_to_remind(session: AsyncSession, incident_id: int, key: str) -> ActionItem | None:
+    """The item a reminder row stands for, if it still wants reminding."""
+    if not key.isdigit():
+        return None
+    item = await session.scalar(select(ActionItem).where(ActionItem.incident_id == incident_id,
+                                                         ActionItem.number == int(key)))
+    return item if item is not None and not item.is_done and item.owner else None
+
+
+async def add_action_item(session: AsyncSession, incident: Incident, fields: ActionItemFields, *, by: str,
+                          now: datetime) -> ActionItem:
+    assert fields.text
+    _check_due(fields.due_on, now)
+    # Numbering reads the highest number so far: hold the incident row so two additions don't collide.
+    await session.execute(select(Incident.id).where(Incident.id == incident.id).with_for_update())
+    highest = await session.scalar(select(func.max(ActionItem.number)).where(ActionItem.incident_id == incident.id))
+    item = ActionItem(incident_id=incident.id, number=(highest or 0) + 1, text=fields.text, owner=fields.owner,
+                      priority=fields.priority, due_on=fields.due_on, status=ActionStatus.OPEN, created_by=by,
+                      created_at=now)
+    session.add(item)
+    await session.flush()
+    await _plan_reminder(session, item, now=now)
+    record(session, incident, kind="action_item_added", actor=by, now=now,
+           text=f"Action item added: {describe(item)}")
+    return item
+
+
+async def edit_action_item(session: AsyncSession, incident: Incident, number: int, fields: ActionItemFields, *,
+                           by: str, now: datetime) -> ActionItem:
+    item = await action_item(session, incident, number)
+    _check_due(fields.due_on, now)
+    for name in ("text", "owner", "priority", "due_on"):
+        if getattr(fields, name) is not None:
+            setattr(item, name, getattr(fields, name))
+    await _plan_reminder(session, item, now=now)
+    record(session, incident, kind="action_item_edited", actor=by, now=now,
+           text=f"Action item changed: {describe(item)}")
+    return item
+
+
+async def start_action_item(session: AsyncSession, incident: Incident, number: int, *, by: str,
+                            now: datetime) -> ActionItem:
+    item = await action_item(session, incident, number)
+    _require_not_done(item)
+    item.status = ActionStatus.IN_PROGRESS
+    record(session, incident, kind="action_item_started", actor=by, now=now,
+           text=f"Action item #{item.number} in progress: {item.text}")
+    return item
+
+
+async def complete_action_item(session: AsyncSession, incident: Incident, number: int, *, by: str,
+                               now: datetime) -> ActionItem:
+    item = await action_item(session, incident, number)
+    _require_not_done(item)
+    item.status, item.done_by, item.done_at = ActionStatus.DONE, by, now
+    await _plan_reminder(session, item, now=now)
+    record(session, incident, kind="action_item_done", actor=by, now=now,
+           text=f"Action item #{item.number} done: {item.text}")
+    return item
+
+
+def describe(item: ActionItem) -> str:
+    """#3 Add pool monitoring (owner U123, P1, due 2026-12-01), for the timeline."""
+    details = [f"owner {item.owner}" if item.owner else "", item.priority.value if item.priority else "",
+               f"due {item.due_on.isoformat()}" if item.due_on else ""]
+    shown = ", ".join(d for d in details if d)
+    return f"#{item.number} {item.text}" + (f" ({shown})" if shown else "")
+
+
+def _check_due(due_on: date | None, now: datetime) -> None:
+    if due_on is not None and due_on < now.astimezone(UTC).date():
+        raise ActionItemUsage(subcommand="action", problem="past_date", given=due_on.isoformat())
+
+
+def _require_not_done(item: ActionItem) -> None:
+    if item.is_done:
+        raise ActionItemAlreadyDone(number=item.number, text=item.text, done_at=item.done_at, done_by=item.done_by)
+
+
+async def _plan_reminder(session: AsyncSession, item: ActionItem, *, now: datetime) -> None:
+    """One pending reminder per item (keyed by its number), moved when the item changes."""
+    when = reminder_at(item)
+    key = str(item.number)
+    if when is not None and when > now:
+        await duework.plan(session, item.incident_id, WorkKind.ACTION_ITEM_DUE, when, now=now, key=key)
+        return
+    pending = await duework.pending(session, item.incident_id, WorkKind.ACTION_ITEM_DUE, key)
+    if pending is not None:
+        pending.done_at, pending.outcome = now, "cancelled"

@@ -1,0 +1,77 @@
+"""The post-incident review people fill in, and the action items that come out of an incident."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class Priority(enum.StrEnum):
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+def _enum(kind: type[enum.StrEnum]) -> Enum:
+    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class PostIncidentReview(Base):
+    """What the team answered in the review form, and the document generated from it."""
+
+    __tablename__ = "post_incident_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), unique=True)
+    users_affected: Mapped[str] = mapped_column(Text, default="")
+    failed_requests: Mapped[str] = mapped_column(Text, default="")
+    revenue_impact: Mapped[str | None] = mapped_column(Text)
+    went_well: Mapped[str] = mapped_column(Text, default="")
+    could_improve: Mapped[str] = mapped_column(Text, default="")
+    lessons_learned: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(32))
+    answered_at: Mapped[datetime]
+    document: Mapped[str | None] = mapped_column(Text)  # the Markdown, as published
+    filename: Mapped[str | None] = mapped_column(String(120))
+    published_by: Mapped[str | None] = mapped_column(String(32))
+    published_at: Mapped[datetime | None]
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class ActionItem(Base):
+    """Something to do so the incident does not happen again; numbered 1, 2, 3... within its incident."""
+
+    __tablename__ = "action_items"
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    priority: Mapped[Priority | None] = mapped_column(_enum(Priority))
+    due_on: Mapped[date | None]
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus))
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    done_at: Mapped[datetime | None]
+
+    @property
+    def is_done(self) -> bool:
+        return self.status is ActionStatus.DONE

@@ -1,0 +1,47 @@
+"""A sample review and action items, so every review template is checked at start-up."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from app.incidents.models import Incident, TimelineEvent
+from app.reviews.document import review_document
+from app.reviews.models import ActionItem, ActionStatus, PostIncidentReview, Priority
+from app.reviews.service import review_due_at
+
+
+def review_samples(incident: Incident) -> dict[str, Any]:
+    assert incident.resolved_at is not None
+    review = PostIncidentReview(
+        id=1, incident_id=incident.id, users_affected="100% of API users", failed_requests="~2,700 (estimated)",
+        revenue_impact="$500 (estimated)", went_well="Monitoring detected the issue immediately\nIC responded fast",
+        could_improve="Load testing should have caught this", lessons_learned="Monitor all resource pools",
+        answered_by="U0SAMPLE1", answered_at=incident.resolved_at)
+    items = [
+        ActionItem(id=1, incident_id=incident.id, number=1, text="Increase connection pool to 50", owner="U0SAMPLE2",
+                   priority=Priority.P0, due_on=None, status=ActionStatus.DONE, created_by="U0SAMPLE1",
+                   created_at=incident.resolved_at, done_by="U0SAMPLE2", done_at=incident.resolved_at),
+        ActionItem(id=2, incident_id=incident.id, number=2, text="Implement connection pool monitoring",
+                   owner="U0SAMPLE2", priority=Priority.P1, due_on=date(2025, 10, 27),
+                   status=ActionStatus.IN_PROGRESS, created_by="U0SAMPLE1", created_at=incident.resolved_at),
+        ActionItem(id=3, incident_id=incident.id, number=3, text="Add load test | high connection usage", owner=None,
+                   priority=None, due_on=None, status=ActionStatus.OPEN, created_by="U0SAMPLE1",
+                   created_at=incident.resolved_at),
+    ]
+    events = [TimelineEvent(id=1, incident_id=incident.id, at=incident.started_at, actor="U0SAMPLE1",
+                            kind="declared", text="Declared P0: Complete API Outage (ic=U0SAMPLE1)"),
+              TimelineEvent(id=2, incident_id=incident.id, at=incident.resolved_at, actor="U0SAMPLE1",
+                            kind="resolved", text="Resolved. Root cause: pool exhaustion. Resolution: bigger pool")]
+    return {
+        "doc": review_document(incident, review, events, items, names={"U0SAMPLE1": "Alice Adams"}, by="U0SAMPLE1",
+                               now=incident.resolved_at + timedelta(hours=20)),
+        "review": review,
+        "review_due_at": review_due_at(incident),
+        "review_overdue": False,
+        "review_path": f"/incidents/{incident.id}/review.md",
+        "action_items": items,
+        "action_item": items[1],
+        "change": "added",
+        "reminder_at": incident.resolved_at + timedelta(days=2),
+    }

@@ -1,0 +1,53 @@
+"""A failing health check declares through the same flow people use: as the bot itself, with the
+primary on-call as Incident Commander (the plan's IC contact is the on-call)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from app.detection.detector import Alongside, Declaration
+from app.incidents.models import Incident, Role
+from app.slack import parsing
+from app.slack.flows import Actor, IncidentFlows
+from app.slack.messages import Message
+from app.slack.people import resolve_people
+
+log = logging.getLogger(__name__)
+
+
+class SlackDeclarer:
+    def __init__(self, flows: IncidentFlows) -> None:
+        self.flows = flows
+        self._bot_user_id: str | None = None
+
+    async def __call__(self, declaration: Declaration, alongside: Alongside) -> Incident:
+        command = parsing.Declare(severity=declaration.severity, title=declaration.title, impact=declaration.impact,
+                                  roles=await self._commander(), kind=declaration.kind)
+        actor = Actor(user_id=await self._bot(), channel_id=None, reply=self._tell_log, is_bot=True)
+        return await self.flows.declare(command, actor, alongside=alongside)
+
+    async def _bot(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = str((await self.flows.client.auth_test())["user_id"])
+        return self._bot_user_id
+
+    async def _commander(self) -> dict[Role, str]:
+        """The primary on-call commands; with nobody on call the bot holds the role until someone takes it."""
+        primary = self.flows.roster.shift_at(self.flows.clock.now()).primary
+        if primary is None:
+            return {}
+        try:
+            [person] = await resolve_people(self.flows.client, [primary])
+        except SlackApiError as error:
+            log.warning("On-call %s not found in Slack (%s); the bot holds the IC role until someone takes it", primary,
+                        error.response.get("error"))
+            return {}
+        return {Role.IC: person}
+
+    @staticmethod
+    async def _tell_log(message: Message) -> None:
+        # The bot declared: nobody waits for a private answer. The announcement is the public notice,
+        # and any Slack step that failed is on the incident's timeline too.
+        log.info("Health-check declaration: %s", message.text)

@@ -1,0 +1,45 @@
+"""The post-incident review and action items: their /incident subcommands and the review form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.slack.action_items import ActionItemFlows
+from app.slack.flows import Actor, IncidentFlows
+from app.slack.listeners.views import read_or_refuse
+from app.slack.messages import Message
+from app.slack.review_commands import (
+    AddActionItem,
+    CompleteActionItem,
+    EditActionItem,
+    ListActionItems,
+    OpenReview,
+    StartActionItem,
+    SubmitReview,
+)
+from app.slack.reviews import REVIEW_CALLBACK, ReviewFlows, read_review_form
+
+
+def register(app: AsyncApp, flows: IncidentFlows) -> None:
+    reviews = ReviewFlows(flows)
+    items = ActionItemFlows(flows, reviews)
+    flows.handlers[OpenReview] = lambda command, actor: reviews.open_form(actor)
+    flows.handlers[SubmitReview] = reviews.submit
+    for command in (ListActionItems, AddActionItem, EditActionItem, StartActionItem, CompleteActionItem):
+        flows.handlers[command] = items.run
+
+    @app.view(REVIEW_CALLBACK)
+    async def review_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
+                               client: AsyncWebClient) -> None:
+        command = await read_or_refuse(flows, ack, read_review_form, view)  # type: ignore[arg-type]
+        if command is None:
+            return
+        user_id, channel_id = body["user"]["id"], view["private_metadata"]
+
+        async def reply(message: Message) -> None:
+            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
+
+        await flows.run(command, Actor(user_id, channel_id, reply))

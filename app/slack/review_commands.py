@@ -1,0 +1,139 @@
+"""What people type for the review and action items: `/incident review`, `/incident actions` and
+`/incident action add|edit|start|done ...`. Pure functions; errors name what to type instead."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from app.incidents.errors import UsageError
+from app.reviews.action_items import ActionItemFields
+from app.reviews.errors import ActionItemUsage
+from app.reviews.models import Priority
+from app.reviews.service import ReviewAnswers
+
+# Slack escapes mentions as <@U123|name> (the manifest turns the command's "escape" option on).
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+OPTION = re.compile(r"(?<!\S)(owner|priority|due):\s*(<@[^>]*>|\S+)", re.IGNORECASE)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_ACTION = 500
+
+
+@dataclass(frozen=True)
+class OpenReview:
+    pass
+
+
+@dataclass(frozen=True)
+class SubmitReview:
+    answers: ReviewAnswers
+
+
+@dataclass(frozen=True)
+class ListActionItems:
+    pass
+
+
+@dataclass(frozen=True)
+class AddActionItem:
+    fields: ActionItemFields
+
+
+@dataclass(frozen=True)
+class EditActionItem:
+    number: int
+    fields: ActionItemFields
+
+
+@dataclass(frozen=True)
+class StartActionItem:
+    number: int
+
+
+@dataclass(frozen=True)
+class CompleteActionItem:
+    number: int
+
+
+ActionItemCommand = ListActionItems | AddActionItem | EditActionItem | StartActionItem | CompleteActionItem
+
+
+def parse_review(rest: str) -> OpenReview:
+    if rest:
+        raise UsageError(subcommand="review", problem="unexpected_arguments", given=rest)
+    return OpenReview()
+
+
+def parse_actions(rest: str) -> ListActionItems:
+    if rest:
+        raise UsageError(subcommand="actions", problem="unexpected_arguments", given=rest)
+    return ListActionItems()
+
+
+def parse_action(rest: str) -> ActionItemCommand:
+    verb, _, tail = rest.partition(" ")
+    tail = tail.strip()
+    match verb.lower():
+        case "add":
+            fields = parse_fields(tail)
+            if not fields.text:
+                raise ActionItemUsage(subcommand="action", problem="missing_text")
+            return AddActionItem(fields)
+        case "edit":
+            number, _, changes = tail.partition(" ")
+            fields = parse_fields(changes)
+            if fields == ActionItemFields():
+                raise ActionItemUsage(subcommand="action", problem="nothing_to_change")
+            return EditActionItem(parse_number(number), fields)
+        case "start":
+            return StartActionItem(parse_number(tail))
+        case "done":
+            return CompleteActionItem(parse_number(tail))
+        case "list" if not tail:
+            return ListActionItems()
+        case _:
+            raise ActionItemUsage(subcommand="action", problem="bad_verb", given=verb)
+
+
+def parse_number(text: str) -> int:
+    number = text.strip().removeprefix("#")
+    if not number.isdigit() or int(number) < 1:
+        raise ActionItemUsage(subcommand="action", problem="bad_number", given=text.strip())
+    return int(number)
+
+
+def parse_fields(text: str) -> ActionItemFields:
+    """`<text> owner:@x priority:P1 due:2026-12-01`, options anywhere and each optional."""
+    options = {name.lower(): value for name, value in OPTION.findall(text)}
+    words = " ".join(OPTION.sub(" ", text).split())
+    if len(words) > MAX_ACTION:
+        raise ActionItemUsage(subcommand="action", problem="too_long", limit=MAX_ACTION)
+    return ActionItemFields(
+        text=words or None,
+        owner=_owner(options["owner"]) if "owner" in options else None,
+        priority=_priority(options["priority"]) if "priority" in options else None,
+        due_on=_due(options["due"]) if "due" in options else None,
+    )
+
+
+def _owner(value: str) -> str:
+    match = MENTION.fullmatch(value)
+    if not match:
+        raise ActionItemUsage(subcommand="action", problem="bad_owner", given=value)
+    return match.group(1)
+
+
+def _priority(value: str) -> Priority:
+    if value.upper() not in Priority.__members__:
+        raise ActionItemUsage(subcommand="action", problem="bad_priority", given=value)
+    return Priority(value.upper())
+
+
+def _due(value: str) -> date:
+    try:
+        if not ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ActionItemUsage(subcommand="action", problem="bad_date", given=value) from None

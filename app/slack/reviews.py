@@ -1,0 +1,140 @@
+"""The post-incident review in Slack: the form, the generated Markdown document uploaded to the
+incident's channel, and the reminders to the IC while it is due."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.duework.models import DueWork
+from app.duework.sweeper import Fired
+from app.incidents import service
+from app.incidents.errors import UsageError
+from app.incidents.models import Incident
+from app.reviews import action_items
+from app.reviews import service as reviews
+from app.reviews.document import people_in, review_document
+from app.slack.clockwork import SlackClockWorker
+from app.slack.flows import Actor, IncidentFlows
+from app.slack.review_commands import SubmitReview
+from app.slack.steps import run_step, run_steps
+
+REVIEW_CALLBACK = "post_incident_review"
+REQUIRED = ("users_affected", "failed_requests", "went_well", "could_improve", "lessons_learned")
+OPTIONAL = ("revenue_impact",)
+
+
+def review_path(incident_id: int) -> str:
+    """Where the app serves the published review (see app/reviews/web.py)."""
+    return f"/incidents/{incident_id}/review.md"
+
+
+async def names_of(client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str, str]:
+    """People's names as Slack shows them (real name, else handle); anyone unknown is left out."""
+    steps = await run_steps({user: client.users_info(user=user) for user in sorted(set(user_ids))})
+    names = {}
+    for user, response in steps.results.items():
+        person = response["user"]
+        names[user] = person.get("real_name") or person.get("profile", {}).get("real_name") or person["name"]
+    return names
+
+
+def read_review_form(state: dict[str, Any]) -> SubmitReview:
+    """The form's answers; a required one left empty goes back to the form."""
+    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+
+    def answer(block: str) -> str:
+        return (values.get(block, {}).get("value") or "").strip()
+
+    problems = {block: "missing_text" for block in REQUIRED if not answer(block)}
+    if problems:
+        raise UsageError(subcommand="review", problems=problems)
+    return SubmitReview(reviews.ReviewAnswers(
+        users_affected=answer("users_affected"), failed_requests=answer("failed_requests"),
+        revenue_impact=answer("revenue_impact") or None, went_well=answer("went_well"),
+        could_improve=answer("could_improve"), lessons_learned=answer("lessons_learned")))
+
+
+class ReviewFlows:
+    def __init__(self, flows: IncidentFlows) -> None:
+        self.flows = flows
+
+    async def open_form(self, actor: Actor) -> None:
+        """/incident review: the form, with whatever was answered before."""
+        async with self.flows.db.transaction() as session:
+            incident = await self.flows.incident_here(session, actor)
+            reviews.require_resolved(incident)
+            saved = await reviews.saved_review(session, incident)
+        view = self.flows.messages.view("views/review.yml.j2", incident=incident, review=saved)
+        view["callback_id"] = REVIEW_CALLBACK
+        view["private_metadata"] = incident.channel_id or ""
+        await self.flows.client.views_open(trigger_id=actor.trigger_id, view=view)
+
+    async def submit(self, command: SubmitReview, actor: Actor) -> None:
+        """Store the answers, generate the document, keep it, then upload it to the channel."""
+        now = self.flows.clock.now()
+        async with self.flows.db.transaction() as session:
+            incident = await self.flows.incident_here(session, actor)
+            await reviews.answer_review(session, incident, command.answers, by=actor.user_id, now=now)
+        incident, document = await self.document(incident.id, by=actor.user_id)
+        filename = reviews.review_filename(incident)
+        async with self.flows.db.transaction() as session:
+            stored = await service.get_incident(session, incident.id)
+            await reviews.publish_review(session, stored, document=document, filename=filename, by=actor.user_id,
+                                         now=now)
+        if not incident.channel_id:
+            return
+        comment = self.flows.messages.text("review_published.j2", incident=incident, actor=actor.user_id,
+                                           review_path=review_path(incident.id))
+        steps = await run_step("upload review", self.flows.client.files_upload_v2(
+            channel=incident.channel_id, content=document, filename=filename,
+            title=document.splitlines()[0].lstrip("# "), initial_comment=comment))
+        await self.flows.record_failures(incident, steps.failures)
+        if steps.failures:
+            await actor.reply(self.flows.messages.render("steps_failed.j2", incident=incident,
+                                                         failures=steps.failures))
+
+    async def document(self, incident_id: int, *, by: str) -> tuple[Incident, str]:
+        """The review as Markdown, from the plan's template and what is recorded now."""
+        async with self.flows.db.transaction() as session:
+            incident = await service.get_incident(session, incident_id)
+            review = await reviews.saved_review(session, incident)
+            events = await service.timeline(session, incident)
+            items = await action_items.action_items(session, incident)
+        assert review is not None
+        names = await names_of(self.flows.client, people_in(incident, events, items) | {by})
+        document = review_document(incident, review, events, items, names=names, by=by, now=self.flows.clock.now())
+        return incident, self.flows.messages.text("review.md.j2", doc=document) + "\n"
+
+    async def refresh(self, incident_id: int) -> None:
+        """Keep a published review's action items current (the served document follows; no new upload)."""
+        async with self.flows.db.transaction() as session:
+            review = await reviews.published_review(session, incident_id, private_too=True)
+        if review is None:
+            return
+        _, document = await self.document(incident_id, by=review.published_by or review.answered_by)
+        async with self.flows.db.transaction() as session:
+            await reviews.keep_document(session, incident_id, document)
+
+
+class ReviewReminders:
+    """What a review row does when it falls due: remind the IC in the channel (guarded against repeats)."""
+
+    def __init__(self, worker: SlackClockWorker, flows: IncidentFlows) -> None:
+        self.worker = worker
+        self.flows = flows
+
+    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+        if not incident.channel_id:
+            return Fired(outcome="skipped")
+        who = incident.commander or incident.declared_by
+        message = self.flows.messages.render(
+            "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident),
+            review_overdue=work.key == reviews.DEADLINE)
+        await self.worker.post_guarded(incident.channel_id, message, work)
+        what = "is due now" if work.key == reviews.DEADLINE else "reminder"
+        return Fired(events=[("review_reminder", f"Post-incident review {what}: told {who}")])
+

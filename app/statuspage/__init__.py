@@ -1,0 +1,1 @@
+"""Status pages: the bot's own public page (/status) and Statuspage.io."""

@@ -1,0 +1,49 @@
+"""Publishing approved status-page updates to Statuspage.io over its REST API (v1)."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+log = logging.getLogger(__name__)
+DEFAULT_API_URL = "https://api.statuspage.io/v1"
+
+
+class StatuspageUnavailable(Exception):
+    """Statuspage.io did not take the update; the message says why, for the timeline."""
+
+
+class StatuspageIo:
+    def __init__(self, http: httpx.AsyncClient, *, api_key: str, page_id: str,
+                 api_url: str = DEFAULT_API_URL) -> None:
+        self.http = http
+        self.page_id = page_id
+        self.api_url = api_url.rstrip("/")
+        self.headers = {"Authorization": f"OAuth {api_key}"}
+
+    async def publish(self, incident_id: str | None, *, name: str, status: str, body: str) -> str:
+        """Create the incident on the page with its first update, then update it; returns its id there."""
+        fields = {"incident": {"name": name, "status": status, "body": body}}
+        incidents = f"{self.api_url}/pages/{self.page_id}/incidents"
+        try:
+            if incident_id is None:
+                response = await self.http.post(incidents, json=fields, headers=self.headers)
+            else:
+                response = await self.http.patch(f"{incidents}/{incident_id}", json=fields, headers=self.headers)
+        except httpx.HTTPError as error:
+            raise StatuspageUnavailable(f"{type(error).__name__}: {error}") from error
+        if not response.is_success:
+            log.warning("Statuspage.io answered %s: %s", response.status_code, response.text[:500])
+            raise StatuspageUnavailable(f"HTTP {response.status_code}")
+        try:
+            return str(response.json()["id"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise StatuspageUnavailable("unexpected answer (no incident id)") from error
+
+
+def configured(api_key: str | None, page_id: str | None, api_url: str, http: httpx.AsyncClient) -> StatuspageIo | None:
+    """Statuspage.io when both its API key and page id are set; otherwise only the bot's own page."""
+    if not api_key or not page_id:
+        return None
+    return StatuspageIo(http, api_key=api_key, page_id=page_id, api_url=api_url)

@@ -1,0 +1,226 @@
+"""The public status page (/status and /status.json) and Statuspage.io: only approved status-page updates
+of incidents that are not private are ever published."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update as sql_update
+
+from app.comms.models import CommsDraft
+from app.incidents.models import Incident
+from app.settings import ConfigError, Settings
+from tests.conftest import People, running_bot
+from tests.fakeslack import FakeSlack
+from tests.support import ManualClock, SlackDriver, eventually
+from tests.test_comms import approve, approved, declare, draft, resolve, stored_draft, timeline, update
+
+API_URL = "https://statuspage.test/v1"
+
+
+@dataclass
+class FakeStatuspageIo:
+    """Statuspage.io's incidents API, as far as the bot uses it, behind httpx.MockTransport."""
+
+    requests: list[httpx.Request] = field(default_factory=list)
+    incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failing: bool = False
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.failing:
+            return httpx.Response(500, json={"error": "internal"})
+        fields = json.loads(request.content)["incident"]
+        if request.method == "POST":
+            incident_id = f"sp-{len(self.incidents) + 1}"
+            self.incidents[incident_id] = fields
+            return httpx.Response(201, json={"id": incident_id, **fields})
+        incident_id = request.url.path.rsplit("/", 1)[-1]
+        self.incidents[incident_id].update(fields)
+        return httpx.Response(200, json={"id": incident_id, **self.incidents[incident_id]})
+
+    def sent(self) -> list[tuple[str, str, str | None, dict[str, Any]]]:
+        return [(r.method, str(r.url), r.headers.get("Authorization"), json.loads(r.content)) for r in self.requests]
+
+
+@pytest.fixture
+def statuspage_io() -> FakeStatuspageIo:
+    return FakeStatuspageIo()
+
+
+@pytest.fixture
+async def bot(settings: Settings, fake: FakeSlack, clock: ManualClock,
+              statuspage_io: FakeStatuspageIo) -> AsyncIterator[SlackDriver]:
+    """The bot with Statuspage.io configured."""
+    configured = replace(settings, statuspage_api_key="key-123", statuspage_page_id="page-9",
+                         statuspage_api_url=API_URL)
+    async with running_bot(configured, fake, clock, http_transport=httpx.MockTransport(statuspage_io.handle)) as driver:
+        yield driver
+
+
+async def published(slack: SlackDriver) -> dict[str, Any]:
+    response = await slack.http.get("/status.json")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/json")
+    return response.json()
+
+
+async def page(slack: SlackDriver) -> str:
+    response = await slack.http.get("/status")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    return response.text
+
+
+# -- the bot's own page --------------------------------------------------------------------------
+
+async def test_the_status_page_shows_the_latest_approved_update_in_html_and_json(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, people, "P1 Checkout <errors> & refunds | Card payments fail")
+    investigating = await draft(slack, fake, channel, "statuspage", user=people.alice)
+    assert (await published(slack))["incidents"] == []
+    assert "All systems operational." in await page(slack) and "Checkout" not in await page(slack)
+
+    clock.advance(minutes=5)
+    await approve(slack, fake, investigating, user=people.alice)
+    body = (await approved(slack, investigating)).body
+
+    [shown] = (await published(slack))["incidents"]
+    assert shown == {"id": shown["id"], "title": "Checkout <errors> & refunds", "status": "investigating",
+                     "severity": "P1", "started_at": "2026-11-25T14:30:00+00:00", "update": body,
+                     "updated_at": "2026-11-25T14:35:00+00:00"}
+    html = await page(slack)
+    assert "Checkout &lt;errors&gt; &amp; refunds" in html and "<errors>" not in html
+    assert "🔍 Investigating" in html and "Last updated 2026-11-25 14:35 UTC" in html
+    assert "We are working on 1 incident." in html
+
+    # A newer draft changes nothing until it is approved too.
+    await update(slack, fake, channel, "identified Bad deploy | Rolling back", user=people.alice)
+    identified = await draft(slack, fake, channel, "statuspage", user=people.alice)
+    assert [i["status"] for i in (await published(slack))["incidents"]] == ["investigating"]
+    clock.advance(minutes=10)
+    await approve(slack, fake, identified, user=people.alice)
+    await approved(slack, identified)
+    [shown] = (await published(slack))["incidents"]
+    assert shown["status"] == "identified" and shown["update"].startswith("We have identified the issue: Bad deploy")
+    assert shown["updated_at"] == "2026-11-25T14:45:00+00:00"
+    assert "🔎 Identified" in await page(slack)
+
+
+async def test_a_resolved_update_shows_as_recently_resolved_for_a_day(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, people, "P2 Search is slow")
+    await approve(slack, fake, await draft(slack, fake, channel, "statuspage", user=people.alice), user=people.alice)
+    clock.advance(minutes=30)
+    await resolve(slack, fake, channel, "Stuck index rebuild | Restarted the indexer", user=people.alice)
+    # Resolved inside, but the page keeps the approved words until the Resolved update is approved.
+    assert [i["status"] for i in (await published(slack))["incidents"]] == ["investigating"]
+
+    resolved = await draft(slack, fake, channel, "statuspage", user=people.alice)
+    await approve(slack, fake, resolved, user=people.alice)
+    await approved(slack, resolved)
+    status = await published(slack)
+    assert status["incidents"] == [] and [i["status"] for i in status["recently_resolved"]] == ["resolved"]
+    html = await page(slack)
+    assert "All systems operational." in html and "Recently resolved" in html and "✅ Resolved" in html
+
+    clock.advance(hours=25)
+    assert await published(slack) == {"incidents": [], "recently_resolved": [],
+                                      "generated_at": clock.now().isoformat()}
+
+
+async def test_a_private_incident_never_appears_on_the_status_page(
+        slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+    secret = await declare(slack, people, "private P1 Customer records exposed")
+    reply = await slack.command("comms statuspage", user=people.alice, channel=secret)
+    assert "never goes on the status page" in await reply.text()
+
+    public = await declare(slack, people, "P1 Checkout errors")
+    message = await draft(slack, fake, public, "statuspage", user=people.alice)
+    await approve(slack, fake, message, user=people.alice)
+    await approved(slack, message)
+    assert [i["title"] for i in (await published(slack))["incidents"]] == ["Checkout errors"]
+    assert "Customer records exposed" not in await page(slack)
+
+    # An incident made private after its update went out leaves the page at once.
+    async with slack.runtime.db.transaction() as session:
+        await session.execute(sql_update(Incident).where(Incident.channel_id == public).values(is_private=True))
+    assert (await published(slack))["incidents"] == []
+    html = await page(slack)
+    assert "Checkout errors" not in html and "Customer records exposed" not in html
+
+
+# -- Statuspage.io -------------------------------------------------------------------------------
+
+async def test_statuspage_io_gets_the_incident_created_then_updated(
+        bot: SlackDriver, fake: FakeSlack, people: People, statuspage_io: FakeStatuspageIo) -> None:
+    channel = await declare(bot, people, "P1 Checkout errors")
+    first = await draft(bot, fake, channel, "statuspage", user=people.alice)
+    assert statuspage_io.requests == []  # a draft is not published
+
+    await approve(bot, fake, first, user=people.alice)
+    await eventually(lambda: _statuspage_id(bot, first))
+    body = (await stored_draft(bot, first)).body
+    assert statuspage_io.sent() == [
+        ("POST", f"{API_URL}/pages/page-9/incidents", "OAuth key-123",
+         {"incident": {"name": "Checkout errors", "status": "investigating", "body": body}})]
+
+    await update(bot, fake, channel, "monitoring Fix deployed", user=people.alice)
+    second = await draft(bot, fake, channel, "statuspage", user=people.alice)
+    await approve(bot, fake, second, user=people.alice)
+    assert await eventually(lambda: _statuspage_id(bot, second)) == "sp-1"
+    method, url, auth, sent = statuspage_io.sent()[-1]
+    assert (method, url, auth) == ("PATCH", f"{API_URL}/pages/page-9/incidents/sp-1", "OAuth key-123")
+    assert sent == {"incident": {"name": "Checkout errors", "status": "monitoring",
+                                 "body": (await stored_draft(bot, second)).body}}
+    assert len(statuspage_io.incidents) == 1 and statuspage_io.incidents["sp-1"]["status"] == "monitoring"
+    assert len(await timeline(bot, "statuspage_published")) == 2
+
+
+async def test_emails_and_internal_messages_never_reach_statuspage_io(
+        bot: SlackDriver, fake: FakeSlack, people: People, statuspage_io: FakeStatuspageIo) -> None:
+    channel = await declare(bot, people, "P1 Checkout errors")
+    for audience in ("email", "internal"):
+        message = await draft(bot, fake, channel, audience, user=people.alice)
+        await approve(bot, fake, message, user=people.alice)
+        await approved(bot, message)
+    assert statuspage_io.requests == [] and (await published(bot))["incidents"] == []
+
+
+async def test_statuspage_io_failing_is_told_to_the_approver_and_kept_on_the_timeline(
+        bot: SlackDriver, fake: FakeSlack, people: People, statuspage_io: FakeStatuspageIo) -> None:
+    statuspage_io.failing = True
+    channel = await declare(bot, people, "P1 Checkout errors")
+    message = await draft(bot, fake, channel, "statuspage", user=people.alice)
+
+    await approve(bot, fake, message, user=people.alice)
+
+    warning = await fake.wait_for(lambda: [r["payload"]["text"] for r in fake.responses
+                                           if "Statuspage.io did not take it" in r["payload"].get("text", "")])
+    assert "(HTTP 500)" in warning[0]
+    [failure] = await eventually(lambda: timeline(bot, "statuspage_failed"))
+    assert "HTTP 500" in failure.text
+    assert [i["status"] for i in (await published(bot))["incidents"]] == ["investigating"]
+
+    statuspage_io.failing = False
+    retry = await draft(bot, fake, channel, "statuspage", user=people.alice)
+    await approve(bot, fake, retry, user=people.alice)
+    assert await eventually(lambda: _statuspage_id(bot, retry)) == "sp-1"
+    assert [r.method for r in statuspage_io.requests] == ["POST", "POST"]
+
+
+async def _statuspage_id(slack: SlackDriver, message: Any) -> str | None:
+    async with slack.runtime.db.transaction() as session:
+        return await session.scalar(select(CommsDraft.statuspage_incident_id)
+                                    .where(CommsDraft.message_ts == message.ts))
+
+
+@pytest.mark.parametrize("env", [{"STATUSPAGE_API_KEY": "key-123"}, {"STATUSPAGE_PAGE_ID": "page-9"},
+                                 {"STATUSPAGE_API_KEY": "k", "STATUSPAGE_PAGE_ID": "p", "STATUSPAGE_API_URL": "ftp://x"}])
+def test_statuspage_io_settings_are_checked_at_start_up(env: dict[str, str]) -> None:
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
+    with pytest.raises(ConfigError, match="STATUSPAGE_"):
+        Settings.from_env({**base, **env})
