@@ -10,7 +10,7 @@ import sys
 from aiohttp import web
 
 from app.incidents.policy import PolicyError
-from app.runtime import start_runtime
+from app.main import start_runtime
 from app.settings import ConfigError, Settings
 from app.slack.messages import TemplateProblem
 

@@ -1,4 +1,4 @@
-"""HTTP: Bolt's endpoint for Slack and a health check for whoever runs the bot."""
+"""HTTP: next to Bolt's endpoint for Slack, a health check for whoever runs the bot and the review files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import logging
 
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Database
@@ -16,8 +15,8 @@ log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 
 
-def create_web_app(slack_app: AsyncApp, db: Database) -> web.Application:
-    app = slack_app.web_app(path=SLACK_PATH)
+def add_routes(app: web.Application, db: Database) -> web.Application:
+    """The app's own routes, added to the aiohttp application that serves Bolt's endpoint."""
 
     async def health(_request: web.Request) -> web.Response:
         try:

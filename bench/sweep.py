@@ -61,7 +61,7 @@ from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired, Sweeper
 from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status, TimelineEvent
 from app.incidents.policy import Policy
-from app.runtime import Runtime, start_runtime
+from app.main import Runtime, start_runtime
 from app.settings import Settings
 from tests.fakeslack import FakeSlack
 

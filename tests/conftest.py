@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.runtime import start_runtime
+from app.main import start_runtime
 from app.settings import PROJECT_ROOT, Settings
 from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve

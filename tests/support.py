@@ -15,7 +15,7 @@ import httpx
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from app.runtime import Runtime
+from app.main import Runtime
 from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -27,7 +27,7 @@ from app.detection.models import FailedProbe, HealthCheckState
 from app.detection.service import Verdict
 from app.incidents.models import Incident, Severity, TimelineEvent
 from app.incidents.policy import Policy, PolicyError
-from app.runtime import start_runtime
+from app.main import start_runtime
 from app.settings import Settings
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack

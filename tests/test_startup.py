@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.incidents.policy import Policy, PolicyError
-from app.runtime import load_plan
+from app.main import load_plan
 from app.samples import sample_context
 from app.settings import ConfigError, Settings
 from app.slack.messages import TemplateProblem

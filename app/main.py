@@ -1,4 +1,4 @@
-"""Wiring: from settings to a running bot. Used by `python -m app`, the tests and the benchmarks."""
+"""Wiring, the composition root: from settings to a running bot. Used by `python -m app`, the tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from app.slack.action_items import ActionItemReminders
 from app.slack.reviews import ReviewReminders
 from app.statuspage import statuspage_io
 from app.statuspage.page import StatusPage, add_status_page
-from app.web import create_web_app
+from app.web import SLACK_PATH, add_routes
 
 
 def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
@@ -113,7 +113,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                                           settings.statuspage_api_url, external)
     slack_app = create_slack_app(signing_secret=settings.slack_signing_secret, client=client, flows=flows,
                                  statuspage=statuspage)
-    web_app = create_web_app(slack_app, db)
+    web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db)
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
