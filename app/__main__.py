@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -19,6 +20,9 @@ log = logging.getLogger("app")
 
 async def serve(settings: Settings) -> None:
     runtime = await start_runtime(settings)
+    # Everything loaded at start-up (templates, playbooks, Bolt, SQLAlchemy) lives as long as the process:
+    # keep it out of the collector's way, so full collections don't stall acknowledgements (bench.declare).
+    gc.freeze()
     runner = web.AppRunner(runtime.web_app)
     await runner.setup()
     await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
