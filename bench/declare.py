@@ -49,7 +49,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.runtime import Runtime, slack_client, start_runtime
+from app.main import Runtime, slack_client, start_runtime
 from app.settings import Settings
 from app.settings import database_url as normalise_database_url
 from bench import load
@@ -165,6 +165,25 @@ def max_rss_mb() -> float:
     return rss / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
+def busy_cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process and its finished children)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+        busy = (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+    except (OSError, ValueError):
+        busy = math.nan
+    own = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+              for f in ("ru_utime", "ru_stime"))
+    return busy, own
+
+
+def other_cpu_since(before: tuple[float, float]) -> float:
+    """CPU seconds used since `before` by other processes (other sessions, PostgreSQL's backends)."""
+    busy, own = busy_cpu_seconds()
+    return round(max(0.0, (busy - before[0]) - (own - before[1])), 2)
+
+
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
@@ -276,10 +295,12 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
         spec = ws.spec(url, args, numbers.take(count), warmup=args.warmup, requests=args.requests,
                        concurrency=args.concurrency)
         cpu = time.process_time()
+        machine = busy_cpu_seconds()
         GC.take()
         if profile:
             profile.enable()
         generated = await generate_load(spec, args.generator)
+        other = other_cpu_since(machine)
         latencies = generated["latencies"]
         if after_load:
             after_load()
@@ -294,6 +315,7 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
     calls = [c for c in ws.fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT]
     return latencies, {
         "seconds_of_measured_load": round(generated["seconds"], 2),
+        "other_processes_cpu_seconds_during_load": other,
         "seconds_to_drain_after_last_ack": round(drain, 2),
         "cpu_ms_per_declaration": round(cpu * 1000 / count, 2),
         "web_api_calls_per_incident": round(len(calls) / count, 2),
@@ -313,10 +335,12 @@ async def part_ack(ws: Workspace, runtime: Runtime, settings: Settings, args: ar
         spec = ws.spec(url, args, numbers.take(args.warmup + args.requests), warmup=args.warmup,
                        requests=args.requests, concurrency=args.concurrency)
         cpu = time.process_time()
+        machine = busy_cpu_seconds()
         GC.take()
         if profiles:
             profiles["bare"].enable()
         generated = await generate_load(spec, args.generator)
+        bare_other = other_cpu_since(machine)
         bare = generated["latencies"]
         if profiles:
             profiles["bare"].disable()
@@ -327,7 +351,11 @@ async def part_ack(ws: Workspace, runtime: Runtime, settings: Settings, args: ar
         await http.close()
 
     bot_runner, bot_url = await serve(runtime.web_app)
-    bot, background = await measure_bot(ws, runtime, bot_url, args, numbers, profiles.get("bot"))
+    try:
+        bot, background = await measure_bot(ws, runtime, bot_url, args, numbers, profiles.get("bot"))
+    except BaseException:
+        await bot_runner.cleanup()
+        raise
     bare_s, bot_s = summary(bare), summary(bot)
     figures: dict[str, Any] = {
         "order": "bare baseline first, then the bot, so none of the bot's background work can disturb the baseline",
@@ -339,6 +367,7 @@ async def part_ack(ws: Workspace, runtime: Runtime, settings: Settings, args: ar
         "target_ratio_p99": ACK_TARGET,
         "bare_cpu_ms_per_request": round(bare_cpu, 2),
         "bare_gc": bare_gc,
+        "bare_other_processes_cpu_seconds_during_load": bare_other,
         "bot_background": background,
     }
     figures["ok"] = figures["ratio_p99"] <= ACK_TARGET
@@ -372,7 +401,9 @@ async def part_diagnose(ws: Workspace, runtime: Runtime, url: str, args: argpars
         s = summary(latencies)
         results[name] = {**s, "ratio_p99": round(s["p99_ms"] / bare_p99, 2),
                          "seconds_to_drain_after_last_ack": background["seconds_to_drain_after_last_ack"],
-                         "gc_until_drained": background["gc_until_drained"]}
+                         "gc_until_drained": background["gc_until_drained"],
+                         "other_processes_cpu_seconds_during_load":
+                             background["other_processes_cpu_seconds_during_load"]}
     return results
 
 
@@ -465,7 +496,8 @@ def by_package(profile: cProfile.Profile) -> dict[str, float]:
     """Own time (tottime) in the main thread grouped by where the code lives: who used the event loop."""
     stats = pstats.Stats(profile)
     groups: Counter[str] = Counter()
-    for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+    entries = stats.stats.items()  # type: ignore[attr-defined]
+    for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in entries:
         if "select.epoll" in function or "'poll'" in function:
             key = "(idle: waiting in epoll)"
         elif filename.startswith(str(ROOT / "app")):
@@ -489,6 +521,7 @@ def by_package(profile: cProfile.Profile) -> dict[str, float]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     rss_start = max_rss_mb()
+    load_at_start = os.getloadavg()[0]
     tmp = tempfile.TemporaryDirectory(prefix="bench-declare-")
     url = normalise_database_url(args.database_url) if args.database_url else \
         f"sqlite+aiosqlite:///{Path(tmp.name) / 'incidents.db'}"
@@ -511,8 +544,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     runtime = await start_runtime(settings, clock=BenchClock())
     if args.gc_freeze:
         gc.collect()
-        gc.freeze()  # what `python -m app` could do once started: start-up objects are never scanned again
-    objects_at_start = len(gc.get_objects())
+        gc.freeze()  # as `python -m app` does once started: start-up objects are never scanned again
+    objects_at_start = len(gc.get_objects()) + gc.get_freeze_count()
     bot_runner = None
     try:
         ack, bot_url, bot_runner = await part_ack(ws, runtime, settings, args, numbers, profiles)
@@ -520,7 +553,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         critical = await part_critical(ws, bot_url, args, numbers)
         diagnosis = await part_diagnose(ws, runtime, bot_url, args, numbers, ack["bare"]["p99_ms"]) \
             if args.diagnose else None
-        objects_at_end = len(gc.get_objects())
+        objects_at_end = len(gc.get_objects()) + gc.get_freeze_count()
         started = time.perf_counter()
         gc.collect()
         full_collection = time.perf_counter() - started
@@ -537,6 +570,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "database_url": url if not url.startswith("sqlite") else "sqlite+aiosqlite:///<tmp>/incidents.db",
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "load_average_1min": {"at_start": round(load_at_start, 2), "at_end": round(os.getloadavg()[0], 2)},
         "ack": ack,
         "critical_path": critical,
         "memory": {
@@ -546,6 +580,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "note": "this process: the bot, the bare app and the fake Slack (not the load generator)",
             "gc_objects_after_start": objects_at_start,
             "gc_objects_at_end": objects_at_end,
+            "gc_objects_frozen": gc.get_freeze_count(),
             "full_collection_at_end_ms": ms(full_collection),
         },
         "violations": list(fake.violations),
@@ -570,7 +605,9 @@ def report(r: dict[str, Any]) -> str:
     where = "its own process" if a["generator"] == "separate process" else "the app's event loop"
     lines = [
         f"/incident declare benchmark — {r['database']}, Python {r['python']}, {r['cpus']} CPUs, {r['when']}"
-        + (" — with gc.freeze() after start-up" if r["gc_freeze"] else ""),
+        + (" — gc.freeze() after start-up, as python -m app" if r["gc_freeze"] else " — without gc.freeze()")
+        + f"\n(1-minute load average {r['load_average_1min']['at_start']:.2f} at the start, "
+        f"{r['load_average_1min']['at_end']:.2f} at the end: other work on the machine skews the figures)",
         "",
         f"1. Acknowledgement latency: {a['requests']} requests at concurrency {a['concurrency']} after "
         f"{a['warmup']} warm-up; {a['client']} client in {where}",
@@ -580,7 +617,8 @@ def report(r: dict[str, Any]) -> str:
     ]
     for name, s in (r.get("diagnosis") or {}).items():
         during = s["gc_until_drained"]["during_measured_load"]
-        lines.append(row(f"  bot, {name}", s) + f"   x{s['ratio_p99']:.2f} (GC pause <= {during['longest_ms']:.0f} ms)")
+        lines.append(row(f"  bot, {name}", s) + f"   x{s['ratio_p99']:.2f} (GC pause <= {during['longest_ms']:.0f} ms, "
+                     f"others' CPU {s['other_processes_cpu_seconds_during_load']:.2f} s)")
     lines += [
         f"   p99 bot / bare = {a['ratio_p99']:.2f}  (target <= {a['target_ratio_p99']})  {mark(a['ok'])}"
         f"      p50 ratio {a['ratio_p50']:.2f}",
@@ -588,6 +626,9 @@ def report(r: dict[str, Any]) -> str:
         f"fake Slack), bare {a['bare_cpu_ms_per_request']:.2f} ms",
         f"   the bot's follow-up work drained {bg['seconds_to_drain_after_last_ack']:.2f} s after the last ack "
         f"(the measured load lasted {bg['seconds_of_measured_load']:.2f} s)",
+        "   CPU used by other processes (other work, PostgreSQL) while the load ran: "
+        f"{a['bare_other_processes_cpu_seconds_during_load']:.2f} s (bare), "
+        f"{bg['other_processes_cpu_seconds_during_load']:.2f} s (bot); the generator's own is not counted",
         "   garbage collector, longest pause during the measured load: "
         f"bare {a['bare_gc']['during_measured_load']['longest_ms']:.1f} ms, "
         f"bot {bg['gc_until_drained']['during_measured_load']['longest_ms']:.1f} ms "
@@ -608,7 +649,8 @@ def report(r: dict[str, Any]) -> str:
         f"3. Peak memory (max RSS of the bot's process): {m['max_rss_mb']:.1f} MB "
         f"(at start {m['max_rss_mb_at_start']:.1f} MB, after part 1 {m['max_rss_mb_after_part_1']:.1f} MB)",
         f"   objects tracked by the GC: {m['gc_objects_after_start']:,} after start-up, {m['gc_objects_at_end']:,} "
-        f"at the end, when a full collection took {m['full_collection_at_end_ms']:.0f} ms",
+        f"at the end ({m['gc_objects_frozen']:,} of them frozen), when a full collection took "
+        f"{m['full_collection_at_end_ms']:.0f} ms",
     ]
     if r.get("violations"):
         lines += ["", f"fake Slack violations: {r['violations'][:5]}"]
@@ -621,7 +663,9 @@ def report(r: dict[str, Any]) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.declare", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.declare", description="Benchmark /incident declare against the fake Slack: acknowledgement latency "
+                                     "against a bare Bolt app, the critical path to the kickoff, peak memory. "
+                                     "See bench/README.md.")
     parser.add_argument("--requests", type=int, default=200, help="measured declarations per app (default 200)")
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight (default 20)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured declarations first (default 20)")
@@ -637,8 +681,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="run the load generator in its own process (default) or in the app's event loop")
     parser.add_argument("--diagnose", action="store_true",
                         help="also measure the bot with its follow-up work held back, and limited to 2 at a time")
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="gc.freeze() after start-up, as the app could: shows how much of the tail is GC")
+    parser.add_argument("--gc-freeze", action=argparse.BooleanOptionalAction, default=True,
+                        help="gc.freeze() after start-up, as `python -m app` does (default); --no-gc-freeze "
+                             "shows what full collections do to the tail")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the bare and bot runs and report time by package (slows everything)")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the figures (default {RESULTS})")
