@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, str_enum
 
 
 MAX_SUBJECT = 250
@@ -40,9 +40,6 @@ class DraftStatus(enum.StrEnum):
     APPROVED = "approved"
 
 
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
 
 class CommsDraft(Base):
     __tablename__ = "comms_drafts"
@@ -50,11 +47,11 @@ class CommsDraft(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    audience: Mapped[Audience] = mapped_column("channel", _enum(Audience))  # internal, email or statuspage
-    phase: Mapped[Phase] = mapped_column(_enum(Phase))
+    audience: Mapped[Audience] = mapped_column("channel", str_enum(Audience))  # internal, email or statuspage
+    phase: Mapped[Phase] = mapped_column(str_enum(Phase))
     subject: Mapped[str | None] = mapped_column(String(MAX_SUBJECT))  # e-mails only
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[DraftStatus] = mapped_column(_enum(DraftStatus), default=DraftStatus.DRAFT)
+    status: Mapped[DraftStatus] = mapped_column(str_enum(DraftStatus), default=DraftStatus.DRAFT)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     approved_by: Mapped[str | None] = mapped_column(String(32))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, str_enum
 
 
 class WorkKind(enum.StrEnum):
@@ -36,7 +36,7 @@ class DueWork(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     kind: Mapped[WorkKind] = mapped_column(
-        Enum(WorkKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]))
+        str_enum(WorkKind))
     key: Mapped[str] = mapped_column(String(40), default="")
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]

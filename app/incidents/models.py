@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base
+from app.db import Base, str_enum
 
 
 class Severity(enum.StrEnum):
@@ -32,9 +32,6 @@ class Role(enum.StrEnum):
     SECURITY = "security"
 
 
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
 
 class Incident(Base):
     __tablename__ = "incidents"
@@ -42,8 +39,8 @@ class Incident(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
-    severity: Mapped[Severity] = mapped_column(_enum(Severity))
-    status: Mapped[Status] = mapped_column(_enum(Status))
+    severity: Mapped[Severity] = mapped_column(str_enum(Severity))
+    status: Mapped[Status] = mapped_column(str_enum(Status))
     impact: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str | None] = mapped_column(String(40))  # the playbook's key: outage, data-breach, ...
     is_private: Mapped[bool] = mapped_column(default=False)
@@ -100,7 +97,7 @@ class RoleAssignment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     user_id: Mapped[str] = mapped_column(String(32))
     assigned_at: Mapped[datetime]
 

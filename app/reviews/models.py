@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.db import Base, str_enum
 
 
 class Priority(enum.StrEnum):
@@ -23,9 +23,6 @@ class ActionStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
 
-
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class PostIncidentReview(Base):
@@ -64,9 +61,9 @@ class ActionItem(Base):
     number: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     owner: Mapped[str | None] = mapped_column(String(32))
-    priority: Mapped[Priority | None] = mapped_column(_enum(Priority))
+    priority: Mapped[Priority | None] = mapped_column(str_enum(Priority))
     due_on: Mapped[date | None]
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus))
+    status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus))
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     done_by: Mapped[str | None] = mapped_column(String(32))

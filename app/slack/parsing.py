@@ -10,11 +10,10 @@ from app.comms.models import Audience
 from app.incidents.errors import UsageError
 from app.incidents.models import Role, Severity, Status
 from app.incidents.service import StatusUpdate
-from app.slack.review_commands import ActionItemCommand, OpenReview, parse_action, parse_actions, parse_review
+from app.slack.mentions import MENTION
+from app.slack.review_commands import ActionItemCommand, ListActionItems, OpenReview, parse_action
 
 MAX_TITLE = 200
-# Slack escapes mentions as <@U123|name> when the command's "escape" option is on (the manifest sets it).
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 ROLE_ARGUMENT = re.compile(r"\b(ic|tech|comms|security):\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)", re.IGNORECASE)
 
 
@@ -234,8 +233,8 @@ _PARSERS = {
     "note": _note,
     "resolve": _resolve,
     "comms": _comms,
-    "review": parse_review,
+    "review": _no_arguments(OpenReview(), "review"),
     "action": parse_action,
-    "actions": parse_actions,
+    "actions": _no_arguments(ListActionItems(), "actions"),
     "help": lambda rest: Help(),
 }

@@ -7,14 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from app.incidents.errors import UsageError
 from app.reviews.action_items import ActionItemFields
 from app.reviews.errors import ActionItemUsage
 from app.reviews.models import Priority
 from app.reviews.service import ReviewAnswers
+from app.slack.mentions import MENTION
 
-# Slack escapes mentions as <@U123|name> (the manifest turns the command's "escape" option on).
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 OPTION = re.compile(r"(?<!\S)(owner|priority|due):\s*(<@[^>]*>|\S+)", re.IGNORECASE)
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_ACTION = 500
@@ -57,18 +55,6 @@ class CompleteActionItem:
 
 
 ActionItemCommand = ListActionItems | AddActionItem | EditActionItem | StartActionItem | CompleteActionItem
-
-
-def parse_review(rest: str) -> OpenReview:
-    if rest:
-        raise UsageError(subcommand="review", problem="unexpected_arguments", given=rest)
-    return OpenReview()
-
-
-def parse_actions(rest: str) -> ListActionItems:
-    if rest:
-        raise UsageError(subcommand="actions", problem="unexpected_arguments", given=rest)
-    return ListActionItems()
 
 
 def parse_action(rest: str) -> ActionItemCommand:
