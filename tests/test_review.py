@@ -131,19 +131,21 @@ async def test_the_review_holds_every_timeline_event_in_order_and_the_action_ite
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, fake, people, "P1 Checkout errors | Some users can't pay")
     clock.advance(minutes=2)
-    await slack.command("note Error rate at 30% | checkout only", user=people.bob, channel=channel)
+    noted = await slack.command("note Error rate at 30% | checkout only", user=people.bob, channel=channel)
+    await noted.text()  # recorded before the clock moves on (the command's work runs after its ack)
     clock.advance(minutes=10)
     await slack.command("update identified Bad config push | Rolling back | 15 minutes", user=people.alice,
                         channel=channel)
+    await fake.wait_for(lambda: any("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel)))
     clock.advance(minutes=3)
     await slack.command(f"action add Canary config changes owner:<@{people.bob}|bob> priority:P1 due:2026-12-01",
                         user=people.alice, channel=channel)
     await slack.command("action add Alert on checkout error rate priority:P0", user=people.alice, channel=channel)
     await fake.wait_for(lambda: len([m for m in fake.messages_in(channel) if "action item" in m.text]) == 2)
     await slack.command("action done 2", user=people.bob, channel=channel)
+    await fake.wait_for(lambda: len([m for m in fake.messages_in(channel) if "finished action item" in m.text]))
     clock.advance(minutes=30)
     await resolve(slack, fake, people, channel)
-    await fake.wait_for(lambda: len([m for m in fake.messages_in(channel) if "finished action item" in m.text]))
     incident, events = await stored(slack, channel)
 
     view = await open_review_form(slack, fake, people, channel)
