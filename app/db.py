@@ -54,6 +54,7 @@ class Database:
         if url.startswith("sqlite"):
             self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         else:
             self.engine = create_async_engine(
                 url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args={"timeout": 5}
@@ -82,11 +83,22 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # The driver must not open transactions itself: _begin_immediate does (SQLAlchemy's recipe for
+    # pysqlite and aiosqlite).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Every SQLite transaction takes the write lock when it starts. A deferred one that read and then
+    writes after another writer committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT,
+    which busy_timeout does not retry): two people pressing the same button would get an error instead of
+    one of them being told the other was first. Waiting at BEGIN, under busy_timeout, never fails that way."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _upgrade_to_head(connection: Connection) -> None:
