@@ -10,10 +10,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Enum, event, text
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, Enum, event, inspect, text, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from app.clock import utc
@@ -44,6 +47,24 @@ def str_enum(kind: type[enum.StrEnum]) -> Enum:
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
+
+
+async def compare_and_set(session: AsyncSession, row: Base, *still: ColumnElement[bool], **values: Any) -> bool:
+    """Write `values` onto the row only if it is `still` as the caller saw it: one conditional UPDATE, and
+    its row count says whether this transaction made the change. The database decides who was first, on
+    SQLite as on PostgreSQL (which re-checks the condition once a concurrent writer commits), with no row
+    lock. On success the loaded object shows the new values; on failure the caller refreshes it to learn
+    who was first."""
+    mapper = inspect(type(row))
+    [key] = mapper.primary_key
+    statement = (update(type(row)).where(key == getattr(row, key.key), *still).values(**values)
+                 .execution_options(synchronize_session=False))
+    result = await session.execute(statement)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    return True
 
 
 class Database:

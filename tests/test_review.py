@@ -4,6 +4,8 @@ to the incident's channel and served at /incidents/<id>/review.md."""
 
 from __future__ import annotations
 
+import json
+
 import re
 from typing import Any
 
@@ -149,7 +151,8 @@ async def test_the_review_holds_every_timeline_event_in_order_and_the_action_ite
     incident, events = await stored(slack, channel)
 
     view = await open_review_form(slack, fake, people, channel)
-    assert view["callback_id"] == "post_incident_review" and view["private_metadata"] == channel
+    assert view["callback_id"] == "post_incident_review" and json.loads(view["private_metadata"]) == {
+        "channel": channel, "seen": None}
     assert [b.get("block_id") for b in view["blocks"] if b["type"] == "input"] == list(ANSWERS)
     await submit_review(slack, fake, people, view)
     await fake.wait_for(lambda: fake.files)

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.comms.errors import DraftAlreadyApproved, NotAnApprover, PrivateIncidentOffStatusPage
 from app.comms.models import MAX_SUBJECT, Audience, CommsDraft, DraftStatus, Phase
+from app.db import compare_and_set
+from app.incidents.errors import AlreadyDone
 from app.incidents.models import Incident, Role
 from app.incidents.service import record
 
@@ -31,36 +33,49 @@ async def create_draft(session: AsyncSession, incident: Incident, *, audience: A
     return draft
 
 
-async def get_draft(session: AsyncSession, draft_id: int, *, lock: bool = False) -> CommsDraft:
-    """The draft with this id; locked until the transaction ends when it is about to change
-    (so two approvers pressing at once never both publish)."""
-    query = select(CommsDraft).where(CommsDraft.id == draft_id)
-    return (await session.scalars(query.with_for_update() if lock else query)).one()
+async def get_draft(session: AsyncSession, draft_id: int) -> CommsDraft:
+    """The draft with this id."""
+    return (await session.scalars(select(CommsDraft).where(CommsDraft.id == draft_id))).one()
 
 
-def edit_draft(draft: CommsDraft, *, subject: str | None, body: str, by: str, now: datetime) -> None:
-    """Replace the words of a draft that is not approved yet."""
+def refuse_approved(draft: CommsDraft) -> None:
     if draft.is_approved:
         raise DraftAlreadyApproved(approved_by=draft.approved_by, approved_at=draft.approved_at)
+
+
+async def edit_draft(session: AsyncSession, draft: CommsDraft, *, seen_edit: datetime | None, subject: str | None,
+                     body: str, by: str, now: datetime) -> None:
+    """Replace the words of a draft that is not approved yet, as it was when the form opened (`seen_edit`:
+    its last edit then): of two edits at once, or an edit and an approval, only the first counts."""
+    refuse_approved(draft)
+    words = {"body": body, "edited_by": by, "edited_at": now}
     if draft.audience is Audience.EMAIL and subject is not None:
-        draft.subject = subject[:MAX_SUBJECT]
-    draft.body = body
-    draft.edited_by, draft.edited_at = by, now
+        words["subject"] = subject[:MAX_SUBJECT]
+    as_seen = CommsDraft.edited_at.is_(None) if seen_edit is None else CommsDraft.edited_at == seen_edit
+    if await compare_and_set(session, draft, CommsDraft.status == DraftStatus.DRAFT, as_seen, **words):
+        return
+    await session.refresh(draft)
+    refuse_approved(draft)
+    raise AlreadyDone(what="draft_edited", by=draft.edited_by, at=draft.edited_at)
 
 
 def may_approve(incident: Incident, user_id: str) -> bool:
     return user_id in {incident.holder(Role.COMMS), incident.holder(Role.IC)}
 
 
-def approve_draft(session: AsyncSession, incident: Incident, draft: CommsDraft, *, by: str,
-                  now: datetime) -> None:
-    """The Communications Lead or the IC approves: the draft may now be published, and the timeline says so."""
-    if draft.is_approved:
-        raise DraftAlreadyApproved(approved_by=draft.approved_by, approved_at=draft.approved_at)
+async def approve_draft(session: AsyncSession, incident: Incident, draft: CommsDraft, *, by: str,
+                        now: datetime) -> None:
+    """The Communications Lead or the IC approves: the draft may now be published, and the timeline says so.
+    Only the first of two approvals at once does; the other is told who approved it."""
+    refuse_approved(draft)
     if not may_approve(incident, by):
         raise NotAnApprover(commander=incident.holder(Role.IC), comms_lead=incident.holder(Role.COMMS))
     check_audience(incident, draft.audience)
-    draft.status, draft.approved_by, draft.approved_at = DraftStatus.APPROVED, by, now
+    if not await compare_and_set(session, draft, CommsDraft.status == DraftStatus.DRAFT,
+                                 status=DraftStatus.APPROVED, approved_by=by, approved_at=now):
+        await session.refresh(draft)
+        refuse_approved(draft)
+        raise AssertionError(f"draft {draft.id} changed but is not approved")
     record(session, incident, kind="comms_approved", actor=by, now=now, text=_approved_line(draft))
 
 

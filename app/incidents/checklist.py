@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import compare_and_set
+from app.incidents.errors import AlreadyDone
 from app.incidents.models import ChecklistItem, Incident
 from app.incidents.playbooks import Playbook
-from app.incidents.service import record
+from app.incidents.service import last_event, record
 
 
 def create_checklist(session: AsyncSession, incident: Incident, playbook: Playbook) -> None:
@@ -22,18 +24,29 @@ async def checklist(session: AsyncSession, incident: Incident) -> list[Checklist
     return list(await session.scalars(query))
 
 
-async def tick(session: AsyncSession, incident: Incident, *, shown: set[int], ticked: set[int], by: str,
+async def tick(session: AsyncSession, incident: Incident, *, seen: dict[int, bool], ticked: set[int], by: str,
                now: datetime) -> list[ChecklistItem]:
-    """Bring the items someone could see (`shown`) in line with what is ticked now; returns the changes."""
+    """Someone changed the items they could see (`seen`: item id -> ticked as they saw it) to `ticked`;
+    returns the changes. Each item changes only from the state it was seen in, so of two people ticking
+    the same item at once, one ticks it and the other is told who did."""
     changed = []
     for item in await checklist(session, incident):
-        if item.id not in shown or (item.id in ticked) == item.is_done:
+        if item.id not in seen or (item.id in ticked) == seen[item.id]:
             continue
-        if item.id in ticked:
-            item.done_at, item.done_by = now, by
-            record(session, incident, kind="checklist_ticked", actor=by, now=now, text=item.text)
-        else:
-            item.done_at, item.done_by = None, None
-            record(session, incident, kind="checklist_unticked", actor=by, now=now, text=item.text)
+        done = item.id in ticked
+        values = {"done_at": now, "done_by": by} if done else {"done_at": None, "done_by": None}
+        still = ChecklistItem.done_at.is_(None) if done else ChecklistItem.done_at.is_not(None)
+        if not await compare_and_set(session, item, still, **values):
+            await _refuse(session, incident, item, done=done)
+        record(session, incident, kind="checklist_ticked" if done else "checklist_unticked", actor=by, now=now,
+               text=item.text)
         changed.append(item)
     return changed
+
+
+async def _refuse(session: AsyncSession, incident: Incident, item: ChecklistItem, *, done: bool) -> None:
+    await session.refresh(item)
+    if done:
+        raise AlreadyDone(what="ticked", text=item.text, by=item.done_by, at=item.done_at)
+    last = await last_event(session, incident, "checklist_unticked", text_starts=item.text)
+    raise AlreadyDone(what="unticked", text=item.text, by=last.actor if last else None, at=last.at if last else None)

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import compare_and_set
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.incidents.errors import AlreadyDone, IncidentResolved, NoChange
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
-from app.incidents.service import record
+from app.incidents.service import last_event, record
 from app.reviews.service import schedule_review
 
 OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE)
@@ -51,19 +53,40 @@ async def update_posted(session: AsyncSession, incident: Incident, policy: Polic
     await acknowledge(session, incident, by=by, now=now, how="status update")
 
 
-async def acknowledge(session: AsyncSession, incident: Incident, *, by: str, now: datetime, how: str) -> bool:
-    """The IC has the incident in hand: no backup page is needed. Returns False if it already was."""
-    if incident.is_acknowledged or incident.is_resolved:
+async def acknowledge(session: AsyncSession, incident: Incident, *, by: str, now: datetime, how: str,
+                      refuse: bool = False) -> bool:
+    """The IC has the incident in hand: no backup page is needed. Returns False if it already was (or
+    raises, with `refuse`, saying who acknowledged it and when); of two at once, only one acknowledges."""
+    if not incident.is_acknowledged and not incident.is_resolved and await compare_and_set(
+            session, incident, Incident.acknowledged_at.is_(None), Incident.resolved_at.is_(None),
+            acknowledged_at=now, acknowledged_by=by):
+        await duework.cancel(session, incident.id, [WorkKind.ACK_DEADLINE], now=now)
+        record(session, incident, kind="acknowledged", actor=by, now=now, text=f"Acknowledged ({how})")
+        return True
+    if not refuse:
         return False
-    incident.acknowledged_at = now
-    incident.acknowledged_by = by
-    await duework.cancel(session, incident.id, [WorkKind.ACK_DEADLINE], now=now)
-    record(session, incident, kind="acknowledged", actor=by, now=now, text=f"Acknowledged ({how})")
-    return True
+    await session.refresh(incident)
+    if incident.is_acknowledged:
+        raise NoChange(reason="already_acknowledged", by=incident.acknowledged_by, at=incident.acknowledged_at)
+    raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
 
 
-async def snooze_reminder(session: AsyncSession, incident: Incident, span: timedelta, *, by: str,
-                          now: datetime) -> datetime:
+async def snooze_reminder(session: AsyncSession, incident: Incident, span: timedelta, *, reminder_ts: str | None,
+                          by: str, now: datetime) -> datetime:
+    """Postpone the next reminder, answering the reminder message `reminder_ts`. Each reminder is snoozed
+    (or answered) once: it stops being the current reminder here, so a second press finds it taken."""
+    if incident.is_resolved:
+        raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
+    if reminder_ts is None or not await compare_and_set(session, incident, Incident.reminder_ts == reminder_ts,
+                                                        Incident.resolved_at.is_(None), reminder_ts=None):
+        await session.refresh(incident)
+        if incident.is_resolved:
+            raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
+        last = await last_event(session, incident, "reminder_snoozed", "status_update")
+        if incident.reminder_ts is not None or last is None:
+            raise AlreadyDone(what="reminder_superseded")
+        what = "reminder_snoozed" if last.kind == "reminder_snoozed" else "reminder_answered"
+        raise AlreadyDone(what=what, by=last.actor, at=last.at)
     due = now + span
     await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, due, now=now)
     record(session, incident, kind="reminder_snoozed", actor=by, now=now,

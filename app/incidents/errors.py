@@ -37,3 +37,10 @@ class NoChange(IncidentError):
 
 class NotCommander(IncidentError):
     template = "errors/not_commander.j2"
+
+
+class AlreadyDone(IncidentError):
+    """Someone else made this change first (two presses at once, or a button on an old message):
+    `what` says which change, `by` and `at` who made it and when."""
+
+    template = "errors/already_done.j2"

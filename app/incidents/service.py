@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.incidents.errors import IncidentResolved, NoChange, NotAnIncidentChannel
+from app.db import compare_and_set
+from app.incidents.errors import AlreadyDone, IncidentResolved, NoChange, NotAnIncidentChannel
 from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status, TimelineEvent
 
 
@@ -100,6 +102,15 @@ async def timeline(session: AsyncSession, incident: Incident) -> list[TimelineEv
     return list(await session.scalars(query))
 
 
+async def last_event(session: AsyncSession, incident: Incident, *kinds: str,
+                     text_starts: str | None = None) -> TimelineEvent | None:
+    """The latest timeline line of these kinds: who last made a change, and when."""
+    query = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind.in_(kinds))
+    if text_starts is not None:
+        query = query.where(TimelineEvent.text.startswith(text_starts, autoescape=True))
+    return await session.scalar(query.order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc()).limit(1))
+
+
 def _require_open(incident: Incident) -> None:
     if incident.is_resolved:
         raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
@@ -118,22 +129,29 @@ def post_status_update(session: AsyncSession, incident: Incident, update: Status
            text=f"{update.status.value.capitalize()}: {update.summary()}")
 
 
-def change_severity(session: AsyncSession, incident: Incident, severity: Severity, *, actor: str,
-                    now: datetime) -> Severity:
-    """Set a new severity; returns the previous one."""
+async def change_severity(session: AsyncSession, incident: Incident, severity: Severity, *, actor: str,
+                          now: datetime) -> Severity:
+    """Set a new severity; returns the previous one. Two changes at once: the first wins, the other is told."""
     _require_open(incident)
     previous = incident.severity
-    if severity is previous:
-        raise NoChange(reason="same_severity", severity=severity.value)
-    incident.severity = severity
-    record(session, incident, kind="severity_changed", actor=actor, now=now,
-           text=f"Severity {previous.value} → {severity.value}")
-    return previous
+    if severity is not previous and await compare_and_set(
+            session, incident, Incident.severity == previous, Incident.resolved_at.is_(None), severity=severity):
+        record(session, incident, kind="severity_changed", actor=actor, now=now,
+               text=f"Severity {previous.value} → {severity.value}")
+        return previous
+    await session.refresh(incident)
+    _require_open(incident)
+    last = await last_event(session, incident, "severity_changed")
+    by, at = (last.actor, last.at) if last else (None, None)
+    if severity is incident.severity:
+        raise NoChange(reason="same_severity", severity=severity.value, by=by, at=at)
+    raise AlreadyDone(what="severity", severity=incident.severity.value, by=by, at=at)
 
 
 def assign_role(session: AsyncSession, incident: Incident, role: Role, user_id: str, *, actor: str,
                 now: datetime) -> str | None:
-    """Give a role to someone; returns who held it before."""
+    """Give a role to someone; returns who held it before. For an incident nobody else can change yet
+    (its declaration); a command uses hand_over_role."""
     _require_open(incident)
     current = next((r for r in incident.roles if r.role is role), None)
     if current is not None and current.user_id == user_id:
@@ -154,14 +172,57 @@ def add_note(session: AsyncSession, incident: Incident, text: str, *, author: st
     record(session, incident, kind="note", actor=author, now=now, text=text)
 
 
-def resolve_incident(session: AsyncSession, incident: Incident, *, root_cause: str, resolution: str,
-                     actor: str, now: datetime) -> None:
-    """Close the incident with its root cause and what fixed it."""
+async def hand_over_role(session: AsyncSession, incident: Incident, role: Role, user_id: str, *, actor: str,
+                         now: datetime) -> str | None:
+    """Give a role to someone; returns who held it before. The role changes hands only from the holder
+    this command saw (or from nobody, under the one-holder-per-role constraint): of two commands at once,
+    one gives it and the other is told."""
     _require_open(incident)
-    incident.status = Status.RESOLVED
-    incident.resolved_at = now
-    incident.root_cause = root_cause
-    incident.resolution = resolution
-    incident.last_update_at = now
-    record(session, incident, kind="resolved", actor=actor, now=now,
-           text=f"Resolved. Root cause: {root_cause}. Resolution: {resolution}")
+    current = next((r for r in incident.roles if r.role is role), None)
+    previous = current.user_id if current else None
+    if previous != user_id:
+        if current is not None:
+            given = await compare_and_set(session, current, RoleAssignment.user_id == previous,
+                                          user_id=user_id, assigned_at=now)
+        else:
+            given = await _first_holder(session, incident, role, user_id, now=now)
+        if given:
+            await session.refresh(incident, ["roles"])
+            record(session, incident, kind="role_assigned", actor=actor, now=now,
+                   text=f"{role.value} → {user_id}" + (f" (was {previous})" if previous else ""))
+            return previous
+    await session.refresh(incident)
+    await session.refresh(incident, ["roles"])
+    _require_open(incident)
+    holder = incident.holder(role)
+    last = await last_event(session, incident, "role_assigned", text_starts=f"{role.value} → {holder}")
+    by, at = (last.actor, last.at) if last else (None, None)
+    if holder == user_id:
+        raise NoChange(reason="same_holder", role=role.value, user=user_id, by=by, at=at)
+    raise AlreadyDone(what="role", role=role.value, holder=holder, by=by, at=at)
+
+
+async def _first_holder(session: AsyncSession, incident: Incident, role: Role, user_id: str, *,
+                        now: datetime) -> bool:
+    """Nobody held the role: this insert gives it, unless another one got in first (the unique constraint)."""
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(RoleAssignment).values(incident_id=incident.id, role=role, user_id=user_id,
+                                                                assigned_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def resolve_incident(session: AsyncSession, incident: Incident, *, root_cause: str, resolution: str,
+                           actor: str, now: datetime) -> None:
+    """Close the incident with its root cause and what fixed it. Only the first of two resolutions does."""
+    if not incident.is_resolved and await compare_and_set(
+            session, incident, Incident.resolved_at.is_(None), status=Status.RESOLVED, resolved_at=now,
+            root_cause=root_cause, resolution=resolution, last_update_at=now):
+        record(session, incident, kind="resolved", actor=actor, now=now,
+               text=f"Resolved. Root cause: {root_cause}. Resolution: {resolution}")
+        return
+    await session.refresh(incident)
+    last = await last_event(session, incident, "resolved")
+    raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at, by=last.actor if last else None)

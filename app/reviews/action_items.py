@@ -9,10 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import compare_and_set
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.incidents.errors import AlreadyDone
 from app.incidents.models import Incident
-from app.incidents.service import record
+from app.incidents.service import last_event, record
 from app.reviews.errors import ActionItemAlreadyDone, ActionItemUsage, NoSuchActionItem
 from app.reviews.models import ActionItem, ActionStatus, Priority
 
@@ -95,9 +97,17 @@ async def edit_action_item(session: AsyncSession, incident: Incident, number: in
 
 async def start_action_item(session: AsyncSession, incident: Incident, number: int, *, by: str,
                             now: datetime) -> ActionItem:
+    """An open item is now in progress; of two starts at once, one starts it and the other is told."""
     item = await action_item(session, incident, number)
     _require_not_done(item)
-    item.status = ActionStatus.IN_PROGRESS
+    if item.status is not ActionStatus.OPEN or not await compare_and_set(
+            session, item, ActionItem.status == ActionStatus.OPEN, status=ActionStatus.IN_PROGRESS):
+        await session.refresh(item)
+        _require_not_done(item)
+        last = await last_event(session, incident, "action_item_started",
+                                text_starts=f"Action item #{item.number} in progress")
+        raise AlreadyDone(what="action_started", number=item.number, text=item.text,
+                          by=last.actor if last else None, at=last.at if last else None)
     record(session, incident, kind="action_item_started", actor=by, now=now,
            text=f"Action item #{item.number} in progress: {item.text}")
     return item
@@ -105,9 +115,14 @@ async def start_action_item(session: AsyncSession, incident: Incident, number: i
 
 async def complete_action_item(session: AsyncSession, incident: Incident, number: int, *, by: str,
                                now: datetime) -> ActionItem:
+    """The item is done; of two at once, one finishes it and the other is told who did."""
     item = await action_item(session, incident, number)
     _require_not_done(item)
-    item.status, item.done_by, item.done_at = ActionStatus.DONE, by, now
+    if not await compare_and_set(session, item, ActionItem.status != ActionStatus.DONE,
+                                 status=ActionStatus.DONE, done_by=by, done_at=now):
+        await session.refresh(item)
+        _require_not_done(item)
+        raise AssertionError(f"action item {item.id} changed but is not done")
     await _plan_reminder(session, item, now=now)
     record(session, incident, kind="action_item_done", actor=by, now=now,
            text=f"Action item #{item.number} done: {item.text}")

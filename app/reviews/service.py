@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import compare_and_set
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.incidents.errors import AlreadyDone
 from app.incidents.models import Incident
 from app.incidents.service import record
 from app.reviews.errors import ReviewNotYet
@@ -64,24 +67,34 @@ def require_resolved(incident: Incident) -> None:
         raise ReviewNotYet(title=incident.title)
 
 
-async def answer_review(session: AsyncSession, incident: Incident, answers: ReviewAnswers, *, by: str,
-                        now: datetime) -> PostIncidentReview:
-    """Store the team's answers (replacing earlier ones)."""
+async def answer_review(session: AsyncSession, incident: Incident, answers: ReviewAnswers, *,
+                        seen: datetime | None, by: str, now: datetime) -> PostIncidentReview:
+    """Store the team's answers, replacing the ones the form showed (`seen`: when those were answered, None
+    for a first review). Of two submissions at once only the first is stored; the other is told whose was."""
     require_resolved(incident)
+    fields = {"users_affected": answers.users_affected, "failed_requests": answers.failed_requests,
+              "revenue_impact": answers.revenue_impact, "went_well": answers.went_well,
+              "could_improve": answers.could_improve, "lessons_learned": answers.lessons_learned,
+              "answered_by": by, "answered_at": now}
     review = await saved_review(session, incident)
-    if review is None:
-        review = PostIncidentReview(incident_id=incident.id)
-        session.add(review)
-    review.users_affected = answers.users_affected
-    review.failed_requests = answers.failed_requests
-    review.revenue_impact = answers.revenue_impact
-    review.went_well = answers.went_well
-    review.could_improve = answers.could_improve
-    review.lessons_learned = answers.lessons_learned
-    review.answered_by = by
-    review.answered_at = now
-    await session.flush()
-    return review
+    if review is None and seen is None:
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(PostIncidentReview).values(incident_id=incident.id, **fields))
+        except IntegrityError:
+            pass  # another submission stored the first answers: the one-review-per-incident constraint
+        else:
+            stored = await saved_review(session, incident)
+            assert stored is not None
+            return stored
+    elif review is not None and seen is not None and await compare_and_set(
+            session, review, PostIncidentReview.answered_at == seen, **fields):
+        return review
+    review = await saved_review(session, incident)
+    if review is not None:
+        await session.refresh(review)
+    raise AlreadyDone(what="review", by=review.answered_by if review else None,
+                      at=review.answered_at if review else None)
 
 
 async def publish_review(session: AsyncSession, incident: Incident, *, document: str, filename: str, by: str,

@@ -5,13 +5,13 @@ e-mail posted for sending, internal message). Nothing leaves before approval."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
 
 from app.comms import drafts
 from app.comms import service as comms
-from app.comms.errors import DraftAlreadyApproved
 from app.comms.models import Audience, CommsDraft, Phase
 from app.incidents import service
 from app.incidents.models import Incident
@@ -74,19 +74,22 @@ class CommsFlows:
         async with self.flows.db.transaction() as session:
             draft = await comms.get_draft(session, draft_id)
             incident = await service.get_incident(session, draft.incident_id)
-        if draft.is_approved:
-            raise DraftAlreadyApproved(approved_by=draft.approved_by, approved_at=draft.approved_at)
+        comms.refuse_approved(draft)
         view = self.flows.messages.view("views/comms_edit.yml.j2", draft=draft, incident=incident)
         view["callback_id"] = EDIT_CALLBACK
-        view["private_metadata"] = json.dumps({"draft": draft.id, "channel": incident.channel_id})
+        # The draft's last edit as the form shows it: saving replaces exactly those words, or nothing.
+        view["private_metadata"] = json.dumps({"draft": draft.id, "channel": incident.channel_id,
+                                               "edited_at": draft.edited_at.isoformat() if draft.edited_at else None})
         await self.flows.client.views_open(trigger_id=trigger_id, view=view)
 
-    async def save_edit(self, actor: Actor, draft_id: int, *, subject: str | None, body: str) -> None:
+    async def save_edit(self, actor: Actor, draft_id: int, *, seen_edit: datetime | None, subject: str | None,
+                        body: str) -> None:
         """The edit form was submitted: new words for the draft, shown in place of the old ones."""
         async with self.flows.db.transaction() as session:
-            draft = await comms.get_draft(session, draft_id, lock=True)
+            draft = await comms.get_draft(session, draft_id)
             incident = await service.get_incident(session, draft.incident_id)
-            comms.edit_draft(draft, subject=subject, body=body, by=actor.user_id, now=self.flows.clock.now())
+            await comms.edit_draft(session, draft, seen_edit=seen_edit, subject=subject, body=body, by=actor.user_id,
+                                   now=self.flows.clock.now())
         await self._refresh_draft(incident, draft, actor)
 
     # -- approving and publishing -------------------------------------------------------------
@@ -95,9 +98,9 @@ class CommsFlows:
         """Approval by the Communications Lead or the IC publishes the draft where its audience reads it."""
         flows = self.flows
         async with flows.db.transaction() as session:
-            draft = await comms.get_draft(session, draft_id, lock=True)
+            draft = await comms.get_draft(session, draft_id)
             incident = await service.get_incident(session, draft.incident_id)
-            comms.approve_draft(session, incident, draft, by=actor.user_id, now=flows.clock.now())
+            await comms.approve_draft(session, incident, draft, by=actor.user_id, now=flows.clock.now())
             statuspage_id = await comms.statuspage_incident_id(session, incident)
         calls: dict[str, Any] = {}
         if draft.audience is Audience.EMAIL and incident.channel_id:

@@ -20,8 +20,6 @@ from app.incidents import checklist as checklists
 from app.incidents import compliance, deadlines, service
 from app.incidents.errors import (
     IncidentError,
-    IncidentResolved,
-    NoChange,
     NotAnIncidentChannel,
     NotCommander,
     UnknownUser,
@@ -276,8 +274,8 @@ class IncidentFlows:
     async def change_severity(self, command: parsing.ChangeSeverity, actor: Actor) -> None:
         async with self.db.transaction() as session:
             incident = await self.incident_here(session, actor)
-            previous = service.change_severity(session, incident, command.severity, actor=actor.user_id,
-                                               now=self.clock.now())
+            previous = await service.change_severity(session, incident, command.severity, actor=actor.user_id,
+                                                     now=self.clock.now())
             await deadlines.plan_clock(session, incident, self.policy, now=self.clock.now(),
                                        page=command.severity < previous)
         post = self.messages.render("severity_changed.j2",
@@ -290,8 +288,8 @@ class IncidentFlows:
         await self._check_person(command.user_id, command.role)
         async with self.db.transaction() as session:
             incident = await self.incident_here(session, actor)
-            previous = service.assign_role(session, incident, command.role, command.user_id,
-                                           actor=actor.user_id, now=self.clock.now())
+            previous = await service.hand_over_role(session, incident, command.role, command.user_id,
+                                                    actor=actor.user_id, now=self.clock.now())
             if command.role is Role.IC and command.user_id == actor.user_id:
                 await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
                                             how="took the IC role")
@@ -307,8 +305,8 @@ class IncidentFlows:
     async def resolve(self, command: parsing.Resolve, actor: Actor) -> None:
         async with self.db.transaction() as session:
             incident = await self.incident_here(session, actor)
-            service.resolve_incident(session, incident, root_cause=command.root_cause,
-                                     resolution=command.resolution, actor=actor.user_id, now=self.clock.now())
+            await service.resolve_incident(session, incident, root_cause=command.root_cause,
+                                           resolution=command.resolution, actor=actor.user_id, now=self.clock.now())
             await deadlines.stop_clock(session, incident, now=self.clock.now())
         await self.show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
 
@@ -318,9 +316,8 @@ class IncidentFlows:
             incident = await self.incident_here(session, actor)
             if incident.commander != actor.user_id:
                 raise NotCommander(commander=incident.commander)
-            if not await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
-                                               how="pressed Acknowledge"):
-                raise NoChange(reason="already_acknowledged")
+            await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
+                                        how="pressed Acknowledge", refuse=True)
         await self.show_change(incident, actor, self.messages.render(
             "acknowledged.j2", **self.surfaces.context(incident, actor=actor.user_id)))
 
@@ -328,10 +325,8 @@ class IncidentFlows:
         """Someone pressed Snooze on an update reminder."""
         async with self.db.transaction() as session:
             incident = await self.incident_here(session, actor)
-            if incident.is_resolved:
-                raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
             until = await deadlines.snooze_reminder(session, incident, timedelta(minutes=minutes),
-                                                    by=actor.user_id, now=self.clock.now())
+                                                    reminder_ts=reminder_ts, by=actor.user_id, now=self.clock.now())
         snoozed = self.messages.render("reminder_snoozed.j2", **self.surfaces.context(
             incident, actor=actor.user_id, until=until))
         if reminder_ts and incident.channel_id:

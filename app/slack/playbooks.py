@@ -35,11 +35,15 @@ class ChecklistFlows:
 
     async def tick(self, actor: Actor, *, message: dict[str, Any], block_id: str, selected: list[str]) -> None:
         """Someone ticked or unticked items in one block of the checklist message."""
-        shown = {int(option["value"]) for block in message.get("blocks", []) if block.get("block_id") == block_id
-                 for element in block.get("elements", []) for option in element.get("options", [])}
+        # What the person saw: the block's options, and which of them the message showed ticked.
+        elements = [element for block in message.get("blocks", []) if block.get("block_id") == block_id
+                    for element in block.get("elements", [])]
+        was_ticked = {int(option["value"]) for element in elements for option in element.get("initial_options", [])}
+        seen = {int(option["value"]): int(option["value"]) in was_ticked
+                for element in elements for option in element.get("options", [])}
         async with self.flows.db.transaction() as session:
             incident = await self.flows.incident_here(session, actor)
-            await checklists.tick(session, incident, shown=shown, ticked={int(v) for v in selected},
+            await checklists.tick(session, incident, seen=seen, ticked={int(v) for v in selected},
                                   by=actor.user_id, now=self.flows.clock.now())
             items = await checklists.checklist(session, incident)
         ts = message.get("ts") or incident.checklist_ts  # the message that was ticked is the checklist

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from app.reviews.action_items import ActionItemFields
 from app.reviews.errors import ActionItemUsage
@@ -26,6 +26,7 @@ class OpenReview:
 @dataclass(frozen=True)
 class SubmitReview:
     answers: ReviewAnswers
+    seen: datetime | None = None  # when the answers the form showed were given (None: the first review)
 
 
 @dataclass(frozen=True)

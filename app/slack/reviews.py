@@ -3,6 +3,7 @@ incident's channel, and the reminders to the IC while it is due."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from app.incidents.models import Incident
 from app.reviews import action_items
 from app.reviews import service as reviews
 from app.reviews.document import people_in, review_document
+from app.reviews.models import PostIncidentReview
 from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.once import post_once
@@ -41,6 +43,17 @@ async def names_of(client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str,
         person = response["user"]
         names[user] = person.get("real_name") or person.get("profile", {}).get("real_name") or person["name"]
     return names
+
+
+def review_form_metadata(channel_id: str | None, saved: PostIncidentReview | None) -> str:
+    """Where the form was opened, and which answers it showed (so submitting replaces exactly those)."""
+    return json.dumps({"channel": channel_id or "", "seen": saved.answered_at.isoformat() if saved else None})
+
+
+def read_review_form_metadata(metadata: str) -> tuple[str, datetime | None]:
+    """The channel and the answers' time that review_form_metadata wrote."""
+    data = json.loads(metadata)
+    return data["channel"], datetime.fromisoformat(data["seen"]) if data.get("seen") else None
 
 
 def read_review_form(state: dict[str, Any]) -> SubmitReview:
@@ -71,7 +84,7 @@ class ReviewFlows:
             saved = await reviews.saved_review(session, incident)
         view = self.flows.messages.view("views/review.yml.j2", incident=incident, review=saved)
         view["callback_id"] = REVIEW_CALLBACK
-        view["private_metadata"] = incident.channel_id or ""
+        view["private_metadata"] = review_form_metadata(incident.channel_id, saved)
         await self.flows.client.views_open(trigger_id=actor.trigger_id, view=view)
 
     async def submit(self, command: SubmitReview, actor: Actor) -> None:
@@ -79,7 +92,8 @@ class ReviewFlows:
         now = self.flows.clock.now()
         async with self.flows.db.transaction() as session:
             incident = await self.flows.incident_here(session, actor)
-            await reviews.answer_review(session, incident, command.answers, by=actor.user_id, now=now)
+            await reviews.answer_review(session, incident, command.answers, seen=command.seen, by=actor.user_id,
+                                        now=now)
         incident, document = await self.document(incident.id, by=actor.user_id)
         filename = reviews.review_filename(incident)
         async with self.flows.db.transaction() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -65,5 +66,6 @@ def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
 
         actor = Actor(user_id, channel_id, reply)
-        await flows.guarded(comms.save_edit(actor, int(metadata["draft"]), subject=answers["subject"],
-                                            body=answers["body"] or ""), actor)
+        seen_edit = datetime.fromisoformat(metadata["edited_at"]) if metadata.get("edited_at") else None
+        await flows.guarded(comms.save_edit(actor, int(metadata["draft"]), seen_edit=seen_edit,
+                                            subject=answers["subject"], body=answers["body"] or ""), actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,7 +21,7 @@ from app.slack.review_commands import (
     StartActionItem,
     SubmitReview,
 )
-from app.slack.reviews import REVIEW_CALLBACK, ReviewFlows, read_review_form
+from app.slack.reviews import REVIEW_CALLBACK, ReviewFlows, read_review_form, read_review_form_metadata
 
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
@@ -37,9 +38,10 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         command = await read_or_refuse(flows, ack, read_review_form, view)  # type: ignore[arg-type]
         if command is None:
             return
-        user_id, channel_id = body["user"]["id"], view["private_metadata"]
+        user_id = body["user"]["id"]
+        channel_id, seen = read_review_form_metadata(view["private_metadata"])
 
         async def reply(message: Message) -> None:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
 
-        await flows.run(command, Actor(user_id, channel_id, reply))
+        await flows.run(replace(command, seen=seen), Actor(user_id, channel_id, reply))  # type: ignore[type-var]
