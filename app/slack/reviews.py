@@ -51,7 +51,10 @@ def review_form_metadata(channel_id: str | None, saved: PostIncidentReview | Non
 
 
 def read_review_form_metadata(metadata: str) -> tuple[str, datetime | None]:
-    """The channel and the answers' time that review_form_metadata wrote."""
+    """The channel and the answers' time that review_form_metadata wrote. A form opened before forms
+    carried the time holds only its channel: it is taken as showing no answers, so it cannot overwrite any."""
+    if not metadata.startswith("{"):
+        return metadata, None
     data = json.loads(metadata)
     return data["channel"], datetime.fromisoformat(data["seen"]) if data.get("seen") else None
 
