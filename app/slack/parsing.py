@@ -12,6 +12,7 @@ from app.incidents.models import Role, Severity, Status
 from app.incidents.service import StatusUpdate
 from app.slack.mentions import MENTION
 from app.slack.review_commands import ActionItemCommand, ListActionItems, OpenReview, parse_action
+from app.slack.text import clean, split_fields
 
 MAX_TITLE = 200
 ROLE_ARGUMENT = re.compile(r"\b(ic|tech|comms|security):\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)", re.IGNORECASE)
@@ -102,7 +103,7 @@ SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note"
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
     """What someone typed after /incident; `kinds` are the playbook types declare accepts."""
-    words = text.strip().split(maxsplit=1)
+    words = clean(text).strip().split(maxsplit=1)
     if not words:
         return Help()
     name, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
@@ -151,7 +152,7 @@ def _declare(rest: str, kinds: Collection[str] = ()) -> Command:
     remainder = " ".join(words)
     roles = {Role(r.lower()): parse_user(m, "declare") for r, m in ROLE_ARGUMENT.findall(remainder)}
     remainder = ROLE_ARGUMENT.sub("", remainder)
-    title, _, impact = (part.strip() for part in remainder.partition("|"))
+    title, impact = (split_fields(remainder, 1) + [""])[:2]
     title = " ".join(title.split())
     if not title:
         raise UsageError(subcommand="declare", problem="missing_title")
@@ -165,7 +166,7 @@ def _update(rest: str) -> Command:
     statuses = [s.value for s in Status if s is not Status.RESOLVED]
     if first.lower() not in statuses:
         raise UsageError(subcommand="update", problem="bad_status", given=first)
-    findings, action, eta = ([p.strip() for p in text.split("|", 2)] + ["", ""])[:3]
+    findings, action, eta = (split_fields(text, 2) + ["", ""])[:3]
     if not findings:
         raise UsageError(subcommand="update", problem="missing_text")
     return Update(StatusUpdate(Status(first.lower()), findings, action or None, eta or None))
@@ -204,8 +205,8 @@ def _notified(rest: str) -> Command:
 
 
 def _resolve(rest: str) -> Command:
-    root_cause, bar, resolution = (p.strip() for p in rest.partition("|"))
-    if not bar or not root_cause or not resolution:
+    root_cause, resolution = (split_fields(rest, 1) + [""])[:2]
+    if not root_cause or not resolution:
         raise UsageError(subcommand="resolve", problem="missing_parts")
     return Resolve(root_cause, resolution)
 

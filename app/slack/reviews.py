@@ -42,9 +42,8 @@ async def names_of(client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str,
     return names
 
 
-def read_review_form(state: dict[str, Any]) -> SubmitReview:
-    """The form's answers; a required one left empty goes back to the form."""
-    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+def read_review_form(values: dict[str, dict[str, Any]]) -> SubmitReview:
+    """The form's answers (see views.form_values); a required one left empty goes back to the form."""
 
     def answer(block: str) -> str:
         return (values.get(block, {}).get("value") or "").strip()

@@ -13,10 +13,11 @@ from app.incidents.models import Incident
 from app.incidents.policy import Policy
 from app.slack.messages import Message, Messages
 from app.slack.steps import Steps, run_steps
+from app.slack.text import fit
 
 CHANNEL_PREFIX = "incident-"
 MAX_NAME_ATTEMPTS = 50
-MAX_TOPIC = 250
+MAX_TOPIC = 250  # UTF-16 code units, as Slack counts
 
 
 class ChannelNotCreated(Exception):
@@ -60,7 +61,7 @@ class Surfaces:
         return self.messages.render("announcement.j2", **self.context(incident))
 
     def topic(self, incident: Incident) -> str:
-        return self.messages.text("topic.txt.j2", **self.context(incident))[:MAX_TOPIC]
+        return fit(self.messages.text("topic.txt.j2", **self.context(incident)), MAX_TOPIC)
 
     async def create_channel(self, incident: Incident) -> OpenedChannel:
         for attempt in range(1, MAX_NAME_ATTEMPTS + 1):

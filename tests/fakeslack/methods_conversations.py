@@ -106,7 +106,7 @@ def kick(ws: Workspace, args: Args) -> dict:
 def _set_text(ws: Workspace, args: Args, key: str) -> dict:
     channel = writable(ws, args)
     value = args.get_str(key) or ""
-    if len(value) > MAX_TOPIC:
+    if len(value.encode("utf-16-le")) // 2 > MAX_TOPIC:  # Slack counts UTF-16 code units
         raise SlackError("too_long")
     setattr(channel, key, value)
     return {"channel": channel_json(ws, channel)}
