@@ -169,6 +169,8 @@ async def test_channel_settings(fake, client):
     assert answer["channel"]["topic"]["value"] == "SEV2 | IC @alice"
     await client.conversations_setPurpose(channel=cid, purpose="Checkout errors")
     assert await slack_error(client.conversations_setTopic(channel=cid, topic="x" * 251)) == "too_long"
+    # Slack counts UTF-16 code units: 126 emoji are 252 of them.
+    assert await slack_error(client.conversations_setTopic(channel=cid, topic="🔥" * 126)) == "too_long"
     await client.conversations_rename(channel=cid, name="inc-4-resolved")
     await client.conversations_archive(channel=cid)
     assert await slack_error(client.conversations_archive(channel=cid)) == "already_archived"
