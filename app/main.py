@@ -10,7 +10,6 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,6 +30,7 @@ from app.slack.clockwork import SlackClockWorker
 from app.slack.detection import SlackDeclarer
 from app.slack.flows import IncidentFlows
 from app.slack.messages import Messages
+from app.slack.pacing import PacedWebClient, Pacer, WaitOutRateLimits
 from app.slack.pager import SlackPager
 from app.slack.playbooks import ComplianceReminders
 from app.slack.action_items import ActionItemReminders
@@ -56,12 +56,14 @@ def pager(settings: Settings, client: AsyncWebClient, messages: Messages, http: 
 
 
 def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    return AsyncWebClient(
+    pacer = Pacer()
+    return PacedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=session,
+        pacer=pacer,
         retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            WaitOutRateLimits(pacer, max_retry_count=5),
             AsyncServerErrorRetryHandler(max_retry_count=2),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
         ],

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.comms.samples import sample_comms
+from app.duework.attempt import Problem, StepFailed
+from app.duework.models import DueWork, WorkKind
 from app.incidents.errors import UsageError
 from app.incidents.models import ChecklistItem, Incident, Role, RoleAssignment, Severity, Status
 from app.incidents.playbooks import ComplianceClock, Playbook
@@ -15,7 +17,12 @@ from app.oncall.pagers import Page
 from app.oncall.roster import Shift
 from app.reviews.samples import review_samples
 from app.slack.parsing import SUBCOMMANDS, Declare
+from app.slack.people import Group
 from app.slack.steps import StepFailure
+
+
+def started_sample() -> datetime:
+    return datetime(2025, 10, 24, 14, 30, tzinfo=UTC)
 
 
 def sample_incident() -> Incident:
@@ -68,7 +75,12 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                                "Increasing pool size and restarting", "15 minutes"),
         "note": "Rolled back deploy 1234",
         "command": Declare(severity=Severity.P0, title="Complete API Outage"),
-        "failures": [StepFailure("invite", "ratelimited")],
+        "failures": [StepFailure("invite", "ratelimited"),
+                     StepFailed("read group management", Problem("plan_upgrade_required", transient=False))],
+        "group": Group("management", mention_id="S0SAMPLE1", members=["U0SAMPLE4"]),
+        "configured": "oncall@example.com",
+        "work": DueWork(id=7, incident_id=42, kind=WorkKind.ESCALATION, key="management", due_at=started_sample(),
+                        created_at=started_sample(), attempts=7),
         "error": error,
         "details": error.details,
         "subcommands": SUBCOMMANDS,

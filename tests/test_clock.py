@@ -260,14 +260,20 @@ async def test_oncall_shows_who_is_on_call_now_and_next(slack: SlackDriver, fake
     assert "*Next*" in text and "<!date^" in text
 
 
-async def test_a_failing_reminder_is_retried_then_recorded(slack: SlackDriver, fake: FakeSlack, people: People,
-                                                           clock: ManualClock) -> None:
+async def test_a_reminder_that_cannot_be_posted_is_reported_once_and_never_given_up(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, fake, people, "P1 Checkout errors")
-    fake.fail("chat.postMessage", error="channel_not_found", times=100)
+    fake.fail("chat.postMessage", error="channel_not_found", times=1000)
     await tick(slack, clock, minutes=30)
-    for _ in range(5):
+    for _ in range(6):
         await tick(slack, clock, minutes=30)
     async with slack.runtime.db.transaction() as session:
         incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
-        events = [e.kind for e in await service.timeline(session, incident)]
-    assert "clock_failed" in events
+        events = [e for e in await service.timeline(session, incident)]
+    failed = [e.text for e in events if e.kind == "clock_step_failed" and "update_reminder" in e.text]
+    assert failed == ["update_reminder: post reminder: channel_not_found"]  # said once, not every round
+    assert reminders(fake, channel) == []
+
+    fake._failures.clear()
+    await tick(slack, clock, minutes=30)  # Slack takes posts again: the clock goes on
+    assert len(reminders(fake, channel)) == 1

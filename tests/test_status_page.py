@@ -113,7 +113,9 @@ async def test_the_status_page_shows_the_latest_approved_update_in_html_and_json
 async def test_a_resolved_update_shows_as_recently_resolved_for_a_day(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, people, "P2 Search is slow")
-    await approve(slack, fake, await draft(slack, fake, channel, "statuspage", user=people.alice), user=people.alice)
+    investigating = await draft(slack, fake, channel, "statuspage", user=people.alice)
+    await approve(slack, fake, investigating, user=people.alice)
+    await approved(slack, investigating)
     clock.advance(minutes=30)
     await resolve(slack, fake, channel, "Stuck index rebuild | Restarted the indexer", user=people.alice)
     # Resolved inside, but the page keeps the approved words until the Resolved update is approved.

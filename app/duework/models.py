@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, text
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, str_enum
@@ -44,3 +46,18 @@ class DueWork(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
     done_by: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The lease: a worker that claimed the row holds it until then; a worker that died gives it back by
+    # letting the lease run out. Cleared when the attempt's outcome is written.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    # An earlier attempt was claimed and never settled: it may have reached Slack without being recorded.
+    unsure: Mapped[bool] = mapped_column(default=False)
+    # What earlier attempts already did, step by step ({"post reminder": {"ts": ...}}), so a retry
+    # repeats only the part that failed; and each failure, so it is reported once.
+    steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def is_recurring(self) -> bool:
+        """Work that comes round again while the incident is open: it never gives up."""
+        return self.kind is WorkKind.UPDATE_REMINDER

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.duework.models import DueWork, WorkKind
@@ -51,16 +52,63 @@ async def cancel(session: AsyncSession, incident_id: int, kinds: Iterable[WorkKi
     )
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int) -> list[DueWork]:
-    """Pending work that is due, locked for this transaction. Rows another replica holds are skipped."""
-    query = (select(DueWork).where(DueWork.done_at.is_(None), DueWork.due_at <= now)
-             .order_by(DueWork.due_at, DueWork.id).limit(limit)
-             .with_for_update(skip_locked=True))
-    return list(await session.scalars(query))
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker: str,
+                    lease_until: datetime) -> list[DueWork]:
+    """Lease pending work that is due to this worker; the caller commits at once, before any of it is done.
+
+    A row leased by a worker that died comes back when its lease runs out, marked `unsure`: that
+    worker may have reached Slack without writing it down. PostgreSQL skips rows another replica
+    is claiming at this moment; SQLite has one writer at a time.
+    """
+    due = (select(DueWork.id)
+           .where(DueWork.done_at.is_(None), DueWork.due_at <= now,
+                  (DueWork.claimed_until.is_(None)) | (DueWork.claimed_until <= now))
+           .order_by(DueWork.due_at, DueWork.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    claim = (update(DueWork).where(DueWork.id.in_(due.scalar_subquery()))
+             .values(claimed_by=worker, claimed_until=lease_until, unsure=DueWork.claimed_until.is_not(None))
+             .returning(DueWork)
+             .execution_options(synchronize_session=False))
+    rows = list(await session.scalars(claim))
+    rows.sort(key=lambda row: (row.due_at, row.id))
+    return rows
 
 
-def mark_done(row: DueWork, *, now: datetime, worker: str, outcome: str = "done") -> None:
-    row.done_at = now
-    row.done_by = worker
-    row.outcome = outcome
-    row.attempts += 1
+async def finish(session: AsyncSession, work: DueWork, *, now: datetime, worker: str, outcome: str,
+                 steps: dict[str, Any]) -> bool:
+    """Write a one-off row's outcome, unless it was settled meanwhile (cancelled, say); True if written."""
+    written = await session.execute(
+        update(DueWork).where(DueWork.id == work.id, DueWork.done_at.is_(None))
+        .values(done_at=now, done_by=worker, outcome=outcome, attempts=DueWork.attempts + 1, steps=steps,
+                claimed_by=None, claimed_until=None, unsure=False))
+    return bool(written.rowcount)
+
+
+async def come_round(session: AsyncSession, work: DueWork, *, due_at: datetime, steps: dict[str, Any]) -> bool:
+    """Recurring work fired: it comes round again at due_at, unless someone re-planned it while it fired
+    (an update came in, a snooze): then their time stands. True if due_at was set."""
+    moved = await session.execute(
+        update(DueWork).where(DueWork.id == work.id, DueWork.due_at == work.due_at, DueWork.done_at.is_(None))
+        .values(due_at=due_at, attempts=0, steps=steps, last_error=None, claimed_by=None, claimed_until=None,
+                unsure=False))
+    if not moved.rowcount:
+        await release(session, [work.id], steps=steps)
+    return bool(moved.rowcount)
+
+
+async def retry_later(session: AsyncSession, work: DueWork, *, due_at: datetime, error: str,
+                      steps: dict[str, Any]) -> None:
+    """The attempt failed in a way that may pass: try again at due_at (or sooner, if re-planned)."""
+    await session.execute(
+        update(DueWork).where(DueWork.id == work.id, DueWork.done_at.is_(None))
+        .values(attempts=DueWork.attempts + 1, steps=steps, last_error=error[:2000], claimed_by=None,
+                claimed_until=None, unsure=False,
+                due_at=case((DueWork.due_at == work.due_at, due_at), else_=DueWork.due_at)))
+
+
+async def release(session: AsyncSession, ids: Iterable[int], *, steps: dict[str, Any] | None = None) -> None:
+    """Give leased rows back untouched (shutting down before firing them)."""
+    values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
+    if steps is not None:
+        values.update(steps=steps, attempts=0, last_error=None, unsure=False)
+    await session.execute(update(DueWork).where(DueWork.id.in_(list(ids)), DueWork.done_at.is_(None)).values(**values))

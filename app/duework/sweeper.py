@@ -1,9 +1,15 @@
-"""One APScheduler job per process sweeps due work: claim, fire, settle, in one transaction.
+"""One APScheduler job per process sweeps due work: lease, fire, settle.
 
-Rows are marked done in the transaction that claims them, and that transaction commits only
-after the work was sent. A crash in between leaves the row pending, so another sweep repeats it
-(at most once; the worker's idempotency guard notices and logs it). The job store is the
-scheduler's in-memory default: the database, not APScheduler, is shared between replicas.
+1. Claim: due rows are leased to this worker and the lease is committed, before anything is done.
+2. Fire: the worker does the work (Slack calls) outside any transaction, so nobody waits on a
+   database lock while Slack makes us wait.
+3. Settle: each outcome is written in a short transaction of its own batch.
+
+A worker that dies between 1 and 3 leaves its rows leased; they come back when the lease runs out,
+marked unsure, and the worker then checks what was already done instead of doing it again.
+Recurring work (update reminders) never gives up while the incident is open: it backs off, capped
+by its cadence. One-off work gives up after MAX_ATTEMPTS and says so. The job store is the
+scheduler's in-memory default: the database, not APScheduler, is what replicas share.
 """
 
 from __future__ import annotations
@@ -23,17 +29,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import Clock
 from app.db import Database
+from app.duework import service
+from app.duework.attempt import Attempt, Classify, Problem, StepFailed
 from app.duework.models import DueWork
-from app.duework.service import claim_due, mark_done
 from app.incidents.models import Incident
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8  # one-off work: 30 s, 1, 2, 4, 8, 15, 15 min apart, then it is reported as failed
+FIRST_BACKOFF = timedelta(seconds=30)
+LONGEST_BACKOFF = timedelta(minutes=15)
+LEASE = timedelta(minutes=10)  # longer than any firing takes, Slack's rate limits included
+AT_ONCE = 25  # rows fired concurrently by one sweep
 
 
 @dataclass
 class Fired:
-    """What firing a piece of work did, to be written down in the same transaction."""
+    """What firing a piece of work did, to be written down when it is settled."""
 
     events: list[tuple[str, str]] = field(default_factory=list)
     outcome: str = "done"
@@ -41,14 +52,32 @@ class Fired:
 
 
 class Worker(Protocol):
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired: ...
+    classify: Classify
 
-    async def settle(self, session: AsyncSession, work: DueWork, incident: Incident, fired: Fired,
-                     now: datetime) -> None: ...
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired: ...
+
+    def cadence(self, work: DueWork, incident: Incident) -> timedelta | None:
+        """How often recurring work comes round (None: one-off work)."""
+        ...
+
+    async def settle(self, session: AsyncSession, attempt: Attempt, incident: Incident, fired: Fired,
+                     now: datetime) -> None:
+        """Write down what firing did (timeline, the incident's message ids)."""
+        ...
+
+    async def gave_up(self, attempt: Attempt, incident: Incident) -> None:
+        """One-off work failed for the last time: tell the people it was for."""
+        ...
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def backoff(attempts: int, cap: timedelta | None) -> timedelta:
+    """30 s, 1 min, 2 min, ... after the attempts so far, never longer than LONGEST_BACKOFF or cap."""
+    delay = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), LONGEST_BACKOFF)
+    return min(delay, cap) if cap else delay
 
 
 class Sweeper:
@@ -61,30 +90,29 @@ class Sweeper:
         self.batch = batch
         self.name = name or worker_name()
         self.scheduler: AsyncIOScheduler | None = None
+        self._at_once = asyncio.Semaphore(AT_ONCE)
 
     async def sweep(self) -> int:
-        """Fire everything that is due now (up to a batch); returns how many rows were handled."""
+        """Fire what is due now (up to a batch); returns how many rows were handled."""
         now = self.clock.now()
         async with self.db.transaction() as session:
-            rows = await claim_due(session, now=now, limit=self.batch)
+            rows = await service.claim_due(session, now=now, limit=self.batch, worker=self.name,
+                                           lease_until=now + LEASE)
             if not rows:
                 return 0
             ids = {row.incident_id for row in rows}
             incidents = {i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(ids)))}
-            results = await asyncio.gather(
-                *(self.worker.fire(row, incidents[row.incident_id], now) for row in rows), return_exceptions=True)
-            for row, result in zip(rows, results, strict=True):
-                incident = incidents[row.incident_id]
-                if isinstance(result, Fired):
-                    mark_done(row, now=now, worker=self.name, outcome=result.outcome)
-                    await self.worker.settle(session, row, incident, result, now)
-                elif isinstance(result, Exception):
-                    if self._retry_later(row, result, now):
-                        gave_up = Fired(events=[("clock_failed", f"{row.kind.value} failed {row.attempts} times: "
-                                                                 f"{result!r}")], outcome="failed")
-                        await self.worker.settle(session, row, incident, gave_up, now)
-                else:
-                    raise result
+        firing = {asyncio.ensure_future(self._fire(row, incidents[row.incident_id], now)) for row in rows}
+        while firing:
+            # Outcomes are written as they come, a batch per transaction: a row that Slack holds up
+            # (rate limits) does not hold up writing down the others.
+            finished, firing = await asyncio.wait(firing, return_when=asyncio.FIRST_COMPLETED)
+            async with self.db.transaction() as session:
+                outcomes = [task.result() for task in finished]
+                ids = {attempt.work.incident_id for attempt, _, _ in outcomes}
+                current = {i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(ids)))}
+                for attempt, fired, cadence in outcomes:
+                    await self._settle(session, attempt, current[attempt.work.incident_id], fired, now, cadence)
         return len(rows)
 
     async def sweep_all(self) -> int:
@@ -94,20 +122,51 @@ class Sweeper:
             total += handled
         return total
 
-    def _retry_later(self, row: DueWork, error: Exception, now: datetime) -> bool:
-        """Back off (30 s, 1 min, 2 min, ...); after MAX_ATTEMPTS give up. Returns True when giving up."""
-        log.error("Due work %s (%s, incident %s) failed on attempt %s: %r", row.id, row.kind.value,
-                  row.incident_id, row.attempts + 1, error, exc_info=error)
-        if row.attempts + 1 >= MAX_ATTEMPTS:
-            mark_done(row, now=now, worker=self.name, outcome="failed")
-            return True
-        row.attempts += 1
-        row.due_at = now + timedelta(seconds=30 * 2 ** (row.attempts - 1))
-        return False
+    async def _fire(self, row: DueWork, incident: Incident,
+                    now: datetime) -> tuple[Attempt, Fired | BaseException, timedelta | None]:
+        cadence = self.worker.cadence(row, incident)
+        attempt = Attempt(row, self.worker.classify, final=cadence is None and row.attempts + 1 >= MAX_ATTEMPTS)
+        async with self._at_once:
+            try:
+                fired = await self.worker.fire(attempt, incident, now)
+                if attempt.final and attempt.retry:
+                    await self.worker.gave_up(attempt, incident)
+                return attempt, fired, cadence
+            except Exception as error:  # a bug or an unclassified outage: logged, and the row tried again
+                log.exception("Due work %s (%s, incident %s) failed on attempt %s", row.id, row.kind.value,
+                              row.incident_id, row.attempts + 1)
+                return attempt, error, cadence
+
+    async def _settle(self, session: AsyncSession, attempt: Attempt, incident: Incident,
+                      fired: Fired | BaseException, now: datetime, cadence: timedelta | None) -> None:
+        row = attempt.work
+        if isinstance(fired, BaseException):
+            attempt.fail("fire", Problem(repr(fired)[:200], transient=True))
+            fired = Fired(outcome="failed")
+        steps = attempt.steps_to_keep()
+        fired.events.extend(_failure_events(row, attempt.new_failures()))
+        if attempt.retry and fired.outcome != "cancelled":
+            errors = "; ".join(f"{f.step}: {f.error}" for f in attempt.failures)
+            if attempt.final:
+                fired.events.append(("clock_failed", f"{row.kind.value} failed {row.attempts + 1} times: {errors}"))
+                await service.finish(session, row, now=now, worker=self.name, outcome="failed", steps=steps)
+            else:
+                await service.retry_later(session, row, due_at=now + backoff(row.attempts + 1, cadence),
+                                          error=errors, steps=steps)
+                fired.outcome = "retrying"
+        elif cadence is not None and fired.outcome == "done":
+            # Failures stay recorded, so one that repeats every round is reported once.
+            errors_only = {step: entry for step, entry in steps.items() if "error" in entry}
+            await service.come_round(session, row, due_at=now + cadence, steps=errors_only)
+        else:
+            await service.finish(session, row, now=now, worker=self.name, outcome=fired.outcome, steps=steps)
+        await self.worker.settle(session, attempt, incident, fired, now)
 
     def start(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self.scheduler.add_job(self._scheduled_sweep, "interval", seconds=self.interval, max_instances=1,
+        # Up to three sweeps overlap: a sweep held up by Slack's rate limits does not hold up work
+        # that falls due meanwhile (each claims other rows: they are leased).
+        self.scheduler.add_job(self._scheduled_sweep, "interval", seconds=self.interval, max_instances=3,
                                coalesce=True, id="sweep-due-work")
         self.scheduler.start()
         log.info("Sweeping due work every %s s as %s", self.interval, self.name)
@@ -122,3 +181,7 @@ class Sweeper:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
+
+
+def _failure_events(row: DueWork, failures: list[StepFailed]) -> list[tuple[str, str]]:
+    return [("clock_step_failed", f"{row.kind.value}: {f.step}: {f.error}") for f in failures]

@@ -7,6 +7,8 @@ from typing import Protocol
 
 import httpx
 
+from app.duework.attempt import Attempt
+
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
 
@@ -23,17 +25,19 @@ class Page:
 
 
 class Pager(Protocol):
-    async def trigger(self, page: Page) -> str:
-        """Page the people; returns what to write on the timeline."""
+    async def trigger(self, page: Page, attempt: Attempt) -> str:
+        """Page the people, as steps of the due work that pages; returns what to write on the timeline."""
         ...
 
-    async def resolve(self, incident_id: int, title: str) -> str | None:
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt) -> str | None:
         """Tell the paging system the incident is over (if it keeps state)."""
         ...
 
 
 class PagerDutyError(Exception):
-    pass
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient  # PagerDuty was down or throttling: try again later
 
 
 class PagerDutyPager:
@@ -50,8 +54,8 @@ class PagerDutyPager:
     def dedup_key(incident_id: int) -> str:
         return f"incident-{incident_id}"
 
-    async def trigger(self, page: Page) -> str:
-        await self._send({
+    async def trigger(self, page: Page, attempt: Attempt) -> str:
+        await attempt.once("pagerduty trigger", lambda: self._send({
             "routing_key": self.routing_key,
             "event_action": "trigger",
             "dedup_key": self.dedup_key(page.incident_id),
@@ -62,15 +66,19 @@ class PagerDutyPager:
                 "custom_details": {"reason": page.reason, "summary": page.summary, "people": list(page.people),
                                    "slack_channel": page.channel_id},
             },
-        })
+        }))
+        if attempt.failures:
+            return f"PagerDuty alert {self.dedup_key(page.incident_id)} not triggered ({page.reason})"
         return f"PagerDuty alert {self.dedup_key(page.incident_id)} triggered ({page.reason})"
 
-    async def resolve(self, incident_id: int, title: str) -> str | None:
-        await self._send({"routing_key": self.routing_key, "event_action": "resolve",
-                          "dedup_key": self.dedup_key(incident_id)})
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt) -> str | None:
+        await attempt.once("pagerduty resolve", lambda: self._send({
+            "routing_key": self.routing_key, "event_action": "resolve", "dedup_key": self.dedup_key(incident_id)}))
         return f"PagerDuty alert {self.dedup_key(incident_id)} resolved"
 
-    async def _send(self, event: dict[str, object]) -> None:
+    async def _send(self, event: dict[str, object]) -> bool:
         response = await self.http.post(self.url, json=event, timeout=10)
         if response.status_code >= 400:
-            raise PagerDutyError(f"PagerDuty answered {response.status_code}: {response.text[:200]}")
+            raise PagerDutyError(f"PagerDuty answered {response.status_code}: {response.text[:200]}",
+                                 transient=response.status_code == 429 or response.status_code >= 500)
+        return True

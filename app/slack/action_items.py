@@ -8,13 +8,14 @@ from datetime import datetime
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from app.duework.models import DueWork
+from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident
 from app.reviews import action_items
 from app.reviews.errors import ActionItemUsage
 from app.reviews.models import ActionItem
 from app.slack.flows import Actor, IncidentFlows
+from app.slack.once import post_once
 from app.slack.review_commands import (
     ActionItemCommand,
     AddActionItem,
@@ -109,12 +110,13 @@ class ActionItemReminders:
     def __init__(self, flows: IncidentFlows) -> None:
         self.flows = flows
 
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         async with self.flows.db.transaction() as session:
-            item = await action_items.item_to_remind(session, incident.id, work.key)
+            item = await action_items.item_to_remind(session, incident.id, attempt.work.key)
         if item is None or item.owner is None:
             return Fired(outcome="cancelled")
         message = self.flows.messages.render("action_item_reminder.j2", incident=incident, action_item=item, now=now)
-        await self.flows.client.chat_postMessage(channel=item.owner, **message.as_kwargs())
+        if await post_once(self.flows.client, attempt, "remind owner", item.owner, message) is None:
+            return Fired()  # the failure is on the attempt
         return Fired(events=[("action_item_reminded",
                               f"Reminded {item.owner} that action item #{item.number} is due {item.due_on}")])

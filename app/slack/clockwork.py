@@ -1,20 +1,22 @@
 """What the clock does in Slack when work falls due: remind, page, escalate.
 
-Channel posts carry the work's id in Slack message metadata. Before posting, the worker looks
-for that id in the channel's recent history: if a crash after sending made the row come round
-again, the post is not repeated, and the repeat is logged.
+Each firing is a few steps (see app/duework/attempt.py): the post in the incident channel is the
+essential one, and a lookup, DM or page that fails never keeps it from going out. The failure is
+said in the post and on the timeline, once, and only the part that failed is tried again.
+Posts go out once however often the work is tried (app/slack/once.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.duework.attempt import Attempt
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.deadlines import OPEN_WORK, next_update_due
@@ -24,20 +26,23 @@ from app.incidents.service import record
 from app.oncall.pagers import Page, Pager
 from app.oncall.roster import Roster
 from app.slack.messages import Message, Messages
-from app.slack.people import resolve_people, usergroup_members
-from app.slack.steps import run_steps
+from app.slack.once import classify, post_once
+from app.slack.people import Group, find_people, read_group
 from app.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
-GUARD_EVENT = "incident_clock"
-GUARD_LOOKBACK = 20
+REMINDER_STEP = "post reminder"
+
+Handler = Callable[[Attempt, Incident, datetime], Awaitable[Fired]]
 
 
 class SlackClockWorker:
+    classify = staticmethod(classify)
+
     def __init__(self, *, client: AsyncWebClient, messages: Messages, policy: Policy, roster: Roster,
                  pager: Pager, surfaces: Surfaces) -> None:
         # Other features (reviews, action items, compliance clocks) add what their due work does.
-        self.handlers: dict[WorkKind, Callable[[DueWork, Incident, datetime], Awaitable[Fired]]] = {}
+        self.handlers: dict[WorkKind, Handler] = {}
         self.client = client
         self.messages = messages
         self.policy = policy
@@ -45,90 +50,104 @@ class SlackClockWorker:
         self.pager = pager
         self.surfaces = surfaces
 
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+    def cadence(self, work: DueWork, incident: Incident) -> timedelta | None:
+        if work.is_recurring and not incident.is_resolved:
+            return self.policy.for_severity(incident.severity).update_every
+        return None
+
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
+        work = attempt.work
         if work.kind is WorkKind.PAGE_RESOLVE:
-            text = await self.pager.resolve(incident.id, incident.title)
+            text = await self.pager.resolve(incident.id, incident.title, attempt)
             return Fired(events=[("page_resolved", text)] if text else [])
         if incident.is_resolved and work.kind in OPEN_WORK:
             return Fired(outcome="cancelled")
-        if incident.channel_id and await self._already_posted(incident.channel_id, work.id):
-            log.warning("Due work %s was already posted in %s before a crash; not repeating it",
-                        work.id, incident.channel_id)
-            return Fired(events=[("clock_repeat_skipped", f"{work.kind.value} was already sent")])
         match work.kind:
             case WorkKind.UPDATE_REMINDER:
-                return await self._remind(work, incident, now)
+                return await self._remind(attempt, incident, now)
             case WorkKind.ACK_DEADLINE:
-                return await self._page_backup(work, incident, now)
+                return await self._page_backup(attempt, incident, now)
             case WorkKind.ESCALATION:
-                return await self._escalate(work, incident, now)
+                return await self._escalate(attempt, incident, now)
             case WorkKind.PAGE:
-                return await self._page_roles(work, incident)
+                return await self._page_roles(attempt, incident)
         if work.kind in self.handlers:
-            return await self.handlers[work.kind](work, incident, now)
+            return await self.handlers[work.kind](attempt, incident, now)
         raise AssertionError(f"no handler for due work {work.kind}")
 
-    async def settle(self, session: AsyncSession, work: DueWork, incident: Incident, fired: Fired,
+    async def settle(self, session: AsyncSession, attempt: Attempt, incident: Incident, fired: Fired,
                      now: datetime) -> None:
         for kind, text in fired.events:
             record(session, incident, kind=kind, actor=None, now=now, text=text)
-        if work.kind is WorkKind.UPDATE_REMINDER and fired.outcome == "done":
-            if fired.message_ts:
-                incident.reminder_ts = fired.message_ts
-            # Coalesced: after downtime the next reminder counts from now, not from the missed ones.
-            # The claimed row was this incident's only pending reminder, so the next one is simply added
-            # (no lookup, no flush per row: a sweep of 100 reminders stays a handful of statements).
-            cadence = self.policy.for_severity(incident.severity).update_every
-            session.add(DueWork(incident_id=incident.id, kind=WorkKind.UPDATE_REMINDER, key="",
-                                due_at=now + cadence, created_at=now, attempts=0))
+        posted = attempt.results.get(REMINDER_STEP) if attempt.work.kind is WorkKind.UPDATE_REMINDER else None
+        if posted:
+            # The newest reminder (or one adopted after an interruption) is the one the next supersedes.
+            incident.reminder_ts = posted["ts"]
+
+    async def gave_up(self, attempt: Attempt, incident: Incident) -> None:
+        """One-off work failed for the last time: say so where the responders are."""
+        if not incident.channel_id:
+            return
+        message = self.messages.render("clock_gave_up.j2", incident=incident, work=attempt.work,
+                                       failures=attempt.failures)
+        await post_once(self.client, attempt, "gave up", incident.channel_id, message)
 
     # -- the kinds of work --------------------------------------------------------------------
 
-    async def _remind(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+    async def _remind(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         if not incident.channel_id:
             return Fired(outcome="skipped")
         who = incident.commander or incident.declared_by
         message = self.messages.render("reminder.j2", **self.surfaces.context(
             incident, who=who, overdue_since=next_update_due(incident, self.policy), now=now))
-        calls: dict[str, Any] = {"post reminder": self.post_guarded(incident.channel_id, message, work)}
-        if incident.reminder_ts:
-            superseded = self.messages.render("reminder_superseded.j2", **self.surfaces.context(incident))
-            calls["supersede reminder"] = self.client.chat_update(
-                channel=incident.channel_id, ts=incident.reminder_ts, **superseded.as_kwargs())
-        steps = await run_steps(calls)
-        posted = steps.ok("post reminder")
+        previous = incident.reminder_ts
+        posted, _ = await asyncio.gather(
+            post_once(self.client, attempt, REMINDER_STEP, incident.channel_id, message),
+            self._supersede(attempt, incident.channel_id, previous) if previous else _nothing())
         if posted is None:
-            raise RuntimeError(f"reminder not posted: {steps.failures}")
+            return Fired()  # the failure is on the attempt: the reminder comes round again soon
         return Fired(events=[("reminder", f"Update reminder sent to {who}")], message_ts=posted["ts"])
 
-    async def _page_backup(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+    async def _supersede(self, attempt: Attempt, channel_id: str, ts: str) -> None:
+        superseded = self.messages.render("reminder_superseded.j2")
+        await attempt.once("supersede reminder", lambda: self._edit(channel_id, ts, superseded), optional=True)
+
+    async def _edit(self, channel_id: str, ts: str, message: Message) -> bool:
+        await self.client.chat_update(channel=channel_id, ts=ts, **message.as_kwargs())
+        return True
+
+    async def _page_backup(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         rules = self.policy.for_severity(incident.severity)
-        backup = self.roster.shift_at(now).backup
+        configured = self.roster.shift_at(now).backup
+        backups = await find_people(self.client, attempt, [configured]) if configured else []
         paged = None
-        if backup:
-            paged = await self.pager.trigger(self._page(incident, (backup,), reason="not acknowledged in time"))
-        message = self.messages.render("ack_missed.j2", **self.surfaces.context(
-            incident, backup=(await resolve_people(self.client, [backup]))[0] if backup else None,
-            response_time=rules.response_time))
+        if backups:
+            paged = await self.pager.trigger(self._page(incident, tuple(backups), reason="not acknowledged in time"),
+                                             attempt)
         if incident.channel_id:
-            await self.post_guarded(incident.channel_id, message, work)
+            await post_once(self.client, attempt, "post", incident.channel_id, self.messages.render(
+                "ack_missed.j2", **self.surfaces.context(
+                    incident, backup=backups[0] if backups else None, configured=configured,
+                    response_time=rules.response_time, failures=attempt.failures)))
         return Fired(events=[("ack_missed", paged or "Not acknowledged in time; no backup on-call configured")])
 
-    async def _escalate(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
-        managers = await self._management()
-        context = self.surfaces.context(incident, managers=managers, now=now)
+    async def _escalate(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
+        listed = await find_people(self.client, attempt, self.roster.management_users)
+        group = (await read_group(self.client, attempt, self.roster.management_group)
+                 if self.roster.management_group else None)
+        managers = list(dict.fromkeys([*listed, *(group.members if group else [])]))
+        context = self.surfaces.context(incident, managers=managers, group=group, now=now,
+                                        failures=list(attempt.failures))
         dm = self.messages.render("escalation_dm.j2", **context)
-        calls: dict[str, Any] = {f"dm {m}": self.client.chat_postMessage(channel=m, **dm.as_kwargs())
-                                 for m in managers}
+        steps = [post_once(self.client, attempt, f"dm {manager}", manager, dm) for manager in managers]
         if incident.channel_id:
-            calls["post"] = self.post_guarded(incident.channel_id, self.messages.render("escalated.j2", **context), work)
-        steps = await run_steps(calls)
-        if steps.failures and not steps.results:
-            raise RuntimeError(f"escalation not delivered: {steps.failures}")
-        told = ", ".join(managers) or "nobody (no management configured in playbooks/oncall.yml)"
-        return Fired(events=[("escalated", f"Escalated to {work.key or 'management'}: {told}")])
+            steps.append(post_once(self.client, attempt, "post", incident.channel_id,
+                                   self.messages.render("escalated.j2", **context)))
+        await asyncio.gather(*steps)
+        return Fired(events=[("escalated", f"Escalated to {attempt.work.key or 'management'}: "
+                                           f"{_told(managers, group)}")])
 
-    async def _page_roles(self, work: DueWork, incident: Incident) -> Fired:
+    async def _page_roles(self, attempt: Attempt, incident: Incident) -> Fired:
         rules = self.policy.for_severity(incident.severity)
         primary = self.roster.shift_at(incident.started_at).primary
         people: list[str] = []
@@ -138,7 +157,8 @@ class SlackClockWorker:
                 people.append(person)
         if not people:
             return Fired(events=[("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
-        text = await self.pager.trigger(self._page(incident, tuple(people), reason=f"{incident.severity.value} declared"))
+        text = await self.pager.trigger(self._page(incident, tuple(people),
+                                                   reason=f"{incident.severity.value} declared"), attempt)
         return Fired(events=[("page", text)])
 
     # -- helpers ------------------------------------------------------------------------------
@@ -148,19 +168,13 @@ class SlackClockWorker:
                     summary=self.surfaces.kickoff(incident).text, reason=reason, people=people,
                     channel_id=incident.channel_id)
 
-    async def _management(self) -> list[str]:
-        people = list(self.roster.management_users)
-        if self.roster.management_group:
-            people += await usergroup_members(self.client, self.roster.management_group)
-        return await resolve_people(self.client, people)
 
-    async def post_guarded(self, channel_id: str, message: Message, work: DueWork) -> Any:
-        """Post in the channel with the work's id in the message metadata (the idempotency guard)."""
-        metadata = {"event_type": GUARD_EVENT, "event_payload": {"work_id": work.id, "kind": work.kind.value}}
-        return await self.client.chat_postMessage(channel=channel_id, metadata=metadata, **message.as_kwargs())
+def _told(managers: list[str], group: Group | None) -> str:
+    names = [*managers]
+    if group and group.mention_id and not group.members:
+        names.append(f"the {group.name} group")
+    return ", ".join(names) or "nobody (no management configured in playbooks/oncall.yml)"
 
-    async def _already_posted(self, channel_id: str, work_id: int) -> bool:
-        history = await self.client.conversations_history(channel=channel_id, limit=GUARD_LOOKBACK,
-                                                          include_all_metadata=True)
-        return any((m.get("metadata") or {}).get("event_payload", {}).get("work_id") == work_id
-                   for m in history.get("messages", []))
+
+async def _nothing() -> None:
+    return None

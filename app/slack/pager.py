@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.duework.attempt import Attempt
 from app.oncall.pagers import Page
 from app.slack.messages import Messages
-from app.slack.people import resolve_people
+from app.slack.once import post_once
+from app.slack.people import find_people
 
 
 class SlackPager:
@@ -17,18 +17,21 @@ class SlackPager:
         self.client = client
         self.messages = messages
 
-    async def trigger(self, page: Page) -> str:
-        people = await resolve_people(self.client, page.people)
+    async def trigger(self, page: Page, attempt: Attempt) -> str:
+        people = await find_people(self.client, attempt, page.people)
         message = self.messages.render("page.j2", page=page)
-        await asyncio.gather(*(self.client.chat_postMessage(channel=person, **message.as_kwargs())
-                               for person in people))
+        paged = [person for person in people if await post_once(self.client, attempt, f"page {person}", person, message)]
         if page.channel_id and people:
-            try:
-                await self.client.conversations_invite(channel=page.channel_id, users=",".join(people))
-            except SlackApiError as error:
-                if error.response.get("error") != "already_in_channel":
-                    raise
-        return f"Paged {', '.join(people) or 'nobody'} in Slack ({page.reason})"
+            await attempt.once("invite paged", lambda: self._invite(page.channel_id or "", people))
+        return f"Paged {', '.join(paged) or 'nobody'} in Slack ({page.reason})"
 
-    async def resolve(self, incident_id: int, title: str) -> str | None:
+    async def _invite(self, channel_id: str, people: list[str]) -> bool:
+        try:
+            await self.client.conversations_invite(channel=channel_id, users=",".join(people))
+        except SlackApiError as error:
+            if error.response.get("error") != "already_in_channel":
+                raise
+        return True
+
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt) -> str | None:
         return None  # a Slack page keeps no state to close

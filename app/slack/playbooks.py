@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.duework.models import DueWork
+from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
 from app.incidents import checklist as checklists
 from app.incidents import compliance
 from app.incidents.models import Incident
 from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import Actor, IncidentFlows
+from app.slack.once import post_once
 from app.slack.steps import run_step
 
 
@@ -64,13 +65,14 @@ class ComplianceReminders:
         self.worker = worker
         self.flows = flows
 
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
-        key, _, before = work.key.partition(":")
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
+        key, _, before = attempt.work.key.partition(":")
         clock = compliance.clock_for(self.flows.policy.playbook(incident.kind), key)
         due = compliance.deadline(incident, clock)
         message = self.flows.messages.render("compliance_reminder.j2", incident=incident, clock=clock, due=due,
                                              now=now, overdue=before == compliance.DUE)
-        if incident.channel_id:
-            await self.worker.post_guarded(incident.channel_id, message, work)
+        if incident.channel_id and await post_once(self.worker.client, attempt, "post", incident.channel_id,
+                                                   message) is None:
+            return Fired()  # the failure is on the attempt
         what = "deadline reached" if before == compliance.DUE else f"due in {due - now}"
         return Fired(events=[("compliance_reminder", f"{clock.name}: {what}")])

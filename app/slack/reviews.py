@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.duework.models import DueWork
+from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
 from app.incidents import service
 from app.incidents.errors import UsageError
@@ -19,6 +19,7 @@ from app.reviews import service as reviews
 from app.reviews.document import people_in, review_document
 from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import Actor, IncidentFlows
+from app.slack.once import post_once
 from app.slack.review_commands import SubmitReview
 from app.slack.steps import run_step, run_steps
 
@@ -126,14 +127,16 @@ class ReviewReminders:
         self.worker = worker
         self.flows = flows
 
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
+        work = attempt.work
         if not incident.channel_id:
             return Fired(outcome="skipped")
         who = incident.commander or incident.declared_by
         message = self.flows.messages.render(
             "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident),
             review_overdue=work.key == reviews.DEADLINE)
-        await self.worker.post_guarded(incident.channel_id, message, work)
+        if await post_once(self.worker.client, attempt, "post", incident.channel_id, message) is None:
+            return Fired()  # the failure is on the attempt
         what = "is due now" if work.key == reviews.DEADLINE else "reminder"
         return Fired(events=[("review_reminder", f"Post-incident review {what}: told {who}")])
 

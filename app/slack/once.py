@@ -1,0 +1,73 @@
+"""Slack steps of due work, each done once however often the work is tried.
+
+A post carries its work id and step in Slack message metadata. Only when an earlier attempt may
+have posted without writing it down (it died, or the request timed out) does the next one read the
+conversation's recent history for that post, and adopt it instead of posting again. In the normal
+case nothing is read: conversations.history is Tier 3, and a hundred reminders fall due together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import httpx
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.duework.attempt import Attempt, Problem
+from app.oncall.pagers import PagerDutyError
+from app.slack.messages import Message
+from app.slack.people import USER_ID
+
+GUARD_EVENT = "incident_clock"
+GUARD_LOOKBACK = 30
+# Slack answers these when the trouble is on its side or momentary: worth another try later.
+TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                              "request_timeout", "team_added_to_org"})
+
+
+def classify(error: BaseException) -> Problem | None:
+    """How a failed step failed; None for errors that are bugs, not outages."""
+    if isinstance(error, SlackApiError):
+        status = error.response.status_code
+        code = str(error.response.get("error") or status)
+        return Problem(code, transient=status == 429 or status >= 500 or code in TRANSIENT_ERRORS,
+                       unsure=status >= 500)
+    if isinstance(error, PagerDutyError):
+        return Problem(str(error), transient=error.transient)
+    if isinstance(error, (SlackClientError, aiohttp.ClientError, httpx.HTTPError, OSError, asyncio.TimeoutError)):
+        # The request may have reached Slack before the connection broke.
+        return Problem(type(error).__name__, transient=True, unsure=True)
+    return None
+
+
+async def post_once(client: AsyncWebClient, attempt: Attempt, step: str, channel: str, message: Message,
+                    **extra: Any) -> dict[str, str] | None:
+    """Post `message` in `channel` (a user id: their DM) unless this work's step already did."""
+    metadata = {"event_type": GUARD_EVENT,
+                "event_payload": {"work_id": attempt.work.id, "kind": attempt.work.kind.value, "step": step}}
+
+    async def post() -> dict[str, str]:
+        response = await client.chat_postMessage(channel=channel, metadata=metadata, unfurl_links=False,
+                                                 **message.as_kwargs(), **extra)
+        return {"channel": response["channel"], "ts": response["ts"]}
+
+    async def recover() -> dict[str, str] | None:
+        return await find_post(client, channel, attempt.work.id, step)
+
+    return await attempt.once(step, post, recover)
+
+
+async def find_post(client: AsyncWebClient, channel: str, work_id: int, step: str) -> dict[str, str] | None:
+    """This work's post for `step` among the conversation's recent messages, if it is there."""
+    conversation = channel
+    if USER_ID.match(channel):
+        conversation = (await client.conversations_open(users=channel))["channel"]["id"]
+    history = await client.conversations_history(channel=conversation, limit=GUARD_LOOKBACK, include_all_metadata=True)
+    for message in history.get("messages", []):
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("work_id") == work_id and payload.get("step") == step:
+            return {"channel": conversation, "ts": message["ts"]}
+    return None
