@@ -91,9 +91,13 @@ class Sweeper:
         self.name = name or worker_name()
         self.scheduler: AsyncIOScheduler | None = None
         self._at_once = asyncio.Semaphore(AT_ONCE)
+        self._stopping = False
+        self._sweeping: set[asyncio.Task[None]] = set()
 
     async def sweep(self) -> int:
         """Fire what is due now (up to a batch); returns how many rows were handled."""
+        if self._stopping:
+            return 0
         now = self.clock.now()
         async with self.db.transaction() as session:
             rows = await service.claim_due(session, now=now, limit=self.batch, worker=self.name,
@@ -127,6 +131,8 @@ class Sweeper:
         cadence = self.worker.cadence(row, incident)
         attempt = Attempt(row, self.worker.classify, final=cadence is None and row.attempts + 1 >= MAX_ATTEMPTS)
         async with self._at_once:
+            if self._stopping:
+                return attempt, Fired(outcome="released"), cadence  # not started: another worker takes it
             try:
                 fired = await self.worker.fire(attempt, incident, now)
                 if attempt.final and attempt.retry:
@@ -140,6 +146,9 @@ class Sweeper:
     async def _settle(self, session: AsyncSession, attempt: Attempt, incident: Incident,
                       fired: Fired | BaseException, now: datetime, cadence: timedelta | None) -> None:
         row = attempt.work
+        if isinstance(fired, Fired) and fired.outcome == "released":
+            await service.release(session, [row.id])
+            return
         if isinstance(fired, BaseException):
             attempt.fail("fire", Problem(repr(fired)[:200], transient=True))
             fired = Fired(outcome="failed")
@@ -172,15 +181,33 @@ class Sweeper:
         log.info("Sweeping due work every %s s as %s", self.interval, self.name)
 
     async def _scheduled_sweep(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sweeping.add(task)
         try:
             await self.sweep_all()
         except Exception:  # the job must survive a database blip; the next sweep retries
             log.exception("Sweep failed; retrying at the next interval")
+        finally:
+            self._sweeping.discard(task)
 
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
+
+    async def shutdown(self, timeout: float) -> None:
+        """Stop sweeping: work already firing finishes (within `timeout`), work claimed but not started
+        is given back at once. Anything cut off keeps its lease and comes back, unsure, to another worker."""
+        self._stopping = True
+        self.stop()
+        if self._sweeping:
+            _, unfinished = await asyncio.wait(set(self._sweeping), timeout=timeout)
+            for task in unfinished:
+                task.cancel()
+            if unfinished:
+                log.warning("Shutdown: %s sweep(s) cut off after %s s; their work comes back after its lease",
+                            len(unfinished), timeout)
 
 
 def _failure_events(row: DueWork, failures: list[StepFailed]) -> list[tuple[str, str]]:
