@@ -13,11 +13,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakeslack import FakeSlack
-from tests.fakeslack import spec
+from tests.fakeslack import scopes, spec
 
 
 # `fake` (started FakeSlack, asserting no violations at teardown) comes from tests/conftest.py;
 # tests here that provoke violations check and clear them.
+
+
+@pytest.fixture
+def fake_scopes() -> tuple[str, ...]:
+    """Every scope the fake knows: these tests exercise methods the app does not use (and so the
+    manifest does not grant). Tests of scope refusal build their own FakeSlack."""
+    return scopes.ALL
 
 
 @pytest.fixture
@@ -140,7 +147,7 @@ async def test_where_the_bot_cannot_post(fake, client):
     private = fake.add_channel("secret", is_private=True)
     archived = fake.add_channel("done", is_archived=True, members=[fake.bot_user_id])
 
-    assert await slack_error(client.chat_postMessage(channel=private, text="x")) == "not_in_channel"
+    assert await slack_error(client.chat_postMessage(channel=private, text="x")) == "channel_not_found"
     assert await slack_error(client.chat_postMessage(channel=archived, text="x")) == "is_archived"
     assert await slack_error(client.chat_postMessage(channel="C404", text="x")) == "channel_not_found"
 
@@ -328,7 +335,9 @@ async def test_join_kick_and_history_window(fake, client):
     assert await slack_error(client.conversations_history(channel=cid)) == "not_in_channel"
     await client.conversations_join(channel=cid)
     assert (await client.conversations_join(channel=cid))["warning"] == "already_in_channel"
-    assert await slack_error(client.conversations_join(channel=private)) == "method_not_supported_for_channel_type"
+    assert await slack_error(client.conversations_join(channel=private)) == "channel_not_found"  # invisible
+    dm = (await client.conversations_open(users=[alice]))["channel"]["id"]
+    assert await slack_error(client.conversations_join(channel=dm)) == "method_not_supported_for_channel_type"
     stamps = [(await client.chat_postMessage(channel=cid, text=str(i)))["ts"] for i in range(4)]
     window = await client.conversations_history(channel=cid, oldest=stamps[0], latest=stamps[3])
     assert [m["text"] for m in window["messages"]] == ["2", "1"]
