@@ -10,6 +10,9 @@ How big a burst Slack tolerates is not documented. We allow a quarter of a minut
 channel. That is strict enough that an app firing a whole incident's invites or reminders in one go
 hits the limit here as it would in Slack, and lenient enough that a normal declaration does not.
 
+chat.postMessage's buckets are keyed by the channel argument as sent, so a DM addressed by user id and
+by its D… id are counted apart (Slack counts them together; the app always uses the user id).
+
 ``speed`` scales time: at ``speed=60`` a minute's allowance refills in a second. Retry-After is in real
 seconds, rounded up, at least 1, as Slack sends it.
 """
