@@ -511,6 +511,8 @@ async def test_a_tier_2_method_allows_a_burst_then_answers_429_with_retry_after(
     assert response.headers["Retry-After"] in (["3"], "3")  # one token every 60/20 s
     assert fake.ratelimited == {"users.list": 1}
     assert (await client.users_info(user=fake.bot_user_id))["ok"] is True  # limits are per method
+    assert await slack_error(client.api_call("emoji.list")) == "fake_not_implemented"  # untiered: no crash
+    fake.violations.clear()
 
     time_now.now += 2.9
     assert await slack_error(client.users_list()) == "ratelimited"

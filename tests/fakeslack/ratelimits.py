@@ -114,6 +114,8 @@ class RateLimiter:
 
     def retry_after(self, method: str, channel: str | None) -> int | None:
         """None if the call may go ahead, else the whole real seconds to wait (at least 1)."""
+        if method not in METHOD_TIERS and method not in PER_CHANNEL:
+            return None  # a method the fake does not implement: recorded as a violation further on
         key = (method, (channel or "") if method in PER_CHANNEL else "")
         now = self._clock() * self.speed
         bucket = self._buckets.get(key)
