@@ -1,7 +1,11 @@
 """The fake Slack on loopback: the Web API, response_urls and the file-upload URL, over real HTTP.
 
 ``FakeSlack`` is the workspace state (state.Workspace) plus an aiohttp server and the knobs
-tests turn: failure injection, latency, and ``wait_for``.
+tests turn: failure injection, latency, rate limits, a revoked token, and ``wait_for``.
+
+It is at least as strict as Slack: every call is checked against the bot's scopes (from
+manifest.yml unless ``scopes=`` says otherwise), the workspace's plan, and, when turned on,
+Slack's rate-limit tiers.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import inspect
 import json
 import secrets
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +24,8 @@ from aiohttp import web
 
 from . import methods_chat, methods_conversations, methods_files, methods_misc, methods_views, spec
 from .common import Args, SlackError
+from .ratelimits import RateLimiter
+from .scopes import manifest_scopes, refusal
 from .state import Call, Workspace
 
 HANDLERS = {
@@ -49,9 +56,14 @@ class Failure:
 
 
 class FakeSlack(Workspace):
-    def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0001") -> None:
-        super().__init__(bot_token=bot_token, team_id=team_id)
+    def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0001", *,
+                 scopes: Iterable[str] | None = None, plan: str = "paid", rate_limits: bool = False) -> None:
+        """``scopes``: the bot token's scopes, by default the ones manifest.yml asks for."""
+        granted = tuple(scopes) if scopes is not None else manifest_scopes()
+        super().__init__(bot_token=bot_token, team_id=team_id, scopes=granted, plan=plan)
         self.latency = 0.0
+        self.ratelimited: Counter[str] = Counter()  # 429s the rate limiter answered, per method
+        self._limiter: RateLimiter | None = RateLimiter() if rate_limits else None
         self._failures: dict[str, list[Failure]] = {}
         self._response_uses: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
@@ -95,6 +107,16 @@ class FakeSlack(Workspace):
     ) -> None:
         """Answer the next ``times`` calls to ``method`` with an error: ``error`` (HTTP 200), else HTTP ``status``."""
         self._failures.setdefault(method, []).extend([Failure(status, retry_after, error)] * times)
+
+    def rate_limits(self, enabled: bool = True, *, speed: float = 1.0,
+                    clock: Callable[[], float] = time.monotonic) -> None:
+        """Turn Slack's rate-limit tiers on (fresh buckets) or off. ``speed=60`` makes a minute pass in a
+        second; ``clock`` (seconds, monotonic) lets a test move time itself."""
+        self._limiter = RateLimiter(speed=speed, clock=clock) if enabled else None
+
+    def revoke(self) -> None:
+        """The bot token stops working, as when the app is uninstalled: every call answers account_inactive."""
+        self.revoked = True
 
     def new_response_url(self) -> str:
         if not self.base_url:
@@ -156,6 +178,13 @@ class FakeSlack(Workspace):
             return 200, {"ok": False, "error": "not_authed"}, {}
         if token != self.bot_token:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if self.revoked:
+            return 200, {"ok": False, "error": "account_inactive"}, {}
+        if self._limiter is not None:
+            wait = self._limiter.retry_after(method, args.get_str("channel"))
+            if wait is not None:
+                self.ratelimited[method] += 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
         if self._failures.get(method):
             return self._failures[method].pop(0).answer()
         missing = spec.missing_arguments(method, args)
@@ -168,6 +197,12 @@ class FakeSlack(Workspace):
         if handler is None:
             return self._violation(f"{method}: a real Slack method the fake does not implement",
                                    "fake_not_implemented")
+        refused = refusal(self, method, args)
+        if refused is not None:
+            return 200, {"ok": False, "error": "missing_scope", "needed": refused.needed,
+                         "provided": ",".join(refused.provided)}, {}
+        if self.plan == "free" and method.startswith("usergroups."):
+            return 200, {"ok": False, "error": "plan_upgrade_required"}, {}
         try:
             return 200, {"ok": True, **handler(self, args)}, {}
         except SlackError as error:
