@@ -29,11 +29,14 @@ DELEGATES = re.compile(r"\bself\.([a-z]+_[A-Za-z0-9_]+)\(")
 
 # Incidents get public or private channels; DMs are chat.postMessage to a user id (needs chat:write only).
 APP_CHANNEL_KINDS = ("public", "private")
-# Where the code uses a method on fewer kinds than that. The fake's runtime scope check keeps this honest:
+# Where the code uses a method on other kinds than that. The fake's runtime scope check keeps this honest:
 # a call on another kind answers missing_scope in the suite.
 ONLY_ON: dict[str, tuple[str, ...]] = {
     # app/slack/flows.py lists a *private* incident to people in its channel; public ones are listed to all.
     "conversations.members": ("private",),
+    # app/slack/once.py: after an interrupted attempt, a DM's history is read to find a page sent unrecorded.
+    "conversations.history": ("public", "private", "im"),
+    "conversations.open": ("im",),
 }
 ALWAYS = {"commands"}  # the /incident slash command
 
