@@ -57,7 +57,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                        resolved_at=incident.resolved_at, commander="U0SAMPLE1",
                        user="U0SAMPLE3", role="tech", inactive=False, reason="same_severity", severity="P0",
                        problems={"title": "missing_title"}, kinds=["outage"], deadlines=["gdpr"],
-                       deadline="Notify the supervisory authority (GDPR)")
+                       deadline="Notify the supervisory authority (GDPR)", number=12)
     return {
         "incident": incident,
         "incidents": [incident],

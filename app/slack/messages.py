@@ -58,7 +58,7 @@ def person(who: str | None, nobody: str = "nobody") -> str:
     return SlackText(f"<@{who}>") if who[:1] in "UW" and who.isalnum() else who
 
 
-def channel(channel_id: str | None, fallback: str = "(channel not created)") -> str:
+def channel(channel_id: str | None, fallback: str = "(channel being set up)") -> str:
     return SlackText(f"<#{channel_id}>") if channel_id else fallback
 
 

@@ -95,8 +95,17 @@ class DraftComms:
     audience: Audience
 
 
+@dataclass(frozen=True)
+class Targeted:
+    """A command for the incident with this number, typed anywhere (before its channel exists, say)."""
+
+    incident_id: int
+    command: Command
+
+
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
-           | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand)
+           | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
+           | Targeted)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
                "notified", "comms", "review", "action", "actions", "help")
 
@@ -112,6 +121,10 @@ def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
     parser = _PARSERS.get(name)
     if parser is None:
         raise UsageError(subcommand=None, problem="unknown_subcommand", given=words[0])
+    first, _, after = rest.partition(" ")
+    named = NAMED_INCIDENT.get(name)
+    if named is not None and named.fullmatch(first):
+        return Targeted(int(first.lstrip("#")), parser(after.strip()))
     return parser(rest)
 
 
@@ -221,6 +234,13 @@ def _comms(rest: str) -> Command:
         raise UsageError(subcommand="comms", problem="bad_audience", given=rest.strip())
     return DraftComms(audience)
 
+
+# `/incident update 12 identified ...` names the incident. Where the text after it is free (a note, a root
+# cause, an action item), only `#12` does, so a note that starts with a number stays a note.
+_NUMBER, _HASH_NUMBER = re.compile(r"#?\d{1,9}"), re.compile(r"#\d{1,9}")
+NAMED_INCIDENT = {**{name: _NUMBER for name in ("update", "status", "severity", "role", "checklist", "notified",
+                                                "comms", "review", "actions")},
+                  **{name: _HASH_NUMBER for name in ("note", "resolve", "action")}}
 
 _PARSERS = {
     "update": _update,
