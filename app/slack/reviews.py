@@ -132,7 +132,7 @@ class ReviewReminders:
             return Fired(outcome="skipped")
         who = incident.commander or incident.declared_by
         message = self.flows.messages.render(
-            "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident),
+            "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident, self.flows.policy.followup.review),
             review_overdue=work.key == reviews.DEADLINE)
         await self.worker.post_guarded(incident.channel_id, message, work)
         what = "is due now" if work.key == reviews.DEADLINE else "reminder"
