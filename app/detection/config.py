@@ -98,7 +98,7 @@ class CheckEntry(StrictModel):
 
 
 class DetectionFile(StrictModel):
-    checks: tuple[dict[str, Any] | Any, ...] = ()  # each check is validated on its own, to name it
+    checks: tuple[Any, ...] = ()  # each check is validated on its own, so a problem names it
 
 
 def load_checks(path: Path, *, kinds: Collection[str]) -> list[HealthCheck]:
