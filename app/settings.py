@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.dburl import DatabaseUrlError, normalise
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SLACK_API_URL = "https://slack.com/api/"
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
@@ -119,16 +121,22 @@ class Settings:
 
 
 def database_url(raw: str | None) -> str:
-    """Accept the URLs people paste (postgres://, sqlite:///) and pick the async driver."""
+    """Accept the URLs platforms give (postgres://, postgresql+psycopg2://, sqlite:///, libpq's ?sslmode=...)
+    and pick the async driver; the parameters are translated for asyncpg when the engine is made."""
     if raw is None:
         return Settings.database_url
-    for plain, driver in (
-        ("postgres://", "postgresql+asyncpg://"),
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("sqlite://", "sqlite+aiosqlite://"),
-    ):
-        if raw.startswith(plain):
-            return driver + raw[len(plain) :]
-    if raw.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-        return raw
-    raise ConfigError("DATABASE_URL is malformed: use postgresql://... or sqlite:///path.db")
+    try:
+        return normalise(raw)
+    except DatabaseUrlError as error:
+        raise ConfigError(f"DATABASE_URL is malformed: {error}") from None
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level(raw: str | None) -> str:
+    """LOG_LEVEL in any case (debug, Info, WARNING); the default is INFO."""
+    level = (raw or "").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL is malformed: {raw!r} is not one of {', '.join(LOG_LEVELS)} (any case)")
+    return level

@@ -283,7 +283,7 @@ class IncidentFlows:
             incident = await self.incident_here(session, actor)
             service.resolve_incident(session, incident, root_cause=command.root_cause,
                                      resolution=command.resolution, actor=actor.user_id, now=self.clock.now())
-            await deadlines.stop_clock(session, incident, now=self.clock.now())
+            await deadlines.stop_clock(session, incident, self.policy, now=self.clock.now())
         await self.show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
 
     async def acknowledge(self, actor: Actor) -> None:
