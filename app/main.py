@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import aiohttp
 import httpx
@@ -125,6 +126,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
+    sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.set_up_now = lambda incident_id: sweeper.fire_now(incident_id, [WorkKind.SETUP])
     detector = Detector(db, clock, external, checks, SlackDeclarer(flows))
     return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector, http,

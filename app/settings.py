@@ -30,6 +30,7 @@ class Settings:
     playbooks_dir: Path = PROJECT_ROOT / "playbooks"
     messages_dir: Path = PROJECT_ROOT / "messages"
     sweep_seconds: float = 5.0
+    lease_seconds: float = 600.0  # how long a worker holds due work it claimed before another may take it over
     pagerduty_routing_key: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     statuspage_api_key: str | None = None  # with the page id: approved updates also go to Statuspage.io
@@ -87,6 +88,14 @@ class Settings:
             sweep_seconds = float(sweep_text)
         except ValueError:
             sweep_seconds = 0.0
+        lease_text = optional("DUE_WORK_LEASE_SECONDS") or "600"
+        try:
+            lease_seconds = float(lease_text)
+        except ValueError:
+            lease_seconds = 0.0
+        if not 1 <= lease_seconds <= 86400:
+            raise ConfigError(f"DUE_WORK_LEASE_SECONDS is malformed: {lease_text!r} is not a number of seconds "
+                              "(1-86400)")
         if not 0.1 <= sweep_seconds <= 300:
             raise ConfigError(f"SWEEP_SECONDS is malformed: {sweep_text!r} is not a number of seconds (0.1-300)")
 
@@ -107,6 +116,7 @@ class Settings:
             statuspage_page_id=statuspage_page,
             statuspage_api_url=statuspage_url,
             sweep_seconds=sweep_seconds,
+            lease_seconds=lease_seconds,
             pagerduty_routing_key=routing_key,
             pagerduty_events_url=optional("PAGERDUTY_EVENTS_URL") or cls.pagerduty_events_url,
             slack_bot_token=bot_token,

@@ -17,7 +17,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -39,6 +39,13 @@ RESPONSE_URL_USES = 5  # Slack accepts five posts to one response_url
 POLL_SECONDS = 0.01
 
 Answer = tuple[int, dict, dict[str, str]]  # HTTP status, JSON body, extra headers
+
+
+@dataclass
+class Hold:
+    matches: Callable[[Call], bool]
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class FakeSlack(Workspace):
         self.ratelimited: Counter[str] = Counter()  # 429s the rate limiter answered, per method
         self._limiter: RateLimiter | None = RateLimiter() if rate_limits else None
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: list[Hold] = []
         self._response_uses: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
 
@@ -113,6 +121,13 @@ class FakeSlack(Workspace):
         """Turn Slack's rate-limit tiers on (fresh buckets) or off. ``speed=60`` makes a minute pass in a
         second; ``clock`` (seconds, monotonic) lets a test move time itself."""
         self._limiter = RateLimiter(speed=speed, clock=clock) if enabled else None
+
+    def hold(self, matches: Callable[[Call], bool]) -> Hold:
+        """The first call that `matches` takes effect at once but is answered only on `release`: the
+        moment after Slack acted and before the client heard back (to kill the client then, say)."""
+        hold = Hold(matches)
+        self._holds.append(hold)
+        return hold
 
     def revoke(self) -> None:
         """The bot token stops working, as when the app is uninstalled: every call answers account_inactive."""
@@ -168,6 +183,10 @@ class FakeSlack(Workspace):
                 await asyncio.sleep(self.latency)
             status, body, headers = self._answer(method, args, _bearer(request) or token)
         call.status = status
+        hold = next((h for h in self._holds if not h.reached.is_set() and h.matches(call)), None)
+        if hold is not None:
+            hold.reached.set()
+            await hold.release.wait()
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, args: Args, token: str | None) -> Answer:
