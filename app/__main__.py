@@ -1,4 +1,5 @@
-"""`python -m app`: serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set."""
+"""`python -m app`: serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set.
+`python -m app migrate`: bring the database to the latest schema and exit (a release step; needs only DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import sys
 
 from aiohttp import web
 
+from app.db import Database, DatabaseUnreachable
 from app.incidents.policy import PolicyError
 from app.main import start_runtime
-from app.settings import ConfigError, Settings
+from app.settings import ConfigError, Settings, database_url, log_level
 from app.slack.messages import TemplateProblem
 
 log = logging.getLogger("app")
@@ -45,13 +47,32 @@ async def serve(settings: Settings) -> None:
         await runtime.close()
 
 
-def main() -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+async def migrate(url: str) -> None:
+    database = Database(url)
     try:
-        settings = Settings.from_env(os.environ)
-        asyncio.run(serve(settings))
-    except (ConfigError, PolicyError, TemplateProblem) as problem:
+        await database.migrate()
+    finally:
+        await database.close()
+
+
+USAGE = "usage: python -m app [migrate]"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["migrate"]):
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        level = log_level(os.environ.get("LOG_LEVEL"))
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if level != "DEBUG":
+            logging.getLogger("alembic").setLevel(logging.WARNING)  # app.db logs one line per migration
+        if args == ["migrate"]:
+            asyncio.run(migrate(database_url(os.environ.get("DATABASE_URL", "").strip() or None)))
+        else:
+            asyncio.run(serve(Settings.from_env(os.environ)))
+    except (ConfigError, PolicyError, TemplateProblem, DatabaseUnreachable) as problem:
         print(f"Cannot start: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

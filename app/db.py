@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 import enum
+import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from typing import Any
-
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import ColumnElement, DateTime, Enum, event, inspect, text, update
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 from app.clock import utc
+from app.dburl import connect_arguments, describe
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Replicas started together all migrate: the first takes this lock, the others wait and find nothing to do.
+MIGRATION_LOCK = int.from_bytes(b"incident", "big")
+
+
+class DatabaseUnreachable(Exception):
+    """No connection to the database; the message names the host, the database and the reason."""
+
+
+@dataclass(frozen=True)
+class Migrated:
+    before: tuple[str, ...]  # the revisions the database was at (empty: a new database)
+    after: tuple[str, ...]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -72,14 +90,15 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        if url.startswith("sqlite"):
-            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            self.engine: AsyncEngine = create_async_engine(parsed, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
         else:
-            self.engine = create_async_engine(
-                url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args={"timeout": 5}
-            )
+            plain, arguments = connect_arguments(parsed)
+            self.engine = create_async_engine(plain, pool_size=10, max_overflow=10, pool_pre_ping=True,
+                                              connect_args=arguments)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -91,9 +110,27 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def migrate(self) -> None:
-        async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade_to_head)
+    async def migrate(self) -> Migrated:
+        """Bring the schema to head. Any number of processes may do this at once: on PostgreSQL they take
+        turns under an advisory lock held by the migration's transaction (released by commit, rollback or a
+        dropped connection, so a crashed migrator never leaves it held); SQLite's file lock does the same."""
+        try:
+            connection = await self.engine.connect()
+        except (OSError, TimeoutError, SQLAlchemyError) as error:
+            raise DatabaseUnreachable(f"Cannot reach the {describe(self.engine.url)}: {_reason(error)}") from None
+        try:
+            if self.dialect == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            migrated = await connection.run_sync(_upgrade_to_head)
+            await connection.commit()
+        finally:
+            await connection.close()
+        where, head = describe(self.engine.url), ", ".join(migrated.after)
+        if migrated.before == migrated.after:
+            log.info("The %s is at revision %s: nothing to migrate", where, head)
+        else:
+            log.info("Migrated the %s to revision %s (from %s)", where, head, ", ".join(migrated.before) or "empty")
+        return migrated
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -122,8 +159,23 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _upgrade_to_head(connection: Connection) -> None:
+def _upgrade_to_head(connection: Connection) -> Migrated:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    before = MigrationContext.configure(connection).get_current_heads()
     command.upgrade(config, "heads")
+    return Migrated(before=tuple(before), after=tuple(MigrationContext.configure(connection).get_current_heads()))
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's own words, on one line: "connection refused", "database "x" does not exist"..."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    if isinstance(error, TimeoutError):
+        return "no answer (timed out)"
+    if isinstance(error, OSError) and error.errno and error.errno > 0:
+        return os.strerror(error.errno).lower()  # asyncio words it "Connect call failed (host, port)"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return " ".join(str(error).split()) or type(error).__name__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import aiohttp
 import httpx
@@ -35,6 +36,7 @@ from app.slack.pager import SlackPager
 from app.slack.playbooks import ComplianceReminders
 from app.slack.action_items import ActionItemReminders
 from app.slack.reviews import ReviewReminders
+from app.slack.setup import ChannelSetup
 from app.statuspage import statuspage_io
 from app.statuspage.page import StatusPage, add_status_page
 from app.web import SLACK_PATH, add_routes
@@ -122,7 +124,10 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
     worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
+    worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
+    sweeper.lease = timedelta(seconds=settings.lease_seconds)
+    flows.set_up_now = lambda incident_id: sweeper.fire_now(incident_id, [WorkKind.SETUP])
     detector = Detector(db, clock, external, checks, SlackDeclarer(flows))
     return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector, http,
                    external)

@@ -110,5 +110,5 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "upcoming": Shift(primary=None, backup=None, starts=incident.started_at + timedelta(days=7),
                           ends=incident.started_at + timedelta(days=14)),
         **sample_comms(incident),
-        **review_samples(incident),
+        **review_samples(incident, policy.followup),
     }

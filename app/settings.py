@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.dburl import DatabaseUrlError, normalise
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SLACK_API_URL = "https://slack.com/api/"
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
@@ -28,6 +30,7 @@ class Settings:
     playbooks_dir: Path = PROJECT_ROOT / "playbooks"
     messages_dir: Path = PROJECT_ROOT / "messages"
     sweep_seconds: float = 5.0
+    lease_seconds: float = 600.0  # how long a worker holds due work it claimed before another may take it over
     pagerduty_routing_key: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     statuspage_api_key: str | None = None  # with the page id: approved updates also go to Statuspage.io
@@ -85,6 +88,14 @@ class Settings:
             sweep_seconds = float(sweep_text)
         except ValueError:
             sweep_seconds = 0.0
+        lease_text = optional("DUE_WORK_LEASE_SECONDS") or "600"
+        try:
+            lease_seconds = float(lease_text)
+        except ValueError:
+            lease_seconds = 0.0
+        if not 1 <= lease_seconds <= 86400:
+            raise ConfigError(f"DUE_WORK_LEASE_SECONDS is malformed: {lease_text!r} is not a number of seconds "
+                              "(1-86400)")
         if not 0.1 <= sweep_seconds <= 300:
             raise ConfigError(f"SWEEP_SECONDS is malformed: {sweep_text!r} is not a number of seconds (0.1-300)")
 
@@ -105,6 +116,7 @@ class Settings:
             statuspage_page_id=statuspage_page,
             statuspage_api_url=statuspage_url,
             sweep_seconds=sweep_seconds,
+            lease_seconds=lease_seconds,
             pagerduty_routing_key=routing_key,
             pagerduty_events_url=optional("PAGERDUTY_EVENTS_URL") or cls.pagerduty_events_url,
             slack_bot_token=bot_token,
@@ -119,16 +131,22 @@ class Settings:
 
 
 def database_url(raw: str | None) -> str:
-    """Accept the URLs people paste (postgres://, sqlite:///) and pick the async driver."""
+    """Accept the URLs platforms give (postgres://, postgresql+psycopg2://, sqlite:///, libpq's ?sslmode=...)
+    and pick the async driver; the parameters are translated for asyncpg when the engine is made."""
     if raw is None:
         return Settings.database_url
-    for plain, driver in (
-        ("postgres://", "postgresql+asyncpg://"),
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("sqlite://", "sqlite+aiosqlite://"),
-    ):
-        if raw.startswith(plain):
-            return driver + raw[len(plain) :]
-    if raw.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-        return raw
-    raise ConfigError("DATABASE_URL is malformed: use postgresql://... or sqlite:///path.db")
+    try:
+        return normalise(raw)
+    except DatabaseUrlError as error:
+        raise ConfigError(f"DATABASE_URL is malformed: {error}") from None
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level(raw: str | None) -> str:
+    """LOG_LEVEL in any case (debug, Info, WARNING); the default is INFO."""
+    level = (raw or "").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL is malformed: {raw!r} is not one of {', '.join(LOG_LEVELS)} (any case)")
+    return level

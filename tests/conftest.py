@@ -94,8 +94,22 @@ class People:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack(bot_token="xoxb-test")
+def fake_plan() -> str:
+    """The fake workspace's Slack plan. A module that must work on both overrides it, e.g.
+    ``@pytest.fixture(params=["free", "paid"]) def fake_plan(request): return request.param``,
+    or a test parametrizes it: ``@pytest.mark.parametrize("fake_plan", ["free"])``."""
+    return "paid"
+
+
+@pytest.fixture
+def fake_scopes() -> tuple[str, ...] | None:
+    """The bot token's scopes: None means the ones manifest.yml asks for, which is what the app gets."""
+    return None
+
+
+@pytest.fixture
+async def fake(fake_plan: str, fake_scopes: tuple[str, ...] | None) -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack(bot_token="xoxb-test", plan=fake_plan, scopes=fake_scopes)
     await slack.start()
     yield slack
     await slack.stop()

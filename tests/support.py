@@ -134,3 +134,18 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await site.start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
+
+
+async def settled(runtime: Runtime, timeout: float = 5.0) -> None:
+    """Wait until every declaration's setup (channel, kickoff, announcement...) has been written down."""
+    from sqlalchemy import func, select
+
+    from app.duework.models import DueWork, WorkKind
+
+    async def nothing_pending() -> bool:
+        async with runtime.db.transaction() as session:
+            pending = await session.scalar(select(func.count()).select_from(DueWork).where(
+                DueWork.kind == WorkKind.SETUP, DueWork.done_at.is_(None), DueWork.due_at <= runtime.clock.now()))
+        return pending == 0
+
+    await eventually(nothing_pending, timeout)

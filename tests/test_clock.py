@@ -11,7 +11,7 @@ from app.incidents.models import Incident
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.fakeslack.state import Message
-from tests.support import ManualClock, SlackDriver, eventually
+from tests.support import ManualClock, SlackDriver, eventually, settled
 
 
 async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str, *, user: str | None = None,
@@ -28,7 +28,9 @@ async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str
         channel = incidents[number - 1].channel_id
         return channel if channel and fake.channels[channel].pins else None
 
-    return await eventually(ready)
+    channel = await eventually(ready)
+    await settled(slack.runtime)
+    return channel
 
 
 def reminders(fake: FakeSlack, channel: str) -> list[Message]:

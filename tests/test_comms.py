@@ -13,7 +13,7 @@ from app.incidents.models import Incident, TimelineEvent
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.fakeslack.state import Message
-from tests.support import ManualClock, SlackDriver, eventually
+from tests.support import ManualClock, SlackDriver, eventually, settled
 
 
 async def declare(slack: SlackDriver, people: People, text: str, *, user: str | None = None) -> str:
@@ -27,7 +27,9 @@ async def declare(slack: SlackDriver, people: People, text: str, *, user: str | 
             incident = await session.scalar(select(Incident).where(Incident.id > before))
         return incident.channel_id if incident and incident.announcement_ts else None
 
-    return await eventually(ready)
+    channel = await eventually(ready)
+    await settled(slack.runtime)
+    return channel
 
 
 def drafts_in(fake: FakeSlack, channel: str) -> list[Message]:

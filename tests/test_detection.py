@@ -353,7 +353,7 @@ GOOD = {"name": "api", "url": "http://api.internal/health", "interval": "30s", "
     (yaml.safe_dump({"checks": [{**GOOD, "severity": "P9"}]}), "'P9'"),
     (yaml.safe_dump({"checks": [{k: v for k, v in GOOD.items() if k != "url"}]}), "missing 'url'"),
     (yaml.safe_dump({"checks": [{**GOOD, "url": "api.internal/health"}]}), "not an http(s) URL"),
-    (yaml.safe_dump({"checks": [{**GOOD, "failure": 3}]}), "unknown setting 'failure'"),
+    (yaml.safe_dump({"checks": [{**GOOD, "failure": 3}]}), "unknown key 'failure' (did you mean 'failures'?)"),
     (yaml.safe_dump({"checks": [{**GOOD, "failures": 0}]}), "failures"),
     (yaml.safe_dump({"checks": [{**GOOD, "timeout": "1m"}]}), "timeout '1m'"),
     (yaml.safe_dump({"checks": [{**GOOD, "expect_status": "2xx"}]}), "'2xx'"),

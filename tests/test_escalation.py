@@ -39,9 +39,9 @@ def cto(fake: FakeSlack) -> str:
     return fake.add_user("cto", real_name="Casey Officer", email="cto@example.com")
 
 
+@pytest.mark.parametrize("fake_plan", ["free"])
 async def test_without_user_groups_the_escalation_still_goes_out_and_says_why(
         settings: Settings, fake: FakeSlack, people: People, clock: ManualClock, playbooks_dir: Path, cto: str) -> None:
-    fake.fail("usergroups.list", error="plan_upgrade_required", times=1000)  # a Free workspace
     management(playbooks_dir, usergroup="management", users=["cto@example.com"])
     async with running_bot(settings, fake, clock) as slack:
         channel = await declare(slack, fake, people, "P1 Checkout errors")
@@ -56,6 +56,7 @@ async def test_without_user_groups_the_escalation_still_goes_out_and_says_why(
         assert len(escalation_posts(fake, channel)) == 1
 
 
+@pytest.mark.parametrize("fake_plan", ["free", "paid"])
 async def test_a_group_given_by_id_is_mentioned_without_any_lookup(
         settings: Settings, fake: FakeSlack, people: People, clock: ManualClock, playbooks_dir: Path) -> None:
     group = next(iter(fake.usergroups))
@@ -79,6 +80,7 @@ async def test_a_group_by_handle_is_read_mentioned_and_its_members_told(
     assert len(fake.dms_to(people.boss)) == 1
 
 
+@pytest.mark.parametrize("fake_plan", ["free", "paid"])
 async def test_a_missing_group_is_reported_and_the_listed_people_still_told(
         settings: Settings, fake: FakeSlack, people: People, clock: ManualClock, playbooks_dir: Path, cto: str) -> None:
     management(playbooks_dir, usergroup="directors", users=[cto])
@@ -86,7 +88,8 @@ async def test_a_missing_group_is_reported_and_the_listed_people_still_told(
         channel = await declare(slack, fake, people, "P1 Checkout errors")
         await tick(slack, clock, hours=1)
         [post] = escalation_posts(fake, channel)
-        assert "could not read the `directors` group: `no_such_group`" in post
+        why = "no_such_group" if fake.plan == "paid" else "plan_upgrade_required"
+        assert f"could not read the `directors` group: `{why}`" in post
         assert len(fake.dms_to(cto)) == 1
 
 
@@ -102,3 +105,20 @@ async def test_a_group_lookup_that_fails_for_a_while_is_retried_on_its_own(
     await tick(slack, clock, seconds=30)  # only the failed part comes round again
     assert len(fake.dms_to(people.boss)) == 1
     assert len(escalation_posts(fake, channel)) == 1
+
+
+async def test_a_private_incident_runs_the_same_clock(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                    clock: ManualClock) -> None:
+    """Reminder, backup page, escalation and the legal deadline, in a private channel."""
+    channel = await declare(slack, fake, people, "data-breach P1 Customer emails exposed")
+    assert fake.channels[channel].is_private
+    await tick(slack, clock, minutes=30)
+    texts = [m.text for m in fake.messages_in(channel)]
+    assert any(":alarm_clock:" in t and "a status update for" in t for t in texts)
+    assert any("Nobody acknowledged" in t for t in texts)
+    assert len(fake.dms_to(people.bob)) == 1  # the backup on-call
+    await tick(slack, clock, minutes=30)
+    assert len(escalation_posts(fake, channel)) == 1 and len(fake.dms_to(people.boss)) == 1
+    await tick(slack, clock, hours=48)
+    assert any("Notify the supervisory authority" in m.text for m in fake.messages_in(channel))
+    assert fake.scope_failures == []

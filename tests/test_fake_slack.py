@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import aiohttp
@@ -13,11 +14,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakeslack import FakeSlack
-from tests.fakeslack import spec
+from tests.fakeslack import scopes, spec
 
 
 # `fake` (started FakeSlack, asserting no violations at teardown) comes from tests/conftest.py;
 # tests here that provoke violations check and clear them.
+
+
+@pytest.fixture
+def fake_scopes() -> tuple[str, ...]:
+    """Every scope the fake knows: these tests exercise methods the app does not use (and so the
+    manifest does not grant). Tests of scope refusal build their own FakeSlack."""
+    return scopes.ALL
 
 
 @pytest.fixture
@@ -140,7 +148,7 @@ async def test_where_the_bot_cannot_post(fake, client):
     private = fake.add_channel("secret", is_private=True)
     archived = fake.add_channel("done", is_archived=True, members=[fake.bot_user_id])
 
-    assert await slack_error(client.chat_postMessage(channel=private, text="x")) == "not_in_channel"
+    assert await slack_error(client.chat_postMessage(channel=private, text="x")) == "channel_not_found"
     assert await slack_error(client.chat_postMessage(channel=archived, text="x")) == "is_archived"
     assert await slack_error(client.chat_postMessage(channel="C404", text="x")) == "channel_not_found"
 
@@ -169,6 +177,8 @@ async def test_channel_settings(fake, client):
     assert answer["channel"]["topic"]["value"] == "SEV2 | IC @alice"
     await client.conversations_setPurpose(channel=cid, purpose="Checkout errors")
     assert await slack_error(client.conversations_setTopic(channel=cid, topic="x" * 251)) == "too_long"
+    # Slack counts UTF-16 code units: 126 emoji are 252 of them.
+    assert await slack_error(client.conversations_setTopic(channel=cid, topic="🔥" * 126)) == "too_long"
     await client.conversations_rename(channel=cid, name="inc-4-resolved")
     await client.conversations_archive(channel=cid)
     assert await slack_error(client.conversations_archive(channel=cid)) == "already_archived"
@@ -328,10 +338,221 @@ async def test_join_kick_and_history_window(fake, client):
     assert await slack_error(client.conversations_history(channel=cid)) == "not_in_channel"
     await client.conversations_join(channel=cid)
     assert (await client.conversations_join(channel=cid))["warning"] == "already_in_channel"
-    assert await slack_error(client.conversations_join(channel=private)) == "method_not_supported_for_channel_type"
+    assert await slack_error(client.conversations_join(channel=private)) == "channel_not_found"  # invisible
+    dm = (await client.conversations_open(users=[alice]))["channel"]["id"]
+    assert await slack_error(client.conversations_join(channel=dm)) == "method_not_supported_for_channel_type"
     stamps = [(await client.chat_postMessage(channel=cid, text=str(i)))["ts"] for i in range(4)]
     window = await client.conversations_history(channel=cid, oldest=stamps[0], latest=stamps[3])
     assert [m["text"] for m in window["messages"]] == ["2", "1"]
     await client.conversations_kick(channel=cid, user=alice)
     assert await slack_error(client.conversations_kick(channel=cid, user=alice)) == "not_in_channel"
     assert fake.channels[cid].members == {fake.bot_user_id}
+
+
+# -- at least as strict as Slack: scopes, plans, revoked tokens, rate limits ---------------------------
+
+
+def test_every_method_the_fake_answers_has_a_scope_and_a_rate_tier():
+    from tests.fakeslack import ratelimits
+    from tests.fakeslack.server import HANDLERS
+
+    assert set(HANDLERS) <= scopes.METHOD_SCOPES.keys()
+    assert set(HANDLERS) <= set(ratelimits.METHOD_TIERS) | set(ratelimits.PER_CHANNEL)
+
+
+async def test_by_default_the_bot_has_the_scopes_the_manifest_asks_for():
+    async with FakeSlack() as fake:
+        assert fake.scopes == scopes.manifest_scopes() and "commands" in fake.scopes
+
+
+@pytest.mark.parametrize("fake_scopes", [("chat:write", "channels:history")])
+async def test_a_call_without_its_scope_is_refused_with_needed_and_provided(fake, client):
+    public = fake.add_channel("inc-public", members=[fake.bot_user_id])
+    private = fake.add_channel("inc-private", is_private=True, members=[fake.bot_user_id])
+    alice = fake.add_user("alice")
+    dm = (await client.chat_postMessage(channel=alice, text="You are IC"))["channel"]  # chat:write is enough
+
+    assert (await client.conversations_history(channel=public))["ok"] is True
+    with pytest.raises(SlackApiError) as caught:
+        await client.conversations_history(channel=private)
+    assert caught.value.response.status_code == 200
+    assert caught.value.response.data == {
+        "ok": False, "error": "missing_scope", "needed": "groups:history", "provided": "chat:write,channels:history",
+    }
+    assert (await slack_error(client.conversations_history(channel=dm))) == "missing_scope"
+    assert await slack_error(client.conversations_create(name="inc-2", is_private=True)) == "missing_scope"
+    assert await slack_error(client.users_lookupByEmail(email="alice@example.com")) == "missing_scope"
+
+    assert [(f.method, f.needed) for f in fake.scope_failures] == [
+        ("conversations.history", "groups:history"),
+        ("conversations.history", "im:history"),
+        ("conversations.create", "groups:write"),
+        ("users.lookupByEmail", "users:read.email"),
+    ]
+    assert fake.channel_by_name("inc-2") is None and fake.violations == []
+    assert [c.status for c in fake.calls_to("conversations.history")] == [200, 200, 200]
+
+
+@pytest.mark.parametrize("fake_scopes", [("channels:read", "groups:read")])
+async def test_conversations_list_needs_the_scope_of_every_type_asked_for(fake, client):
+    assert (await client.conversations_list(types="public_channel,private_channel"))["ok"] is True
+    with pytest.raises(SlackApiError) as caught:
+        await client.conversations_list(types="public_channel,im")
+    assert caught.value.response["needed"] == "im:read"
+
+
+@pytest.mark.parametrize("fake_scopes", [("chat:write",), ("chat:write", "chat:write.public")])
+async def test_posting_where_the_bot_has_not_joined_needs_chat_write_public(fake, client, fake_scopes):
+    joined = fake.add_channel("incidents", members=[fake.bot_user_id])
+    elsewhere = fake.add_channel("general")
+
+    await client.chat_postMessage(channel=joined, text="in a channel the bot is in")
+    if "chat:write.public" in fake_scopes:
+        await client.chat_postMessage(channel=elsewhere, text="announcement")
+        assert [m.text for m in fake.messages_in(elsewhere)] == ["announcement"] and fake.scope_failures == []
+    else:
+        assert await slack_error(client.chat_postMessage(channel=elsewhere, text="announcement")) == "not_in_channel"
+        assert fake.messages_in(elsewhere) == []
+        [failure] = fake.scope_failures
+        assert (failure.method, failure.needed, failure.error) == ("chat.postMessage", "chat:write.public",
+                                                                   "not_in_channel")
+
+
+@pytest.mark.parametrize("fake_plan", ["free", "paid"])
+async def test_user_groups_need_a_paid_plan(fake, client, fake_plan):
+    group = fake.add_usergroup("management", users=[fake.bot_user_id])
+
+    if fake_plan == "free":
+        assert await slack_error(client.usergroups_list()) == "plan_upgrade_required"
+        assert await slack_error(client.usergroups_users_list(usergroup=group)) == "plan_upgrade_required"
+    else:
+        assert (await client.usergroups_users_list(usergroup=group))["users"] == [fake.bot_user_id]
+    assert (await client.users_info(user=fake.bot_user_id))["ok"] is True  # the rest works on Free
+    with pytest.raises(ValueError):
+        FakeSlack(plan="enterprise")
+
+
+async def test_a_revoked_token_is_inactive_and_a_wrong_one_invalid(fake, client):
+    assert (await client.auth_test())["ok"] is True
+
+    fake.revoke()
+
+    assert await slack_error(client.auth_test()) == "account_inactive"
+    assert await slack_error(client.chat_postMessage(channel=fake.bot_user_id, text="x")) == "account_inactive"
+    wrong = AsyncWebClient(token="xoxb-someone-else", base_url=fake.api_url)
+    assert await slack_error(wrong.auth_test()) == "invalid_auth"
+
+
+async def test_a_private_channel_the_bot_is_not_in_does_not_exist_for_it(fake, client):
+    alice = fake.add_user("alice")
+    secret = fake.add_channel("secret", is_private=True, members=[alice])
+    ts = fake.post(fake.channels[secret], alice, text="hush").ts
+
+    for call in (
+        client.conversations_info(channel=secret),
+        client.conversations_members(channel=secret),
+        client.conversations_history(channel=secret),
+        client.conversations_replies(channel=secret, ts=ts),
+        client.conversations_invite(channel=secret, users=alice),
+        client.conversations_setTopic(channel=secret, topic="x"),
+        client.conversations_archive(channel=secret),
+        client.chat_postMessage(channel=secret, text="x"),
+        client.chat_update(channel=secret, ts=ts, text="x"),
+        client.pins_add(channel=secret, timestamp=ts),
+        client.reactions_add(channel=secret, timestamp=ts, name="eyes"),
+        client.bookmarks_add(channel_id=secret, title="Doc", type="link", link="https://example.com"),
+    ):
+        assert await slack_error(call) == "channel_not_found"
+    assert fake.channels[secret].pins == set() and fake.messages_in(secret)[0].reactions == {}
+
+
+async def test_writes_to_an_archived_channel_are_refused(fake, client):
+    cid = fake.add_channel("inc-old", members=[fake.bot_user_id])
+    ts = (await client.chat_postMessage(channel=cid, text="kickoff"))["ts"]
+    await client.conversations_archive(channel=cid)
+
+    for call in (
+        client.chat_postMessage(channel=cid, text="x"),
+        client.chat_update(channel=cid, ts=ts, text="x"),
+        client.chat_delete(channel=cid, ts=ts),
+        client.conversations_setTopic(channel=cid, topic="x"),
+        client.conversations_invite(channel=cid, users=fake.add_user("alice")),
+        client.pins_add(channel=cid, timestamp=ts),
+        client.reactions_add(channel=cid, timestamp=ts, name="eyes"),
+        client.bookmarks_add(channel_id=cid, title="Doc", type="link", link="https://example.com"),
+    ):
+        assert await slack_error(call) == "is_archived"
+    assert [m.text for m in fake.messages_in(cid)] == ["kickoff"]
+
+
+class ManualTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_rate_limits_are_off_unless_turned_on(fake, client):
+    for _ in range(30):
+        await client.users_list()
+    assert fake.ratelimited == {}
+
+
+async def test_a_tier_2_method_allows_a_burst_then_answers_429_with_retry_after(fake, client):
+    time_now = ManualTime()
+    fake.rate_limits(clock=time_now)
+
+    for _ in range(5):  # a quarter of Tier 2's 20 a minute, at once
+        await client.users_list()
+    with pytest.raises(SlackApiError) as caught:
+        await client.users_list()
+
+    response = caught.value.response
+    assert (response.status_code, response.data) == (429, {"ok": False, "error": "ratelimited"})
+    assert response.headers["Retry-After"] in (["3"], "3")  # one token every 60/20 s
+    assert fake.ratelimited == {"users.list": 1}
+    assert (await client.users_info(user=fake.bot_user_id))["ok"] is True  # limits are per method
+    assert await slack_error(client.api_call("emoji.list")) == "fake_not_implemented"  # untiered: no crash
+    fake.violations.clear()
+
+    time_now.now += 2.9
+    assert await slack_error(client.users_list()) == "ratelimited"
+    time_now.now += 3.0
+    assert (await client.users_list())["ok"] is True
+    assert fake.ratelimited == {"users.list": 2}
+
+
+async def test_chat_post_message_is_limited_per_channel(fake, client):
+    time_now = ManualTime()
+    fake.rate_limits(clock=time_now)
+    busy = fake.add_channel("inc-busy", members=[fake.bot_user_id])
+    quiet = fake.add_channel("inc-quiet", members=[fake.bot_user_id])
+
+    for i in range(3):
+        await client.chat_postMessage(channel=busy, text=str(i))
+    assert await slack_error(client.chat_postMessage(channel=busy, text="too fast")) == "ratelimited"
+    await client.chat_postMessage(channel=quiet, text="another channel")
+    time_now.now += 1.0
+    await client.chat_postMessage(channel=busy, text="a second later")
+
+    assert [m.text for m in fake.messages_in(busy)] == ["0", "1", "2", "a second later"]
+    assert fake.ratelimited == {"chat.postMessage": 1}
+
+
+async def test_slack_sdk_recovers_from_a_real_rate_limit_and_speed_scales_time(fake):
+    fake.rate_limits(speed=60)  # a minute's allowance refills in a second
+    retrying = AsyncWebClient(token="xoxb-test", base_url=fake.api_url,
+                              retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+
+    started = time.monotonic()
+    answers = await asyncio.gather(*(retrying.conversations_create(name=f"inc-{i}") for i in range(10)))
+
+    # Tier 2's burst of 5 goes through; the others wait Retry-After (1 s, the minimum) and are accepted.
+    assert all(a["ok"] for a in answers) and len(fake.channels) == 10
+    assert time.monotonic() - started >= 1.0
+    statuses = [c.status for c in fake.calls_to("conversations.create")]
+    assert statuses.count(200) == 10 and statuses.count(429) == fake.ratelimited["conversations.create"] >= 5
+    fake.rate_limits(enabled=False)
+    await asyncio.gather(*(retrying.conversations_create(name=f"inc-more-{i}") for i in range(10)))
+    assert statuses.count(429) == fake.ratelimited["conversations.create"]

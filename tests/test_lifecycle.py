@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.incidents.models import Incident, Role, Severity, Status, TimelineEvent
 from tests.conftest import People
 from tests.fakeslack import Channel, FakeSlack, Message
-from tests.support import START, ManualClock, Reply, SlackDriver
+from tests.support import START, ManualClock, Reply, SlackDriver, settled
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
 CHANNEL = "incident-20261125-1430"
@@ -56,6 +56,7 @@ async def declare(slack: SlackDriver, fake: FakeSlack, people: People,
         return incident is not None and bool(incident.kickoff_ts) and bool(incident.announcement_ts)
 
     await fake.wait_for(ready)
+    await settled(slack.runtime)
     return channel, reply
 
 
@@ -477,7 +478,8 @@ async def test_rate_limited_channel_creation_is_retried(slack: SlackDriver, fake
     assert f"Incident: {TITLE}" in kickoff_of(channel).text
 
 
-async def test_a_channel_slack_refuses_loses_nothing(slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+async def test_a_channel_slack_refuses_loses_nothing_and_is_made_once_slack_allows_it(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     fake.fail("conversations.create", error="restricted_action", times=1)
 
     reply = await slack.command(f"declare P1 {TITLE}", user=people.alice, channel=people.general)
@@ -485,16 +487,29 @@ async def test_a_channel_slack_refuses_loses_nothing(slack: SlackDriver, fake: F
     await fake.wait_for(lambda: any("restricted_action" in r.get("text", "") for r in reply.responses()))
     [told] = reply.responses()
     assert told.get("response_type") == "ephemeral" and TITLE in told["text"]
+    assert "no need to declare again" in told["text"] and "/incident update 1 " in told["text"]
     assert fake.channel_by_name(CHANNEL) is None
     [incident] = await all_incidents(slack)
     assert incident.title == TITLE and incident.channel_id is None and incident.status is Status.INVESTIGATING
+    assert incident.channel_name == CHANNEL  # decided, and kept for when Slack allows it
+    await settled(slack.runtime)
     events = await timeline(slack, incident.id)
-    assert [e.kind for e in events] == ["declared", "slack_step_failed"]
+    assert [e.kind for e in events] == ["declared", "clock_step_failed"]
     assert "restricted_action" in events[1].text
+    announcement = fake.messages_in(people.incidents)[-1]
+    assert TITLE in announcement.text and "being set up" in announcement.text
+
+    clock.advance(seconds=30)  # the setup comes round again by itself
+    await slack.runtime.sweeper.sweep_all()
+    channel = fake.channel_by_name(CHANNEL)
+    assert channel is not None and channel.pins and people.alice in channel.members
+    assert f"<#{channel.id}>" in announcement.text and announcement.edited  # the same announcement, linked
+    assert f"<#{channel.id}>" in (await reply.response(2))["text"]
+    assert len(fake.messages_in(people.incidents)) == 1
 
 
-async def test_a_pin_that_keeps_failing_is_recorded_and_the_incident_carries_on(
-        slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+async def test_a_pin_that_keeps_failing_is_recorded_retried_and_the_incident_carries_on(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     fake.fail("pins.add", status=500, times=5)
 
     reply = await slack.command(f"declare P1 {TITLE}", user=people.alice, channel=people.general)
@@ -503,9 +518,10 @@ async def test_a_pin_that_keeps_failing_is_recorded_and_the_incident_carries_on(
     channel = fake.channel_by_name(CHANNEL)
     assert channel is not None and channel.pins == set()
     pins = fake.calls_to("pins.add")
-    assert len(pins) >= 2 and all(c.status == 500 for c in pins)  # retried, then given up
+    assert len(pins) >= 2 and all(c.status == 500 for c in pins)  # retried by slack-sdk, then left for later
+    await settled(slack.runtime)
     [incident] = await all_incidents(slack)
-    [failure] = [e for e in await timeline(slack, incident.id) if e.kind == "slack_step_failed"]
+    [failure] = [e for e in await timeline(slack, incident.id) if e.kind == "clock_step_failed"]
     assert "pin kickoff" in failure.text
     [kickoff] = fake.messages_in(channel.id)
     assert incident.kickoff_ts == kickoff.ts
@@ -515,3 +531,7 @@ async def test_a_pin_that_keeps_failing_is_recorded_and_the_incident_carries_on(
     await fake.wait_for(lambda: len(fake.messages_in(channel.id)) == 2 and kickoff.edited
                         and "Monitoring" in channel.topic)
     assert "*Status:* Monitoring" in kickoff.text and "Error rate back under 1%" in kickoff.text
+
+    clock.advance(seconds=30)  # only the pin comes round again
+    await slack.runtime.sweeper.sweep_all()
+    assert channel.pins == {kickoff.ts} and len(fake.messages_in(channel.id)) == 2

@@ -172,7 +172,7 @@ def test_a_malformed_playbook_stops_start_up_naming_the_file(tmp_path: Path) -> 
     data = yaml.safe_load(broken.read_text())
     del data["immediate_actions"]
     broken.write_text(yaml.safe_dump(data))
-    with pytest.raises(PolicyError, match="ddos.yml: 'immediate_actions'"):
+    with pytest.raises(PolicyError, match="ddos.yml: missing 'immediate_actions'"):
         load_playbooks(tmp_path / "playbooks")
 
     data["immediate_actions"] = ["x"]

@@ -18,8 +18,8 @@ from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver, sign
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
-SAMPLE_SUBMISSION = Path(__file__).resolve().parents[2] / "shared" / "slack" / "samples" / "app-backend" \
-    / "ViewSubmissionPayload.json"
+# slackapi/java-slack-sdk's json-logs sample (MIT, tests/samples/LICENSE-java-slack-sdk), vendored.
+SAMPLE_SUBMISSION = Path(__file__).resolve().parent / "samples" / "app-backend" / "ViewSubmissionPayload.json"
 TRIGGER = "13345224609.738474920.8088930838d88f008e0"
 
 

@@ -10,19 +10,19 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from app.incidents.models import Severity
-from app.incidents.policy import PolicyError, parse_duration
+from app.policy_files import PolicyError, PositiveDuration, StrictModel, parse_duration, read_yaml, validate
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 TITLE_FIELDS = ("name", "url", "status")
 DEFAULT_TITLE = "Health check failing: {name}"
 MAX_TITLE = 200
-KEYS = {"name", "url", "interval", "failures", "timeout", "expect_status", "title", "severity", "type", "impact"}
+DEFAULT_TIMEOUT = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -48,99 +48,100 @@ class HealthCheck:
         return PLACEHOLDER.sub(lambda m: values[m.group(1)], self.title)[:MAX_TITLE]
 
 
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+class CheckEntry(StrictModel):
+    """One check in playbooks/detection.yml (the file's comments document each key)."""
+
+    name: str
+    url: str
+    interval: PositiveDuration = timedelta(seconds=30)
+    failures: int = Field(default=3, ge=1, strict=True)  # strict: `failures: yes` is not 1
+    timeout: Annotated[timedelta | None, BeforeValidator(lambda v: _timeout(v))] = None
+    expect_status: Annotated[tuple[tuple[int, int], ...], BeforeValidator(lambda v: _status_ranges(v))] = ((200, 399),)
+    title: str = DEFAULT_TITLE
+    severity: Annotated[Severity | None, BeforeValidator(_upper)] = None  # None: the playbook's default
+    type: str | None = None  # a playbook key
+    impact: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not NAME.match(name):
+            raise ValueError(f"name {name!r} must be letters, digits, '.', '_' or '-' (at most 60)")
+        return name
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise ValueError(f"url {url!r} is not an http(s) URL")
+        return url
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, title: str) -> str:
+        bad = [field for field in PLACEHOLDER.findall(title) if field not in TITLE_FIELDS]
+        if bad:
+            raise ValueError(f"title uses {{{bad[0]}}}; it may use {{name}}, {{url}} and {{status}}")
+        return title or DEFAULT_TITLE
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CheckEntry:
+        if self.severity is None and self.type is None:
+            raise ValueError("give a severity (P0-P3), a type (its playbook's default severity), or both")
+        if self.timeout is not None and self.timeout > self.interval:
+            raise ValueError(f"timeout {_shown(self.timeout)!r} must be no longer than the interval")
+        return self
+
+
+class DetectionFile(StrictModel):
+    checks: tuple[Any, ...] = ()  # each check is validated on its own, so a problem names it
+
+
 def load_checks(path: Path, *, kinds: Collection[str]) -> list[HealthCheck]:
     """The checks in the file; no file means no checks. `kinds` are the playbook keys a check may name."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except yaml.YAMLError as error:
-        raise PolicyError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from None
+    data = read_yaml(path, missing=None)
     if data is None:
         return []
-    if not isinstance(data, dict) or set(data) - {"checks"}:
-        raise PolicyError(f"{path}: expected a mapping with one key, 'checks' (a list of health checks)")
-    entries = data.get("checks") or []
-    if not isinstance(entries, list):
-        raise PolicyError(f"{path}: 'checks' must be a list of health checks")
     checks: list[HealthCheck] = []
-    for number, entry in enumerate(entries, start=1):
-        where = f"{path}: check {number}"
+    for number, entry in enumerate(validate(DetectionFile, data, path=path).checks, start=1):
+        where = f"check {number}"
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             where += f" ({entry['name']})"
-        try:
-            check = _check(entry, kinds)
-        except (ValueError, TypeError) as error:
-            raise PolicyError(f"{where}: {error}") from None
+        check = validate(CheckEntry, entry, path=path, where=where)
+        if check.type is not None and check.type not in kinds:
+            raise PolicyError(f"{path}: {where}: type {check.type!r} is not a playbook "
+                              f"(known: {', '.join(sorted(kinds)) or 'none'})")
         if any(c.name == check.name for c in checks):
-            raise PolicyError(f"{where}: the name {check.name!r} is used twice")
-        checks.append(check)
+            raise PolicyError(f"{path}: {where}: the name {check.name!r} is used twice")
+        checks.append(HealthCheck(
+            name=check.name, url=check.url, interval=check.interval, failures=check.failures,
+            timeout=check.timeout or min(DEFAULT_TIMEOUT, check.interval), expect_status=check.expect_status,
+            title=check.title, severity=check.severity, kind=check.type, impact=check.impact))
     return checks
 
 
-def _check(entry: Any, kinds: Collection[str]) -> HealthCheck:
-    if not isinstance(entry, dict):
-        raise TypeError("expected a mapping with name, url, interval, ...")
-    unknown = sorted(set(entry) - KEYS)
-    if unknown:
-        raise ValueError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
-    name = _required(entry, "name")
-    if not NAME.match(name):
-        raise ValueError(f"name {name!r} must be letters, digits, '.', '_' or '-' (at most 60)")
-    url = _required(entry, "url")
-    if not re.match(r"^https?://[^\s/]+", url):
-        raise ValueError(f"url {url!r} is not an http(s) URL")
-    interval = _duration("interval", entry.get("interval", "30s"))
-    if interval <= timedelta(0):
-        raise ValueError("interval must be longer than zero")
-    failures = entry.get("failures", 3)
-    if not isinstance(failures, int) or isinstance(failures, bool) or failures < 1:
-        raise ValueError(f"failures must be a whole number of consecutive failures, 1 or more (not {failures!r})")
-    timeout = _timeout(entry.get("timeout"), interval)
-    kind = entry.get("type")
-    if kind is not None and str(kind) not in kinds:
-        raise ValueError(f"type {kind!r} is not a playbook (known: {', '.join(sorted(kinds)) or 'none'})")
-    severity = entry.get("severity")
-    if severity is None and kind is None:
-        raise ValueError("give a severity (P0-P3), a type (its playbook's default severity), or both")
-    if severity is not None and str(severity).upper() not in Severity.__members__:
-        raise ValueError(f"severity {severity!r} is not one of P0, P1, P2, P3")
-    title = str(entry.get("title") or DEFAULT_TITLE).strip()
-    bad = [field for field in PLACEHOLDER.findall(title) if field not in TITLE_FIELDS]
-    if bad:
-        raise ValueError(f"title uses {{{bad[0]}}}; it may use {{name}}, {{url}} and {{status}}")
-    return HealthCheck(
-        name=name, url=url, interval=interval, failures=failures, timeout=timeout,
-        expect_status=_status_ranges(entry.get("expect_status", "200-399")), title=title,
-        severity=None if severity is None else Severity(str(severity).upper()),
-        kind=None if kind is None else str(kind), impact=str(entry.get("impact") or "").strip(),
-    )
+def _shown(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
-def _required(entry: dict[str, Any], key: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"missing {key!r}")
-    return value.strip()
-
-
-def _duration(key: str, value: object) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as error:
-        raise ValueError(f"{key}: {error}") from None
-
-
-def _timeout(value: object, interval: timedelta) -> timedelta:
+def _timeout(value: object) -> timedelta | None:
     """A duration (5s) or a number of seconds (0.5); at most the interval, so probes never pile up."""
-    if value is None:
-        return min(timedelta(seconds=10), interval)
+    if value is None or isinstance(value, timedelta):
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         timeout = timedelta(seconds=value)
     else:
-        timeout = _duration("timeout", value)
-    if not timedelta(0) < timeout <= interval:
-        raise ValueError(f"timeout {value!r} must be longer than zero and no longer than the interval")
+        timeout = parse_duration(value)
+    if timeout <= timedelta(0):
+        raise ValueError(f"timeout {value!r} must be longer than zero")
     return timeout
 
 

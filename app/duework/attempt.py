@@ -52,6 +52,7 @@ class Attempt:
         self.recorded: dict[str, dict[str, Any]] = dict(work.steps or {})
         self.results: dict[str, Any] = {}
         self.failures: list[StepFailed] = []
+        self._carried: dict[str, Any] = {}
 
     def done(self, step: str) -> Any:
         """What a step returned when it succeeded (in this attempt or an earlier one), else None."""
@@ -66,10 +67,12 @@ class Attempt:
         return "result" not in entry and (self.work.unsure or bool(entry.get("unsure")))
 
     async def once(self, step: str, call: Callable[[], Awaitable[T]],
-                   recover: Callable[[], Awaitable[T | None]] | None = None, *, optional: bool = False) -> T | None:
+                   recover: Callable[[], Awaitable[T | None]] | None = None, *,
+                   retry: bool | None = None) -> T | None:
         """Run the step unless it is done already; `recover` finds its effect when an earlier attempt
         may have had it. Returns the step's result, or None when it failed (see `failures`).
-        An `optional` step's failure is reported but never makes the work come round again."""
+        A failure makes the work come round again when it may pass later; `retry` overrides that:
+        False for a step that does not matter enough, True for one the work cannot do without."""
         entry = self.recorded.get(step) or {}
         if step in self.results or "result" in entry:
             return self.done(step)
@@ -86,12 +89,20 @@ class Attempt:
             problem = self.classify(error)
             if problem is None:
                 raise
-            if optional:
-                problem = Problem(problem.error, transient=False, unsure=problem.unsure)
+            if retry is not None:
+                problem = Problem(problem.error, transient=retry, unsure=problem.unsure)
             self.failures.append(StepFailed(step, problem))
             return None
         self.results[step] = result
         return result
+
+    def carried(self, name: str, default: Any) -> Any:
+        """Something an earlier round left for this one (recurring work: reminders still to supersede)."""
+        return (self.recorded.get(name) or {}).get("carry", default)
+
+    def carry(self, name: str, value: Any) -> None:
+        """Leave something for the next round of this work."""
+        self._carried[name] = value
 
     def fail(self, step: str, problem: Problem) -> None:
         """Record a failure found without a call (a lookup answered 'not found', say)."""
@@ -113,4 +124,6 @@ class Attempt:
             steps[step] = {"result": result}
         for failure in self.failures:
             steps[failure.step] = {"error": failure.error, "unsure": failure.problem.unsure}
+        for name, value in self._carried.items():
+            steps[name] = {"carry": value}
         return steps

@@ -22,6 +22,7 @@ class WorkKind(enum.StrEnum):
     COMPLIANCE_DEADLINE = "compliance"
     REVIEW_DUE = "review_due"
     ACTION_ITEM_DUE = "action_due"
+    SETUP = "setup"  # the incident's channel, kickoff, announcement...: a declaration always completes
 
 
 class DueWork(Base):
@@ -44,7 +45,7 @@ class DueWork(Base):
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20))
-    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_by: Mapped[str | None] = mapped_column(String(64))  # the worker that did it (recurring: last did it)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # The lease: a worker that claimed the row holds it until then; a worker that died gives it back by
     # letting the lease run out. Cleared when the attempt's outcome is written.
@@ -56,8 +57,15 @@ class DueWork(Base):
     # repeats only the part that failed; and each failure, so it is reported once.
     steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # What the work needs beyond the incident (who to tell when a declaration's channel is ready, ...).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     @property
     def is_recurring(self) -> bool:
-        """Work that comes round again while the incident is open: it never gives up."""
+        """Work that comes round again while the incident is open."""
         return self.kind is WorkKind.UPDATE_REMINDER
+
+    @property
+    def never_gives_up(self) -> bool:
+        """Work that is retried until it is done (or the incident resolved), however long Slack fails."""
+        return self.kind in (WorkKind.UPDATE_REMINDER, WorkKind.SETUP)

@@ -31,11 +31,12 @@ async def any_done(session: AsyncSession, incident_id: int, kind: WorkKind) -> b
 
 
 async def plan(session: AsyncSession, incident_id: int, kind: WorkKind, due_at: datetime, *, now: datetime,
-               key: str = "") -> DueWork:
+               key: str = "", payload: dict[str, Any] | None = None) -> DueWork:
     """Make sure this work is due at due_at: move the pending row, or add one."""
     row = await pending(session, incident_id, kind, key)
     if row is None:
-        row = DueWork(incident_id=incident_id, kind=kind, key=key, due_at=due_at, created_at=now, attempts=0)
+        row = DueWork(incident_id=incident_id, kind=kind, key=key, due_at=due_at, created_at=now, attempts=0,
+                      steps={}, payload=payload or {})
         session.add(row)
     else:
         row.due_at = due_at
@@ -52,8 +53,8 @@ async def cancel(session: AsyncSession, incident_id: int, kinds: Iterable[WorkKi
     )
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker: str,
-                    lease_until: datetime) -> list[DueWork]:
+async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker: str, lease_until: datetime,
+                    incident_id: int | None = None, kinds: list[WorkKind] | None = None) -> list[DueWork]:
     """Lease pending work that is due to this worker; the caller commits at once, before any of it is done.
 
     A row leased by a worker that died comes back when its lease runs out, marked `unsure`: that
@@ -65,6 +66,10 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker:
                   (DueWork.claimed_until.is_(None)) | (DueWork.claimed_until <= now))
            .order_by(DueWork.due_at, DueWork.id).limit(limit)
            .with_for_update(skip_locked=True))
+    if incident_id is not None:
+        due = due.where(DueWork.incident_id == incident_id)
+    if kinds is not None:
+        due = due.where(DueWork.kind.in_(kinds))
     claim = (update(DueWork).where(DueWork.id.in_(due.scalar_subquery()))
              .values(claimed_by=worker, claimed_until=lease_until, unsure=DueWork.claimed_until.is_not(None))
              .returning(DueWork)
@@ -84,13 +89,14 @@ async def finish(session: AsyncSession, work: DueWork, *, now: datetime, worker:
     return bool(written.rowcount)
 
 
-async def come_round(session: AsyncSession, work: DueWork, *, due_at: datetime, steps: dict[str, Any]) -> bool:
+async def come_round(session: AsyncSession, work: DueWork, *, due_at: datetime, steps: dict[str, Any],
+                     worker: str) -> bool:
     """Recurring work fired: it comes round again at due_at, unless someone re-planned it while it fired
     (an update came in, a snooze): then their time stands. True if due_at was set."""
     moved = await session.execute(
         update(DueWork).where(DueWork.id == work.id, DueWork.due_at == work.due_at, DueWork.done_at.is_(None))
         .values(due_at=due_at, attempts=0, steps=steps, last_error=None, claimed_by=None, claimed_until=None,
-                unsure=False))
+                unsure=False, done_by=worker))
     if not moved.rowcount:
         await release(session, [work.id], steps=steps)
     return bool(moved.rowcount)

@@ -31,7 +31,7 @@ from app.clock import Clock
 from app.db import Database
 from app.duework import service
 from app.duework.attempt import Attempt, Classify, Problem, StepFailed
-from app.duework.models import DueWork
+from app.duework.models import DueWork, WorkKind
 from app.incidents.models import Incident
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ MAX_ATTEMPTS = 8  # one-off work: 30 s, 1, 2, 4, 8, 15, 15 min apart, then it is
 FIRST_BACKOFF = timedelta(seconds=30)
 LONGEST_BACKOFF = timedelta(minutes=15)
 LEASE = timedelta(minutes=10)  # longer than any firing takes, Slack's rate limits included
-AT_ONCE = 25  # rows fired concurrently by one sweep
+AT_ONCE = 25  # rows a sweep claims and fires together: what a replica that dies leaves to recover
 
 
 @dataclass
@@ -82,13 +82,14 @@ def backoff(attempts: int, cap: timedelta | None) -> timedelta:
 
 class Sweeper:
     def __init__(self, db: Database, clock: Clock, worker: Worker, *, interval: float = 5.0,
-                 batch: int = 100, name: str | None = None) -> None:
+                 batch: int = AT_ONCE, name: str | None = None) -> None:
         self.db = db
         self.clock = clock
         self.worker = worker
         self.interval = interval
         self.batch = batch
         self.name = name or worker_name()
+        self.lease = LEASE
         self.scheduler: AsyncIOScheduler | None = None
         self._at_once = asyncio.Semaphore(AT_ONCE)
         self._stopping = False
@@ -96,12 +97,20 @@ class Sweeper:
 
     async def sweep(self) -> int:
         """Fire what is due now (up to a batch); returns how many rows were handled."""
+        return await self._sweep()
+
+    async def fire_now(self, incident_id: int, kinds: list[WorkKind]) -> int:
+        """Fire this incident's due work of these kinds at once, not at the next sweep (a declaration's
+        channel). It is claimed like any sweep's: if this process dies, another finishes it."""
+        return await self._sweep(incident_id=incident_id, kinds=kinds)
+
+    async def _sweep(self, *, incident_id: int | None = None, kinds: list[WorkKind] | None = None) -> int:
         if self._stopping:
             return 0
         now = self.clock.now()
         async with self.db.transaction() as session:
             rows = await service.claim_due(session, now=now, limit=self.batch, worker=self.name,
-                                           lease_until=now + LEASE)
+                                           lease_until=now + self.lease, incident_id=incident_id, kinds=kinds)
             if not rows:
                 return 0
             ids = {row.incident_id for row in rows}
@@ -129,7 +138,8 @@ class Sweeper:
     async def _fire(self, row: DueWork, incident: Incident,
                     now: datetime) -> tuple[Attempt, Fired | BaseException, timedelta | None]:
         cadence = self.worker.cadence(row, incident)
-        attempt = Attempt(row, self.worker.classify, final=cadence is None and row.attempts + 1 >= MAX_ATTEMPTS)
+        final = not row.never_gives_up and row.attempts + 1 >= MAX_ATTEMPTS
+        attempt = Attempt(row, self.worker.classify, final=final)
         async with self._at_once:
             if self._stopping:
                 return attempt, Fired(outcome="released"), cadence  # not started: another worker takes it
@@ -163,10 +173,11 @@ class Sweeper:
                 await service.retry_later(session, row, due_at=now + backoff(row.attempts + 1, cadence),
                                           error=errors, steps=steps)
                 fired.outcome = "retrying"
-        elif cadence is not None and fired.outcome == "done":
-            # Failures stay recorded, so one that repeats every round is reported once.
-            errors_only = {step: entry for step, entry in steps.items() if "error" in entry}
-            await service.come_round(session, row, due_at=now + cadence, steps=errors_only)
+        elif row.is_recurring and cadence is not None and fired.outcome == "done":
+            # Failures stay recorded, so one that repeats every round is reported once; so does what
+            # this round left for the next.
+            errors_only = {step: entry for step, entry in steps.items() if "error" in entry or "carry" in entry}
+            await service.come_round(session, row, due_at=now + cadence, steps=errors_only, worker=self.name)
         else:
             await service.finish(session, row, now=now, worker=self.name, outcome=fired.outcome, steps=steps)
         await self.worker.settle(session, attempt, incident, fired, now)

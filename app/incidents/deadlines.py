@@ -94,10 +94,10 @@ async def snooze_reminder(session: AsyncSession, incident: Incident, span: timed
     return due
 
 
-async def stop_clock(session: AsyncSession, incident: Incident, *, now: datetime) -> None:
+async def stop_clock(session: AsyncSession, incident: Incident, policy: Policy, *, now: datetime) -> None:
     """A resolved incident is never nagged; anyone paged hears that it is over. Its review falls due."""
     await duework.cancel(session, incident.id, OPEN_WORK, now=now)
-    await schedule_review(session, incident, now=now)
+    await schedule_review(session, incident, policy.followup.review, now=now)
     if await duework.any_done(session, incident.id, WorkKind.PAGE) or \
             await duework.any_done(session, incident.id, WorkKind.ACK_DEADLINE):
         await duework.plan(session, incident.id, WorkKind.PAGE_RESOLVE, now, now=now)

@@ -23,6 +23,10 @@ class NotAnIncidentChannel(IncidentError):
     template = "errors/not_incident_channel.j2"
 
 
+class NoSuchIncident(IncidentError):
+    template = "errors/no_such_incident.j2"
+
+
 class IncidentResolved(IncidentError):
     template = "errors/already_resolved.j2"
 

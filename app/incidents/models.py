@@ -55,7 +55,7 @@ class Incident(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
 
     channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
-    channel_name: Mapped[str | None] = mapped_column(String(80))
+    channel_name: Mapped[str | None] = mapped_column(String(80), unique=True)  # decided before Slack is asked
     kickoff_ts: Mapped[str | None] = mapped_column(String(32))
     announcement_channel_id: Mapped[str | None] = mapped_column(String(32))
     announcement_ts: Mapped[str | None] = mapped_column(String(32))

@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-import yaml
+from pydantic import Field, model_validator
 
 from app.incidents.models import Role, Severity
-from app.incidents.policy import PolicyError, parse_duration
+from app.policy_files import PolicyError, PositiveDuration, StrictModel, load
 
 KEY = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
@@ -54,44 +54,46 @@ def load_playbooks(directory: Path) -> dict[str, Playbook]:
     return playbooks
 
 
-def _strings(entry: dict[str, Any], name: str, path: Path, *, required: bool = True) -> tuple[str, ...]:
-    value = entry.get(name)
-    if value is None and not required:
-        return ()
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-        raise PolicyError(f"{path}: '{name}' must be a non-empty list of texts")
-    return tuple(v.strip() for v in value)
+Text = Annotated[str, Field(min_length=1)]
+Texts = Annotated[tuple[Text, ...], Field(min_length=1)]
+
+
+class ComplianceEntry(StrictModel):
+    key: str
+    name: str
+    within: PositiveDuration
+    remind_before: tuple[PositiveDuration, ...] = ()
+    applies: bool = True
+
+    @model_validator(mode="after")
+    def _reminders_come_first(self) -> ComplianceEntry:
+        if any(before >= self.within for before in self.remind_before):
+            raise ValueError(f"{self.key}: remind_before must be shorter than within")
+        return self
+
+
+class PlaybookFile(StrictModel):
+    """One playbooks/types/*.yml."""
+
+    name: str
+    default_severity: Severity
+    private: bool = False
+    roles: tuple[Role, ...] = (Role.IC,)
+    symptoms: Texts
+    immediate_actions: Texts
+    resolution_steps: Texts
+    communication: tuple[Text, ...] = ()
+    compliance: tuple[ComplianceEntry, ...] = ()
 
 
 def _load(path: Path) -> Playbook:
     if not KEY.match(path.stem):
         raise PolicyError(f"{path}: the file name is the type people type; use lowercase letters, digits and -")
-    try:
-        entry = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise PolicyError(f"{path}: not valid YAML ({error})") from None
-    if not isinstance(entry, dict):
-        raise PolicyError(f"{path}: expected a mapping at the top level")
-    try:
-        name = str(entry["name"])
-        severity = Severity(str(entry["default_severity"]))
-        roles = tuple(Role(r) for r in entry.get("roles") or [Role.IC.value])
-        compliance = tuple(
-            ComplianceClock(key=str(c["key"]), name=str(c["name"]), within=parse_duration(c["within"]),
-                            remind_before=tuple(parse_duration(d) for d in c.get("remind_before") or ()))
-            for c in entry.get("compliance") or () if c.get("applies", True)
-        )
-    except KeyError as error:
-        raise PolicyError(f"{path}: missing {error.args[0]!r}") from None
-    except (ValueError, TypeError, AttributeError) as error:
-        raise PolicyError(f"{path}: {error}") from None
-    for clock in compliance:
-        if any(before >= clock.within for before in clock.remind_before):
-            raise PolicyError(f"{path}: {clock.key}: remind_before must be shorter than within")
+    entry = load(path, PlaybookFile)
     return Playbook(
-        key=path.stem, name=name, default_severity=severity, private=bool(entry.get("private", False)),
-        roles=roles, symptoms=_strings(entry, "symptoms", path),
-        immediate_actions=_strings(entry, "immediate_actions", path),
-        resolution_steps=_strings(entry, "resolution_steps", path),
-        communication=_strings(entry, "communication", path, required=False), compliance=compliance,
+        key=path.stem, name=entry.name, default_severity=entry.default_severity, private=entry.private,
+        roles=entry.roles, symptoms=entry.symptoms, immediate_actions=entry.immediate_actions,
+        resolution_steps=entry.resolution_steps, communication=entry.communication,
+        compliance=tuple(ComplianceClock(key=c.key, name=c.name, within=c.within, remind_before=c.remind_before)
+                         for c in entry.compliance if c.applies),
     )

@@ -80,6 +80,11 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
     return (await session.scalars(select(Incident).where(Incident.id == incident_id))).one()
 
 
+async def find_incident(session: AsyncSession, incident_id: int) -> Incident | None:
+    """The incident with this number, if there is one."""
+    return await session.scalar(select(Incident).where(Incident.id == incident_id))
+
+
 async def incident_in_channel(session: AsyncSession, channel_id: str) -> Incident:
     """The incident whose channel this is, or NotAnIncidentChannel."""
     incident = await session.scalar(select(Incident).where(Incident.channel_id == channel_id))

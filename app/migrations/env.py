@@ -8,14 +8,13 @@ import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import app.duework.models  # noqa: F401  (registers the tables)
 import app.incidents.models  # noqa: F401
 import app.detection.models  # noqa: F401
 import app.reviews.models  # noqa: F401
 import app.comms.models  # noqa: F401
-from app.db import Base
+from app.db import Base, Database
 from app.settings import database_url
 
 target_metadata = Base.metadata
@@ -28,10 +27,10 @@ def run_with(connection: Connection) -> None:
 
 
 async def run_from_environment() -> None:
-    engine = create_async_engine(database_url(os.environ.get("DATABASE_URL")))
-    async with engine.begin() as connection:
+    database = Database(database_url(os.environ.get("DATABASE_URL")))  # libpq's ?sslmode=... translated too
+    async with database.engine.begin() as connection:
         await connection.run_sync(run_with)
-    await engine.dispose()
+    await database.close()
 
 
 connection = context.config.attributes.get("connection")

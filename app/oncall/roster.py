@@ -5,12 +5,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from app.clock import utc
-from app.incidents.policy import PolicyError, parse_duration
+from app.policy_files import PositiveDuration, StrictModel, load
+
+
+class Rotation(StrictModel):
+    starts: datetime  # handovers happen at this time of day, every `length`
+    length: PositiveDuration = timedelta(days=7)
+    primary: tuple[str, ...] = ()
+    backup: tuple[str, ...] = ()
+
+
+class Management(StrictModel):
+    usergroup: str | None = None
+    users: tuple[str, ...] = ()
+
+
+class Leads(StrictModel):
+    """Who takes a role when an incident's playbook needs it and the declarer named nobody."""
+
+    ic: str | None = None
+    tech: str | None = None
+    comms: str | None = None
+    security: str | None = None
+
+
+class OncallFile(StrictModel):
+    """playbooks/oncall.yml."""
+
+    rotation: Rotation
+    management: Management = Management()
+    leads: Leads = Leads()
 
 
 @dataclass(frozen=True)
@@ -47,30 +73,10 @@ class Roster:
 
     @classmethod
     def load(cls, path: Path) -> Roster:
-        try:
-            data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise PolicyError(f"{path}: file is missing") from None
-        except yaml.YAMLError as error:
-            raise PolicyError(f"{path}: not valid YAML ({error})") from None
-        try:
-            rotation = data["rotation"]
-            starts = rotation["starts"]
-            starts = utc(starts if isinstance(starts, datetime) else datetime.fromisoformat(str(starts)))
-            management = data.get("management") or {}
-            roster = cls(
-                starts=starts,
-                length=parse_duration(rotation.get("length", "7d")),
-                primary=tuple(str(p) for p in rotation.get("primary") or ()),
-                backup=tuple(str(p) for p in rotation.get("backup") or ()),
-                management_group=management.get("usergroup"),
-                management_users=tuple(str(u) for u in management.get("users") or ()),
-                leads={str(role): str(who) for role, who in (data.get("leads") or {}).items() if who},
-            )
-        except (KeyError, TypeError) as error:
-            raise PolicyError(f"{path}: missing or malformed {error}") from None
-        except ValueError as error:
-            raise PolicyError(f"{path}: {error}") from None
-        if roster.length <= timedelta(0):
-            raise PolicyError(f"{path}: rotation length must be longer than zero")
-        return roster
+        data = load(path, OncallFile)
+        return cls(
+            starts=utc(data.rotation.starts), length=data.rotation.length, primary=data.rotation.primary,
+            backup=data.rotation.backup, management_group=data.management.usergroup,
+            management_users=data.management.users,
+            leads={role: who for role, who in data.leads.model_dump().items() if who},
+        )

@@ -1,10 +1,10 @@
 """Action items: numbered within their incident, with an owner, a priority and a due date.
-Owners are reminded the day before the due date. The caller owns the transaction."""
+Owners are reminded before the due date (playbooks/followup.yml). The caller owns the transaction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +16,8 @@ from app.incidents.errors import AlreadyDone
 from app.incidents.models import Incident
 from app.incidents.service import last_event, record
 from app.reviews.errors import ActionItemAlreadyDone, ActionItemUsage, NoSuchActionItem
+from app.reviews.followup import ActionItemRules
 from app.reviews.models import ActionItem, ActionStatus, Priority
-
-REMIND_DAYS_BEFORE = 1
-REMIND_AT = time(9, 0, tzinfo=UTC)
-
 
 @dataclass(frozen=True)
 class ActionItemFields:
@@ -32,11 +29,11 @@ class ActionItemFields:
     due_on: date | None = None
 
 
-def reminder_at(item: ActionItem) -> datetime | None:
-    """When the owner hears about the item: 09:00 UTC the day before it is due (done items: never)."""
+def reminder_at(item: ActionItem, rules: ActionItemRules) -> datetime | None:
+    """When the owner hears about the item, by playbooks/followup.yml (done items: never)."""
     if item.due_on is None or item.owner is None or item.is_done:
         return None
-    return datetime.combine(item.due_on - timedelta(days=REMIND_DAYS_BEFORE), REMIND_AT)
+    return datetime.combine(item.due_on - timedelta(days=rules.remind_days_before), rules.remind_at_utc)
 
 
 async def action_items(session: AsyncSession, incident: Incident) -> list[ActionItem]:
@@ -64,8 +61,8 @@ async def item_to_remind(session: AsyncSession, incident_id: int, key: str) -> A
     return item if item is not None and not item.is_done and item.owner else None
 
 
-async def add_action_item(session: AsyncSession, incident: Incident, fields: ActionItemFields, *, by: str,
-                          now: datetime) -> ActionItem:
+async def add_action_item(session: AsyncSession, incident: Incident, fields: ActionItemFields,
+                          rules: ActionItemRules, *, by: str, now: datetime) -> ActionItem:
     assert fields.text
     _check_due(fields.due_on, now)
     # Numbering reads the highest number so far: hold the incident row so two additions don't collide.
@@ -76,20 +73,20 @@ async def add_action_item(session: AsyncSession, incident: Incident, fields: Act
                       created_at=now)
     session.add(item)
     await session.flush()
-    await _plan_reminder(session, item, now=now)
+    await _plan_reminder(session, item, rules, now=now)
     record(session, incident, kind="action_item_added", actor=by, now=now,
            text=f"Action item added: {describe(item)}")
     return item
 
 
-async def edit_action_item(session: AsyncSession, incident: Incident, number: int, fields: ActionItemFields, *,
-                           by: str, now: datetime) -> ActionItem:
+async def edit_action_item(session: AsyncSession, incident: Incident, number: int, fields: ActionItemFields,
+                           rules: ActionItemRules, *, by: str, now: datetime) -> ActionItem:
     item = await action_item(session, incident, number)
     _check_due(fields.due_on, now)
     for name in ("text", "owner", "priority", "due_on"):
         if getattr(fields, name) is not None:
             setattr(item, name, getattr(fields, name))
-    await _plan_reminder(session, item, now=now)
+    await _plan_reminder(session, item, rules, now=now)
     record(session, incident, kind="action_item_edited", actor=by, now=now,
            text=f"Action item changed: {describe(item)}")
     return item
@@ -113,8 +110,8 @@ async def start_action_item(session: AsyncSession, incident: Incident, number: i
     return item
 
 
-async def complete_action_item(session: AsyncSession, incident: Incident, number: int, *, by: str,
-                               now: datetime) -> ActionItem:
+async def complete_action_item(session: AsyncSession, incident: Incident, number: int, rules: ActionItemRules,
+                               *, by: str, now: datetime) -> ActionItem:
     """The item is done; of two at once, one finishes it and the other is told who did."""
     item = await action_item(session, incident, number)
     _require_not_done(item)
@@ -123,7 +120,7 @@ async def complete_action_item(session: AsyncSession, incident: Incident, number
         await session.refresh(item)
         _require_not_done(item)
         raise AssertionError(f"action item {item.id} changed but is not done")
-    await _plan_reminder(session, item, now=now)
+    await _plan_reminder(session, item, rules, now=now)
     record(session, incident, kind="action_item_done", actor=by, now=now,
            text=f"Action item #{item.number} done: {item.text}")
     return item
@@ -147,9 +144,10 @@ def _require_not_done(item: ActionItem) -> None:
         raise ActionItemAlreadyDone(number=item.number, text=item.text, done_at=item.done_at, done_by=item.done_by)
 
 
-async def _plan_reminder(session: AsyncSession, item: ActionItem, *, now: datetime) -> None:
+async def _plan_reminder(session: AsyncSession, item: ActionItem, rules: ActionItemRules, *,
+                         now: datetime) -> None:
     """One pending reminder per item (keyed by its number), moved when the item changes."""
-    when = reminder_at(item)
+    when = reminder_at(item, rules)
     key = str(item.number)
     if when is not None and when > now:
         await duework.plan(session, item.incident_id, WorkKind.ACTION_ITEM_DUE, when, now=now, key=key)

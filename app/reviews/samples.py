@@ -8,10 +8,11 @@ from typing import Any
 from app.incidents.models import Incident, TimelineEvent
 from app.reviews.document import review_document
 from app.reviews.models import ActionItem, ActionStatus, PostIncidentReview, Priority
+from app.reviews.followup import Followup
 from app.reviews.service import review_due_at
 
 
-def review_samples(incident: Incident) -> dict[str, Any]:
+def review_samples(incident: Incident, followup: Followup) -> dict[str, Any]:
     assert incident.resolved_at is not None
     review = PostIncidentReview(
         id=1, incident_id=incident.id, users_affected="100% of API users", failed_requests="~2,700 (estimated)",
@@ -37,7 +38,7 @@ def review_samples(incident: Incident) -> dict[str, Any]:
         "doc": review_document(incident, review, events, items, names={"U0SAMPLE1": "Alice Adams"}, by="U0SAMPLE1",
                                now=incident.resolved_at + timedelta(hours=20)),
         "review": review,
-        "review_due_at": review_due_at(incident),
+        "review_due_at": review_due_at(incident, followup.review),
         "review_overdue": False,
         "review_path": f"/incidents/{incident.id}/review.md",
         "action_items": items,

@@ -4,7 +4,7 @@ The caller owns the transaction; nothing here commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -17,12 +17,9 @@ from app.incidents.errors import AlreadyDone
 from app.incidents.models import Incident
 from app.incidents.service import record
 from app.reviews.errors import ReviewNotYet
+from app.reviews.followup import ReviewRules
 from app.reviews.models import PostIncidentReview
 
-# The plan's Phase 4 runs 24-48 hours after resolution, and the resolution message promises the
-# review "within 48 hours": the IC is reminded halfway, and again when it is due.
-REVIEW_WITHIN = timedelta(hours=48)
-REMIND_AFTER = timedelta(hours=24)
 REMINDER = "reminder"
 DEADLINE = "deadline"
 
@@ -39,9 +36,9 @@ class ReviewAnswers:
     lessons_learned: str
 
 
-def review_due_at(incident: Incident) -> datetime:
+def review_due_at(incident: Incident, rules: ReviewRules) -> datetime:
     assert incident.resolved_at is not None
-    return incident.resolved_at + REVIEW_WITHIN
+    return incident.resolved_at + rules.due_within
 
 
 def review_filename(incident: Incident) -> str:
@@ -50,11 +47,12 @@ def review_filename(incident: Incident) -> str:
     return f"post-incident-review-{name}.md"
 
 
-async def schedule_review(session: AsyncSession, incident: Incident, *, now: datetime) -> None:
-    """On resolution: the review is due within 48 hours, with a reminder before then."""
+async def schedule_review(session: AsyncSession, incident: Incident, rules: ReviewRules, *, now: datetime) -> None:
+    """On resolution: the review falls due (playbooks/followup.yml), with a reminder before then."""
     resolved = incident.resolved_at or now
-    await duework.plan(session, incident.id, WorkKind.REVIEW_DUE, resolved + REMIND_AFTER, now=now, key=REMINDER)
-    await duework.plan(session, incident.id, WorkKind.REVIEW_DUE, resolved + REVIEW_WITHIN, now=now, key=DEADLINE)
+    await duework.plan(session, incident.id, WorkKind.REVIEW_DUE, resolved + rules.remind_after, now=now,
+                       key=REMINDER)
+    await duework.plan(session, incident.id, WorkKind.REVIEW_DUE, resolved + rules.due_within, now=now, key=DEADLINE)
 
 
 async def saved_review(session: AsyncSession, incident: Incident) -> PostIncidentReview | None:

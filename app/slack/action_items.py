@@ -54,22 +54,22 @@ class ActionItemFlows:
 
     async def _change(self, command: ActionItemCommand, actor: Actor) -> tuple[Incident, ActionItem, str]:
         """One transaction: the item as changed, and what happened to it."""
-        now, by = self.flows.clock.now(), actor.user_id
+        now, by, rules = self.flows.clock.now(), actor.user_id, self.flows.policy.followup.action_items
         async with self.flows.db.transaction() as session:
             incident = await self.flows.incident_here(session, actor)
             match command:
                 case AddActionItem(fields):
-                    return incident, await action_items.add_action_item(session, incident, fields, by=by,
+                    return incident, await action_items.add_action_item(session, incident, fields, rules, by=by,
                                                                         now=now), "added"
                 case EditActionItem(number, fields):
-                    return incident, await action_items.edit_action_item(session, incident, number, fields, by=by,
-                                                                         now=now), "edited"
+                    return incident, await action_items.edit_action_item(session, incident, number, fields, rules,
+                                                                         by=by, now=now), "edited"
                 case StartActionItem(number):
                     return incident, await action_items.start_action_item(session, incident, number, by=by,
                                                                           now=now), "started"
                 case CompleteActionItem(number):
-                    return incident, await action_items.complete_action_item(session, incident, number, by=by,
-                                                                             now=now), "done"
+                    return incident, await action_items.complete_action_item(session, incident, number, rules,
+                                                                             by=by, now=now), "done"
         raise AssertionError(f"unhandled action item command {command!r}")
 
     async def show(self, actor: Actor) -> None:
@@ -82,7 +82,7 @@ class ActionItemFlows:
     async def _announce(self, incident: Incident, item: ActionItem, change: str, actor: Actor) -> None:
         message = self.flows.messages.render("action_item_changed.j2", incident=incident, action_item=item,
                                              change=change, actor=actor.user_id,
-                                             reminder_at=action_items.reminder_at(item))
+                                             reminder_at=action_items.reminder_at(item, self.flows.policy.followup.action_items))
         if incident.channel_id is None:
             await actor.reply(message)
             return

@@ -27,11 +27,13 @@ from app.oncall.pagers import Page, Pager
 from app.oncall.roster import Roster
 from app.slack.messages import Message, Messages
 from app.slack.once import classify, post_once
+from app.slack.pacing import Pacer
 from app.slack.people import Group, find_people, read_group
 from app.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
 REMINDER_STEP = "post reminder"
+STALE_REMINDERS = "stale reminders"
 
 Handler = Callable[[Attempt, Incident, datetime], Awaitable[Fired]]
 
@@ -49,6 +51,7 @@ class SlackClockWorker:
         self.roster = roster
         self.pager = pager
         self.surfaces = surfaces
+        self.pacer: Pacer | None = getattr(client, "pacer", None)
 
     def cadence(self, work: DueWork, incident: Incident) -> timedelta | None:
         if work.is_recurring and not incident.is_resolved:
@@ -100,17 +103,27 @@ class SlackClockWorker:
         who = incident.commander or incident.declared_by
         message = self.messages.render("reminder.j2", **self.surfaces.context(
             incident, who=who, overdue_since=next_update_due(incident, self.policy), now=now))
-        previous = incident.reminder_ts
         posted, _ = await asyncio.gather(
             post_once(self.client, attempt, REMINDER_STEP, incident.channel_id, message),
-            self._supersede(attempt, incident.channel_id, previous) if previous else _nothing())
+            self._supersede(attempt, incident.channel_id, incident.reminder_ts))
         if posted is None:
             return Fired()  # the failure is on the attempt: the reminder comes round again soon
         return Fired(events=[("reminder", f"Update reminder sent to {who}")], message_ts=posted["ts"])
 
-    async def _supersede(self, attempt: Attempt, channel_id: str, ts: str) -> None:
+    async def _supersede(self, attempt: Attempt, channel_id: str, previous: str | None) -> None:
+        """Mark older reminders superseded, so one is live at a time. The edit is cosmetic: when Slack's
+        budget for chat.update is spent (a hundred reminders at once), it waits for the next round
+        instead of holding up the reminder itself."""
+        stale = [*attempt.carried(STALE_REMINDERS, []), *([previous] if previous else [])]
         superseded = self.messages.render("reminder_superseded.j2")
-        await attempt.once("supersede reminder", lambda: self._edit(channel_id, ts, superseded), optional=True)
+        waiting = []
+        for ts in dict.fromkeys(stale):
+            if not self.pacer or self.pacer.has_room("chat.update"):
+                await attempt.once(f"supersede {ts}", lambda ts=ts: self._edit(channel_id, ts, superseded),
+                                   retry=False)
+            else:
+                waiting.append(ts)
+        attempt.carry(STALE_REMINDERS, waiting)
 
     async def _edit(self, channel_id: str, ts: str, message: Message) -> bool:
         await self.client.chat_update(channel=channel_id, ts=ts, **message.as_kwargs())

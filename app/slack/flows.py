@@ -13,13 +13,17 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import IntegrityError
 
 from app.clock import Clock
 from app.db import Database
+from app.duework import service as duework
+from app.duework.models import WorkKind
+from app.incidents import channels, compliance, deadlines, service
 from app.incidents import checklist as checklists
-from app.incidents import compliance, deadlines, service
 from app.incidents.errors import (
     IncidentError,
+    NoSuchIncident,
     NotAnIncidentChannel,
     NotCommander,
     UnknownUser,
@@ -30,14 +34,14 @@ from app.oncall.roster import Roster
 from app.incidents.policy import Policy
 from app.slack import parsing
 from app.slack.messages import Message, Messages
-from app.slack.people import resolve_people
-from app.slack.steps import StepFailure, Steps, run_step, run_steps
-from app.slack.surfaces import ChannelNotCreated, Surfaces
+from app.slack.steps import StepFailure, run_step, run_steps
+from app.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
 
 Reply = Callable[[Message], Awaitable[Any]]
 DECLARING_AT_ONCE = 4
+NAME_ATTEMPTS = 20
 
 
 @dataclass
@@ -49,6 +53,8 @@ class Actor:
     reply: Reply
     is_bot: bool = False  # the bot itself (a health check declared): never invited to its own channel
     trigger_id: str | None = None  # a slash command's, for commands that open a form (/incident review)
+    response_url: str | None = None  # a slash command's: where a declaration's setup answers later
+    incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
 
 
 class IncidentFlows:
@@ -64,6 +70,8 @@ class IncidentFlows:
         # Commands that other features carry out (checklists, comms, reviews), by command type.
         self.handlers: dict[type, Callable[[Any, Actor], Awaitable[None]]] = {}
         self._declaring = asyncio.Semaphore(DECLARING_AT_ONCE)
+        # Set by the composition root: fire a new incident's setup at once rather than at the next sweep.
+        self.set_up_now: Callable[[int], Awaitable[Any]] | None = None
         self.incidents_channel = incidents_channel
 
     # -- answering people ---------------------------------------------------------------------
@@ -94,18 +102,21 @@ class IncidentFlows:
 
     async def visible_to(self, actor: Actor, incidents: list[Incident]) -> list[Incident]:
         """Private incidents are listed only to the people in them (their roles, or their channel's members)."""
-        visible = []
-        for incident in incidents:
-            if not incident.is_private or actor.user_id in {incident.declared_by, *incident.role_holders().values()}:
-                visible.append(incident)
-            elif incident.channel_id:
-                members = await self.client.conversations_members(channel=incident.channel_id, limit=1000)
-                if actor.user_id in members["members"]:
-                    visible.append(incident)
-        return visible
+        return [incident for incident in incidents if not incident.is_private or await self.may_see(actor, incident)]
+
+    async def may_see(self, actor: Actor, incident: Incident) -> bool:
+        if actor.user_id in {incident.declared_by, *incident.role_holders().values()}:
+            return True
+        if incident.channel_id is None:
+            return False
+        members = await self.client.conversations_members(channel=incident.channel_id, limit=1000)
+        return actor.user_id in members["members"]
 
     async def _dispatch(self, command: parsing.Command, actor: Actor) -> None:
         match command:
+            case parsing.Targeted(incident_id, inner):
+                actor.incident_id = incident_id
+                await self._dispatch(inner, actor)
             case parsing.Help():
                 await actor.reply(self.messages.render("help.j2", plan=self.policy, subcommands=parsing.SUBCOMMANDS))
             case parsing.Declare():
@@ -140,6 +151,12 @@ class IncidentFlows:
                 raise AssertionError(f"unhandled command {command!r}")
 
     async def incident_here(self, session: Any, actor: Actor) -> Incident:
+        """The incident the command is for: the one named by number, else the one whose channel this is."""
+        if actor.incident_id is not None:
+            incident = await service.find_incident(session, actor.incident_id)
+            if incident is None or (incident.is_private and not await self.may_see(actor, incident)):
+                raise NoSuchIncident(number=actor.incident_id)
+            return incident
         if actor.channel_id is None:
             raise NotAnIncidentChannel()
         return await service.incident_in_channel(session, actor.channel_id)
@@ -148,8 +165,10 @@ class IncidentFlows:
 
     async def declare(self, command: parsing.Declare, actor: Actor,
                       alongside: Callable[[Any, Incident], Awaitable[None]] | None = None) -> Incident:
-        """Store the incident first, then open its channel; Slack failing never loses it.
+        """Store the incident, its channel's name and the work of setting it up in Slack, then do that work.
 
+        Nothing is asked of Slack before the incident is stored: the setup is due work (app/slack/setup.py),
+        so a crash or a Slack outage delays the channel but never loses the declaration.
         `alongside` runs in the transaction that stores the incident (a health check claims its
         declaration there, so two replicas never both declare); raising from it stores nothing."""
         playbook = self.policy.playbook(command.kind)
@@ -157,93 +176,48 @@ class IncidentFlows:
         if severity is None:
             raise UsageError(subcommand="declare", problem="bad_severity", given="", kinds=[])
         private = command.private or bool(playbook and playbook.private)
-        # A burst of declarations is handled a few at a time, so the event loop stays free to acknowledge
-        # the next commands (bench.declare, 20 concurrent: ack p99 1.0x bare Bolt on SQLite, 1.2x on PostgreSQL;
-        # 1.5x and 2.6x without this). A burst of 20 still has all its channels within a second or two.
-        # Each incident is still stored before any Slack call made for it.
-        async with self._declaring:
-            now = self.clock.now()
-            async with self.db.transaction() as session:
-                incident = await service.declare_incident(
-                    session, title=command.title, severity=severity, impact=command.impact,
-                    declared_by=actor.user_id, roles=command.roles, now=now, kind=command.kind, private=private)
-                await deadlines.plan_clock(session, incident, self.policy, now=now, page=True)
-                if alongside is not None:
-                    await alongside(session, incident)
-                if playbook:
-                    checklists.create_checklist(session, incident, playbook)
-                    await compliance.plan_compliance(session, incident, playbook, now=now)
-                    items = await checklists.checklist(session, incident)
-            await self._bring_in_leads(incident, actor, needed=set(playbook.roles) if playbook else set(),
-                                       private=private)
-            await self.open_channel(incident, actor, checklist=items if playbook else None)
+        reply_to = {"declarer": actor.user_id, "response_url": actor.response_url, "dm": actor.response_url is None,
+                    "bot": actor.is_bot}
+        for _ in range(NAME_ATTEMPTS):
+            try:
+                incident = await self._store_declaration(command, actor, severity, private, reply_to, alongside)
+                break
+            except IntegrityError:  # a declaration in the same minute took the same channel name: next one
+                continue
+        else:
+            raise RuntimeError("could not find a free channel name")
+        # A burst of declarations is set up a few at a time, so the event loop stays free to acknowledge
+        # the next commands (bench.declare). Each incident is already stored.
+        if self.set_up_now is not None:
+            async with self._declaring:
+                await self.set_up_now(incident.id)
         return incident
 
-    async def _bring_in_leads(self, incident: Incident, actor: Actor, *, needed: set[Role], private: bool) -> None:
-        """A private incident (and a playbook that needs one) gets the Security Lead from playbooks/oncall.yml."""
-        if private:
-            needed.add(Role.SECURITY)
-        missing = [role for role in sorted(needed) if role is not Role.IC and incident.holder(role) is None
-                   and self.roster.leads.get(role.value)]
-        if not missing:
-            return
-        people = await resolve_people(self.client, [self.roster.leads[role.value] for role in missing])
+    async def _store_declaration(self, command: parsing.Declare, actor: Actor, severity: Any, private: bool,
+                                 reply_to: dict[str, Any],
+                                 alongside: Callable[[Any, Incident], Awaitable[None]] | None) -> Incident:
+        playbook = self.policy.playbook(command.kind)
+        now = self.clock.now()
         async with self.db.transaction() as session:
-            stored = await service.get_incident(session, incident.id)
-            for role, person in zip(missing, people, strict=True):
-                service.assign_role(session, stored, role, person, actor=actor.user_id, now=self.clock.now())
-        incident.roles = stored.roles
-
-    async def open_channel(self, incident: Incident, actor: Actor,
-                           checklist: list[ChecklistItem] | None = None) -> None:
-        try:
-            channel = await self.surfaces.create_channel(incident)
-        except ChannelNotCreated as error:
-            await self.record_failures(incident, [StepFailure("create channel", error.error)])
-            await actor.reply(self.messages.render("declare_failed.j2", incident=incident, failure=error.error))
-            return
-        # Stored at once: commands typed in the channel work from the moment people arrive.
-        incident.channel_id, incident.channel_name = channel.id, channel.name
-        await self._store(incident, [("channel_created", f"#{channel.name}")],
-                          channel_id=channel.id, channel_name=channel.name)
-        people = sorted({actor.user_id, *incident.role_holders().values()}
-                        - ({actor.user_id} if actor.is_bot else set()))
-        steps = await run_steps({
-            "invite": self.surfaces.invite(channel.id, people),
-            "set topic": self.client.conversations_setTopic(channel=channel.id,
-                                                            topic=self.surfaces.topic(incident)),
-            "post kickoff": self.surfaces.post(channel.id, self.surfaces.kickoff(incident)),
-            "announce": (self.surfaces.post(self.incidents_channel, self.surfaces.announcement(incident))
-                         if self.incidents_channel else None),
-            "tell declarer": actor.reply(self.messages.render("declared.j2", **self.surfaces.context(incident))),
-            "post checklist": self.surfaces.post(channel.id, self.checklist_message(incident, checklist))
-            if checklist else None,
-        })
-        kickoff, announcement = steps.ok("post kickoff"), steps.ok("announce")
-        posted_checklist = steps.ok("post checklist")
-        events = [("invited", ", ".join(people))] if steps.ok("invite") is not None else []
-        if announcement:
-            events.append(("announced", announcement["channel"]))
-        await self._store(
-            incident, events + self._failure_events(steps.failures),
-            kickoff_ts=kickoff["ts"] if kickoff else None,
-            announcement_channel_id=announcement["channel"] if announcement else None,
-            announcement_ts=announcement["ts"] if announcement else None,
-            checklist_ts=posted_checklist["ts"] if posted_checklist else None,
-        )
-        failures = list(steps.failures)
-        if kickoff:
-            pinned = await run_step("pin kickoff", self.client.pins_add(channel=channel.id, timestamp=kickoff["ts"]))
-            await self.record_failures(incident, pinned.failures)
-            failures += pinned.failures
-        if failures:
-            await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=failures))
+            incident = await service.declare_incident(
+                session, title=command.title, severity=severity, impact=command.impact,
+                declared_by=actor.user_id, roles=command.roles, now=now, kind=command.kind, private=private)
+            incident.channel_name = await channels.next_free_name(session, incident)
+            await session.flush()
+            await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=reply_to)
+            await deadlines.plan_clock(session, incident, self.policy, now=now, page=True)
+            if alongside is not None:
+                await alongside(session, incident)
+            if playbook:
+                checklists.create_checklist(session, incident, playbook)
+                await compliance.plan_compliance(session, incident, playbook, now=now)
+        return incident
 
     def checklist_message(self, incident: Incident, items: list[ChecklistItem]) -> Message:
         return self.messages.blocks("blocks/checklist.yml.j2", incident=incident,
                                     playbook=self.policy.playbook(incident.kind), items=items)
 
-    async def _store(self, incident: Incident, events: list[tuple[str, str]], **fields: Any) -> None:
+    async def store(self, incident: Incident, events: list[tuple[str, str]], **fields: Any) -> None:
         """Write what Slack gave back (ids, timestamps) onto the stored incident, with timeline events."""
         async with self.db.transaction() as session:
             stored = await service.get_incident(session, incident.id)
@@ -307,7 +281,7 @@ class IncidentFlows:
             incident = await self.incident_here(session, actor)
             await service.resolve_incident(session, incident, root_cause=command.root_cause,
                                            resolution=command.resolution, actor=actor.user_id, now=self.clock.now())
-            await deadlines.stop_clock(session, incident, now=self.clock.now())
+            await deadlines.stop_clock(session, incident, self.policy, now=self.clock.now())
         await self.show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
 
     async def acknowledge(self, actor: Actor) -> None:
@@ -359,7 +333,7 @@ class IncidentFlows:
 
     async def record_failures(self, incident: Incident, failures: list[StepFailure]) -> None:
         if failures:
-            await self._store(incident, self._failure_events(failures))
+            await self.store(incident, self._failure_events(failures))
 
     @staticmethod
     def _failure_events(failures: list[StepFailure]) -> list[tuple[str, str]]:

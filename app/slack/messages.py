@@ -19,9 +19,10 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from app.clock import utc
+from app.slack.text import fit
 
 SECTION_BREAK = "---"
-MAX_SECTION = 3000
+MAX_SECTION = 3000  # a section block's text, in UTF-16 code units like every Slack limit
 
 
 class TemplateProblem(Exception):
@@ -57,7 +58,7 @@ def person(who: str | None, nobody: str = "nobody") -> str:
     return SlackText(f"<@{who}>") if who[:1] in "UW" and who.isalnum() else who
 
 
-def channel(channel_id: str | None, fallback: str = "(channel not created)") -> str:
+def channel(channel_id: str | None, fallback: str = "(channel being set up)") -> str:
     return SlackText(f"<#{channel_id}>") if channel_id else fallback
 
 
@@ -108,6 +109,7 @@ class Messages:
             autoescape=False,
         )
         self.env.filters.update(user=user, person=person, channel=channel, date=date, utc=utc_time, duration=duration,
+                                fit=fit,
                                 tojson=lambda v: SlackText(json.dumps(v)),
                                 # Macro output was escaped inside the macro already.
                                 safe=SlackText)
@@ -125,12 +127,12 @@ class Messages:
         sections = [s.strip() for s in str(module).split(f"\n{SECTION_BREAK}\n")]
         sections = [s for s in sections if s]
         blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": s[:MAX_SECTION]}} for s in sections
+            {"type": "section", "text": {"type": "mrkdwn", "text": fit(s, MAX_SECTION)}} for s in sections
         ]
         buttons = getattr(module, "buttons", None)
         if buttons:
             blocks.append({"type": "actions", "elements": [_button(b) for b in buttons]})
-        return Message(text="\n".join(sections)[:MAX_SECTION], blocks=blocks)
+        return Message(text=fit("\n".join(sections), MAX_SECTION), blocks=blocks)
 
     def view(self, name: str, **context: Any) -> dict[str, Any]:
         """A modal view: the template renders YAML (use |tojson for people's text)."""
@@ -139,7 +141,7 @@ class Messages:
     def blocks(self, name: str, **context: Any) -> Message:
         """A message laid out in YAML (`text:` fallback and `blocks:`), for layouts sections can't express."""
         data = yaml.safe_load(self.env.get_template(name).render(**context))
-        return Message(text=str(data["text"])[:MAX_SECTION], blocks=list(data["blocks"]))
+        return Message(text=fit(str(data["text"]), MAX_SECTION), blocks=list(data["blocks"]))
 
     def check(self, context: dict[str, Any]) -> None:
         """Render every template with a full sample context, so a broken one stops start-up."""

@@ -37,7 +37,8 @@ TIERS = {
     "views.push": 4, "views.publish": 4, "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
     "auth.test": 4,
 }
-PER_CHANNEL = frozenset({"chat.postMessage"})  # about 1 a second per channel, bursts of a few
+# Limited per channel instead of by tier: about 1 a second per channel, bursts of a few.
+PER_CHANNEL = frozenset({"chat.postMessage"})
 CHANNEL_BURST = 3
 REMEMBERED_CHANNELS = 2000
 
@@ -54,9 +55,15 @@ class Pacer:
         loop = asyncio.get_running_loop()
         while (until := self._held_until.get(method, 0.0)) > loop.time():
             await asyncio.sleep(until - loop.time())
-        await self._method(method).acquire()
-        if channel and method in PER_CHANNEL:
+        if method not in PER_CHANNEL:
+            await self._method(method).acquire()
+        elif channel:
             await self._channel(channel).acquire()
+
+    def has_room(self, method: str) -> bool:
+        """A call to this method would go out now, without waiting."""
+        held = self._held_until.get(method, 0.0) > asyncio.get_running_loop().time()
+        return not held and self._method(method).has_capacity()
 
     def hold(self, method: str, seconds: float) -> None:
         """Slack said to wait: no call to this method goes out before then."""

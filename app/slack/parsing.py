@@ -12,6 +12,7 @@ from app.incidents.models import Role, Severity, Status
 from app.incidents.service import StatusUpdate
 from app.slack.mentions import MENTION
 from app.slack.review_commands import ActionItemCommand, ListActionItems, OpenReview, parse_action
+from app.slack.text import clean, split_fields
 
 MAX_TITLE = 200
 ROLE_ARGUMENT = re.compile(r"\b(ic|tech|comms|security):\s*(<@[UW][A-Z0-9]+(?:\|[^>]*)?>)", re.IGNORECASE)
@@ -94,15 +95,24 @@ class DraftComms:
     audience: Audience
 
 
+@dataclass(frozen=True)
+class Targeted:
+    """A command for the incident with this number, typed anywhere (before its channel exists, say)."""
+
+    incident_id: int
+    command: Command
+
+
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
-           | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand)
+           | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
+           | Targeted)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
                "notified", "comms", "review", "action", "actions", "help")
 
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
     """What someone typed after /incident; `kinds` are the playbook types declare accepts."""
-    words = text.strip().split(maxsplit=1)
+    words = clean(text).strip().split(maxsplit=1)
     if not words:
         return Help()
     name, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
@@ -111,6 +121,10 @@ def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
     parser = _PARSERS.get(name)
     if parser is None:
         raise UsageError(subcommand=None, problem="unknown_subcommand", given=words[0])
+    first, _, after = rest.partition(" ")
+    named = NAMED_INCIDENT.get(name)
+    if named is not None and named.fullmatch(first):
+        return Targeted(int(first.lstrip("#")), parser(after.strip()))
     return parser(rest)
 
 
@@ -151,7 +165,7 @@ def _declare(rest: str, kinds: Collection[str] = ()) -> Command:
     remainder = " ".join(words)
     roles = {Role(r.lower()): parse_user(m, "declare") for r, m in ROLE_ARGUMENT.findall(remainder)}
     remainder = ROLE_ARGUMENT.sub("", remainder)
-    title, _, impact = (part.strip() for part in remainder.partition("|"))
+    title, impact = (split_fields(remainder, 1) + [""])[:2]
     title = " ".join(title.split())
     if not title:
         raise UsageError(subcommand="declare", problem="missing_title")
@@ -165,7 +179,7 @@ def _update(rest: str) -> Command:
     statuses = [s.value for s in Status if s is not Status.RESOLVED]
     if first.lower() not in statuses:
         raise UsageError(subcommand="update", problem="bad_status", given=first)
-    findings, action, eta = ([p.strip() for p in text.split("|", 2)] + ["", ""])[:3]
+    findings, action, eta = (split_fields(text, 2) + ["", ""])[:3]
     if not findings:
         raise UsageError(subcommand="update", problem="missing_text")
     return Update(StatusUpdate(Status(first.lower()), findings, action or None, eta or None))
@@ -204,8 +218,8 @@ def _notified(rest: str) -> Command:
 
 
 def _resolve(rest: str) -> Command:
-    root_cause, bar, resolution = (p.strip() for p in rest.partition("|"))
-    if not bar or not root_cause or not resolution:
+    root_cause, resolution = (split_fields(rest, 1) + [""])[:2]
+    if not root_cause or not resolution:
         raise UsageError(subcommand="resolve", problem="missing_parts")
     return Resolve(root_cause, resolution)
 
@@ -220,6 +234,13 @@ def _comms(rest: str) -> Command:
         raise UsageError(subcommand="comms", problem="bad_audience", given=rest.strip())
     return DraftComms(audience)
 
+
+# `/incident update 12 identified ...` names the incident. Where the text after it is free (a note, a root
+# cause, an action item), only `#12` does, so a note that starts with a number stays a note.
+_NUMBER, _HASH_NUMBER = re.compile(r"#?\d{1,9}"), re.compile(r"#\d{1,9}")
+NAMED_INCIDENT = {**{name: _NUMBER for name in ("update", "status", "severity", "role", "checklist", "notified",
+                                                "comms", "review", "actions")},
+                  **{name: _HASH_NUMBER for name in ("note", "resolve", "action")}}
 
 _PARSERS = {
     "update": _update,

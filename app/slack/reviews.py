@@ -59,9 +59,8 @@ def read_review_form_metadata(metadata: str) -> tuple[str, datetime | None]:
     return data["channel"], datetime.fromisoformat(data["seen"]) if data.get("seen") else None
 
 
-def read_review_form(state: dict[str, Any]) -> SubmitReview:
-    """The form's answers; a required one left empty goes back to the form."""
-    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+def read_review_form(values: dict[str, dict[str, Any]]) -> SubmitReview:
+    """The form's answers (see views.form_values); a required one left empty goes back to the form."""
 
     def answer(block: str) -> str:
         return (values.get(block, {}).get("value") or "").strip()
@@ -151,7 +150,7 @@ class ReviewReminders:
             return Fired(outcome="skipped")
         who = incident.commander or incident.declared_by
         message = self.flows.messages.render(
-            "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident),
+            "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident, self.flows.policy.followup.review),
             review_overdue=work.key == reviews.DEADLINE)
         if await post_once(self.worker.client, attempt, "post", incident.channel_id, message) is None:
             return Fired()  # the failure is on the attempt

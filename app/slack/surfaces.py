@@ -3,7 +3,6 @@ summary) and the one announcement in the incidents channel. Edited in place, nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -13,28 +12,9 @@ from app.incidents.models import Incident
 from app.incidents.policy import Policy
 from app.slack.messages import Message, Messages
 from app.slack.steps import Steps, run_steps
+from app.slack.text import fit
 
-CHANNEL_PREFIX = "incident-"
-MAX_NAME_ATTEMPTS = 50
-MAX_TOPIC = 250
-
-
-class ChannelNotCreated(Exception):
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-
-@dataclass(frozen=True)
-class OpenedChannel:
-    id: str
-    name: str
-
-
-def channel_name(incident: Incident, attempt: int) -> str:
-    """incident-YYYYMMDD-HHMM from the start time in UTC; -2, -3, ... when that is taken."""
-    base = CHANNEL_PREFIX + incident.started_at.strftime("%Y%m%d-%H%M")
-    return base if attempt == 1 else f"{base}-{attempt}"
+MAX_TOPIC = 250  # UTF-16 code units, as Slack counts
 
 
 class Surfaces:
@@ -60,20 +40,7 @@ class Surfaces:
         return self.messages.render("announcement.j2", **self.context(incident))
 
     def topic(self, incident: Incident) -> str:
-        return self.messages.text("topic.txt.j2", **self.context(incident))[:MAX_TOPIC]
-
-    async def create_channel(self, incident: Incident) -> OpenedChannel:
-        for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
-            name = channel_name(incident, attempt)
-            try:
-                response = await self.client.conversations_create(name=name, is_private=incident.is_private)
-            except SlackApiError as error:
-                code = error.response.get("error") or str(error.response.status_code)
-                if code == "name_taken":
-                    continue
-                raise ChannelNotCreated(code) from error
-            return OpenedChannel(id=response["channel"]["id"], name=response["channel"]["name"])
-        raise ChannelNotCreated("name_taken")
+        return fit(self.messages.text("topic.txt.j2", **self.context(incident)), MAX_TOPIC)
 
     async def invite(self, channel_id: str, users: list[str]) -> Any:
         """Invite people; someone already there is not a failure."""

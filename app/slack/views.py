@@ -10,9 +10,24 @@ from app.incidents.models import Incident, Role, Severity, Status
 from app.incidents.service import StatusUpdate
 from app.slack import parsing
 from app.slack.flows import IncidentFlows
+from app.slack.text import clean
 
 DECLARE_CALLBACK = "declare_incident"
 UPDATE_CALLBACK = "post_status_update"
+
+
+def form_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A submitted form's element states by block, typed text cleaned as it arrives: newlines and tabs are
+    kept only in the inputs the form made multi-line."""
+    multiline = {block.get("block_id") for block in view.get("blocks", [])
+                 if (block.get("element") or {}).get("multiline")}
+    values = {}
+    for block, fields in view["state"]["values"].items():
+        element = dict(next(iter(fields.values())))
+        if isinstance(element.get("value"), str):
+            element["value"] = clean(element["value"], multiline=block in multiline)
+        values[block] = element
+    return values
 
 
 def declare_modal(flows: IncidentFlows, *, channel_id: str | None) -> dict[str, Any]:
@@ -22,9 +37,8 @@ def declare_modal(flows: IncidentFlows, *, channel_id: str | None) -> dict[str, 
     return view
 
 
-def read_declare_modal(state: dict[str, Any], kinds: Collection[str] = ()) -> parsing.Declare:
-    """The modal's answers as a Declare command; problems are keyed by the block they belong to."""
-    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+def read_declare_modal(values: dict[str, dict[str, Any]], kinds: Collection[str] = ()) -> parsing.Declare:
+    """The modal's answers (see form_values) as a Declare command; problems are keyed by their block."""
     title = " ".join((values["title"].get("value") or "").split())
     severity = (values["severity"].get("selected_option") or {}).get("value")
     kind = (values.get("kind", {}).get("selected_option") or {}).get("value")
@@ -54,8 +68,8 @@ def update_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -
     return view
 
 
-def read_update_modal(state: dict[str, Any]) -> parsing.Update:
-    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+def read_update_modal(values: dict[str, dict[str, Any]]) -> parsing.Update:
+    """The form's answers (see form_values) as an Update command."""
     status = (values["status"].get("selected_option") or {}).get("value", "")
     findings = (values["findings"].get("value") or "").strip()
     problems: dict[str, str] = {}

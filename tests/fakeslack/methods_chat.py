@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .common import Args, Registry, SlackError
-from .methods_conversations import check_dm_target, find
+from .methods_conversations import check_dm_target, find, visible
 from .render import message_json, permalink
-from .state import Channel, Message, Workspace
+from .state import Channel, Message, ScopeFailure, Workspace
 
 HANDLERS = Registry()
 
@@ -19,11 +19,7 @@ def destination(ws: Workspace, args: Args) -> Channel:
     if key in ws.users:
         check_dm_target(ws, key)
         return ws.open_dm([key])
-    channel = ws.conversation(key) or ws.channel_by_name(key.removeprefix("#"))
-    if channel is None:
-        raise SlackError("channel_not_found")
-    if channel.is_private and ws.bot_user_id not in channel.members:
-        raise SlackError("not_in_channel")
+    channel = visible(ws, ws.conversation(key) or ws.channel_by_name(key.removeprefix("#")))
     if channel.is_archived:
         raise SlackError("is_archived")
     return channel
@@ -47,6 +43,8 @@ def content(args: Args) -> dict:
 
 def own_message(ws: Workspace, args: Args, ts_key: str, refusal: str) -> tuple[Channel, Message]:
     channel = find(ws, args)
+    if channel.is_archived:
+        raise SlackError("is_archived")
     message = channel.message(args.get_str(ts_key))
     if message is None:
         raise SlackError("message_not_found")
@@ -58,6 +56,10 @@ def own_message(ws: Workspace, args: Args, ts_key: str, refusal: str) -> tuple[C
 @HANDLERS.method("chat.postMessage")
 def post_message(ws: Workspace, args: Args) -> dict:
     channel = destination(ws, args)
+    if not channel.is_private and ws.bot_user_id not in channel.members and "chat:write.public" not in ws.scopes:
+        # Posting where the bot has not joined is what chat:write.public grants; Slack's refusal names no scope.
+        ws.scope_failures.append(ScopeFailure("chat.postMessage", "chat:write.public", ws.scopes, "not_in_channel"))
+        raise SlackError("not_in_channel")
     message = ws.post(
         channel,
         ws.bot_user_id,

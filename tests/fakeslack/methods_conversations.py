@@ -32,11 +32,15 @@ def check_name(ws: Workspace, name: str | None, *, renaming: Channel | None = No
     return name
 
 
-def find(ws: Workspace, args: Args, key: str = "channel") -> Channel:
-    channel = ws.conversation(args.get_str(key))
-    if channel is None:
+def visible(ws: Workspace, channel: Channel | None) -> Channel:
+    """The channel if the bot can see it: a private channel it is not in does not exist for it, as in Slack."""
+    if channel is None or (channel.is_private and ws.bot_user_id not in channel.members):
         raise SlackError("channel_not_found")
     return channel
+
+
+def find(ws: Workspace, args: Args, key: str = "channel") -> Channel:
+    return visible(ws, ws.conversation(args.get_str(key)))
 
 
 def writable(ws: Workspace, args: Args) -> Channel:
@@ -49,13 +53,6 @@ def writable(ws: Workspace, args: Args) -> Channel:
     return channel
 
 
-def readable(ws: Workspace, args: Args) -> Channel:
-    channel = find(ws, args)
-    if channel.is_private and ws.bot_user_id not in channel.members:
-        raise SlackError("channel_not_found")  # private channels are invisible to outsiders
-    return channel
-
-
 @HANDLERS.method("conversations.create")
 def create(ws: Workspace, args: Args) -> dict:
     name = check_name(ws, args.get_str("name"))
@@ -65,7 +62,7 @@ def create(ws: Workspace, args: Args) -> dict:
 
 @HANDLERS.method("conversations.info")
 def info(ws: Workspace, args: Args) -> dict:
-    return {"channel": channel_json(ws, readable(ws, args))}
+    return {"channel": channel_json(ws, find(ws, args))}
 
 
 @HANDLERS.method("conversations.invite")
@@ -106,7 +103,7 @@ def kick(ws: Workspace, args: Args) -> dict:
 def _set_text(ws: Workspace, args: Args, key: str) -> dict:
     channel = writable(ws, args)
     value = args.get_str(key) or ""
-    if len(value) > MAX_TOPIC:
+    if len(value.encode("utf-16-le")) // 2 > MAX_TOPIC:  # Slack counts UTF-16 code units
         raise SlackError("too_long")
     setattr(channel, key, value)
     return {"channel": channel_json(ws, channel)}
@@ -198,7 +195,7 @@ def check_dm_target(ws: Workspace, uid: str) -> None:
 
 @HANDLERS.method("conversations.members")
 def members(ws: Workspace, args: Args) -> dict:
-    channel = readable(ws, args)
+    channel = find(ws, args)
     page, metadata = paginate(sorted(channel.members), args)
     return {"members": page, "response_metadata": metadata}
 
@@ -220,7 +217,7 @@ def list_conversations(ws: Workspace, args: Args) -> dict:
 
 
 def _visible_history(ws: Workspace, args: Args) -> Channel:
-    channel = readable(ws, args)
+    channel = find(ws, args)
     if not channel.is_im and ws.bot_user_id not in channel.members:
         raise SlackError("not_in_channel")
     return channel

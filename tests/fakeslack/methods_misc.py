@@ -68,7 +68,10 @@ def usergroups_users_list(ws: Workspace, args: Args) -> dict:
 
 
 def _message_item(ws: Workspace, args: Args, ts_key: str = "timestamp") -> tuple[Channel, Message]:
+    """The message a pin or reaction is about; archived channels are read-only."""
     channel = find(ws, args)
+    if channel.is_archived:
+        raise SlackError("is_archived")
     ts = args.get_str(ts_key)
     if not ts:
         raise SlackError("no_item_specified")
@@ -137,6 +140,8 @@ def reactions_remove(ws: Workspace, args: Args) -> dict:
 @HANDLERS.method("bookmarks.add")
 def bookmarks_add(ws: Workspace, args: Args) -> dict:
     channel = find(ws, args, key="channel_id")
+    if channel.is_archived:
+        raise SlackError("is_archived")
     if args.get_str("type") != "link" or not args.get_str("link"):
         raise SlackError("invalid_arguments")
     bookmark = {

@@ -1,4 +1,4 @@
-"""The JSON shapes Slack answers with, built from state (keys follow shared/slack/samples/api)."""
+"""The JSON shapes Slack answers with, built from state (keys follow java-slack-sdk's json-logs samples)."""
 
 from __future__ import annotations
 

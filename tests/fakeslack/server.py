@@ -1,7 +1,11 @@
 """The fake Slack on loopback: the Web API, response_urls and the file-upload URL, over real HTTP.
 
 ``FakeSlack`` is the workspace state (state.Workspace) plus an aiohttp server and the knobs
-tests turn: failure injection, latency, and ``wait_for``.
+tests turn: failure injection, latency, rate limits, a revoked token, and ``wait_for``.
+
+It is at least as strict as Slack: every call is checked against the bot's scopes (from
+manifest.yml unless ``scopes=`` says otherwise), the workspace's plan, and, when turned on,
+Slack's rate-limit tiers.
 """
 
 from __future__ import annotations
@@ -11,14 +15,17 @@ import inspect
 import json
 import secrets
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from . import methods_chat, methods_conversations, methods_files, methods_misc, methods_views, spec
 from .common import Args, SlackError
+from .ratelimits import RateLimiter
+from .scopes import manifest_scopes, refusal
 from .state import Call, Workspace
 
 HANDLERS = {
@@ -32,6 +39,13 @@ RESPONSE_URL_USES = 5  # Slack accepts five posts to one response_url
 POLL_SECONDS = 0.01
 
 Answer = tuple[int, dict, dict[str, str]]  # HTTP status, JSON body, extra headers
+
+
+@dataclass
+class Hold:
+    matches: Callable[[Call], bool]
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -49,10 +63,16 @@ class Failure:
 
 
 class FakeSlack(Workspace):
-    def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0001") -> None:
-        super().__init__(bot_token=bot_token, team_id=team_id)
+    def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0001", *,
+                 scopes: Iterable[str] | None = None, plan: str = "paid", rate_limits: bool = False) -> None:
+        """``scopes``: the bot token's scopes, by default the ones manifest.yml asks for."""
+        granted = tuple(scopes) if scopes is not None else manifest_scopes()
+        super().__init__(bot_token=bot_token, team_id=team_id, scopes=granted, plan=plan)
         self.latency = 0.0
+        self.ratelimited: Counter[str] = Counter()  # 429s the rate limiter answered, per method
+        self._limiter: RateLimiter | None = RateLimiter() if rate_limits else None
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: list[Hold] = []
         self._response_uses: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
 
@@ -95,6 +115,23 @@ class FakeSlack(Workspace):
     ) -> None:
         """Answer the next ``times`` calls to ``method`` with an error: ``error`` (HTTP 200), else HTTP ``status``."""
         self._failures.setdefault(method, []).extend([Failure(status, retry_after, error)] * times)
+
+    def rate_limits(self, enabled: bool = True, *, speed: float = 1.0,
+                    clock: Callable[[], float] = time.monotonic) -> None:
+        """Turn Slack's rate-limit tiers on (fresh buckets) or off. ``speed=60`` makes a minute pass in a
+        second; ``clock`` (seconds, monotonic) lets a test move time itself."""
+        self._limiter = RateLimiter(speed=speed, clock=clock) if enabled else None
+
+    def hold(self, matches: Callable[[Call], bool]) -> Hold:
+        """The first call that `matches` takes effect at once but is answered only on `release`: the
+        moment after Slack acted and before the client heard back (to kill the client then, say)."""
+        hold = Hold(matches)
+        self._holds.append(hold)
+        return hold
+
+    def revoke(self) -> None:
+        """The bot token stops working, as when the app is uninstalled: every call answers account_inactive."""
+        self.revoked = True
 
     def new_response_url(self) -> str:
         if not self.base_url:
@@ -146,6 +183,10 @@ class FakeSlack(Workspace):
                 await asyncio.sleep(self.latency)
             status, body, headers = self._answer(method, args, _bearer(request) or token)
         call.status = status
+        hold = next((h for h in self._holds if not h.reached.is_set() and h.matches(call)), None)
+        if hold is not None:
+            hold.reached.set()
+            await hold.release.wait()
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, args: Args, token: str | None) -> Answer:
@@ -156,6 +197,13 @@ class FakeSlack(Workspace):
             return 200, {"ok": False, "error": "not_authed"}, {}
         if token != self.bot_token:
             return 200, {"ok": False, "error": "invalid_auth"}, {}
+        if self.revoked:
+            return 200, {"ok": False, "error": "account_inactive"}, {}
+        if self._limiter is not None:
+            wait = self._limiter.retry_after(method, args.get_str("channel"))
+            if wait is not None:
+                self.ratelimited[method] += 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
         if self._failures.get(method):
             return self._failures[method].pop(0).answer()
         missing = spec.missing_arguments(method, args)
@@ -168,6 +216,12 @@ class FakeSlack(Workspace):
         if handler is None:
             return self._violation(f"{method}: a real Slack method the fake does not implement",
                                    "fake_not_implemented")
+        refused = refusal(self, method, args)
+        if refused is not None:
+            return 200, {"ok": False, "error": "missing_scope", "needed": refused.needed,
+                         "provided": ",".join(refused.provided)}, {}
+        if self.plan == "free" and method.startswith("usergroups."):
+            return 200, {"ok": False, "error": "plan_upgrade_required"}, {}
         try:
             return 200, {"ok": True, **handler(self, args)}, {}
         except SlackError as error:

@@ -1,7 +1,7 @@
 """Which Web API methods exist and which arguments they require, from Slack's own OpenAPI spec.
 
-The spec (shared/slack/web-api-openapi-v2.json, beside the repository; env SLACK_OPENAPI_SPEC
-overrides) dates from 2020: newer methods are allowed by name below, and where it marks nothing
+The spec (vendor/web-api-openapi-v2.json, slackapi/slack-api-specs, MIT: vendor/LICENSE-slack-api-specs;
+env SLACK_OPENAPI_SPEC overrides) is vendored so the repository stands alone. It dates from 2020: newer methods are allowed by name below, and where it marks nothing
 required but Slack does (it lists no required argument for any conversations.* method), the
 second table adds what Slack's method pages say.
 """
@@ -13,7 +13,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-DEFAULT_SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "slack" / "web-api-openapi-v2.json"
+DEFAULT_SPEC = Path(__file__).resolve().parent / "vendor" / "web-api-openapi-v2.json"
 
 # Methods newer than the spec, with the arguments Slack's docs mark required.
 NEWER_METHODS: dict[str, tuple[str, ...]] = {

@@ -11,6 +11,7 @@ from typing import Any
 
 FIRST_TS = 1_700_000_000  # seconds; message ts count up from here in steps of 100 µs
 BOT_NAME = "incident-bot"
+PLANS = ("paid", "free")  # a Free workspace has no user groups
 
 
 @dataclass
@@ -78,12 +79,28 @@ class Call:
     status: int = 0  # HTTP status, set once answered
 
 
+@dataclass(frozen=True)
+class ScopeFailure:
+    """A call Slack refused for want of a scope: the method, the scope it needed, what the token had."""
+
+    method: str
+    needed: str
+    provided: tuple[str, ...]
+    error: str = "missing_scope"  # chat.postMessage without chat:write.public answers not_in_channel
+
+
 class Workspace:
     """Everything the fake Slack knows, plus the records tests read back."""
 
-    def __init__(self, *, bot_token: str = "xoxb-test", team_id: str = "T0001") -> None:
+    def __init__(self, *, bot_token: str = "xoxb-test", team_id: str = "T0001",
+                 scopes: tuple[str, ...] = (), plan: str = "paid") -> None:
+        if plan not in PLANS:
+            raise ValueError(f"plan must be one of {PLANS}, not {plan!r}")
         self.bot_token = bot_token
         self.team_id = team_id
+        self.scopes = tuple(scopes)  # the bot token's granted scopes, in grant order
+        self.plan = plan
+        self.revoked = False
         self.base_url = ""  # set by the server once it listens
         self.bot_id = "B00000001"
         self.app_id = "A00000001"
@@ -97,6 +114,7 @@ class Workspace:
         self.responses: list[dict] = []
         self.calls: list[Call] = []
         self.violations: list[str] = []
+        self.scope_failures: list[ScopeFailure] = []
         self.open_views: dict[str, dict] = {}  # view id -> last view payload answered
         self.pending_uploads: dict[str, dict] = {}  # file id -> upload awaiting completion
         self._ids: dict[str, int] = {}

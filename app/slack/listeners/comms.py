@@ -13,6 +13,7 @@ from app.slack import parsing
 from app.slack.comms import EDIT_CALLBACK, CommsFlows
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
+from app.slack.views import form_values
 
 
 def _pressed_by(body: dict[str, Any], respond: AsyncRespond) -> Actor:
@@ -24,7 +25,7 @@ def _pressed_by(body: dict[str, Any], respond: AsyncRespond) -> Actor:
 
 def read_edit(flows: IncidentFlows, view: dict[str, Any]) -> tuple[dict[str, str | None], dict[str, str]]:
     """The edit form's answers, and problems keyed by the block they belong to."""
-    values = {block: next(iter(fields.values())) for block, fields in view["state"]["values"].items()}
+    values = form_values(view)
     answers = {name: (values[name].get("value") or "").strip() if name in values else None
                for name in ("subject", "body")}
     problems = {}

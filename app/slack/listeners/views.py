@@ -12,14 +12,15 @@ from app.incidents.errors import UsageError
 from app.slack import parsing
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
-from app.slack.views import DECLARE_CALLBACK, UPDATE_CALLBACK, read_declare_modal, read_update_modal
+from app.slack.views import DECLARE_CALLBACK, UPDATE_CALLBACK, form_values, read_declare_modal, read_update_modal
 
 
-async def read_or_refuse(flows: IncidentFlows, ack: AsyncAck, read: Callable[[dict[str, Any]], parsing.Command],
+async def read_or_refuse(flows: IncidentFlows, ack: AsyncAck,
+                         read: Callable[[dict[str, dict[str, Any]]], parsing.Command],
                          view: dict[str, Any]) -> parsing.Command | None:
     """The form's answers as a command; problems go back to the form, next to the fields they concern."""
     try:
-        command = read(view["state"])
+        command = read(form_values(view))
     except UsageError as error:
         errors = {block: flows.messages.text("errors/modal_field.j2", problem=problem)
                   for block, problem in error.details["problems"].items()}
@@ -34,7 +35,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                 client: AsyncWebClient) -> None:
         command = await read_or_refuse(
-            flows, ack, lambda state: read_declare_modal(state, flows.policy.playbooks.keys()), view)
+            flows, ack, lambda values: read_declare_modal(values, flows.policy.playbooks.keys()), view)
         if command is None:
             return
         user_id = body["user"]["id"]
