@@ -138,6 +138,10 @@ def playbooks_dir(tmp_path: Path, people: People) -> Path:
     roster["rotation"]["primary"] = [people.carol]
     roster["rotation"]["backup"] = [people.bob]
     (directory / "oncall.yml").write_text(yaml.safe_dump(roster))
+    # Most tests declare look-alike incidents on purpose; tests/test_duplicates.py turns the check back on.
+    declaring = yaml.safe_load((directory / "declaring.yml").read_text())
+    declaring["duplicates"]["similarity"] = 1.0
+    (directory / "declaring.yml").write_text(yaml.safe_dump(declaring))
     return directory
 
 

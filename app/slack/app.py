@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.slack import parsing
 from app.slack.flows import IncidentFlows
 from app.slack.playbooks import ChecklistFlows
-from app.slack.listeners import actions, commands, views
+from app.slack.listeners import actions, commands, declaring, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
 from app.slack.listeners import reviews as review_listeners
@@ -32,6 +32,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     actions.register(app, flows, checklists)
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
+    declaring.register(app, flows)
 
     @app.error
     async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:

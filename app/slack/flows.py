@@ -19,7 +19,7 @@ from app.clock import Clock
 from app.db import Database
 from app.duework import service as duework
 from app.duework.models import WorkKind
-from app.incidents import channels, compliance, deadlines, service
+from app.incidents import channels, compliance, deadlines, duplicates, service
 from app.incidents import checklist as checklists
 from app.incidents.errors import (
     IncidentError,
@@ -164,7 +164,7 @@ class IncidentFlows:
     # -- declaring ----------------------------------------------------------------------------
 
     async def declare(self, command: parsing.Declare, actor: Actor,
-                      alongside: Callable[[Any, Incident], Awaitable[None]] | None = None) -> Incident:
+                      alongside: Callable[[Any, Incident], Awaitable[None]] | None = None) -> Incident | None:
         """Store the incident, its channel's name and the work of setting it up in Slack, then do that work.
 
         Nothing is asked of Slack before the incident is stored: the setup is due work (app/slack/setup.py),
@@ -176,6 +176,8 @@ class IncidentFlows:
         if severity is None:
             raise UsageError(subcommand="declare", problem="bad_severity", given="", kinds=[])
         private = command.private or bool(playbook and playbook.private)
+        if not actor.is_bot and not command.anyway and await self._offer_existing(command, actor):
+            return None
         reply_to = {"declarer": actor.user_id, "response_url": actor.response_url, "dm": actor.response_url is None,
                     "bot": actor.is_bot}
         for _ in range(NAME_ATTEMPTS):
@@ -192,6 +194,28 @@ class IncidentFlows:
             async with self._declaring:
                 await self.set_up_now(incident.id)
         return incident
+
+    async def _offer_existing(self, command: parsing.Declare, actor: Actor) -> bool:
+        """An open incident declared a moment ago looks like this one: the declarer chooses to join it or to
+        declare anyway, before anything is created. True if they were asked."""
+        async with self.db.transaction() as session:
+            existing = await duplicates.likely_duplicate(session, command.title, self.policy.declaring.duplicates,
+                                                         now=self.clock.now())
+        if existing is None or (existing.is_private and not await self.may_see(actor, existing)):
+            return False
+        await actor.reply(self.messages.render("duplicate_declaration.j2", incident=existing, command=command,
+                                               now=self.clock.now()))
+        return True
+
+    async def join(self, actor: Actor, incident_id: int) -> None:
+        """The declarer chose the incident already open: bring them into its channel."""
+        async with self.db.transaction() as session:
+            incident = await service.find_incident(session, incident_id)
+        if incident is None or (incident.is_private and not await self.may_see(actor, incident)):
+            raise NoSuchIncident(number=incident_id)
+        if incident.channel_id:
+            await self.surfaces.invite(incident.channel_id, [actor.user_id])
+        await actor.reply(self.messages.render("joined.j2", incident=incident))
 
     async def _store_declaration(self, command: parsing.Declare, actor: Actor, severity: Any, private: bool,
                                  reply_to: dict[str, Any],

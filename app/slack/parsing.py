@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -36,6 +37,21 @@ class Declare:
     roles: dict[Role, str] = field(default_factory=dict)
     kind: str | None = None
     private: bool = False
+    anyway: bool = False  # declared although an open incident looks the same (the declarer chose to)
+
+    def as_choice(self) -> str:
+        """The declaration, kept in a button's value until the declarer chooses (Slack allows 2000 chars)."""
+        return json.dumps({"severity": self.severity.value if self.severity else None, "title": self.title,
+                           "impact": self.impact[:1000], "roles": {r.value: u for r, u in self.roles.items()},
+                           "kind": self.kind, "private": self.private}, ensure_ascii=False)
+
+    @classmethod
+    def chosen(cls, value: str) -> Declare:
+        """The declaration a "declare anyway" button carried."""
+        data = json.loads(value)
+        return cls(severity=Severity(data["severity"]) if data["severity"] else None, title=data["title"],
+                   impact=data["impact"], roles={Role(r): u for r, u in data["roles"].items()}, kind=data["kind"],
+                   private=data["private"], anyway=True)
 
 
 @dataclass(frozen=True)
