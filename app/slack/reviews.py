@@ -17,6 +17,7 @@ from app.incidents.models import Incident
 from app.reviews import action_items
 from app.reviews import service as reviews
 from app.reviews.document import people_in, review_document
+from app.slack import payloads
 from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.once import post_once
@@ -45,10 +46,10 @@ async def names_of(client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str,
 
 def read_review_form(state: dict[str, Any]) -> SubmitReview:
     """The form's answers; a required one left empty goes back to the form."""
-    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
+    answers = payloads.form_answers(state)
 
     def answer(block: str) -> str:
-        return (values.get(block, {}).get("value") or "").strip()
+        return payloads.typed(answers, block)
 
     problems = {block: "missing_text" for block in REQUIRED if not answer(block)}
     if problems:

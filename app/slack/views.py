@@ -8,7 +8,7 @@ from typing import Any
 from app.incidents.errors import UsageError
 from app.incidents.models import Incident, Role, Severity, Status
 from app.incidents.service import StatusUpdate
-from app.slack import parsing
+from app.slack import parsing, payloads
 from app.slack.flows import IncidentFlows
 
 DECLARE_CALLBACK = "declare_incident"
@@ -24,13 +24,13 @@ def declare_modal(flows: IncidentFlows, *, channel_id: str | None) -> dict[str, 
 
 def read_declare_modal(state: dict[str, Any], kinds: Collection[str] = ()) -> parsing.Declare:
     """The modal's answers as a Declare command; problems are keyed by the block they belong to."""
-    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
-    title = " ".join((values["title"].get("value") or "").split())
-    severity = (values["severity"].get("selected_option") or {}).get("value")
-    kind = (values.get("kind", {}).get("selected_option") or {}).get("value")
-    impact = (values["impact"].get("value") or "").strip()
-    commander = values.get("commander", {}).get("selected_user")
-    private = bool(values.get("private", {}).get("selected_options"))
+    answers = payloads.form_answers(state)
+    title = " ".join(payloads.typed(answers, "title").split())
+    severity = payloads.chosen(answers, "severity")
+    kind = payloads.chosen(answers, "kind")
+    impact = payloads.typed(answers, "impact")
+    commander = payloads.text(answers.get("commander", {}).get("selected_user")) or None
+    private = bool(answers.get("private", {}).get("selected_options"))
     problems: dict[str, str] = {}
     if not title:
         problems["title"] = "missing_title"
@@ -55,9 +55,9 @@ def update_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -
 
 
 def read_update_modal(state: dict[str, Any]) -> parsing.Update:
-    values = {block: next(iter(fields.values())) for block, fields in state["values"].items()}
-    status = (values["status"].get("selected_option") or {}).get("value", "")
-    findings = (values["findings"].get("value") or "").strip()
+    answers = payloads.form_answers(state)
+    status = payloads.chosen(answers, "status") or ""
+    findings = payloads.typed(answers, "findings")
     problems: dict[str, str] = {}
     if status not in ("investigating", "identified", "monitoring"):
         problems["status"] = "bad_status"
@@ -65,6 +65,6 @@ def read_update_modal(state: dict[str, Any]) -> parsing.Update:
         problems["findings"] = "missing_text"
     if problems:
         raise UsageError(subcommand="update", problems=problems)
-    action = (values.get("action", {}).get("value") or "").strip() or None
-    eta = (values.get("eta", {}).get("value") or "").strip() or None
+    action = payloads.typed(answers, "action") or None
+    eta = payloads.typed(answers, "eta") or None
     return parsing.Update(StatusUpdate(Status(status), findings, action, eta))

@@ -8,24 +8,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.slack import parsing
+from app.slack import parsing, payloads
 from app.slack.comms import EDIT_CALLBACK, CommsFlows
 from app.slack.flows import Actor, IncidentFlows
+from app.slack.listeners.actions import pressed_by
 from app.slack.messages import Message
-
-
-def _pressed_by(body: dict[str, Any], respond: AsyncRespond) -> Actor:
-    async def reply(message: Message) -> None:
-        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-
-    return Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"), reply=reply)
 
 
 def read_edit(flows: IncidentFlows, view: dict[str, Any]) -> tuple[dict[str, str | None], dict[str, str]]:
     """The edit form's answers, and problems keyed by the block they belong to."""
-    values = {block: next(iter(fields.values())) for block, fields in view["state"]["values"].items()}
-    answers = {name: (values[name].get("value") or "").strip() if name in values else None
-               for name in ("subject", "body")}
+    values = payloads.form_answers(view.get("state"))
+    answers = {name: payloads.typed(values, name) if name in values else None for name in ("subject", "body")}
     problems = {}
     if not answers["body"]:
         problems["body"] = "missing_text"
@@ -35,20 +28,39 @@ def read_edit(flows: IncidentFlows, view: dict[str, Any]) -> tuple[dict[str, str
                      for block, problem in problems.items()}
 
 
+def edited_draft(view: dict[str, Any]) -> tuple[int, str]:
+    """The draft and its channel, as open_editor put them in the form's private_metadata."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "")
+    except ValueError:
+        raise payloads.StaleInteraction() from None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("channel"), str):
+        raise payloads.StaleInteraction()
+    return payloads.number(str(metadata.get("draft"))), metadata["channel"]
+
+
 def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
     flows.handlers[parsing.DraftComms] = comms.draft
 
     @app.action("comms_edit")
     async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        actor = _pressed_by(body, respond)
-        await flows.guarded(comms.open_editor(actor, int(action["value"]), body["trigger_id"]), actor)
+        actor = pressed_by(body, respond)
+
+        async def open_editor() -> None:
+            await comms.open_editor(actor, payloads.number(action.get("value")), body.get("trigger_id") or "")
+
+        await flows.guarded(payloads.refers_to_something(open_editor()), actor, what="button")
 
     @app.action("comms_approve")
     async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        actor = _pressed_by(body, respond)
-        await flows.guarded(comms.approve(actor, int(action["value"])), actor)
+        actor = pressed_by(body, respond)
+
+        async def approve_draft() -> None:
+            await comms.approve(actor, payloads.number(action.get("value")))
+
+        await flows.guarded(payloads.refers_to_something(approve_draft()), actor, what="button")
 
     @app.view(EDIT_CALLBACK)
     async def edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
@@ -58,12 +70,18 @@ def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
             await ack(response_action="errors", errors=problems)
             return
         await ack()
-        metadata = json.loads(view["private_metadata"])
-        user_id, channel_id = body["user"]["id"], metadata["channel"]
+        user_id = body["user"]["id"]
+        try:
+            draft_id, channel_id = edited_draft(view)
+        except payloads.StaleInteraction as error:
+            # No channel to answer in: a direct message, as after submitting the declare form.
+            await client.chat_postMessage(channel=user_id, **flows.error_message(error).as_kwargs())
+            return
 
         async def reply(message: Message) -> None:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
 
         actor = Actor(user_id, channel_id, reply)
-        await flows.guarded(comms.save_edit(actor, int(metadata["draft"]), subject=answers["subject"],
-                                            body=answers["body"] or ""), actor)
+        await flows.guarded(payloads.refers_to_something(
+            comms.save_edit(actor, draft_id, subject=answers["subject"], body=answers["body"] or "")),
+            actor, what="form")

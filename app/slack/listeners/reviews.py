@@ -8,9 +8,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack.action_items import ActionItemFlows
-from app.slack.flows import Actor, IncidentFlows
-from app.slack.listeners.views import read_or_refuse
-from app.slack.messages import Message
+from app.slack.flows import IncidentFlows
+from app.slack.listeners.views import form_submitter, read_or_refuse
 from app.slack.review_commands import (
     AddActionItem,
     CompleteActionItem,
@@ -37,9 +36,4 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         command = await read_or_refuse(flows, ack, read_review_form, view)  # type: ignore[arg-type]
         if command is None:
             return
-        user_id, channel_id = body["user"]["id"], view["private_metadata"]
-
-        async def reply(message: Message) -> None:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
-
-        await flows.run(command, Actor(user_id, channel_id, reply))
+        await flows.run(command, form_submitter(body, view, client))
