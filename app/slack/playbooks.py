@@ -13,6 +13,7 @@ from app.incidents.models import Incident
 from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.once import post_once
+from app.slack.payloads import StaleInteraction
 from app.slack.steps import run_step
 
 
@@ -39,6 +40,8 @@ class ChecklistFlows:
                  for element in block.get("elements", []) for option in element.get("options", [])}
         async with self.flows.db.transaction() as session:
             incident = await self.flows.incident_here(session, actor)
+            if self.flows.policy.playbook(incident.kind) is None:
+                raise StaleInteraction()  # no checklist was ever posted for this incident
             await checklists.tick(session, incident, shown=shown, ticked={int(v) for v in selected},
                                   by=actor.user_id, now=self.flows.clock.now())
             items = await checklists.checklist(session, incident)
