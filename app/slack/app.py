@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from slack_bolt import BoltResponse
@@ -18,8 +17,6 @@ from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
-
-log = logging.getLogger(__name__)
 
 
 def asked_in(body: dict[str, Any]) -> str:
