@@ -169,7 +169,8 @@ def report(r: dict[str, Any]) -> str:
         f"   server errors: {e['http_5xx']} HTTP 5xx, {e['unexpected_error_answers']} unexpected-error answers, "
         f"{e['unexpected_error_log_records']} unexpected-error log records",
         f"   HTTP status: {r['http_status']}; incidents without a channel: {r['incidents_without_a_channel']}",
-        f"   ack latency p50 {r['ack_ms']['p50']:.1f} ms, p99 {r['ack_ms']['p99']:.1f} ms, max {r['ack_ms']['max']:.1f} ms",
+        f"   ack latency p50 {r['ack_ms']['p50']:.1f} ms, p99 {r['ack_ms']['p99']:.1f} ms, "
+        f"max {r['ack_ms']['max']:.1f} ms",
     ]
     if r["fake_slack_violations"]:
         lines.append(f"   fake Slack violations: {r['fake_slack_violations']}")

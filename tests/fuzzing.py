@@ -113,7 +113,9 @@ class Fuzzer:
     async def command(self, text: str, *, wait: bool = True) -> Outcome:
         mark = self._mark()
         started = time.perf_counter()
-        reply = await self.slack.command(text, user=self.user, channel=self.channel)
+        # Slack gives every command a trigger_id of its own, good for one form.
+        reply = await self.slack.command(text, user=self.user, channel=self.channel,
+                                         trigger_id=f"13345224609.{time.monotonic_ns()}.fuzz")
         outcome = Outcome("command", reply.status, time.perf_counter() - started)
         final_ack = reply.ack_text and "Declaring" not in reply.ack_text
         if wait and not final_ack:
@@ -129,7 +131,7 @@ class Fuzzer:
         payload = {
             "type": "block_actions", "team": {"id": self.fake.team_id}, "api_app_id": "A0001",
             "user": {"id": self.user, "name": "fuzz", "team_id": self.fake.team_id}, "channel": {"id": self.channel},
-            "message": {"ts": "1.000001", "type": "message"}, "trigger_id": "13345224609.738474920.fuzz",
+            "message": {"ts": "1.000001", "type": "message"}, "trigger_id": f"13345224609.{time.monotonic_ns()}.fuzz",
             "container": {"type": "message", "message_ts": "1.000001", "channel_id": self.channel},
             "response_url": response_url, "actions": [action],
         }
