@@ -17,7 +17,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import ColumnElement, DateTime, Enum, event, inspect, text, update
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
@@ -138,6 +138,36 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+_DATABASE_PACKAGES = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3")
+
+
+def unreachable(error: BaseException) -> bool:
+    """The database cannot be reached or opened (as opposed to a query that is wrong).
+
+    OperationalError and InterfaceError are the DB-API's words for a connection or file that is gone;
+    another DBAPIError counts when it came from connecting (no statement yet) or invalidated the
+    connection. asyncpg raises OSError and TimeoutError while connecting without SQLAlchemy wrapping
+    them, so those count when the traceback shows they came from the database's code, not from Slack's
+    (aiohttp's connection errors are OSErrors too)."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or error.statement is None
+    if isinstance(error, OSError | TimeoutError):
+        return _raised_in(error, _DATABASE_PACKAGES)
+    return False
+
+
+def _raised_in(error: BaseException, packages: tuple[str, ...]) -> bool:
+    traceback = error.__traceback__
+    while traceback is not None:
+        module = traceback.tb_frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in packages:
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

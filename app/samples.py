@@ -87,6 +87,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "subcommands": SUBCOMMANDS,
         "problem": "missing_title",
         "reference": "abc12345",
+        "what": "update",
         "playbook": SAMPLE_PLAYBOOK,
         "kinds": ["outage", "data-breach"],
         "items": [ChecklistItem(id=1, incident_id=42, position=1, section="immediate", text="Check recent deployments",

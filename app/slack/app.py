@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
+import json
 from typing import Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,7 +18,13 @@ from app.slack.listeners import comms as comms_listeners
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
 
-log = logging.getLogger(__name__)
+
+def asked_in(body: dict[str, Any]) -> str:
+    """What a request from Slack asked for, in the keys of errors/store_unreachable.j2."""
+    if body.get("command"):
+        words = str(body.get("text") or "").split(maxsplit=1)
+        return words[0].lower() if words else "help"
+    return {"block_actions": "button", "view_submission": "form"}.get(str(body.get("type")), "request")
 
 
 def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
@@ -33,16 +39,29 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
     declaring.register(app, flows)
+    actions.register_fallback(app, flows)  # last: only what nothing above took
+    views.register_fallback(app, flows)
 
     @app.error
-    async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
-        # Known problems are answered by the flows; this is for bugs and outages: log with a reference
-        # the person can quote, and tell them something went wrong instead of leaving them in silence.
-        reference = uuid.uuid4().hex[:8]
-        log.exception("Unexpected error (ref %s) handling %s", reference, body.get("command") or body.get("type"),
-                      exc_info=error)
+    async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None,
+                               response: BoltResponse | None, client: AsyncWebClient) -> BoltResponse | None:
+        # Known problems are answered by the flows; this is for what escaped them (a listener's own
+        # failure, an outage): flows.answer_to words it, and the person gets it exactly once.
+        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+        channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
+        answer = flows.answer_to(error, what=asked_in(body), who=user_id, where=channel_id)
+        if response is not None:  # not acknowledged yet: acknowledge now, never with a 500
+            if body.get("command"):
+                return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **answer.as_kwargs()}),
+                                    headers={"content-type": ["application/json;charset=utf-8"]})
+            acknowledged = BoltResponse(status=200, body="")
+        else:
+            acknowledged = None
         if respond is not None and body.get("response_url"):
-            text = flows.messages.text("errors/unexpected.j2", reference=reference)
-            await respond(text=text, response_type="ephemeral")
+            await respond(response_type="ephemeral", replace_original=False, **answer.as_kwargs())
+        elif user_id:
+            # A form has no response_url: the person hears back in a direct message, as after declaring.
+            await client.chat_postMessage(channel=user_id, **answer.as_kwargs())
+        return acknowledged
 
     return app

@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import Clock
-from app.db import Database
+from app.db import Database, unreachable
 from app.duework import service as duework
 from app.duework.models import WorkKind
 from app.incidents import channels, compliance, deadlines, duplicates, service
@@ -32,7 +32,7 @@ from app.incidents.errors import (
 from app.incidents.models import ChecklistItem, Incident, Role
 from app.oncall.roster import Roster
 from app.incidents.policy import Policy
-from app.slack import parsing
+from app.slack import parsing, review_commands
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
 from app.slack.surfaces import Surfaces
@@ -55,6 +55,24 @@ class Actor:
     trigger_id: str | None = None  # a slash command's, for commands that open a form (/incident review)
     response_url: str | None = None  # a slash command's: where a declaration's setup answers later
     incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
+
+
+def asked_for(command: parsing.Command) -> str:
+    """The subcommand a command was typed as: what errors/store_unreachable.j2 says was not recorded."""
+    if isinstance(command, parsing.Targeted):
+        return asked_for(command.command)
+    return _SUBCOMMAND_OF.get(type(command), "request")
+
+
+_SUBCOMMAND_OF: dict[type, str] = {
+    parsing.Declare: "declare", parsing.Update: "update", parsing.Note: "note", parsing.Resolve: "resolve",
+    parsing.ChangeSeverity: "severity", parsing.AssignRole: "role", parsing.ShowStatus: "status",
+    parsing.ListOpen: "list", parsing.ShowChecklist: "checklist", parsing.Notified: "notified",
+    parsing.DraftComms: "comms", review_commands.OpenReview: "review", review_commands.SubmitReview: "review",
+    review_commands.ListActionItems: "actions", review_commands.AddActionItem: "action",
+    review_commands.EditActionItem: "action", review_commands.StartActionItem: "action",
+    review_commands.CompleteActionItem: "action",
+}
 
 
 class IncidentFlows:
@@ -82,23 +100,40 @@ class IncidentFlows:
 
     async def run(self, command: parsing.Command, actor: Actor) -> None:
         """Carry out a parsed command; a known problem becomes a private answer."""
-        await self.guarded(self._dispatch(command, actor), actor)
+        await self.guarded(self._dispatch(command, actor), actor, what=asked_for(command))
 
-    async def guarded(self, work: Awaitable[Any], actor: Actor) -> None:
-        """Await the work; a known problem becomes a private answer to the actor, and an unexpected
-        one is logged with a reference the person can quote (never silence, never a stack trace)."""
+    async def guarded(self, work: Awaitable[Any], actor: Actor, *, what: str = "request") -> None:
+        """Await the work; whatever goes wrong becomes one private answer to the actor: a known problem
+        explained, an unreachable database named with what was not recorded (`what`, a key of
+        errors/store_unreachable.j2), and anything else logged with a reference the person can quote
+        (never silence, never a stack trace)."""
         try:
             await work
-        except NotAnIncidentChannel as error:
+            return
+        except IncidentError as error:
+            try:
+                answer = await self.explain(error, actor)
+            except Exception as failure:  # noqa: BLE001 - explaining needed the database, say so
+                answer = self.answer_to(failure, what=what, who=actor.user_id, where=actor.channel_id)
+        except Exception as error:  # noqa: BLE001 - logged with its traceback by answer_to
+            answer = self.answer_to(error, what=what, who=actor.user_id, where=actor.channel_id)
+        await actor.reply(answer)
+
+    async def explain(self, error: IncidentError, actor: Actor) -> Message:
+        if isinstance(error, NotAnIncidentChannel):
             async with self.db.transaction() as session:
                 incidents = await service.open_incidents(session)
-            await actor.reply(self.error_message(error, incidents=await self.visible_to(actor, incidents)))
-        except IncidentError as error:
-            await actor.reply(self.error_message(error))
-        except Exception:  # noqa: BLE001 - logged with its traceback, answered with a reference
-            reference = uuid.uuid4().hex[:8]
-            log.exception("Unexpected error (ref %s) for %s in %s", reference, actor.user_id, actor.channel_id)
-            await actor.reply(self.messages.render("errors/unexpected.j2", reference=reference))
+            return self.error_message(error, incidents=await self.visible_to(actor, incidents))
+        return self.error_message(error)
+
+    def answer_to(self, error: BaseException, *, what: str, who: str | None, where: str | None) -> Message:
+        """The one mapping of an unforeseen failure to an answer (used here and by the Bolt error handler)."""
+        if unreachable(error):
+            log.warning("Incident store unreachable for %s in %s (%s): %s", who, where, what, error)
+            return self.messages.render("errors/store_unreachable.j2", what=what)
+        reference = uuid.uuid4().hex[:8]
+        log.error("Unexpected error (ref %s) for %s in %s", reference, who, where, exc_info=error)
+        return self.messages.render("errors/unexpected.j2", reference=reference)
 
     async def visible_to(self, actor: Actor, incidents: list[Incident]) -> list[Incident]:
         """Private incidents are listed only to the people in them (their roles, or their channel's members)."""

@@ -13,6 +13,7 @@ from app.incidents.models import Incident
 from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.once import post_once
+from app.slack.payloads import StaleInteraction
 from app.slack.steps import run_step
 
 
@@ -38,11 +39,17 @@ class ChecklistFlows:
         # What the person saw: the block's options, and which of them the message showed ticked.
         elements = [element for block in message.get("blocks", []) if block.get("block_id") == block_id
                     for element in block.get("elements", [])]
-        was_ticked = {int(option["value"]) for element in elements for option in element.get("initial_options", [])}
-        seen = {int(option["value"]): int(option["value"]) in was_ticked
-                for element in elements for option in element.get("options", [])}
+        try:
+            was_ticked = {int(option["value"]) for element in elements
+                          for option in element.get("initial_options", [])}
+            seen = {int(option["value"]): int(option["value"]) in was_ticked
+                    for element in elements for option in element.get("options", [])}
+        except (KeyError, TypeError, ValueError):
+            raise StaleInteraction() from None  # not a checklist message of ours
         async with self.flows.db.transaction() as session:
             incident = await self.flows.incident_here(session, actor)
+            if self.flows.policy.playbook(incident.kind) is None:
+                raise StaleInteraction()  # no checklist was ever posted for this incident
             await checklists.tick(session, incident, seen=seen, ticked={int(v) for v in selected},
                                   by=actor.user_id, now=self.flows.clock.now())
             items = await checklists.checklist(session, incident)

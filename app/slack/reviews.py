@@ -19,6 +19,7 @@ from app.reviews import action_items
 from app.reviews import service as reviews
 from app.reviews.document import people_in, review_document
 from app.reviews.models import PostIncidentReview
+from app.slack import payloads
 from app.slack.clockwork import SlackClockWorker
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.once import post_once
@@ -55,15 +56,19 @@ def read_review_form_metadata(metadata: str) -> tuple[str, datetime | None]:
     carried the time holds only its channel: it is taken as showing no answers, so it cannot overwrite any."""
     if not metadata.startswith("{"):
         return metadata, None
-    data = json.loads(metadata)
-    return data["channel"], datetime.fromisoformat(data["seen"]) if data.get("seen") else None
+    try:
+        data = json.loads(metadata)
+        return str(data["channel"]), datetime.fromisoformat(data["seen"]) if data.get("seen") else None
+    except (ValueError, KeyError, TypeError):
+        raise payloads.StaleInteraction() from None
 
 
 def read_review_form(values: dict[str, dict[str, Any]]) -> SubmitReview:
     """The form's answers (see views.form_values); a required one left empty goes back to the form."""
+    answers = values
 
     def answer(block: str) -> str:
-        return (values.get(block, {}).get("value") or "").strip()
+        return payloads.typed(answers, block)
 
     problems = {block: "missing_text" for block in REQUIRED if not answer(block)}
     if problems:

@@ -8,7 +8,7 @@ from typing import Any
 from app.incidents.errors import UsageError
 from app.incidents.models import Incident, Role, Severity, Status
 from app.incidents.service import StatusUpdate
-from app.slack import parsing
+from app.slack import parsing, payloads
 from app.slack.flows import IncidentFlows
 from app.slack.text import clean
 
@@ -17,13 +17,16 @@ UPDATE_CALLBACK = "post_status_update"
 
 
 def form_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A submitted form's element states by block, typed text cleaned as it arrives: newlines and tabs are
-    kept only in the inputs the form made multi-line."""
-    multiline = {block.get("block_id") for block in view.get("blocks", [])
-                 if (block.get("element") or {}).get("multiline")}
+    """A submitted form's element states by block (payloads.form_answers: never a crash on a shape our forms
+    do not send), typed text cleaned as it arrives: newlines and tabs are kept only in the inputs the form
+    made multi-line."""
+    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+    multiline = {block.get("block_id") for block in blocks
+                 if isinstance(block, dict) and isinstance(block.get("element"), dict)
+                 and block["element"].get("multiline")}
     values = {}
-    for block, fields in view["state"]["values"].items():
-        element = dict(next(iter(fields.values())))
+    for block, element in payloads.form_answers(view.get("state")).items():
+        element = dict(element)
         if isinstance(element.get("value"), str):
             element["value"] = clean(element["value"], multiline=block in multiline)
         values[block] = element
@@ -39,11 +42,11 @@ def declare_modal(flows: IncidentFlows, *, channel_id: str | None) -> dict[str, 
 
 def read_declare_modal(values: dict[str, dict[str, Any]], kinds: Collection[str] = ()) -> parsing.Declare:
     """The modal's answers (see form_values) as a Declare command; problems are keyed by their block."""
-    title = " ".join((values["title"].get("value") or "").split())
-    severity = (values["severity"].get("selected_option") or {}).get("value")
-    kind = (values.get("kind", {}).get("selected_option") or {}).get("value")
-    impact = (values["impact"].get("value") or "").strip()
-    commander = values.get("commander", {}).get("selected_user")
+    title = " ".join(payloads.typed(values, "title").split())
+    severity = payloads.chosen(values, "severity")
+    kind = payloads.chosen(values, "kind")
+    impact = payloads.typed(values, "impact")
+    commander = payloads.text(values.get("commander", {}).get("selected_user")) or None
     private = bool(values.get("private", {}).get("selected_options"))
     problems: dict[str, str] = {}
     if not title:
@@ -70,8 +73,8 @@ def update_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -
 
 def read_update_modal(values: dict[str, dict[str, Any]]) -> parsing.Update:
     """The form's answers (see form_values) as an Update command."""
-    status = (values["status"].get("selected_option") or {}).get("value", "")
-    findings = (values["findings"].get("value") or "").strip()
+    status = payloads.chosen(values, "status") or ""
+    findings = payloads.typed(values, "findings")
     problems: dict[str, str] = {}
     if status not in ("investigating", "identified", "monitoring"):
         problems["status"] = "bad_status"
@@ -79,6 +82,6 @@ def read_update_modal(values: dict[str, dict[str, Any]]) -> parsing.Update:
         problems["findings"] = "missing_text"
     if problems:
         raise UsageError(subcommand="update", problems=problems)
-    action = (values.get("action", {}).get("value") or "").strip() or None
-    eta = (values.get("eta", {}).get("value") or "").strip() or None
+    action = payloads.typed(values, "action") or None
+    eta = payloads.typed(values, "eta") or None
     return parsing.Update(StatusUpdate(Status(status), findings, action, eta))

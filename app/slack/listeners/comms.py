@@ -9,25 +9,18 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.slack import parsing
+from app.slack import parsing, payloads
 from app.slack.comms import EDIT_CALLBACK, CommsFlows
 from app.slack.flows import Actor, IncidentFlows
+from app.slack.listeners.actions import pressed_by
 from app.slack.messages import Message
 from app.slack.views import form_values
-
-
-def _pressed_by(body: dict[str, Any], respond: AsyncRespond) -> Actor:
-    async def reply(message: Message) -> None:
-        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-
-    return Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"), reply=reply)
 
 
 def read_edit(flows: IncidentFlows, view: dict[str, Any]) -> tuple[dict[str, str | None], dict[str, str]]:
     """The edit form's answers, and problems keyed by the block they belong to."""
     values = form_values(view)
-    answers = {name: (values[name].get("value") or "").strip() if name in values else None
-               for name in ("subject", "body")}
+    answers = {name: payloads.typed(values, name) if name in values else None for name in ("subject", "body")}
     problems = {}
     if not answers["body"]:
         problems["body"] = "missing_text"
@@ -37,20 +30,43 @@ def read_edit(flows: IncidentFlows, view: dict[str, Any]) -> tuple[dict[str, str
                      for block, problem in problems.items()}
 
 
+def edited_draft(view: dict[str, Any]) -> tuple[int, str, datetime | None]:
+    """The draft, its channel and the edit the form showed, as open_editor put them in its private_metadata."""
+    try:
+        metadata = json.loads(view.get("private_metadata") or "")
+    except ValueError:
+        raise payloads.StaleInteraction() from None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("channel"), str):
+        raise payloads.StaleInteraction()
+    try:
+        seen_edit = datetime.fromisoformat(metadata["edited_at"]) if metadata.get("edited_at") else None
+    except (TypeError, ValueError):
+        raise payloads.StaleInteraction() from None
+    return payloads.number(str(metadata.get("draft"))), metadata["channel"], seen_edit
+
+
 def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
     flows.handlers[parsing.DraftComms] = comms.draft
 
     @app.action("comms_edit")
     async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        actor = _pressed_by(body, respond)
-        await flows.guarded(comms.open_editor(actor, int(action["value"]), body["trigger_id"]), actor)
+        actor = pressed_by(body, respond)
+
+        async def open_editor() -> None:
+            await comms.open_editor(actor, payloads.number(action.get("value")), body.get("trigger_id") or "")
+
+        await flows.guarded(payloads.refers_to_something(open_editor()), actor, what="button")
 
     @app.action("comms_approve")
     async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        actor = _pressed_by(body, respond)
-        await flows.guarded(comms.approve(actor, int(action["value"])), actor)
+        actor = pressed_by(body, respond)
+
+        async def approve_draft() -> None:
+            await comms.approve(actor, payloads.number(action.get("value")))
+
+        await flows.guarded(payloads.refers_to_something(approve_draft()), actor, what="button")
 
     @app.view(EDIT_CALLBACK)
     async def edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
@@ -60,13 +76,18 @@ def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
             await ack(response_action="errors", errors=problems)
             return
         await ack()
-        metadata = json.loads(view["private_metadata"])
-        user_id, channel_id = body["user"]["id"], metadata["channel"]
+        user_id = body["user"]["id"]
+        try:
+            draft_id, channel_id, seen_edit = edited_draft(view)
+        except payloads.StaleInteraction as error:
+            # No channel to answer in: a direct message, as after submitting the declare form.
+            await client.chat_postMessage(channel=user_id, **flows.error_message(error).as_kwargs())
+            return
 
         async def reply(message: Message) -> None:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
 
         actor = Actor(user_id, channel_id, reply)
-        seen_edit = datetime.fromisoformat(metadata["edited_at"]) if metadata.get("edited_at") else None
-        await flows.guarded(comms.save_edit(actor, int(metadata["draft"]), seen_edit=seen_edit,
-                                            subject=answers["subject"], body=answers["body"] or ""), actor)
+        await flows.guarded(payloads.refers_to_something(
+            comms.save_edit(actor, draft_id, seen_edit=seen_edit, subject=answers["subject"],
+                            body=answers["body"] or "")), actor, what="form")

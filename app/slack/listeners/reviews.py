@@ -9,9 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack.action_items import ActionItemFlows
-from app.slack.flows import Actor, IncidentFlows
-from app.slack.listeners.views import read_or_refuse
-from app.slack.messages import Message
+from app.slack.flows import IncidentFlows
+from app.slack.listeners.views import form_submitter, read_or_refuse
 from app.slack.review_commands import (
     AddActionItem,
     CompleteActionItem,
@@ -38,10 +37,6 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         command = await read_or_refuse(flows, ack, read_review_form, view)  # type: ignore[arg-type]
         if command is None:
             return
-        user_id = body["user"]["id"]
-        channel_id, seen = read_review_form_metadata(view["private_metadata"])
-
-        async def reply(message: Message) -> None:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
-
-        await flows.run(replace(command, seen=seen), Actor(user_id, channel_id, reply))  # type: ignore[type-var]
+        channel_id, seen = read_review_form_metadata(view.get("private_metadata") or "")
+        await flows.run(replace(command, seen=seen),  # type: ignore[type-var]
+                        form_submitter(body, view, client, channel_id=channel_id or None))

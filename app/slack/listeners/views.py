@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.incidents.errors import UsageError
-from app.slack import parsing
+from app.slack import parsing, payloads
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
 from app.slack.views import DECLARE_CALLBACK, UPDATE_CALLBACK, form_values, read_declare_modal, read_update_modal
@@ -52,9 +53,30 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         command = await read_or_refuse(flows, ack, read_update_modal, view)
         if command is None:
             return
-        user_id, channel_id = body["user"]["id"], view["private_metadata"]
+        await flows.run(command, form_submitter(body, view, client))
 
-        async def reply(message: Message) -> None:
+
+def form_submitter(body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, *,
+                   channel_id: str | None = None) -> Actor:
+    """Who submitted a form opened from an incident channel (its private_metadata, unless the form keeps more
+    there and says which): answered there, privately."""
+    user_id = body["user"]["id"]
+    channel_id = channel_id or view.get("private_metadata") or None
+
+    async def reply(message: Message) -> None:
+        if channel_id is None:  # nowhere to answer privately in a channel: a direct message
+            await client.chat_postMessage(channel=user_id, **message.as_kwargs())
+        else:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
 
-        await flows.run(command, Actor(user_id, channel_id, reply))
+    return Actor(user_id, channel_id, reply)
+
+
+def register_fallback(app: AsyncApp, flows: IncidentFlows) -> None:
+    """Registered last: a form we no longer open (or never opened) is answered, not a 404."""
+
+    @app.view(re.compile(".*"))
+    async def unknown_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await client.chat_postMessage(channel=body["user"]["id"],
+                                      **flows.error_message(payloads.StaleInteraction()).as_kwargs())
