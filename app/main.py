@@ -37,6 +37,7 @@ from app.slack.playbooks import ComplianceReminders
 from app.slack.action_items import ActionItemReminders
 from app.slack.reviews import ReviewReminders
 from app.slack.setup import ChannelSetup
+from app.slack.statuspage import StatuspagePublisher
 from app.statuspage import statuspage_io
 from app.statuspage.page import StatusPage, add_status_page
 from app.web import SLACK_PATH, add_routes
@@ -125,9 +126,11 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
+    if statuspage is not None:
+        worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
-    flows.set_up_now = lambda incident_id: sweeper.fire_now(incident_id, [WorkKind.SETUP])
+    flows.fire_now = sweeper.fire_now
     detector = Detector(db, clock, external, checks, SlackDeclarer(flows))
     return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector, http,
                    external)

@@ -80,6 +80,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                      StepFailed("read group management", Problem("plan_upgrade_required", transient=False))],
         "group": Group("management", mention_id="S0SAMPLE1", members=["U0SAMPLE4"]),
         "configured": "oncall@example.com",
+        "retrying": True,
         "work": DueWork(id=7, incident_id=42, kind=WorkKind.ESCALATION, key="management", due_at=started_sample(),
                         created_at=started_sample(), attempts=7),
         "error": error,

@@ -192,26 +192,33 @@ async def test_emails_and_internal_messages_never_reach_statuspage_io(
     assert statuspage_io.requests == [] and (await published(bot))["incidents"] == []
 
 
-async def test_statuspage_io_failing_is_told_to_the_approver_and_kept_on_the_timeline(
-        bot: SlackDriver, fake: FakeSlack, people: People, statuspage_io: FakeStatuspageIo) -> None:
+async def test_statuspage_io_failing_is_told_to_the_approver_once_and_published_when_it_is_back(
+        bot: SlackDriver, fake: FakeSlack, people: People, statuspage_io: FakeStatuspageIo,
+        clock: ManualClock) -> None:
     statuspage_io.failing = True
     channel = await declare(bot, people, "P1 Checkout errors")
     message = await draft(bot, fake, channel, "statuspage", user=people.alice)
 
     await approve(bot, fake, message, user=people.alice)
 
-    warning = await fake.wait_for(lambda: [r["payload"]["text"] for r in fake.responses
-                                           if "Statuspage.io did not take it" in r["payload"].get("text", "")])
-    assert "(HTTP 500)" in warning[0]
-    [failure] = await eventually(lambda: timeline(bot, "statuspage_failed"))
-    assert "HTTP 500" in failure.text
-    assert [i["status"] for i in (await published(bot))["incidents"]] == ["investigating"]
+    warning = await fake.wait_for(lambda: [e["text"] for e in fake.ephemerals
+                                           if "Statuspage.io did not take it" in e.get("text", "")])
+    assert "HTTP 500" in warning[0] and "keep trying" in warning[0]
+    [failure] = await eventually(lambda: timeline(bot, "clock_step_failed"))
+    assert "statuspage: publish: HTTP 500" in failure.text
+    assert [i["status"] for i in (await published(bot))["incidents"]] == ["investigating"]  # our own page
+
+    clock.advance(seconds=30)
+    await bot.runtime.sweeper.sweep_all()  # still down: retried, not told again
+    assert len([e for e in fake.ephemerals if "Statuspage.io did not take it" in e.get("text", "")]) == 1
 
     statuspage_io.failing = False
-    retry = await draft(bot, fake, channel, "statuspage", user=people.alice)
-    await approve(bot, fake, retry, user=people.alice)
-    assert await eventually(lambda: _statuspage_id(bot, retry)) == "sp-1"
-    assert [r.method for r in statuspage_io.requests] == ["POST", "POST"]
+    clock.advance(minutes=1)
+    await bot.runtime.sweeper.sweep_all()
+    assert await eventually(lambda: _statuspage_id(bot, message)) == "sp-1"
+    assert [r.method for r in statuspage_io.requests] == ["POST", "POST", "POST"]
+    [done] = await timeline(bot, "statuspage_published")
+    assert "sp-1" in done.text
 
 
 async def _statuspage_id(slack: SlackDriver, message: Any) -> str | None:

@@ -23,6 +23,7 @@ class WorkKind(enum.StrEnum):
     REVIEW_DUE = "review_due"
     ACTION_ITEM_DUE = "action_due"
     SETUP = "setup"  # the incident's channel, kickoff, announcement...: a declaration always completes
+    STATUSPAGE_PUBLISH = "statuspage"  # an approved status-page update, published to Statuspage.io
 
 
 class DueWork(Base):

@@ -13,13 +13,15 @@ from jinja2 import Environment, StrictUndefined
 from app.comms import drafts
 from app.comms import service as comms
 from app.comms.models import Audience, CommsDraft, Phase
+from app.duework import service as duework
+from app.duework.models import WorkKind
 from app.incidents import service
 from app.incidents.models import Incident
 from app.slack import parsing
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
-from app.statuspage.statuspage_io import StatuspageIo, StatuspageUnavailable
+from app.statuspage.statuspage_io import StatuspageIo
 
 EDIT_CALLBACK = "edit_comms_draft"
 
@@ -100,8 +102,13 @@ class CommsFlows:
         async with flows.db.transaction() as session:
             draft = await comms.get_draft(session, draft_id)
             incident = await service.get_incident(session, draft.incident_id)
-            await comms.approve_draft(session, incident, draft, by=actor.user_id, now=flows.clock.now())
-            statuspage_id = await comms.statuspage_incident_id(session, incident)
+            now = flows.clock.now()
+            await comms.approve_draft(session, incident, draft, by=actor.user_id, now=now)
+            to_statuspage = draft.audience is Audience.STATUSPAGE and self.statuspage is not None
+            if to_statuspage:
+                # Durable: published by due work, retried while Statuspage.io is down, never lost.
+                await duework.plan(session, incident.id, WorkKind.STATUSPAGE_PUBLISH, now, now=now, key=str(draft.id),
+                                   payload={"approver": actor.user_id})
         calls: dict[str, Any] = {}
         if draft.audience is Audience.EMAIL and incident.channel_id:
             calls["post e-mail for sending"] = flows.surfaces.post(
@@ -109,8 +116,8 @@ class CommsFlows:
         elif draft.audience is Audience.INTERNAL:
             calls["post internal message"] = self._post_internal(incident, draft)
         await self._refresh_draft(incident, draft, actor, **calls)
-        if draft.audience is Audience.STATUSPAGE and self.statuspage is not None:
-            await self._publish_to_statuspage(incident, draft, statuspage_id, actor)
+        if to_statuspage and flows.fire_now is not None:
+            await flows.fire_now(incident.id, [WorkKind.STATUSPAGE_PUBLISH])
 
     def _post_internal(self, incident: Incident, draft: CommsDraft) -> Any:
         """Under the incident's announcement for everyone following incidents; a private incident's
@@ -121,22 +128,6 @@ class CommsFlows:
                 channel=incident.announcement_channel_id, thread_ts=incident.announcement_ts, unfurl_links=False,
                 **message.as_kwargs())
         return self.flows.surfaces.post(incident.channel_id, message) if incident.channel_id else None
-
-    async def _publish_to_statuspage(self, incident: Incident, draft: CommsDraft, statuspage_id: str | None,
-                                     actor: Actor) -> None:
-        assert self.statuspage is not None
-        try:
-            published_id = await self.statuspage.publish(statuspage_id, name=incident.title,
-                                                         status=draft.phase.value, body=draft.body)
-        except StatuspageUnavailable as error:
-            await self._record(incident, [("statuspage_failed", f"Statuspage.io did not take the update: {error}")])
-            await actor.reply(self.flows.messages.render("comms/statuspage_failed.j2", failure=str(error)))
-            return
-        async with self.flows.db.transaction() as session:
-            (await comms.get_draft(session, draft.id)).statuspage_incident_id = published_id
-            stored = await service.get_incident(session, incident.id)
-            service.record(session, stored, kind="statuspage_published", actor=None, now=self.flows.clock.now(),
-                           text=f"Published to Statuspage.io (incident {published_id}, {draft.phase.value})")
 
     # -- showing it ---------------------------------------------------------------------------
 

@@ -88,8 +88,9 @@ class IncidentFlows:
         # Commands that other features carry out (checklists, comms, reviews), by command type.
         self.handlers: dict[type, Callable[[Any, Actor], Awaitable[None]]] = {}
         self._declaring = asyncio.Semaphore(DECLARING_AT_ONCE)
-        # Set by the composition root: fire a new incident's setup at once rather than at the next sweep.
-        self.set_up_now: Callable[[int], Awaitable[Any]] | None = None
+        # Set by the composition root: fire an incident's due work of these kinds now, not at the next sweep
+        # (a declaration's setup, a status-page update just approved).
+        self.fire_now: Callable[[int, list[WorkKind]], Awaitable[Any]] | None = None
         self.incidents_channel = incidents_channel
 
     # -- answering people ---------------------------------------------------------------------
@@ -225,9 +226,9 @@ class IncidentFlows:
             raise RuntimeError("could not find a free channel name")
         # A burst of declarations is set up a few at a time, so the event loop stays free to acknowledge
         # the next commands (bench.declare). Each incident is already stored.
-        if self.set_up_now is not None:
+        if self.fire_now is not None:
             async with self._declaring:
-                await self.set_up_now(incident.id)
+                await self.fire_now(incident.id, [WorkKind.SETUP])
         return incident
 
     async def _offer_existing(self, command: parsing.Declare, actor: Actor) -> bool:

@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.duework.attempt import Attempt, Problem
 from app.oncall.pagers import PagerDutyError
+from app.statuspage.statuspage_io import StatuspageUnavailable
 from app.slack.messages import Message
 from app.slack.people import USER_ID
 
@@ -35,7 +36,7 @@ def classify(error: BaseException) -> Problem | None:
         code = str(error.response.get("error") or status)
         return Problem(code, transient=status == 429 or status >= 500 or code in TRANSIENT_ERRORS,
                        unsure=status >= 500)
-    if isinstance(error, PagerDutyError):
+    if isinstance(error, PagerDutyError | StatuspageUnavailable):
         return Problem(str(error), transient=error.transient)
     if isinstance(error, (SlackClientError, aiohttp.ClientError, httpx.HTTPError, OSError, asyncio.TimeoutError)):
         # The request may have reached Slack before the connection broke.

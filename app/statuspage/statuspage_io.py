@@ -13,6 +13,10 @@ DEFAULT_API_URL = "https://api.statuspage.io/v1"
 class StatuspageUnavailable(Exception):
     """Statuspage.io did not take the update; the message says why, for the timeline."""
 
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient  # down, throttling or unreachable: try again later
+
 
 class StatuspageIo:
     def __init__(self, http: httpx.AsyncClient, *, api_key: str, page_id: str,
@@ -35,11 +39,12 @@ class StatuspageIo:
             raise StatuspageUnavailable(f"{type(error).__name__}: {error}") from error
         if not response.is_success:
             log.warning("Statuspage.io answered %s: %s", response.status_code, response.text[:500])
-            raise StatuspageUnavailable(f"HTTP {response.status_code}")
+            raise StatuspageUnavailable(f"HTTP {response.status_code}",
+                                        transient=response.status_code == 429 or response.status_code >= 500)
         try:
             return str(response.json()["id"])
         except (ValueError, KeyError, TypeError) as error:
-            raise StatuspageUnavailable("unexpected answer (no incident id)") from error
+            raise StatuspageUnavailable("unexpected answer (no incident id)", transient=False) from error
 
 
 def configured(api_key: str | None, page_id: str | None, api_url: str, http: httpx.AsyncClient) -> StatuspageIo | None:
