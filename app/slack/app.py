@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.slack import parsing
+from app.slack import deliveries, parsing
 from app.slack.flows import IncidentFlows
 from app.slack.playbooks import ChecklistFlows
 from app.slack.listeners import actions, commands, views
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
                      statuspage: StatuspageIo | None = None) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator")
+    deliveries.register(app, flows)  # before any listener: a retried event is dropped here
     commands.register(app, flows)
     views.register(app, flows)
     checklists = ChecklistFlows(flows)
