@@ -14,6 +14,7 @@ from app.policy_files import Duration, PolicyError, PositiveDuration, StrictMode
 
 if TYPE_CHECKING:
     from app.incidents.playbooks import Playbook
+    from app.incidents.channel_rules import ChannelRules
     from app.reviews.followup import Followup
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
@@ -83,6 +84,7 @@ class Policy:
     roles: dict[Role, RoleDescription]
     playbooks: dict[str, Playbook]
     followup: Followup
+    channel: ChannelRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -93,6 +95,7 @@ class Policy:
     @classmethod
     def load(cls, directory: Path) -> Policy:
         from app.incidents.playbooks import load_playbooks  # playbooks use this module's models
+        from app.incidents.channel_rules import ChannelRules
         from app.reviews.followup import Followup
 
         severities = load(directory / "severities.yml", SeverityTable)
@@ -102,4 +105,5 @@ class Policy:
             roles={r: RoleDescription(role=r, **getattr(roles, r.value).model_dump()) for r in Role},
             playbooks=load_playbooks(directory),
             followup=load(directory / "followup.yml", Followup),
+            channel=load(directory / "channel.yml", ChannelRules, missing={}),
         )
