@@ -15,7 +15,7 @@ from app.slack.playbooks import ChecklistFlows
 from app.slack.listeners import actions, commands, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
-from app.slack.listeners import reactions
+from app.slack.listeners import kickoff, reactions
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
 
@@ -35,6 +35,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
     reactions.register(app, flows)
+    kickoff.register(app, flows)
 
     @app.error
     async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:

@@ -1,4 +1,4 @@
-"""Buttons: Acknowledge on the kickoff; Post update and Snooze on a reminder."""
+"""Buttons: Acknowledge and Post update on the kickoff; Post update and Snooze on a reminder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.incidents import service
-from app.incidents.errors import IncidentError
+from app.incidents.errors import IncidentError, IncidentResolved
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
 from app.slack.playbooks import ChecklistFlows
@@ -53,6 +53,8 @@ def register(app: AsyncApp, flows: IncidentFlows, checklists: ChecklistFlows) ->
         try:
             async with flows.db.transaction() as session:
                 incident = await service.incident_in_channel(session, actor.channel_id or "")
+            if incident.is_resolved:
+                raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
         except IncidentError as error:
             await actor.reply(flows.error_message(error))
             return
