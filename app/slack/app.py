@@ -15,7 +15,7 @@ from app.slack.playbooks import ChecklistFlows
 from app.slack.listeners import actions, commands, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
-from app.slack.listeners import kickoff, reactions
+from app.slack.listeners import kickoff, members, reactions
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
 
@@ -36,6 +36,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     review_listeners.register(app, flows)
     reactions.register(app, flows)
     kickoff.register(app, flows)
+    members.register(app, flows)
 
     @app.error
     async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
