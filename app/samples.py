@@ -75,6 +75,8 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "update": StatusUpdate(Status.IDENTIFIED, "Database connection pool exhausted",
                                "Increasing pool size and restarting", "15 minutes"),
         "note": "Rolled back deploy 1234",
+        "author": "U0SAMPLE2",
+        "link": "https://example.slack.com/archives/C0SAMPLE1/p1700000000000100",
         "command": Declare(severity=Severity.P0, title="Complete API Outage"),
         "failures": [StepFailure("invite", "ratelimited"),
                      StepFailed("read group management", Problem("plan_upgrade_required", transient=False))],

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -19,6 +20,11 @@ from app.main import Runtime
 from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+# Events API payloads from slackapi/java-slack-sdk's json-logs (MIT, tests/samples/LICENSE-java-slack-sdk), vendored.
+EVENT_SAMPLES = Path(__file__).resolve().parent / "samples" / "events"
+EVENT_SAMPLE = {"reaction_added": "ReactionAddedPayload.json", "reaction_removed": "ReactionAddedPayload.json",
+                "member_joined_channel": "MemberJoinedChannelPayload.json",
+                "app_home_opened": "AppHomeOpenedPayload.json"}
 T = TypeVar("T")
 START = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 
@@ -122,6 +128,34 @@ class SlackDriver:
                          "action_ts": f"{time.time():.6f}"}],
         }
         return await self.interaction(payload)
+
+    def envelope(self, event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+        """An event as Slack delivers it: the event_callback envelope of the vendored sample around `event`."""
+        sample = json.loads((EVENT_SAMPLES / EVENT_SAMPLE[event["type"]]).read_text())
+        self._events = getattr(self, "_events", 0) + 1
+        body = {**sample, "type": "event_callback", "team_id": self.fake.team_id, "api_app_id": self.fake.app_id,
+                "enterprise_id": None, "event_id": event_id or f"Ev{self._events:08d}",
+                "event_time": int(time.time()), "event_context": "", "is_ext_shared_channel": False,
+                "authorizations": [{"enterprise_id": None, "team_id": self.fake.team_id,
+                                    "user_id": self.fake.bot_user_id, "is_bot": True,
+                                    "is_enterprise_install": False}]}
+        body.pop("authed_users", None)
+        body.pop("authed_teams", None)
+        shape = {key: value for key, value in sample["event"].items() if key in event or key == "event_ts"}
+        body["event"] = {**shape, "event_ts": f"{time.time():.6f}", **event}
+        return body
+
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None,
+                    retry: tuple[int, str] | None = None) -> httpx.Response:
+        """Deliver an Events API event, signed; `retry` = (X-Slack-Retry-Num, X-Slack-Retry-Reason)."""
+        return await self.deliver(self.envelope(event, event_id=event_id), retry=retry)
+
+    async def deliver(self, envelope: dict[str, Any], *, retry: tuple[int, str] | None = None) -> httpx.Response:
+        body = json.dumps(envelope).encode()
+        headers = sign(body)
+        if retry is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry[0]), "X-Slack-Retry-Reason": retry[1]}
+        return await self.post(body, "application/json", headers)
 
     async def close(self) -> None:
         await self.http.aclose()

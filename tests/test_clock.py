@@ -152,7 +152,9 @@ async def test_acknowledging_on_the_kickoff_means_no_backup_page(
 
     await slack.press("acknowledge", "1", user=people.alice, channel=channel, message_ts=kickoff.ts)
     await fake.wait_for(lambda: any("acknowledged the incident" in m.text for m in fake.messages_in(channel)))
-    await fake.wait_for(lambda: not any(b["type"] == "actions" for b in fake.channels[channel].message(kickoff.ts).blocks))
+    await fake.wait_for(lambda: not any(e["action_id"] == "acknowledge"
+                                        for b in fake.channels[channel].message(kickoff.ts).blocks
+                                        if b["type"] == "actions" for e in b["elements"]))
 
     await tick(slack, clock, minutes=30)
     assert fake.dms_to(people.bob) == []

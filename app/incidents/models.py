@@ -108,7 +108,9 @@ class TimelineEvent(Base):
     """One line of the incident's timeline: who did what, when (UTC)."""
 
     __tablename__ = "timeline_events"
-    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
+    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),
+                      # A message from the channel is on the timeline once, however many people pin it.
+                      UniqueConstraint("incident_id", "source_ts", name="uq_timeline_source"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
@@ -116,6 +118,8 @@ class TimelineEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text, default="")
+    source_ts: Mapped[str | None] = mapped_column(String(32))  # the channel message this line was taken from
+    link: Mapped[str | None] = mapped_column(Text)  # that message's permalink
 
     incident: Mapped[Incident] = relationship(back_populates="events")
 

@@ -14,6 +14,7 @@ from app.policy_files import Duration, PolicyError, PositiveDuration, StrictMode
 
 if TYPE_CHECKING:
     from app.incidents.playbooks import Playbook
+    from app.incidents.channel_rules import ChannelRules
     from app.incidents.duplicates import Declaring
     from app.reviews.followup import Followup
 
@@ -85,6 +86,7 @@ class Policy:
     playbooks: dict[str, Playbook]
     followup: Followup
     declaring: Declaring
+    channel: ChannelRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -95,6 +97,7 @@ class Policy:
     @classmethod
     def load(cls, directory: Path) -> Policy:
         from app.incidents.playbooks import load_playbooks  # playbooks use this module's models
+        from app.incidents.channel_rules import ChannelRules
         from app.incidents.duplicates import Declaring
         from app.reviews.followup import Followup
 
@@ -106,4 +109,5 @@ class Policy:
             playbooks=load_playbooks(directory),
             followup=load(directory / "followup.yml", Followup),
             declaring=load(directory / "declaring.yml", Declaring),
+            channel=load(directory / "channel.yml", ChannelRules, missing={}),
         )

@@ -22,6 +22,7 @@ class TimelineRow:
     kind: str
     text: str
     who: str | None
+    link: str | None = None  # a message put on the timeline from the channel: its permalink
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def review_document(incident: Incident, review: PostIncidentReview, events: list
         review=review,
         commander=name(incident.commander or incident.declared_by),
         duration=incident.resolved_at - incident.started_at,
-        timeline=[TimelineRow(utc(e.at), e.kind, readable(e.text), name(e.actor) or None) for e in events],
+        timeline=[TimelineRow(utc(e.at), e.kind, readable(e.text), name(e.actor) or None, e.link) for e in events],
         time_format="%H:%M" if len(days) <= 1 else "%Y-%m-%d %H:%M",
         went_well=points(review.went_well),
         could_improve=points(review.could_improve),

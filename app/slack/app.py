@@ -9,12 +9,13 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.slack import parsing
+from app.slack import deliveries, parsing
 from app.slack.flows import IncidentFlows
 from app.slack.playbooks import ChecklistFlows
 from app.slack.listeners import actions, commands, declaring, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
+from app.slack.listeners import kickoff, members, reactions
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
 
@@ -30,6 +31,7 @@ def asked_in(body: dict[str, Any]) -> str:
 def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
                      statuspage: StatuspageIo | None = None) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator")
+    deliveries.register(app, flows)  # before any listener: a retried event is dropped here
     commands.register(app, flows)
     views.register(app, flows)
     checklists = ChecklistFlows(flows)
@@ -39,6 +41,9 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
     declaring.register(app, flows)
+    reactions.register(app, flows)
+    kickoff.register(app, flows)
+    members.register(app, flows)
     actions.register_fallback(app, flows)  # last: only what nothing above took
     views.register_fallback(app, flows)
 

@@ -85,3 +85,58 @@ def read_update_modal(values: dict[str, dict[str, Any]]) -> parsing.Update:
     action = payloads.typed(values, "action") or None
     eta = payloads.typed(values, "eta") or None
     return parsing.Update(StatusUpdate(Status(status), findings, action, eta))
+
+
+SEVERITY_CALLBACK = "change_severity"
+ROLE_CALLBACK = "take_role"
+RESOLVE_CALLBACK = "resolve_incident"
+
+
+def severity_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -> dict[str, Any]:
+    view = flows.messages.view("views/severity.yml.j2", incident=incident, plan=flows.policy,
+                               severities=list(Severity))
+    view["callback_id"] = SEVERITY_CALLBACK
+    view["private_metadata"] = channel_id
+    return view
+
+
+def read_severity_modal(values: dict[str, dict[str, Any]]) -> parsing.ChangeSeverity:
+    severity = (values["severity"].get("selected_option") or {}).get("value")
+    if severity not in Severity.__members__:
+        raise UsageError(subcommand="severity", problems={"severity": "bad_severity"})
+    return parsing.ChangeSeverity(Severity(severity))
+
+
+def role_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -> dict[str, Any]:
+    view = flows.messages.view("views/take_role.yml.j2", incident=incident, roles=flows.policy.roles)
+    view["callback_id"] = ROLE_CALLBACK
+    view["private_metadata"] = channel_id
+    return view
+
+
+def read_role_modal(values: dict[str, dict[str, Any]], user_id: str) -> parsing.AssignRole:
+    """The role the person chose, for themselves."""
+    role = (values["role"].get("selected_option") or {}).get("value")
+    if role not in {r.value for r in Role}:
+        raise UsageError(subcommand="role", problems={"role": "bad_role"})
+    return parsing.AssignRole(Role(role), user_id)
+
+
+def resolve_modal(flows: IncidentFlows, incident: Incident, *, channel_id: str) -> dict[str, Any]:
+    view = flows.messages.view("views/resolve.yml.j2", incident=incident)
+    view["callback_id"] = RESOLVE_CALLBACK
+    view["private_metadata"] = channel_id
+    return view
+
+
+def read_resolve_modal(values: dict[str, dict[str, Any]]) -> parsing.Resolve:
+    root_cause = (values["root_cause"].get("value") or "").strip()
+    resolution = (values["resolution"].get("value") or "").strip()
+    problems = {}
+    if not root_cause:
+        problems["root_cause"] = "missing_root_cause"
+    if not resolution:
+        problems["resolution"] = "missing_resolution"
+    if problems:
+        raise UsageError(subcommand="resolve", problems=problems)
+    return parsing.Resolve(root_cause, resolution)

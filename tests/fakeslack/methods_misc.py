@@ -163,3 +163,12 @@ def bookmarks_add(ws: Workspace, args: Args) -> dict:
     }
     channel.bookmarks.append(bookmark)
     return {"bookmark": bookmark}
+
+
+@HANDLERS.method("reactions.get")
+def reactions_get(ws: Workspace, args: Args) -> dict:
+    channel = find(ws, args)
+    message = channel.message(args.get_str("timestamp"))
+    if message is None:
+        raise SlackError("message_not_found")
+    return {"type": "message", "channel": channel.id, "message": message_json(ws, message)}

@@ -224,6 +224,20 @@ class Workspace:
 
     # changes shared by several methods
 
+    def react(self, channel_id: str, ts: str, user: str, name: str, *, add: bool = True) -> None:
+        """Someone adds (or removes) a reaction in Slack's client; the test then delivers the event."""
+        channel = self.conversation(channel_id)
+        message = channel.message(ts) if channel else None
+        if message is None:
+            raise ValueError(f"no message {ts} in {channel_id}")
+        users = message.reactions.setdefault(name, [])
+        if add and user not in users:
+            users.append(user)
+        elif not add and user in users:
+            users.remove(user)
+        if not users:
+            del message.reactions[name]
+
     def post(self, channel: Channel, user: str, **fields: Any) -> Message:
         message = Message(ts=self.next_ts(), channel=channel.id, user=user, **fields)
         channel.messages.append(message)

@@ -1,5 +1,5 @@
-"""Buttons: Acknowledge on the kickoff; Post update and Snooze on a reminder; checklist ticks; and an
-answer for any button none of our messages carries any more."""
+"""Buttons: Acknowledge and Post update on the kickoff; Post update and Snooze on a reminder; checklist ticks;
+and an answer for any button none of our messages carries any more."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.incidents.errors import IncidentResolved
 from app.slack import payloads
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
@@ -66,6 +67,8 @@ def register(app: AsyncApp, flows: IncidentFlows, checklists: ChecklistFlows) ->
         async def open_update_form() -> None:
             async with flows.db.transaction() as session:
                 incident = await flows.incident_here(session, actor)
+            if incident.is_resolved:
+                raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
             await client.views_open(trigger_id=body.get("trigger_id") or "",
                                     view=update_modal(flows, incident, channel_id=incident.channel_id or ""))
 

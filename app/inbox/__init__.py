@@ -1,0 +1,1 @@
+"""Deliveries from outside (Slack's Events API) that must take effect once, however often they arrive."""

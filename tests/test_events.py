@@ -1,0 +1,104 @@
+"""Events API deliveries, as Slack sends them, take effect once: retries, concurrent copies, other replicas."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+
+from app.inbox.models import ReceivedEvent
+from app.settings import Settings
+from tests.conftest import People, running_bot
+from tests.fakeslack import FakeSlack
+from tests.support import ManualClock, SlackDriver, eventually
+
+
+def counting(driver: SlackDriver, seen: list[str]) -> None:
+    """A listener that notes each reaction it is handed, so a test can count effects."""
+
+    async def noted(event: dict[str, Any]) -> None:
+        seen.append(event["reaction"])
+
+    app = driver.runtime.slack_app
+    app.event("reaction_added")(noted)
+    # Ahead of the app's own catch-all for reactions (Bolt hands an event to the first listener that matches).
+    app._async_listeners.insert(0, app._async_listeners.pop())
+
+
+def reaction(people: People) -> dict[str, Any]:
+    return {"type": "reaction_added", "user": people.alice, "reaction": "eyes", "item_user": people.bob,
+            "item": {"type": "message", "channel": people.general, "ts": "1700000000.000100"}}
+
+
+async def test_a_retried_event_takes_effect_once(slack: SlackDriver, people: People) -> None:
+    seen: list[str] = []
+    counting(slack, seen)
+    envelope = slack.envelope(reaction(people), event_id="Ev0RETRIED")
+
+    answers = [await slack.deliver(envelope),
+               await slack.deliver(envelope, retry=(1, "http_timeout")),
+               await slack.deliver(envelope, retry=(2, "http_error"))]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    await eventually(lambda: asyncio.sleep(0.05, result=seen))
+    await asyncio.sleep(0.1)
+    assert seen == ["eyes"]
+
+
+async def test_copies_arriving_together_take_effect_once(slack: SlackDriver, people: People) -> None:
+    seen: list[str] = []
+    counting(slack, seen)
+    envelope = slack.envelope(reaction(people), event_id="Ev0TOGETHER")
+
+    answers = await asyncio.gather(*(slack.deliver(envelope, retry=(n, "http_timeout") if n else None)
+                                     for n in range(4)))
+
+    assert {answer.status_code for answer in answers} == {200}
+    await eventually(lambda: asyncio.sleep(0.05, result=seen))
+    await asyncio.sleep(0.1)
+    assert seen == ["eyes"]
+
+
+async def test_a_retry_reaching_another_replica_takes_no_effect(settings: Settings, fake: FakeSlack,
+                                                                 clock: ManualClock, people: People) -> None:
+    seen: list[str] = []
+    async with running_bot(settings, fake, clock) as first, running_bot(settings, fake, clock) as second:
+        counting(first, seen)
+        counting(second, seen)
+        envelope = first.envelope(reaction(people), event_id="Ev0REPLICAS")
+
+        assert (await first.deliver(envelope)).status_code == 200
+        assert (await second.deliver(envelope, retry=(1, "http_timeout"))).status_code == 200
+        await eventually(lambda: asyncio.sleep(0.05, result=seen))
+        await asyncio.sleep(0.1)
+
+    assert seen == ["eyes"]
+
+
+async def test_distinct_events_each_take_effect_and_day_old_ids_are_forgotten(
+        slack: SlackDriver, people: People, clock: ManualClock) -> None:
+    seen: list[str] = []
+    counting(slack, seen)
+
+    await slack.event(reaction(people), event_id="Ev0MONDAY")
+    clock.advance(hours=25)
+    await slack.event({**reaction(people), "reaction": "tada"}, event_id="Ev0TUESDAY")
+
+    await eventually(lambda: asyncio.sleep(0.01, result=len(seen) == 2))
+    async with slack.runtime.db.transaction() as session:
+        remembered = set(await session.scalars(select(ReceivedEvent.event_id)))
+    assert remembered == {"Ev0TUESDAY"}
+
+
+async def test_an_unsigned_event_is_refused(slack: SlackDriver, people: People) -> None:
+    seen: list[str] = []
+    counting(slack, seen)
+    body = b'{"type": "event_callback", "event_id": "Ev0FORGED", "event": {"type": "reaction_added"}}'
+
+    answer = await slack.post(body, "application/json", headers={"X-Slack-Request-Timestamp": "1",
+                                                                  "X-Slack-Signature": "v0=forged"})
+
+    assert answer.status_code == 401
+    async with slack.runtime.db.transaction() as session:
+        assert await session.scalar(select(ReceivedEvent.event_id)) is None
