@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,6 +12,12 @@ from app.duework.attempt import Attempt
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
+DEDUP_KEY = re.compile(r"^incident-\d+(-[a-z0-9-]+)?$")
+
+
+def is_our_dedup_key(key: str) -> bool:
+    """A PagerDuty incident this bot opened by paging (its webhook is not news about a new problem)."""
+    return bool(DEDUP_KEY.match(key))
 
 
 @dataclass(frozen=True)
