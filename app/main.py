@@ -15,6 +15,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.alerts.receiver import AlertReceiver
+from app.alerts.routing import load_alert_rules
+from app.alerts.sources import Alertmanager, PagerDuty, Sentry, Source
+from app.alerts.web import add_alert_routes
 from app.clock import Clock, SystemClock
 from app.db import Database
 from app.detection.config import load_checks
@@ -56,6 +60,18 @@ def pager(settings: Settings, client: AsyncWebClient, messages: Messages, http: 
     if settings.pagerduty_routing_key:
         return PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
     return SlackPager(client, messages)
+
+
+def alert_sources(settings: Settings) -> dict[str, Source]:
+    """The senders whose secret is set; POST /alerts/<other> is refused."""
+    sources: list[Source] = []
+    if settings.sentry_client_secret:
+        sources.append(Sentry(settings.sentry_client_secret))
+    if settings.alertmanager_token:
+        sources.append(Alertmanager(settings.alertmanager_token))
+    if settings.pagerduty_webhook_secret:
+        sources.append(PagerDuty(settings.pagerduty_webhook_secret))
+    return {source.name: source for source in sources}
 
 
 def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -107,6 +123,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
+    alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     db = Database(settings.database_url)
     await db.migrate()
     http = aiohttp.ClientSession()
@@ -131,6 +148,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.fire_now = sweeper.fire_now
-    detector = Detector(db, clock, external, checks, SlackDeclarer(flows))
+    declarer = SlackDeclarer(flows)
+    detector = Detector(db, clock, external, checks, declarer)
+    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
     return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector, http,
                    external)

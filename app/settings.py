@@ -36,6 +36,10 @@ class Settings:
     statuspage_api_key: str | None = None  # with the page id: approved updates also go to Statuspage.io
     statuspage_page_id: str | None = None
     statuspage_api_url: str = "https://api.statuspage.io/v1"
+    # POST /alerts/<source> is refused (401) for a source whose secret is not set.
+    sentry_client_secret: str | None = None  # the integration's Client Secret: verifies Sentry-Hook-Signature
+    alertmanager_token: str | None = None  # the bearer token Alertmanager (Grafana, Render) sends
+    pagerduty_webhook_secret: str | None = None  # a v3 webhook subscription's secret: X-PagerDuty-Signature
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -111,7 +115,17 @@ class Settings:
         if not re.match(r"^https?://", statuspage_url):
             raise ConfigError("STATUSPAGE_API_URL is malformed: it should be an http(s) URL")
 
+        alert_secrets = {}
+        for name in ("SENTRY_CLIENT_SECRET", "ALERTMANAGER_WEBHOOK_TOKEN", "PAGERDUTY_WEBHOOK_SECRET"):
+            secret = optional(name)
+            if secret is not None and (len(secret) < 16 or re.search(r"\s", secret)):
+                raise ConfigError(f"{name} is malformed: use the whole secret (16 characters or more, no spaces)")
+            alert_secrets[name] = secret
+
         return cls(
+            sentry_client_secret=alert_secrets["SENTRY_CLIENT_SECRET"],
+            alertmanager_token=alert_secrets["ALERTMANAGER_WEBHOOK_TOKEN"],
+            pagerduty_webhook_secret=alert_secrets["PAGERDUTY_WEBHOOK_SECRET"],
             statuspage_api_key=statuspage_key,
             statuspage_page_id=statuspage_page,
             statuspage_api_url=statuspage_url,

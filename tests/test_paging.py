@@ -43,7 +43,9 @@ async def test_pagerduty_trigger_and_resolve(settings: Settings, fake: FakeSlack
         [trigger] = inbox.events
         assert trigger["routing_key"] == ROUTING_KEY
         assert trigger["event_action"] == "trigger"
-        assert trigger["dedup_key"] == "incident-1"
+        assert trigger["dedup_key"] == "incident-1-roles-p0"
+        assert trigger["links"] == [{"href": f"https://slack.com/app_redirect?channel={channel}",
+                                     "text": "Incident channel in Slack"}]
         assert trigger["payload"]["severity"] == "critical"
         assert trigger["payload"]["summary"] == "[P0] Complete API outage"
         assert trigger["payload"]["source"]
@@ -53,8 +55,26 @@ async def test_pagerduty_trigger_and_resolve(settings: Settings, fake: FakeSlack
         await slack.command("resolve Bad deploy | Rolled back", user=people.alice, channel=channel)
         await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
         await tick(slack, clock, seconds=1)
-        assert [e["event_action"] for e in inbox.events] == ["trigger", "resolve"]
-        assert inbox.events[1]["dedup_key"] == "incident-1"
+        assert [e["event_action"] for e in inbox.events] == ["trigger", "resolve", "resolve", "resolve"]
+        # every page the incident can raise: the roles of P0 and of P1, and the backup
+        assert [e["dedup_key"] for e in inbox.events[1:]] == [
+            "incident-1-roles-p0", "incident-1-roles-p1", "incident-1-backup"]
+
+
+async def test_the_backup_page_is_a_new_pagerduty_alert(settings: Settings, fake: FakeSlack, people: People,
+                                                        clock: ManualClock) -> None:
+    """PagerDuty folds a trigger with an open alert's dedup key into it and notifies nobody: the backup,
+    who must be reached, gets an alert of their own."""
+    inbox = PagerDutyInbox()
+    settings = dataclasses.replace(settings, pagerduty_routing_key=ROUTING_KEY)
+    async with running_bot(settings, fake, clock, httpx.MockTransport(inbox.handle)) as slack:
+        await declare(slack, fake, people, f"P1 Checkout errors tech:<@{people.bob}|bob>")
+        await tick(slack, clock, seconds=1)
+        await tick(slack, clock, minutes=31)  # P1: respond within 30 minutes; nobody acknowledged
+
+        keys = [e["dedup_key"] for e in inbox.events if e["event_action"] == "trigger"]
+        assert keys == ["incident-1-roles-p1", "incident-1-backup"]
+        assert people.bob in inbox.events[-1]["payload"]["custom_details"]["people"]  # the backup on-call
 
 
 async def test_pagerduty_outage_is_retried_by_the_next_sweeps(settings: Settings, fake: FakeSlack,

@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import select
 
 from app.incidents import service
-from app.incidents.models import Incident, Role
+from app.incidents.models import Incident, Role, TimelineEvent
 from app.incidents.playbooks import load_playbooks
 from app.incidents.policy import PolicyError
 from app.settings import PROJECT_ROOT
@@ -182,11 +182,40 @@ def test_a_malformed_playbook_stops_start_up_naming_the_file(tmp_path: Path) -> 
         load_playbooks(tmp_path / "playbooks")
 
 
+async def test_the_soc2_auditor_is_due_at_the_declaration_and_stops_when_notified(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "data-breach Customer table exposed")
+
+    def soc2() -> list[str]:
+        return [m.text for m in fake.messages_in(channel) if "SOC 2 auditor" in m.text and "immediately" in m.text]
+
+    await tick(slack, clock, seconds=1)
+    assert len(soc2()) == 1
+    reply = await slack.command("notified soc2", user=people.alice, channel=channel)
+    assert reply.status == 200
+    await fake.wait_for(lambda: any("recorded" in m.text and "SOC 2" in m.text for m in fake.messages_in(channel)))
+    await tick(slack, clock, hours=80)
+    assert len(soc2()) == 1
+    async with slack.runtime.db.transaction() as session:
+        events = await session.scalars(select(TimelineEvent).where(TimelineEvent.kind == "compliance_met"))
+        assert [e.text for e in events] == ["Notify the SOC 2 auditor (incident details, impact on controls): done"]
+
+
+def test_a_deadline_due_immediately_has_no_reminders(tmp_path: Path) -> None:
+    shutil.copytree(PROJECT_ROOT / "playbooks", tmp_path / "playbooks")
+    broken = tmp_path / "playbooks" / "types" / "data-breach.yml"
+    data = yaml.safe_load(broken.read_text())
+    data["compliance"][-1]["remind_before"] = ["1h"]
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(PolicyError, match="a deadline due immediately has no reminders"):
+        load_playbooks(tmp_path / "playbooks")
+
+
 def test_every_shipped_playbook_has_the_plan_s_parts() -> None:
     assert set(PLAYBOOKS) == {"outage", "data-breach", "ddos", "database", "external-api", "performance"}
     for playbook in PLAYBOOKS.values():
         assert playbook.symptoms and playbook.immediate_actions and playbook.resolution_steps
-    assert {c.key for c in PLAYBOOKS["data-breach"].compliance} == {"gdpr", "customers"}  # HIPAA: opt-in
+    assert {c.key for c in PLAYBOOKS["data-breach"].compliance} == {"gdpr", "customers", "soc2"}  # HIPAA: opt-in
 
 
 async def test_the_declare_form_takes_a_type_and_privacy(slack: SlackDriver, fake: FakeSlack, people: People) -> None:

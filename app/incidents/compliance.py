@@ -55,7 +55,7 @@ async def mark_notified(session: AsyncSession, incident: Incident, playbook: Pla
         .values(done_at=now, outcome="met"))
     if not cancelled.rowcount and await _already_met(session, incident, clock):
         raise NoChange(reason="already_notified", deadline=clock.name)
-    late = now > deadline(incident, clock)
+    late = bool(clock.within) and now > deadline(incident, clock)  # "immediately" is never late, only done
     record(session, incident, kind="compliance_met", actor=by, now=now,
            text=f"{clock.name}: done{' (after the deadline)' if late else ''}")
     return clock

@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from app.incidents.models import Role, Severity
-from app.policy_files import PolicyError, PositiveDuration, StrictModel, load
+from app.policy_files import PolicyError, PositiveDuration, StrictModel, load, parse_duration
 
 KEY = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 
@@ -23,7 +23,7 @@ class ComplianceClock:
 
     key: str
     name: str
-    within: timedelta
+    within: timedelta  # zero: immediately, due at the declaration
     remind_before: tuple[timedelta, ...]
 
 
@@ -58,17 +58,27 @@ Text = Annotated[str, Field(min_length=1)]
 Texts = Annotated[tuple[Text, ...], Field(min_length=1)]
 
 
+def _within(value: object) -> object:
+    """A duration (72h, 60d) or `immediately` (the plan's SOC 2 auditor): due at the declaration."""
+    if isinstance(value, str) and value.strip().lower() == "immediately":
+        return timedelta(0)
+    return value if isinstance(value, timedelta) else parse_duration(value)
+
+
 class ComplianceEntry(StrictModel):
     key: str
     name: str
-    within: PositiveDuration
+    within: Annotated[timedelta, BeforeValidator(_within)]
     remind_before: tuple[PositiveDuration, ...] = ()
     applies: bool = True
 
     @model_validator(mode="after")
     def _reminders_come_first(self) -> ComplianceEntry:
+        if self.within < timedelta(0):
+            raise ValueError(f"{self.key}: within must be a duration like 72h, or immediately")
         if any(before >= self.within for before in self.remind_before):
-            raise ValueError(f"{self.key}: remind_before must be shorter than within")
+            raise ValueError(f"{self.key}: remind_before must be shorter than within"
+                             + (" (a deadline due immediately has no reminders)" if not self.within else ""))
         return self
 
 

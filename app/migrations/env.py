@@ -14,6 +14,7 @@ import app.incidents.models  # noqa: F401
 import app.detection.models  # noqa: F401
 import app.reviews.models  # noqa: F401
 import app.comms.models  # noqa: F401
+import app.alerts.models  # noqa: F401
 import app.inbox.models  # noqa: F401
 from app.db import Base, Database
 from app.settings import database_url

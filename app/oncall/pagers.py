@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,6 +12,12 @@ from app.duework.attempt import Attempt
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
+DEDUP_KEY = re.compile(r"^incident-\d+(-[a-z0-9-]+)?$")
+
+
+def is_our_dedup_key(key: str) -> bool:
+    """A PagerDuty incident this bot opened by paging (its webhook is not news about a new problem)."""
+    return bool(DEDUP_KEY.match(key))
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,8 @@ class Page:
     reason: str
     people: tuple[str, ...]
     channel_id: str | None
+    key: str = "roles"  # which page of the incident: each one that must reach someone new is its own alert
+    channel_link: str | None = None  # where the incident is handled, for the pager's alert to link back to
 
 
 class Pager(Protocol):
@@ -29,8 +38,8 @@ class Pager(Protocol):
         """Page the people, as steps of the due work that pages; returns what to write on the timeline."""
         ...
 
-    async def resolve(self, incident_id: int, title: str, attempt: Attempt) -> str | None:
-        """Tell the paging system the incident is over (if it keeps state)."""
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
+        """Tell the paging system the incident is over (if it keeps state): every page it may have raised."""
         ...
 
 
@@ -41,7 +50,9 @@ class PagerDutyError(Exception):
 
 
 class PagerDutyPager:
-    """Events API v2: one alert per incident (dedup key), resolved when the incident is."""
+    """Events API v2: one alert per page of an incident (its own dedup key, so PagerDuty notifies anew
+    rather than folding it into the open alert), each linking to the incident's channel; all resolved
+    when the incident is."""
 
     def __init__(self, http: httpx.AsyncClient, routing_key: str, *, url: str = PAGERDUTY_EVENTS_URL,
                  source: str = "incident-coordinator") -> None:
@@ -51,14 +62,17 @@ class PagerDutyPager:
         self.source = source
 
     @staticmethod
-    def dedup_key(incident_id: int) -> str:
-        return f"incident-{incident_id}"
+    def dedup_key(incident_id: int, key: str) -> str:
+        return f"incident-{incident_id}-{key.lower()}"
 
     async def trigger(self, page: Page, attempt: Attempt) -> str:
+        dedup_key = self.dedup_key(page.incident_id, page.key)
+        links = [{"href": page.channel_link, "text": "Incident channel in Slack"}] if page.channel_link else []
         await attempt.once("pagerduty trigger", lambda: self._send({
             "routing_key": self.routing_key,
             "event_action": "trigger",
-            "dedup_key": self.dedup_key(page.incident_id),
+            "dedup_key": dedup_key,
+            "links": links,
             "payload": {
                 "summary": f"[{page.severity}] {page.title}"[:1024],
                 "source": self.source,
@@ -68,13 +82,17 @@ class PagerDutyPager:
             },
         }))
         if attempt.failures:
-            return f"PagerDuty alert {self.dedup_key(page.incident_id)} not triggered ({page.reason})"
-        return f"PagerDuty alert {self.dedup_key(page.incident_id)} triggered ({page.reason})"
+            return f"PagerDuty alert {dedup_key} not triggered ({page.reason})"
+        return f"PagerDuty alert {dedup_key} triggered ({page.reason})"
 
-    async def resolve(self, incident_id: int, title: str, attempt: Attempt) -> str | None:
-        await attempt.once("pagerduty resolve", lambda: self._send({
-            "routing_key": self.routing_key, "event_action": "resolve", "dedup_key": self.dedup_key(incident_id)}))
-        return f"PagerDuty alert {self.dedup_key(incident_id)} resolved"
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
+        # Resolving a key that was never triggered is accepted and changes nothing, so every page the
+        # incident may have raised is resolved without remembering which ones did.
+        dedup_keys = [self.dedup_key(incident_id, key) for key in keys]
+        for dedup_key in dedup_keys:
+            await attempt.once(f"pagerduty resolve {dedup_key}", lambda k=dedup_key: self._send({  # type: ignore[misc]
+                "routing_key": self.routing_key, "event_action": "resolve", "dedup_key": k}))
+        return f"PagerDuty alerts {', '.join(dedup_keys)} resolved"
 
     async def _send(self, event: dict[str, object]) -> bool:
         response = await self.http.post(self.url, json=event, timeout=10)

@@ -20,7 +20,7 @@ from app.duework.attempt import Attempt
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.deadlines import OPEN_WORK, next_update_due
-from app.incidents.models import Incident, Role
+from app.incidents.models import Incident, Role, Severity
 from app.incidents.policy import Policy
 from app.incidents.service import record
 from app.oncall.pagers import Page, Pager
@@ -32,6 +32,8 @@ from app.slack.people import Group, find_people, read_group
 from app.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
+BACKUP_PAGE = "backup"
+SLACK_CHANNEL_LINK = "https://slack.com/app_redirect?channel="  # opens the channel in the reader's workspace
 REMINDER_STEP = "post reminder"
 STALE_REMINDERS = "stale reminders"
 
@@ -61,7 +63,7 @@ class SlackClockWorker:
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         work = attempt.work
         if work.kind is WorkKind.PAGE_RESOLVE:
-            text = await self.pager.resolve(incident.id, incident.title, attempt)
+            text = await self.pager.resolve(incident.id, incident.title, attempt, self._page_keys())
             return Fired(events=[("page_resolved", text)] if text else [])
         if incident.is_resolved and work.kind in OPEN_WORK:
             return Fired(outcome="cancelled")
@@ -135,8 +137,8 @@ class SlackClockWorker:
         backups = await find_people(self.client, attempt, [configured]) if configured else []
         paged = None
         if backups:
-            paged = await self.pager.trigger(self._page(incident, tuple(backups), reason="not acknowledged in time"),
-                                             attempt)
+            paged = await self.pager.trigger(self._page(incident, tuple(backups), reason="not acknowledged in time",
+                                                        key=BACKUP_PAGE), attempt)
         if incident.channel_id:
             await post_once(self.client, attempt, "post", incident.channel_id, self.messages.render(
                 "ack_missed.j2", **self.surfaces.context(
@@ -170,16 +172,26 @@ class SlackClockWorker:
                 people.append(person)
         if not people:
             return Fired(events=[("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
-        text = await self.pager.trigger(self._page(incident, tuple(people),
-                                                   reason=f"{incident.severity.value} declared"), attempt)
+        text = await self.pager.trigger(self._page(incident, tuple(people), reason=f"{incident.severity.value} declared",
+                                                   key=_roles_page(incident.severity)), attempt)
         return Fired(events=[("page", text)])
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _page(self, incident: Incident, people: tuple[str, ...], *, reason: str) -> Page:
+    def _page(self, incident: Incident, people: tuple[str, ...], *, reason: str, key: str) -> Page:
+        link = f"{SLACK_CHANNEL_LINK}{incident.channel_id}" if incident.channel_id else None
         return Page(incident_id=incident.id, severity=incident.severity.value, title=incident.title,
                     summary=self.surfaces.kickoff(incident).text, reason=reason, people=people,
-                    channel_id=incident.channel_id)
+                    channel_id=incident.channel_id, key=key, channel_link=link)
+
+    def _page_keys(self) -> tuple[str, ...]:
+        """Every page an incident can raise: the roles of each severity that pages, and the backup."""
+        return (*(_roles_page(s) for s in Severity if self.policy.for_severity(s).page), BACKUP_PAGE)
+
+
+def _roles_page(severity: Severity) -> str:
+    # Keyed by severity: raising P1 to P0 pages the roles P0 adds as a new alert.
+    return f"roles-{severity.value}"
 
 
 def _told(managers: list[str], group: Group | None) -> str:

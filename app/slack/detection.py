@@ -1,4 +1,4 @@
-"""A failing health check declares through the same flow people use: as the bot itself, with the
+"""A failing health check or an alert declares through the same flow people use: as the bot itself, with the
 primary on-call as Incident Commander (the plan's IC contact is the on-call)."""
 
 from __future__ import annotations
@@ -48,6 +48,6 @@ class SlackDeclarer:
 
     @staticmethod
     async def _tell_log(message: Message) -> None:
-        # The bot declared: nobody waits for a private answer. The announcement is the public notice,
+        # The bot declared (a health check or an alert): nobody waits for a private answer. The announcement is the public notice,
         # and any Slack step that failed is on the incident's timeline too.
-        log.info("Health-check declaration: %s", message.text)
+        log.info("Automatic declaration: %s", message.text)

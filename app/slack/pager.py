@@ -33,5 +33,5 @@ class SlackPager:
                 raise
         return True
 
-    async def resolve(self, incident_id: int, title: str, attempt: Attempt) -> str | None:
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
         return None  # a Slack page keeps no state to close

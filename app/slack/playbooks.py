@@ -60,7 +60,7 @@ class ChecklistFlows:
             await self.flows.record_failures(incident, steps.failures)
 
     async def notified(self, actor: Actor, key: str) -> None:
-        """/incident notified gdpr|customers|hipaa: a legal notification was made."""
+        """/incident notified gdpr|customers|hipaa|soc2: a legal notification was made."""
         async with self.flows.db.transaction() as session:
             incident = await self.flows.incident_here(session, actor)
             clock = await compliance.mark_notified(session, incident, self.flows.policy.playbook(incident.kind),
