@@ -19,8 +19,7 @@ Measured:
       claiming, loading and marking 100 due items; and an idle sweep (nothing due), which every replica
       pays every SWEEP_SECONDS;
   (b) one sweep with the real SlackClockWorker (runtime.sweeper) against the fake Slack (latency 0),
-      plus where its time goes (Slack calls vs. settle, SQL statements and ORM flushes), and a what-if:
-      the same worker with a settle that neither queries nor flushes per row (bench code, not the app's);
+      plus where its time goes (Slack calls vs. settle, SQL statements and ORM flushes);
   (c) (a) with 1,000 and 10,000 open incidents and 0, 10 and 100 due: the cost follows the due items;
   (d) the claim query's plan (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
 Target: under 50 ms per sweep on PostgreSQL. Figures are printed and written to bench/results/sweep.json.
@@ -58,12 +57,15 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.duework.models import DueWork, WorkKind
+from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired, Sweeper
 from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status, TimelineEvent
 from app.incidents.policy import Policy
 from app.main import Runtime, start_runtime
 from app.settings import Settings
 from tests.fakeslack import FakeSlack
+
+BATCH = 100  # rows one measured sweep handles (the app's sweeper claims 25 at a time)
 
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -145,13 +147,21 @@ def summary(seconds: list[float]) -> dict[str, Any]:
 
 
 class NullWorker:
-    """Fires without any I/O: what is left of a sweep is the database's share."""
+    """Fires without any I/O: what is left of a sweep is the database's share (the lease, the outcome)."""
 
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+    classify = staticmethod(lambda error: None)
+
+    def cadence(self, work: DueWork, incident: Incident) -> timedelta | None:
+        return timedelta(hours=1) if work.is_recurring else None
+
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         return Fired()
 
-    async def settle(self, session: AsyncSession, work: DueWork, incident: Incident, fired: Fired,
+    async def settle(self, session: AsyncSession, attempt: Attempt, incident: Incident, fired: Fired,
                      now: datetime) -> None:
+        return None
+
+    async def gave_up(self, attempt: Attempt, incident: Incident) -> None:
         return None
 
 
@@ -160,21 +170,28 @@ class TimedWorker:
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
+        self.classify = inner.classify
         self.fire_spans: list[tuple[float, float]] = []
         self.settle_seconds = 0.0
 
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
+    def cadence(self, work: DueWork, incident: Incident) -> timedelta | None:
+        return self.inner.cadence(work, incident)
+
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         started = time.perf_counter()
         try:
-            return await self.inner.fire(work, incident, now)
+            return await self.inner.fire(attempt, incident, now)
         finally:
             self.fire_spans.append((started, time.perf_counter()))
 
-    async def settle(self, session: AsyncSession, work: DueWork, incident: Incident, fired: Fired,
+    async def settle(self, session: AsyncSession, attempt: Attempt, incident: Incident, fired: Fired,
                      now: datetime) -> None:
         started = time.perf_counter()
-        await self.inner.settle(session, work, incident, fired, now)
+        await self.inner.settle(session, attempt, incident, fired, now)
         self.settle_seconds += time.perf_counter() - started
+
+    async def gave_up(self, attempt: Attempt, incident: Incident) -> None:
+        await self.inner.gave_up(attempt, incident)
 
 
 # -- SQL statement accounting (diagnostic sweeps only; the timed ones run without listeners) --------
@@ -418,7 +435,7 @@ async def diagnostic_sweep(world: World, sweeper: Sweeper, due: int) -> Statemen
 
 async def null_cells(world: World, args: argparse.Namespace, main: bool) -> list[dict[str, Any]]:
     """Part (a)/(c): the trivial worker with 0, 10 and 100 due at the current number of open incidents."""
-    sweeper = Sweeper(world.db, world.runtime.clock, NullWorker(), name="bench-null")
+    sweeper = Sweeper(world.db, world.runtime.clock, NullWorker(), name="bench-null", batch=BATCH)
     cells = []
     for due in sorted({0, min(10, len(world.due)), len(world.due)}):
         reps = args.reps if main else args.scale_reps
@@ -435,6 +452,7 @@ async def null_cells(world: World, args: argparse.Namespace, main: bool) -> list
 async def slack_sweeps(world: World, args: argparse.Namespace) -> dict[str, Any]:
     """Part (b): the real SlackClockWorker (runtime.sweeper) against the fake Slack."""
     sweeper = world.runtime.sweeper
+    sweeper.batch = BATCH
     due = len(world.due)
     posts_before = len(world.fake.calls_to("chat.postMessage"))
     calls_before = len(world.fake.calls)
@@ -459,7 +477,7 @@ async def instrumented_sweep(world: World, worker: Any, probes: int = 5) -> dict
     samples = []
     for _ in range(probes):
         timed = TimedWorker(worker)
-        probe = Sweeper(world.db, world.runtime.clock, timed, name="bench-probe")
+        probe = Sweeper(world.db, world.runtime.clock, timed, name="bench-probe", batch=BATCH)
         await arm(world, len(world.due))
         quiesce()
         with statements(world.db) as log:
@@ -474,58 +492,18 @@ async def instrumented_sweep(world: World, worker: Any, probes: int = 5) -> dict
             "sql": samples[len(samples) // 2][3].as_dict()}
 
 
-class BatchedSettleWorker:
-    """What-if (bench only, not the app): the real worker's fire, and a settle that does what
-    SlackClockWorker.settle does without a query or flush per row. The claimed reminder is locked and
-    marked done in this session, so no other pending reminder of that incident can exist: adding the next
-    one needs no `pending()` look-up, and the unit of work flushes all of them at commit (UPDATEs first,
-    then INSERTs, batched)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    async def fire(self, work: DueWork, incident: Incident, now: datetime) -> Fired:
-        return await self.inner.fire(work, incident, now)
-
-    async def settle(self, session: AsyncSession, work: DueWork, incident: Incident, fired: Fired,
-                     now: datetime) -> None:
-        for kind, text_ in fired.events:
-            session.add(TimelineEvent(incident_id=incident.id, at=now, actor=None, kind=kind, text=text_))
-        if work.kind is WorkKind.UPDATE_REMINDER and fired.outcome == "done":
-            if fired.message_ts:
-                incident.reminder_ts = fired.message_ts
-            cadence = self.inner.policy.for_severity(incident.severity).update_every
-            session.add(DueWork(incident_id=incident.id, kind=WorkKind.UPDATE_REMINDER, key="", due_at=now + cadence,
-                                created_at=now, attempts=0))
-
-
-async def what_if_batched_settle(world: World, args: argparse.Namespace) -> dict[str, Any]:
-    real = world.runtime.sweeper
-    sweeper = Sweeper(world.db, world.runtime.clock, BatchedSettleWorker(real.worker), name=real.name)
-    due = len(world.due)
-    seconds = await timed_sweeps(world, sweeper, due, args.slack_reps, args.warmup)
-    breakdown = await instrumented_sweep(world, sweeper.worker)
-    async with world.db.transaction() as session:  # the same end state as the real worker's
-        pending = (await session.execute(text(
-            "SELECT count(*) FROM due_work WHERE kind = 'update_reminder' AND done_at IS NULL "
-            f"AND incident_id IN ({','.join(map(str, world.due))})"))).scalar_one()
-    if pending != due:
-        raise RuntimeError(f"batched settle left {pending} pending reminders for {due} incidents")
-    return {"due": due, **summary(seconds), "breakdown_one_sweep": breakdown}
-
-
 async def explain_claim(world: World) -> dict[str, Any]:
     """Part (d): the plan of the claim query exactly as the sweeper sends it, with 100 rows due."""
-    sweeper = Sweeper(world.db, world.runtime.clock, NullWorker(), name="bench-explain")
+    sweeper = Sweeper(world.db, world.runtime.clock, NullWorker(), name="bench-explain", batch=BATCH)
     log = await diagnostic_sweep(world, sweeper, len(world.due))
-    statement, parameters = log.captured["SELECT due_work"]
+    statement, parameters = log.captured["UPDATE due_work"]  # the lease: UPDATE ... WHERE id IN (SELECT ...)
     await arm(world, len(world.due))
     postgres = world.db.dialect == "postgresql"
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
     async with world.db.engine.connect() as connection:
         result = await connection.exec_driver_sql(prefix + statement, parameters)
         rows = result.all()
-        await connection.rollback()  # EXPLAIN ANALYZE really took the row locks
+        await connection.rollback()  # EXPLAIN ANALYZE really leased the rows
     plan = [row[0] for row in rows] if postgres else [f"{row[1]}|{row[3]}" for row in rows]
     joined = "\n".join(plan)
     return {"statement": " ".join(statement.split()), "plan": plan,
@@ -567,7 +545,6 @@ async def bench_database(name: str, url: str, args: argparse.Namespace) -> dict[
                                      "idle": next(c for c in cells if c["due"] == 0)}
             print(f"  [{name}] {size:,} open incidents: the real SlackClockWorker ...", file=sys.stderr, flush=True)
             result["slack_worker"] = await slack_sweeps(world, args)
-            result["what_if_batched_settle"] = await what_if_batched_settle(world, args)
             result["explain"] = await explain_claim(world)
         result["fake_slack_violations"] = list(fake.violations)
     finally:
@@ -655,7 +632,6 @@ def report(r: dict[str, Any]) -> str:
     row(f"(a) sweep, no-I/O worker, {p['due']} due", lambda d: d["null_worker"]["due"])
     row("(a) idle sweep, nothing due", lambda d: d["null_worker"]["idle"])
     row(f"(b) sweep, SlackClockWorker + fake Slack", lambda d: d["slack_worker"])
-    row(f"    what-if: settle without per-row flush", lambda d: d["what_if_batched_settle"])
 
     lines += ["", "(c) no-I/O worker by open incidents and due items: p50 ms (statements per sweep; claim query ms)"]
     lines.append(f"{'open incidents':>16}{'due':>6}" + "".join(f"{d:>30}" for d in dbs))
@@ -671,8 +647,7 @@ def report(r: dict[str, Any]) -> str:
               "settle: the loop;", "    rest: claim, load, commit; database share = total - fire):"]
     for d in dbs:
         s = r[d]["slack_worker"]
-        for label, b in (("SlackClockWorker", s["breakdown_one_sweep"]),
-                         ("what-if batched settle", r[d]["what_if_batched_settle"]["breakdown_one_sweep"])):
+        for label, b in (("SlackClockWorker", s["breakdown_one_sweep"]),):
             sql = b["sql"]
             lines.append(f"  {d} {label}: total {b['total_ms']:.0f} ms = fire {b['fire_all_concurrently_ms']:.0f}"
                          f" + settle {b['settle_ms']:.0f} + rest {b['rest_ms']:.0f} (database share"
