@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from app.clock import utc
@@ -74,10 +75,14 @@ class Database:
         if parsed.get_backend_name() == "sqlite":
             self.engine: AsyncEngine = create_async_engine(parsed, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            # A pooled SQLite connection answers from its page cache: checks open the file afresh.
+            self._fresh: AsyncEngine | None = create_async_engine(parsed, poolclass=NullPool,
+                                                                  connect_args={"timeout": 5})
         else:
             plain, arguments = connect_arguments(parsed)
             self.engine = create_async_engine(plain, pool_size=10, max_overflow=10, pool_pre_ping=True,
                                               connect_args=arguments)
+            self._fresh = None  # the pool pings each connection it hands out
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -115,8 +120,16 @@ class Database:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
+    @asynccontextmanager
+    async def checking(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session for health checks, on a connection that reads the database itself."""
+        async with AsyncSession(self._fresh or self.engine) as session:
+            yield session
+
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._fresh is not None:
+            await self._fresh.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -22,7 +23,11 @@ from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
 from app.oncall.pagers import PagerDutyPager, Pager
+from app.ops.metrics import Metrics
+from app.ops.readiness import Readiness
+from app.ops.slack_calls import SlackCalls
 from app.oncall.roster import Roster
+from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
 from app.settings import Settings
 from app.slack.app import create_slack_app
@@ -56,15 +61,17 @@ def pager(settings: Settings, client: AsyncWebClient, messages: Messages, http: 
     return SlackPager(client, messages)
 
 
-def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None,
+                 observer: SlackCalls | None = None) -> AsyncWebClient:
     pacer = Pacer()
     return PacedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=session,
         pacer=pacer,
+        observer=observer,
         retry_handlers=[
-            WaitOutRateLimits(pacer, max_retry_count=5),
+            WaitOutRateLimits(pacer, max_retry_count=5, observer=observer),
             AsyncServerErrorRetryHandler(max_retry_count=2),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
         ],
@@ -84,6 +91,8 @@ class Runtime:
     web_app: web.Application
     sweeper: Sweeper
     detector: Detector
+    metrics: Metrics
+    review_links: ReviewLinks
     _http: aiohttp.ClientSession = field(repr=False)
     _httpx: httpx.AsyncClient = field(repr=False)
 
@@ -108,24 +117,38 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     db = Database(settings.database_url)
     await db.migrate()
     http = aiohttp.ClientSession()
-    client = slack_client(settings, http)
+    metrics = Metrics()
+    client = slack_client(settings, http, metrics.slack)
     external = httpx.AsyncClient(transport=http_transport, timeout=10)
     flows = IncidentFlows(db=db, clock=clock, policy=policy, roster=roster, messages=messages, client=client,
                           incidents_channel=settings.incidents_channel)
     statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
                                           settings.statuspage_api_url, external)
-    slack_app = create_slack_app(signing_secret=settings.slack_signing_secret, client=client, flows=flows,
+    links = ReviewLinks(review_link_key(settings), settings.public_url)
+    flows.review_links = links
+    slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
                                  statuspage=statuspage)
-    web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db)
-    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
     worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
-    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
+    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics)
+    web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
+                         readiness=Readiness(db, clock, sweeper, metrics.slack))
+    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
     flows.set_up_now = lambda incident_id: sweeper.fire_now(incident_id, [WorkKind.SETUP])
     detector = Detector(db, clock, external, checks, SlackDeclarer(flows))
-    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector, http,
-                   external)
+    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector,
+                   metrics, links, http, external)
+
+
+def http_signing_secret(settings: Settings) -> str:
+    """Over Socket Mode there may be no signing secret: then nothing that comes over HTTP verifies."""
+    return settings.slack_signing_secret or secrets.token_hex(32)
+
+
+def review_link_key(settings: Settings) -> bytes:
+    fallback = settings.slack_signing_secret or settings.slack_app_token or settings.slack_bot_token
+    return link_key(settings.link_secret, fallback)

@@ -34,6 +34,7 @@ from app.incidents.errors import (
 from app.incidents.models import ChecklistItem, Incident, Role
 from app.oncall.roster import Roster
 from app.incidents.policy import Policy
+from app.reviews.links import ReviewLinks
 from app.slack import parsing
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
@@ -74,6 +75,7 @@ class IncidentFlows:
         self._declaring = asyncio.Semaphore(DECLARING_AT_ONCE)
         # Set by the composition root: fire a new incident's setup at once rather than at the next sweep.
         self.set_up_now: Callable[[int], Awaitable[Any]] | None = None
+        self.review_links: ReviewLinks | None = None  # set by app.main: where a published review is served
         self.incidents_channel = incidents_channel
 
     # -- answering people ---------------------------------------------------------------------
