@@ -235,7 +235,9 @@ class Sweeper:
         """Stop sweeping: work already firing finishes (within `timeout`), work claimed but not started
         is given back at once. Anything cut off keeps its lease and comes back, unsure, to another worker."""
         self._stopping = True
-        self.stop()
+        if self.scheduler is not None and self.scheduler.running:
+            # Not shut down yet: APScheduler's shutdown cancels the jobs it is running, the sweeps among them.
+            self.scheduler.pause()
         if self._sweeping:
             _, unfinished = await asyncio.wait(set(self._sweeping), timeout=timeout)
             for task in unfinished:
@@ -243,6 +245,7 @@ class Sweeper:
             if unfinished:
                 log.warning("Shutdown: %s sweep(s) cut off after %s s; their work comes back after its lease",
                             len(unfinished), timeout)
+        self.stop()
 
 
 def _failure_events(row: DueWork, failures: list[StepFailed]) -> list[tuple[str, str]]:

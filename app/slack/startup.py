@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -59,7 +60,9 @@ def _unreachable(error: BaseException) -> str:
     if isinstance(error, aiohttp.ClientConnectorDNSError):
         return "its name does not resolve (DNS)"
     if isinstance(error, aiohttp.ClientConnectorError):
-        reason = error.os_error.strerror or str(error.os_error)
+        errno = error.os_error.errno
+        # asyncio words a refusal "Connect call failed (host, port)"; the errno says what it was.
+        reason = os.strerror(errno) if errno and errno > 0 else str(error.os_error)
         return f"cannot connect ({reason.lower()})"
     if isinstance(error, asyncio.TimeoutError):
         return f"no answer within {TIMEOUT} s"
