@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import IO, Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -34,15 +34,20 @@ class WithContext(logging.Filter):
         return True
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler()
+def log_handler(fmt: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing `text` or `json` lines (to stderr by default), with the context of each line."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(WithContext())
     if fmt == "json":
         handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
                                            rename_fields={"levelname": "level", "name": "logger"}))
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    return handler
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    logging.basicConfig(level=level, handlers=[log_handler(fmt)], force=True)
     if level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)  # app.db logs one line per migration
         for name in QUIET:
