@@ -244,3 +244,27 @@ def test_socket_mode_needs_the_app_token_and_the_bot_token_only() -> None:
     settings = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_APP_TOKEN": "xapp-1-A1-abc"})
 
     assert settings.slack_app_token == "xapp-1-A1-abc" and settings.slack_signing_secret == ""
+
+
+# -- the container --------------------------------------------------------------------------------
+# Images cannot be built on the development machines: these check the files follow the README's steps.
+
+
+def test_the_dockerfile_installs_and_runs_as_the_readme_says_as_a_user_without_privileges() -> None:
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+
+    assert "FROM python:3.11-slim" in lines
+    assert any("python3 -m venv" in line and "pip install -e ." in line for line in lines)
+    assert "USER bot" in lines and lines.index("USER bot") > max(i for i, l in enumerate(lines) if "pip install" in l)
+    assert lines[-1] == 'CMD ["python", "-m", "app"]'
+
+
+def test_compose_migrates_first_then_runs_two_replicas_on_one_postgresql() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+
+    assert services["migrate"]["command"] == ["python", "-m", "app", "migrate"]
+    replicas = [s for name, s in services.items() if name.startswith("bot-")]
+    assert len(replicas) == 2
+    for replica in replicas:
+        assert replica["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+        assert "@postgres:5432/" in replica["environment"]["DATABASE_URL"]
