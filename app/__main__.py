@@ -35,9 +35,13 @@ async def serve(settings: Settings) -> str:
     """Serve until SIGTERM or SIGINT; returns how the stop went, for the one line that says so."""
     stopping = asyncio.Event()
     received: list[str] = []
-    loop = asyncio.get_running_loop()
+
+    def stop_on(signum: signal.Signals) -> None:
+        received.append(signum.name)
+        stopping.set()
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda s=signum: (received.append(signal.Signals(s).name), stopping.set()))
+        asyncio.get_running_loop().add_signal_handler(signum, stop_on, signum)
 
     await check_slack(settings.slack_bot_token, settings.slack_api_url)
     runtime = await start_runtime(settings)

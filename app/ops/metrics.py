@@ -118,13 +118,6 @@ def _seconds(start: datetime, end: datetime) -> float:
 
 
 def _histogram(name: str, documentation: str, values: Sequence[float], buckets: Sequence[float]) -> Metric:
-    counts = [(_bound(bound), sum(1 for v in values if v <= bound)) for bound in buckets]
-    family = HistogramMetricFamily(name, documentation, buckets=[*counts, ("+Inf", len(values))],
-                                   sum_value=sum(values))
-    return family
-
-
-def _bound(value: float) -> str:
-    return repr(float(value))
-
-
+    counts = [(repr(float(bound)), sum(1 for v in values if v <= bound)) for bound in buckets]
+    return HistogramMetricFamily(name, documentation, buckets=[*counts, ("+Inf", len(values))],
+                                 sum_value=sum(values))
