@@ -43,8 +43,9 @@ async def serve(settings: Settings) -> str:
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop_on, signum)
 
-    await check_slack(settings.slack_bot_token, settings.slack_api_url)
-    runtime = await start_runtime(settings)
+    # Slack is asked after what is local (the plan, the templates) and the database are found sound.
+    runtime = await start_runtime(settings, check_slack=lambda: check_slack(settings.slack_bot_token,
+                                                                           settings.slack_api_url))
     # Everything loaded at start-up (templates, playbooks, Bolt, SQLAlchemy) lives as long as the process:
     # keep it out of the collector's way, so full collections don't stall acknowledgements (bench.declare).
     gc.freeze()

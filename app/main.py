@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -105,8 +106,10 @@ class Runtime:
 
 
 async def start_runtime(settings: Settings, clock: Clock | None = None,
-                        http_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
-    """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated.
+                        http_transport: httpx.AsyncBaseTransport | None = None,
+                        check_slack: Callable[[], Awaitable[object]] | None = None) -> Runtime:
+    """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated, then
+    `check_slack` (what `python -m app` asks Slack before serving; tests leave it out).
 
     The due-work sweeper is built but not started: `python -m app` starts it; tests sweep by hand.
     So is the health-check detector (playbooks/detection.yml): tests probe by hand.
@@ -116,6 +119,12 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
     db = Database(settings.database_url)
     await db.migrate()
+    if check_slack is not None:
+        try:
+            await check_slack()
+        except BaseException:
+            await db.close()
+            raise
     http = aiohttp.ClientSession()
     metrics = Metrics()
     client = slack_client(settings, http, metrics.slack)
