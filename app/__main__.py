@@ -1,5 +1,10 @@
 """`python -m app`: serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set.
-`python -m app migrate`: bring the database to the latest schema and exit (a release step; needs only DATABASE_URL)."""
+`python -m app migrate`: bring the database to the latest schema and exit (a release step; needs only DATABASE_URL).
+
+SIGTERM or SIGINT stops the bot gracefully (within STOP_WITHIN seconds) and it exits 0: no new requests,
+requests in flight answered, the sweep in flight finished (work claimed but not started is given back),
+the detector stopped, the database pool closed, and one line logged: "Stopped: ...".
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,48 @@ import asyncio
 import gc
 import logging
 import os
+import signal
 import sys
+import time
 
 from aiohttp import web
 
 from app.db import Database, DatabaseUnreachable
 from app.incidents.policy import PolicyError
-from app.main import start_runtime
-from app.settings import ConfigError, Settings, database_url, log_level
+from app.main import Runtime, start_runtime
+from app.ops.logs import configure_logging
+from app.settings import ConfigError, Settings, database_url, log_format, log_level
 from app.slack.messages import TemplateProblem
+from app.slack.startup import SlackUnusable, check_slack
 
 log = logging.getLogger("app")
+STOP_WITHIN = 10.0  # seconds, all in: platforms send SIGKILL after their own grace period (Heroku 30 s, k8s 30 s)
+REQUESTS_WITHIN = 3.0  # of those, for requests in flight: Slack gives up on an answer after 3 s anyway
 
 
-async def serve(settings: Settings) -> None:
-    runtime = await start_runtime(settings)
+async def serve(settings: Settings) -> str:
+    """Serve until SIGTERM or SIGINT; returns how the stop went, for the one line that says so."""
+    stopping = asyncio.Event()
+    received: list[str] = []
+
+    def stop_on(signum: signal.Signals) -> None:
+        received.append(signum.name)
+        stopping.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, stop_on, signum)
+
+    # Slack is asked after what is local (the plan, the templates) and the database are found sound.
+    runtime = await start_runtime(settings, check_slack=lambda: check_slack(settings.slack_bot_token,
+                                                                           settings.slack_api_url))
     # Everything loaded at start-up (templates, playbooks, Bolt, SQLAlchemy) lives as long as the process:
     # keep it out of the collector's way, so full collections don't stall acknowledgements (bench.declare).
     gc.freeze()
-    runner = web.AppRunner(runtime.web_app)
+    runner = web.AppRunner(runtime.web_app, shutdown_timeout=REQUESTS_WITHIN)
     await runner.setup()
-    await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
-    log.info("Serving /slack/events and /health on port %s", settings.port)
     runtime.sweeper.start()
+    await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
+    log.info("Serving /slack/events, /health, /ready and /metrics on port %s", settings.port)
     runtime.detector.start()
     socket_mode = None
     try:
@@ -39,12 +63,23 @@ async def serve(settings: Settings) -> None:
             socket_mode = AsyncSocketModeHandler(runtime.slack_app, settings.slack_app_token)
             await socket_mode.connect_async()
             log.info("Connected to Slack over Socket Mode")
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
-        if socket_mode is not None:
-            await socket_mode.close_async()
-        await runner.cleanup()
-        await runtime.close()
+        outcome = await stop(runtime, runner, socket_mode)
+    return f"{received[0] if received else 'stopped'}; {outcome}"
+
+
+async def stop(runtime: Runtime, runner: web.AppRunner, socket_mode: object | None) -> str:
+    """Stop taking work, let what is in flight finish (bounded), then let go of every resource."""
+    started = time.monotonic()
+    if socket_mode is not None:
+        await socket_mode.close_async()  # type: ignore[attr-defined]
+    runtime.detector.stop()
+    sweeping = runtime.sweeper.sweeps_in_flight
+    # Both at once: the listener closes and requests in flight finish while the sweep in flight does.
+    await asyncio.gather(runner.cleanup(), runtime.sweeper.shutdown(timeout=STOP_WITHIN - REQUESTS_WITHIN - 1))
+    await runtime.close()
+    return f"{sweeping} sweep(s) in flight settled or given back, pool closed, in {time.monotonic() - started:.1f} s"
 
 
 async def migrate(url: str) -> None:
@@ -64,15 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, file=sys.stderr)
         return 2
     try:
-        level = log_level(os.environ.get("LOG_LEVEL"))
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        if level != "DEBUG":
-            logging.getLogger("alembic").setLevel(logging.WARNING)  # app.db logs one line per migration
+        configure_logging(log_level(os.environ.get("LOG_LEVEL")), log_format(os.environ.get("LOG_FORMAT")))
         if args == ["migrate"]:
             asyncio.run(migrate(database_url(os.environ.get("DATABASE_URL", "").strip() or None)))
         else:
-            asyncio.run(serve(Settings.from_env(os.environ)))
-    except (ConfigError, PolicyError, TemplateProblem, DatabaseUnreachable) as problem:
+            how = asyncio.run(serve(Settings.from_env(os.environ)))
+            log.info("Stopped: %s", how)
+    except (ConfigError, PolicyError, TemplateProblem, DatabaseUnreachable, SlackUnusable) as problem:
         print(f"Cannot start: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -82,3 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+

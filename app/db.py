@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from app.clock import utc
@@ -95,10 +96,14 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(parsed, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
+            # A pooled SQLite connection answers from its page cache: checks open the file afresh.
+            self._fresh: AsyncEngine | None = create_async_engine(parsed, poolclass=NullPool,
+                                                                  connect_args={"timeout": 5})
         else:
             plain, arguments = connect_arguments(parsed)
             self.engine = create_async_engine(plain, pool_size=10, max_overflow=10, pool_pre_ping=True,
                                               connect_args=arguments)
+            self._fresh = None  # the pool pings each connection it hands out
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -136,8 +141,16 @@ class Database:
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
+    @asynccontextmanager
+    async def checking(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session for health checks, on a connection that reads the database itself."""
+        async with AsyncSession(self._fresh or self.engine) as session:
+            yield session
+
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._fresh is not None:
+            await self._fresh.dispose()
 
 
 _DATABASE_PACKAGES = ("sqlalchemy", "asyncpg", "aiosqlite", "sqlite3")

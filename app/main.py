@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,7 +29,11 @@ from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
 from app.oncall.pagers import PagerDutyPager, Pager
+from app.ops.metrics import Metrics
+from app.ops.readiness import Readiness
+from app.ops.slack_calls import SlackCalls
 from app.oncall.roster import Roster
+from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
 from app.settings import Settings
 from app.slack.app import create_slack_app
@@ -74,15 +80,17 @@ def alert_sources(settings: Settings) -> dict[str, Source]:
     return {source.name: source for source in sources}
 
 
-def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None,
+                 observer: SlackCalls | None = None) -> AsyncWebClient:
     pacer = Pacer()
     return PacedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=session,
         pacer=pacer,
+        observer=observer,
         retry_handlers=[
-            WaitOutRateLimits(pacer, max_retry_count=5),
+            WaitOutRateLimits(pacer, max_retry_count=5, observer=observer),
             AsyncServerErrorRetryHandler(max_retry_count=2),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
         ],
@@ -102,6 +110,8 @@ class Runtime:
     web_app: web.Application
     sweeper: Sweeper
     detector: Detector
+    metrics: Metrics
+    review_links: ReviewLinks
     _http: aiohttp.ClientSession = field(repr=False)
     _httpx: httpx.AsyncClient = field(repr=False)
 
@@ -114,8 +124,10 @@ class Runtime:
 
 
 async def start_runtime(settings: Settings, clock: Clock | None = None,
-                        http_transport: httpx.AsyncBaseTransport | None = None) -> Runtime:
-    """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated.
+                        http_transport: httpx.AsyncBaseTransport | None = None,
+                        check_slack: Callable[[], Awaitable[object]] | None = None) -> Runtime:
+    """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated, then
+    `check_slack` (what `python -m app` asks Slack before serving; tests leave it out).
 
     The due-work sweeper is built but not started: `python -m app` starts it; tests sweep by hand.
     So is the health-check detector (playbooks/detection.yml): tests probe by hand.
@@ -126,17 +138,24 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     db = Database(settings.database_url)
     await db.migrate()
+    if check_slack is not None:
+        try:
+            await check_slack()
+        except BaseException:
+            await db.close()
+            raise
     http = aiohttp.ClientSession()
-    client = slack_client(settings, http)
+    metrics = Metrics()
+    client = slack_client(settings, http, metrics.slack)
     external = httpx.AsyncClient(transport=http_transport, timeout=10)
     flows = IncidentFlows(db=db, clock=clock, policy=policy, roster=roster, messages=messages, client=client,
                           incidents_channel=settings.incidents_channel)
     statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
                                           settings.statuspage_api_url, external)
-    slack_app = create_slack_app(signing_secret=settings.slack_signing_secret, client=client, flows=flows,
+    links = ReviewLinks(review_link_key(settings), settings.public_url)
+    flows.review_links = links
+    slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
                                  statuspage=statuspage)
-    web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db)
-    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
@@ -145,11 +164,24 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
-    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds)
+    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.fire_now = sweeper.fire_now
+    web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
+                         readiness=Readiness(db, clock, sweeper, metrics.slack))
+    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
     declarer = SlackDeclarer(flows)
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
-    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector, http,
-                   external)
+    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector,
+                   metrics, links, http, external)
+
+
+def http_signing_secret(settings: Settings) -> str:
+    """Over Socket Mode there may be no signing secret: then nothing that comes over HTTP verifies."""
+    return settings.slack_signing_secret or secrets.token_hex(32)
+
+
+def review_link_key(settings: Settings) -> bytes:
+    fallback = settings.slack_signing_secret or settings.slack_app_token or settings.slack_bot_token
+    return link_key(settings.link_secret, fallback)

@@ -40,6 +40,8 @@ class Settings:
     sentry_client_secret: str | None = None  # the integration's Client Secret: verifies Sentry-Hook-Signature
     alertmanager_token: str | None = None  # the bearer token Alertmanager (Grafana, Render) sends
     pagerduty_webhook_secret: str | None = None  # a v3 webhook subscription's secret: X-PagerDuty-Signature
+    link_secret: str | None = None  # signs review links; unset: derived from the signing secret (app/reviews/links.py)
+    public_url: str | None = None  # where people reach this bot over HTTPS, for the links it posts
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -56,15 +58,25 @@ class Settings:
             return value or None
 
         bot_token = required("SLACK_BOT_TOKEN", "xoxb-")
-        signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip()
-        if not signing_secret:
-            raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials)")
-        if not re.fullmatch(r"[0-9a-zA-Z]{16,}", signing_secret):
-            raise ConfigError("SLACK_SIGNING_SECRET is malformed: expected the hex string Slack shows")
-
         app_token = optional("SLACK_APP_TOKEN")
         if app_token and not app_token.startswith("xapp-"):
             raise ConfigError("SLACK_APP_TOKEN is malformed: it should start with 'xapp-'")
+
+        # Over Socket Mode, Slack's requests come down the app token's connection: nothing to verify.
+        signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip()
+        if not signing_secret and not app_token:
+            raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials)")
+        if signing_secret and not re.fullmatch(r"[0-9a-zA-Z]{16,}", signing_secret):
+            raise ConfigError("SLACK_SIGNING_SECRET is malformed: expected the hex string Slack shows")
+
+        link_secret = optional("LINK_SECRET")
+        if link_secret is not None and len(link_secret) < 32:
+            raise ConfigError("LINK_SECRET is malformed: use at least 32 random characters (openssl rand -hex 32)")
+
+        public_url = optional("PUBLIC_URL")
+        if public_url is not None and not re.match(r"^https?://[^/\s]+", public_url):
+            raise ConfigError("PUBLIC_URL is malformed: it should be the bot's http(s) address, like "
+                              "https://incidents.example.com")
 
         api_url = optional("SLACK_API_URL") or SLACK_API_URL
         if not re.match(r"^https?://", api_url):
@@ -141,6 +153,8 @@ class Settings:
             port=int(port_text),
             incidents_channel=channel,
             playbooks_dir=playbooks,
+            link_secret=link_secret,
+            public_url=public_url.rstrip("/") if public_url else None,
         )
 
 
@@ -164,3 +178,14 @@ def log_level(raw: str | None) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL is malformed: {raw!r} is not one of {', '.join(LOG_LEVELS)} (any case)")
     return level
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def log_format(raw: str | None) -> str:
+    """LOG_FORMAT: `text` (the default, for people) or `json` (one object per line, for log collectors)."""
+    value = (raw or "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT is malformed: {raw!r} is not one of {', '.join(LOG_FORMATS)}")
+    return value

@@ -19,7 +19,7 @@ from tests.fakeslack import FakeSlack
 from tests.fakeslack.state import Message
 from tests.support import START, ManualClock, Reply, SlackDriver, eventually
 from tests.test_clock import tick
-from tests.test_review import declare, published, resolve
+from tests.test_review import declare, published, resolve, review_link
 
 
 async def incident_in(slack: SlackDriver, channel: str) -> Incident:
@@ -223,12 +223,11 @@ async def test_items_changed_after_the_review_is_published_show_in_the_served_re
     await slack.command(f"action add Rebuild the index nightly owner:<@{people.bob}|bob> priority:P2 due:2026-12-01",
                         user=people.alice, channel=channel)
     await fake.wait_for(lambda: posts(fake, channel, "added action item"))
-    incident = await incident_in(slack, channel)
 
     row = "| #1 Rebuild the index nightly | Bob Brown | P2 | 2026-12-01 | 📋 |"
 
     async def served_with_the_item() -> bool:
-        return row in (await slack.http.get(f"/incidents/{incident.id}/review.md")).text
+        return row in (await slack.http.get(review_link(fake, channel))).text
 
     await eventually(served_with_the_item)
     assert len(fake.files) == 1 and row not in uploaded  # the upload is a snapshot; the served review follows

@@ -162,9 +162,9 @@ async def test_a_modal_without_a_title_is_sent_back_with_the_field_marked(slack:
 # -- health ---------------------------------------------------------------------------------------
 
 
-async def test_health_reports_the_database(slack: SlackDriver) -> None:
-    response = await slack.http.get("/health")
+async def test_ready_reports_the_database(slack: SlackDriver) -> None:
+    response = await slack.http.get("/ready")
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json()["database"] == "up"
+    assert response.json()["checks"]["database"] == {"ok": True, "open_incidents": 0}

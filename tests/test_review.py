@@ -1,6 +1,6 @@
 """The post-incident review: due 48 hours after resolution with a reminder at 24, filled in through a
 form, generated from the plan's template with the recorded timeline and the action items, uploaded
-to the incident's channel and served at /incidents/<id>/review.md."""
+to the incident's channel and served at /incidents/<id>/review.md through the signed link the bot posts."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str
     channel = await declare_from_general(slack, fake, people, text, number=number)
     await fake.wait_for(lambda: fake.channels[channel].pins)
     return channel
+
+
+def review_link(fake: FakeSlack, channel: str) -> str:
+    """The link to the served review, as the bot posted it with the upload (the path: PUBLIC_URL is unset)."""
+    [posted] = [m for m in fake.messages_in(channel) if m.files][-1:]
+    found = re.search(r"`(/incidents/\d+/review\.md\?expires=\d+&amp;sig=[0-9a-f]{64})`", posted.text)
+    assert found, posted.text
+    return found.group(1).replace("&amp;", "&")
 
 
 async def stored(slack: SlackDriver, channel: str) -> tuple[Incident, list[TimelineEvent]]:
@@ -190,7 +198,7 @@ async def test_the_review_holds_every_timeline_event_in_order_and_the_action_ite
         ["#2 Alert on checkout error rate", "Unassigned", "P0", "Completed", "✅"],
     ]
 
-    served = await slack.http.get(f"/incidents/{incident.id}/review.md")
+    served = await slack.http.get(review_link(fake, channel))
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/markdown")
     assert served.text == document
     _, events = await stored(slack, channel)
@@ -229,7 +237,7 @@ async def test_the_form_comes_back_with_the_saved_answers_and_a_second_submissio
     incident, events = await stored(slack, channel)
     assert [e.text.split(":")[0] for e in events if e.kind == "review_published"] == [
         "Post-incident review published", "Post-incident review updated"]
-    assert (await slack.http.get(f"/incidents/{incident.id}/review.md")).text == second
+    assert (await slack.http.get(review_link(fake, channel))).text == second
 
 
 async def test_an_empty_answer_goes_back_to_the_form(slack: SlackDriver, fake: FakeSlack, people: People) -> None:
@@ -257,12 +265,13 @@ async def test_a_timeline_spanning_days_shows_the_date(slack: SlackDriver, fake:
 
 
 async def test_the_review_is_served_only_once_published_and_never_for_a_private_incident(
-        slack: SlackDriver, fake: FakeSlack, people: People) -> None:
-    assert (await slack.http.get("/incidents/999/review.md")).status_code == 404
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    links = slack.runtime.review_links
+    assert (await slack.http.get(links.path(999, clock.now()))).status_code == 404
     channel = await declare(slack, fake, people, "P2 Search is slow")
     incident, _ = await stored(slack, channel)
     await resolve(slack, fake, people, channel)
-    assert (await slack.http.get(f"/incidents/{incident.id}/review.md")).status_code == 404
+    assert (await slack.http.get(links.path(incident.id, clock.now()))).status_code == 404
 
     async with slack.runtime.db.transaction() as session:  # as a data breach is declared
         (await service.get_incident(session, incident.id)).is_private = True
@@ -271,4 +280,4 @@ async def test_the_review_is_served_only_once_published_and_never_for_a_private_
     assert document.startswith("# Post-Incident Review: Search is slow")
     [posted] = [m for m in fake.messages_in(channel) if m.files]
     assert "published the post-incident review" in posted.text and "review.md" not in posted.text
-    assert (await slack.http.get(f"/incidents/{incident.id}/review.md")).status_code == 404
+    assert (await slack.http.get(links.path(incident.id, clock.now()))).status_code == 404

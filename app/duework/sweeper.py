@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from app.duework import service
 from app.duework.attempt import Attempt, Classify, Problem, StepFailed
 from app.duework.models import DueWork, WorkKind
 from app.incidents.models import Incident
+from app.ops.logs import about
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # one-off work: 30 s, 1, 2, 4, 8, 15, 15 min apart, then it is reported as failed
@@ -70,6 +72,14 @@ class Worker(Protocol):
         ...
 
 
+class SweepObserver(Protocol):
+    """Told how late each piece of work fired and which failed (app/ops/metrics.py counts them)."""
+
+    def fired(self, kind: str, lag_seconds: float) -> None: ...
+
+    def failed(self, kind: str) -> None: ...
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
@@ -82,7 +92,7 @@ def backoff(attempts: int, cap: timedelta | None) -> timedelta:
 
 class Sweeper:
     def __init__(self, db: Database, clock: Clock, worker: Worker, *, interval: float = 5.0,
-                 batch: int = AT_ONCE, name: str | None = None) -> None:
+                 batch: int = AT_ONCE, name: str | None = None, observer: SweepObserver | None = None) -> None:
         self.db = db
         self.clock = clock
         self.worker = worker
@@ -94,6 +104,9 @@ class Sweeper:
         self._at_once = asyncio.Semaphore(AT_ONCE)
         self._stopping = False
         self._sweeping: set[asyncio.Task[None]] = set()
+        self.observer = observer
+        self.started_at: float | None = None  # time.monotonic(), once start() is called
+        self.last_swept_at: float | None = None  # the end of the last scheduled sweep that did not fail
 
     async def sweep(self) -> int:
         """Fire what is due now (up to a batch); returns how many rows were handled."""
@@ -143,15 +156,18 @@ class Sweeper:
         async with self._at_once:
             if self._stopping:
                 return attempt, Fired(outcome="released"), cadence  # not started: another worker takes it
-            try:
-                fired = await self.worker.fire(attempt, incident, now)
-                if attempt.final and attempt.retry:
-                    await self.worker.gave_up(attempt, incident)
-                return attempt, fired, cadence
-            except Exception as error:  # a bug or an unclassified outage: logged, and the row tried again
-                log.exception("Due work %s (%s, incident %s) failed on attempt %s", row.id, row.kind.value,
-                              row.incident_id, row.attempts + 1)
-                return attempt, error, cadence
+            if self.observer is not None:
+                self.observer.fired(row.kind.value, (self.clock.now() - row.due_at).total_seconds())
+            with about(incident_id=row.incident_id, due_work_id=row.id):
+                try:
+                    fired = await self.worker.fire(attempt, incident, now)
+                    if attempt.final and attempt.retry:
+                        await self.worker.gave_up(attempt, incident)
+                    return attempt, fired, cadence
+                except Exception as error:  # a bug or an unclassified outage: logged, and the row tried again
+                    log.exception("Due work %s (%s, incident %s) failed on attempt %s", row.id, row.kind.value,
+                                  row.incident_id, row.attempts + 1)
+                    return attempt, error, cadence
 
     async def _settle(self, session: AsyncSession, attempt: Attempt, incident: Incident,
                       fired: Fired | BaseException, now: datetime, cadence: timedelta | None) -> None:
@@ -162,6 +178,8 @@ class Sweeper:
         if isinstance(fired, BaseException):
             attempt.fail("fire", Problem(repr(fired)[:200], transient=True))
             fired = Fired(outcome="failed")
+        if attempt.retry and self.observer is not None:
+            self.observer.failed(row.kind.value)
         steps = attempt.steps_to_keep()
         fired.events.extend(_failure_events(row, attempt.new_failures()))
         if attempt.retry and fired.outcome != "cancelled":
@@ -189,6 +207,7 @@ class Sweeper:
         self.scheduler.add_job(self._scheduled_sweep, "interval", seconds=self.interval, max_instances=3,
                                coalesce=True, id="sweep-due-work")
         self.scheduler.start()
+        self.started_at = time.monotonic()
         log.info("Sweeping due work every %s s as %s", self.interval, self.name)
 
     async def _scheduled_sweep(self) -> None:
@@ -197,10 +216,15 @@ class Sweeper:
         self._sweeping.add(task)
         try:
             await self.sweep_all()
+            self.last_swept_at = time.monotonic()
         except Exception:  # the job must survive a database blip; the next sweep retries
             log.exception("Sweep failed; retrying at the next interval")
         finally:
             self._sweeping.discard(task)
+
+    @property
+    def sweeps_in_flight(self) -> int:
+        return len(self._sweeping)
 
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
@@ -211,7 +235,9 @@ class Sweeper:
         """Stop sweeping: work already firing finishes (within `timeout`), work claimed but not started
         is given back at once. Anything cut off keeps its lease and comes back, unsure, to another worker."""
         self._stopping = True
-        self.stop()
+        if self.scheduler is not None and self.scheduler.running:
+            # Not shut down yet: APScheduler's shutdown cancels the jobs it is running, the sweeps among them.
+            self.scheduler.pause()
         if self._sweeping:
             _, unfinished = await asyncio.wait(set(self._sweeping), timeout=timeout)
             for task in unfinished:
@@ -219,6 +245,7 @@ class Sweeper:
             if unfinished:
                 log.warning("Shutdown: %s sweep(s) cut off after %s s; their work comes back after its lease",
                             len(unfinished), timeout)
+        self.stop()
 
 
 def _failure_events(row: DueWork, failures: list[StepFailed]) -> list[tuple[str, str]]:

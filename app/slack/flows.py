@@ -32,6 +32,7 @@ from app.incidents.errors import (
 from app.incidents.models import ChecklistItem, Incident, Role
 from app.oncall.roster import Roster
 from app.incidents.policy import Policy
+from app.reviews.links import ReviewLinks
 from app.slack import parsing, review_commands
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
@@ -91,6 +92,7 @@ class IncidentFlows:
         # Set by the composition root: fire an incident's due work of these kinds now, not at the next sweep
         # (a declaration's setup, a status-page update just approved).
         self.fire_now: Callable[[int, list[WorkKind]], Awaitable[Any]] | None = None
+        self.review_links: ReviewLinks | None = None  # set by app.main: where a published review is served
         self.incidents_channel = incidents_channel
 
     # -- answering people ---------------------------------------------------------------------

@@ -13,16 +13,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
+import aiohttp
 from aiolimiter import AsyncLimiter
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from app.ops.logs import about
 
 log = logging.getLogger(__name__)
 
@@ -84,24 +88,53 @@ class Pacer:
         return limiter
 
 
+class CallObserver(Protocol):
+    """Told of every call and how it ended (app/ops/slack_calls.py counts them and keeps the last failure)."""
+
+    def called(self, method: str) -> None: ...
+
+    def succeeded(self, method: str) -> None: ...
+
+    def failed(self, method: str, error: str) -> None: ...
+
+    def was_ratelimited(self, method: str) -> None: ...
+
+
 class PacedWebClient(AsyncWebClient):
     """slack-sdk's client, waiting for room in Slack's rate limits before each call."""
 
-    def __init__(self, *args: Any, pacer: Pacer, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, pacer: Pacer, observer: CallObserver | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pacer = pacer
+        self.observer = observer
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
-        await self.pacer.wait(api_method, _channel_of(kwargs))
-        return await super().api_call(api_method, **kwargs)
+        with about(slack_method=api_method):
+            await self.pacer.wait(api_method, _channel_of(kwargs))
+            if self.observer is None:
+                return await super().api_call(api_method, **kwargs)
+            self.observer.called(api_method)
+            try:
+                response = await super().api_call(api_method, **kwargs)
+            except SlackApiError as error:
+                if error.response.status_code == 429:
+                    self.observer.was_ratelimited(api_method)
+                self.observer.failed(api_method, str(error.response.get("error") or error.response.status_code))
+                raise
+            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                self.observer.failed(api_method, "unreachable")
+                raise
+            self.observer.succeeded(api_method)
+            return response
 
 
 class WaitOutRateLimits(AsyncRateLimitErrorRetryHandler):
     """slack-sdk's 429 handler (it waits Retry-After, then retries), telling the pacer to hold the method."""
 
-    def __init__(self, pacer: Pacer, max_retry_count: int) -> None:
+    def __init__(self, pacer: Pacer, max_retry_count: int, observer: CallObserver | None = None) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.pacer = pacer
+        self.observer = observer
 
     async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
                                              response: HttpResponse | None = None,
@@ -112,7 +145,10 @@ class WaitOutRateLimits(AsyncRateLimitErrorRetryHandler):
                 seconds = float(retry_after[0] if isinstance(retry_after, list) else retry_after)
             except ValueError:
                 seconds = 1.0
-            self.pacer.hold(urlparse(request.url).path.rsplit("/", 1)[-1], seconds)
+            method = urlparse(request.url).path.rsplit("/", 1)[-1]
+            self.pacer.hold(method, seconds)
+            if self.observer is not None:
+                self.observer.was_ratelimited(method)
         await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
 
 

@@ -31,11 +31,6 @@ REQUIRED = ("users_affected", "failed_requests", "went_well", "could_improve", "
 OPTIONAL = ("revenue_impact",)
 
 
-def review_path(incident_id: int) -> str:
-    """Where the app serves the published review (see app/reviews/web.py)."""
-    return f"/incidents/{incident_id}/review.md"
-
-
 async def names_of(client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str, str]:
     """People's names as Slack shows them (real name, else handle); anyone unknown is left out."""
     steps = await run_steps({user: client.users_info(user=user) for user in sorted(set(user_ids))})
@@ -109,8 +104,11 @@ class ReviewFlows:
                                          now=now)
         if not incident.channel_id:
             return
+        links = self.flows.review_links
+        # A private incident's review is never served over HTTP (app/reviews/web.py), signed or not.
+        url = links.url(incident.id, now) if links is not None and not incident.is_private else None
         comment = self.flows.messages.text("review_published.j2", incident=incident, actor=actor.user_id,
-                                           review_path=review_path(incident.id))
+                                           review_url=url, public_url_set=bool(links and links.public_url))
         steps = await run_step("upload review", self.flows.client.files_upload_v2(
             channel=incident.channel_id, content=document, filename=filename,
             title=document.splitlines()[0].lstrip("# "), initial_comment=comment))

@@ -1,0 +1,1 @@
+"""Running the bot as a service: logs, metrics, readiness."""

@@ -1,0 +1,66 @@
+"""Log lines for people (text) or for log collectors (LOG_FORMAT=json: one JSON object per line).
+
+What a line is about travels in context variables, set where the work starts (a due-work firing, a
+Slack call), so every line logged inside carries the incident id, the due-work id and the Slack method.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import IO, Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+incident_id: ContextVar[int | None] = ContextVar("incident_id", default=None)
+due_work_id: ContextVar[int | None] = ContextVar("due_work_id", default=None)
+slack_method: ContextVar[str | None] = ContextVar("slack_method", default=None)
+CONTEXT = (incident_id, due_work_id, slack_method)
+# APScheduler logs every run of every job at INFO: a line per sweep, every few seconds.
+QUIET = ("apscheduler.executors.default", "apscheduler.scheduler")
+
+
+class WithContext(logging.Filter):
+    """Adds the context variables that are set to each record (as attributes: JSON fields)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for variable in CONTEXT:
+            value = variable.get()
+            if value is not None and not hasattr(record, variable.name):
+                setattr(record, variable.name, value)
+        return True
+
+
+def log_handler(fmt: str, stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing `text` or `json` lines (to stderr by default), with the context of each line."""
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(WithContext())
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                           rename_fields={"levelname": "level", "name": "logger"}))
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    return handler
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    logging.basicConfig(level=level, handlers=[log_handler(fmt)], force=True)
+    if level != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # app.db logs one line per migration
+        for name in QUIET:
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@contextmanager
+def about(**values: Any) -> Iterator[None]:
+    """Log lines inside are about these (incident_id=..., due_work_id=..., slack_method=...)."""
+    variables = {variable.name: variable for variable in CONTEXT}
+    tokens = [(variables[name], variables[name].set(value)) for name, value in values.items()]
+    try:
+        yield
+    finally:
+        for variable, token in reversed(tokens):
+            variable.reset(token)
