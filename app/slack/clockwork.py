@@ -106,7 +106,8 @@ class SlackClockWorker:
         message = self.messages.render("reminder.j2", **self.surfaces.context(
             incident, who=who, overdue_since=next_update_due(incident, self.policy), now=now))
         posted, _ = await asyncio.gather(
-            post_once(self.client, attempt, REMINDER_STEP, incident.channel_id, message),
+            post_once(self.client, attempt, REMINDER_STEP, incident.channel_id, message,
+                      newer_than=incident.reminder_ts),
             self._supersede(attempt, incident.channel_id, incident.reminder_ts))
         if posted is None:
             return Fired()  # the failure is on the attempt: the reminder comes round again soon
