@@ -50,7 +50,6 @@ class Fired:
 
     events: list[tuple[str, str]] = field(default_factory=list)
     outcome: str = "done"
-    message_ts: str | None = None
 
 
 class Worker(Protocol):

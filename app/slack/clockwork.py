@@ -111,7 +111,7 @@ class SlackClockWorker:
             self._supersede(attempt, incident.channel_id, incident.reminder_ts))
         if posted is None:
             return Fired()  # the failure is on the attempt: the reminder comes round again soon
-        return Fired(events=[("reminder", f"Update reminder sent to {who}")], message_ts=posted["ts"])
+        return Fired(events=[("reminder", f"Update reminder sent to {who}")])
 
     async def _supersede(self, attempt: Attempt, channel_id: str, previous: str | None) -> None:
         """Mark older reminders superseded, so one is live at a time. The edit is cosmetic: when Slack's

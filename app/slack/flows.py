@@ -33,7 +33,7 @@ from app.incidents.models import ChecklistItem, Incident, Role
 from app.oncall.roster import Roster
 from app.incidents.policy import Policy
 from app.reviews.links import ReviewLinks
-from app.slack import parsing, review_commands
+from app.slack import parsing
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
 from app.slack.surfaces import Surfaces
@@ -56,24 +56,6 @@ class Actor:
     trigger_id: str | None = None  # a slash command's, for commands that open a form (/incident review)
     response_url: str | None = None  # a slash command's: where a declaration's setup answers later
     incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
-
-
-def asked_for(command: parsing.Command) -> str:
-    """The subcommand a command was typed as: what errors/store_unreachable.j2 says was not recorded."""
-    if isinstance(command, parsing.Targeted):
-        return asked_for(command.command)
-    return _SUBCOMMAND_OF.get(type(command), "request")
-
-
-_SUBCOMMAND_OF: dict[type, str] = {
-    parsing.Declare: "declare", parsing.Update: "update", parsing.Note: "note", parsing.Resolve: "resolve",
-    parsing.ChangeSeverity: "severity", parsing.AssignRole: "role", parsing.ShowStatus: "status",
-    parsing.ListOpen: "list", parsing.ShowChecklist: "checklist", parsing.Notified: "notified",
-    parsing.DraftComms: "comms", review_commands.OpenReview: "review", review_commands.SubmitReview: "review",
-    review_commands.ListActionItems: "actions", review_commands.AddActionItem: "action",
-    review_commands.EditActionItem: "action", review_commands.StartActionItem: "action",
-    review_commands.CompleteActionItem: "action",
-}
 
 
 class IncidentFlows:
@@ -103,7 +85,7 @@ class IncidentFlows:
 
     async def run(self, command: parsing.Command, actor: Actor) -> None:
         """Carry out a parsed command; a known problem becomes a private answer."""
-        await self.guarded(self._dispatch(command, actor), actor, what=asked_for(command))
+        await self.guarded(self._dispatch(command, actor), actor, what=parsing.asked_for(command))
 
     async def guarded(self, work: Awaitable[Any], actor: Actor, *, what: str = "request") -> None:
         """Await the work; whatever goes wrong becomes one private answer to the actor: a known problem

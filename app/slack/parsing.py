@@ -12,7 +12,17 @@ from app.incidents.errors import UsageError
 from app.incidents.models import Role, Severity, Status
 from app.incidents.service import StatusUpdate
 from app.slack.mentions import MENTION
-from app.slack.review_commands import ActionItemCommand, ListActionItems, OpenReview, parse_action
+from app.slack.review_commands import (
+    ActionItemCommand,
+    AddActionItem,
+    CompleteActionItem,
+    EditActionItem,
+    ListActionItems,
+    OpenReview,
+    StartActionItem,
+    SubmitReview,
+    parse_action,
+)
 from app.slack.text import clean, split_fields
 
 MAX_TITLE = 200
@@ -274,4 +284,22 @@ _PARSERS = {
     "action": parse_action,
     "actions": _no_arguments(ListActionItems(), "actions"),
     "help": lambda rest: Help(),
+}
+
+
+def asked_for(command: Command) -> str:
+    """The subcommand a command was typed as: what errors/store_unreachable.j2 says was not recorded."""
+    if isinstance(command, Targeted):
+        return asked_for(command.command)
+    return _SUBCOMMAND_OF.get(type(command), "request")
+
+
+_SUBCOMMAND_OF: dict[type, str] = {
+    Declare: "declare", Update: "update", Note: "note", Resolve: "resolve",
+    ChangeSeverity: "severity", AssignRole: "role", ShowStatus: "status",
+    ListOpen: "list", ShowChecklist: "checklist", Notified: "notified",
+    DraftComms: "comms", OpenReview: "review", SubmitReview: "review",
+    ListActionItems: "actions", AddActionItem: "action",
+    EditActionItem: "action", StartActionItem: "action",
+    CompleteActionItem: "action",
 }
