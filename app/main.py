@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -48,8 +48,12 @@ from app.slack.action_items import ActionItemReminders
 from app.slack.reviews import ReviewReminders
 from app.slack.setup import ChannelSetup
 from app.slack.statuspage import StatuspagePublisher
+from app.slack.trackers import TrackerFlows
 from app.statuspage import statuspage_io
 from app.statuspage.page import StatusPage, add_status_page
+from app.trackers.config import load_tracker_rules
+from app.trackers.connect import connect as connect_tracker
+from app.trackers.web import add_tracker_routes
 from app.web import SLACK_PATH, add_routes
 
 
@@ -125,17 +129,21 @@ class Runtime:
 
 async def start_runtime(settings: Settings, clock: Clock | None = None,
                         http_transport: httpx.AsyncBaseTransport | None = None,
-                        check_slack: Callable[[], Awaitable[object]] | None = None) -> Runtime:
+                        check_slack: Callable[[], Awaitable[object]] | None = None,
+                        environ: Mapping[str, str] | None = None) -> Runtime:
     """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated, then
     `check_slack` (what `python -m app` asks Slack before serving; tests leave it out).
 
     The due-work sweeper is built but not started: `python -m app` starts it; tests sweep by hand.
     So is the health-check detector (playbooks/detection.yml): tests probe by hand.
+    `environ` holds the secrets playbooks/trackers.yml names (the process's environment unless given).
     """
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
+    tracker_file = settings.playbooks_dir / "trackers.yml"
+    tracker_rules = load_tracker_rules(tracker_file)
     db = Database(settings.database_url)
     await db.migrate()
     if check_slack is not None:
@@ -154,6 +162,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                                           settings.statuspage_api_url, external)
     links = ReviewLinks(review_link_key(settings), settings.public_url)
     flows.review_links = links
+    tracker, tracker_webhook = connect_tracker(tracker_rules, tracker_file, external, environ)
+    flows.tracker = tracker
     slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
                                  statuspage=statuspage)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
@@ -164,6 +174,12 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
+    tracking = TrackerFlows(flows, tracker, tracker_rules) if tracker is not None else None
+    if tracking is not None:
+        worker.handlers[WorkKind.TRACKER_FILE] = tracking.file
+        worker.handlers[WorkKind.TRACKER_CLOSE] = tracking.close
+        worker.handlers[WorkKind.TRACKER_SYNC] = tracking.sync
+        worker.cadences[WorkKind.TRACKER_SYNC] = tracker_rules.sync_every
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.fire_now = sweeper.fire_now
@@ -174,8 +190,14 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     declarer = SlackDeclarer(flows)
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
+    add_tracker_routes(web_app, tracker_webhook if tracking is not None else None,
+                       tracking.finished if tracking is not None else _no_tracker)
     return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector,
                    metrics, links, http, external)
+
+
+async def _no_tracker(tracker: str, key: str) -> bool:
+    return False
 
 
 def http_signing_secret(settings: Settings) -> str:

@@ -24,6 +24,10 @@ class WorkKind(enum.StrEnum):
     ACTION_ITEM_DUE = "action_due"
     SETUP = "setup"  # the incident's channel, kickoff, announcement...: a declaration always completes
     STATUSPAGE_PUBLISH = "statuspage"  # an approved status-page update, published to Statuspage.io
+    TRACKER_FILE = "tracker_file"  # an action item, filed in Jira or GitHub Issues (keyed by item number)
+    TRACKER_CLOSE = "tracker_close"  # an item done in Slack, closed in the tracker (keyed by item number)
+    TRACKER_SYNC = "tracker_sync"  # recurring while the incident has open filed items: closed there, done here
+    MEETING_REMINDER = "meeting_reminder"  # the post-mortem meeting's attendees, reminded (keyed by the offset)
 
 
 class DueWork(Base):
@@ -64,9 +68,10 @@ class DueWork(Base):
     @property
     def is_recurring(self) -> bool:
         """Work that comes round again while the incident is open."""
-        return self.kind is WorkKind.UPDATE_REMINDER
+        return self.kind in (WorkKind.UPDATE_REMINDER, WorkKind.TRACKER_SYNC)
 
     @property
     def never_gives_up(self) -> bool:
         """Work that is retried until it is done (or the incident resolved), however long Slack fails."""
-        return self.kind in (WorkKind.UPDATE_REMINDER, WorkKind.SETUP)
+        return self.kind in (WorkKind.UPDATE_REMINDER, WorkKind.SETUP, WorkKind.TRACKER_FILE, WorkKind.TRACKER_CLOSE,
+                             WorkKind.TRACKER_SYNC)  # a tracker outage never loses an item

@@ -18,6 +18,7 @@ from app.incidents.service import last_event, record
 from app.reviews.errors import ActionItemAlreadyDone, ActionItemUsage, NoSuchActionItem
 from app.reviews.followup import ActionItemRules
 from app.reviews.models import ActionItem, ActionStatus, Priority
+from app.trackers import service as trackers
 
 @dataclass(frozen=True)
 class ActionItemFields:
@@ -111,8 +112,9 @@ async def start_action_item(session: AsyncSession, incident: Incident, number: i
 
 
 async def complete_action_item(session: AsyncSession, incident: Incident, number: int, rules: ActionItemRules,
-                               *, by: str, now: datetime) -> ActionItem:
-    """The item is done; of two at once, one finishes it and the other is told who did."""
+                               *, by: str | None, now: datetime, closed_in: str | None = None) -> ActionItem:
+    """The item is done; of two at once, one finishes it and the other is told who did. Done in Slack, its
+    issue in the tracker is closed too; `closed_in` (a tracker) says it was finished there instead."""
     item = await action_item(session, incident, number)
     _require_not_done(item)
     if not await compare_and_set(session, item, ActionItem.status != ActionStatus.DONE,
@@ -121,8 +123,11 @@ async def complete_action_item(session: AsyncSession, incident: Incident, number
         _require_not_done(item)
         raise AssertionError(f"action item {item.id} changed but is not done")
     await _plan_reminder(session, item, rules, now=now)
+    if closed_in is None:
+        await trackers.plan_closing(session, item, now=now)
+    where = f" (closed in {closed_in} as {item.tracker_key})" if closed_in else ""
     record(session, incident, kind="action_item_done", actor=by, now=now,
-           text=f"Action item #{item.number} done: {item.text}")
+           text=f"Action item #{item.number} done: {item.text}{where}")
     return item
 
 

@@ -25,7 +25,8 @@ def review_samples(incident: Incident, followup: Followup) -> dict[str, Any]:
                    created_at=incident.resolved_at, done_by="U0SAMPLE2", done_at=incident.resolved_at),
         ActionItem(id=2, incident_id=incident.id, number=2, text="Implement connection pool monitoring",
                    owner="U0SAMPLE2", priority=Priority.P1, due_on=date(2025, 10, 27),
-                   status=ActionStatus.IN_PROGRESS, created_by="U0SAMPLE1", created_at=incident.resolved_at),
+                   status=ActionStatus.IN_PROGRESS, created_by="U0SAMPLE1", created_at=incident.resolved_at,
+                   tracker="jira", tracker_key="OPS-12", tracker_url="https://example.atlassian.net/browse/OPS-12"),
         ActionItem(id=3, incident_id=incident.id, number=3, text="Add load test | high connection usage", owner=None,
                    priority=None, due_on=None, status=ActionStatus.OPEN, created_by="U0SAMPLE1",
                    created_at=incident.resolved_at),
@@ -45,5 +46,6 @@ def review_samples(incident: Incident, followup: Followup) -> dict[str, Any]:
         "action_items": items,
         "action_item": items[1],
         "change": "added",
+        "tracker": "Jira",
         "reminder_at": incident.resolved_at + timedelta(days=2),
     }

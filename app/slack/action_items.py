@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
 from app.duework.attempt import Attempt
+from app.duework.models import WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident
 from app.reviews import action_items
@@ -26,6 +27,7 @@ from app.slack.review_commands import (
 )
 from app.slack.reviews import ReviewFlows
 from app.slack.steps import run_step
+from app.trackers import service as trackers
 
 NUMBERING_ATTEMPTS = 5  # each round of colliding additions lets at least one through
 
@@ -51,6 +53,10 @@ class ActionItemFlows:
                     raise
         await self._announce(incident, item, change, actor)
         await self.reviews.refresh(incident.id)
+        if self.flows.tracker is not None and self.flows.fire_now is not None and change in ("added", "done"):
+            # File (or close) it in the tracker now rather than at the next sweep; if the tracker is down,
+            # the sweeps keep trying.
+            await self.flows.fire_now(incident.id, [WorkKind.TRACKER_FILE, WorkKind.TRACKER_CLOSE])
 
     async def _change(self, command: ActionItemCommand, actor: Actor) -> tuple[Incident, ActionItem, str]:
         """One transaction: the item as changed, and what happened to it."""
@@ -59,8 +65,10 @@ class ActionItemFlows:
             incident = await self.flows.incident_here(session, actor)
             match command:
                 case AddActionItem(fields):
-                    return incident, await action_items.add_action_item(session, incident, fields, rules, by=by,
-                                                                        now=now), "added"
+                    item = await action_items.add_action_item(session, incident, fields, rules, by=by, now=now)
+                    if self.flows.tracker is not None:
+                        await trackers.plan_filing(session, item, now=now)
+                    return incident, item, "added"
                 case EditActionItem(number, fields):
                     return incident, await action_items.edit_action_item(session, incident, number, fields, rules,
                                                                          by=by, now=now), "edited"
@@ -82,6 +90,7 @@ class ActionItemFlows:
     async def _announce(self, incident: Incident, item: ActionItem, change: str, actor: Actor) -> None:
         message = self.flows.messages.render("action_item_changed.j2", incident=incident, action_item=item,
                                              change=change, actor=actor.user_id,
+                                             tracker=self.flows.tracker.label if self.flows.tracker else None,
                                              reminder_at=action_items.reminder_at(item, self.flows.policy.followup.action_items))
         if incident.channel_id is None:
             await actor.reply(message)

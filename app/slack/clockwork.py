@@ -47,6 +47,8 @@ class SlackClockWorker:
                  pager: Pager, surfaces: Surfaces) -> None:
         # Other features (reviews, action items, compliance clocks) add what their due work does.
         self.handlers: dict[WorkKind, Handler] = {}
+        # Recurring work other than update reminders, and how often it comes round (resolved or not).
+        self.cadences: dict[WorkKind, timedelta] = {}
         self.client = client
         self.messages = messages
         self.policy = policy
@@ -56,6 +58,8 @@ class SlackClockWorker:
         self.pacer: Pacer | None = getattr(client, "pacer", None)
 
     def cadence(self, work: DueWork, incident: Incident) -> timedelta | None:
+        if work.kind in self.cadences:
+            return self.cadences[work.kind]
         if work.is_recurring and not incident.is_resolved:
             return self.policy.for_severity(incident.severity).update_every
         return None

@@ -38,6 +38,7 @@ from app.slack.acks import Acknowledgements
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
 from app.slack.surfaces import Surfaces
+from app.trackers.issues import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class IncidentFlows:
         # (a declaration's setup, a status-page update just approved).
         self.fire_now: Callable[[int, list[WorkKind]], Awaitable[Any]] | None = None
         self.review_links: ReviewLinks | None = None  # set by app.main: where a published review is served
+        self.tracker: Tracker | None = None  # set by app.main: where action items are filed (playbooks/trackers.yml)
         self.incidents_channel = incidents_channel
 
     # -- answering people ---------------------------------------------------------------------

@@ -62,6 +62,11 @@ def channel(channel_id: str | None, fallback: str = "(channel being set up)") ->
     return SlackText(f"<#{channel_id}>") if channel_id else fallback
 
 
+def link(url: str, text: str) -> str:
+    """A link people click, showing `text` (a tracker's issue key, say)."""
+    return SlackText(f"<{escape(url).replace('|', '%7C')}|{escape(text)}>")
+
+
 def date(moment: datetime, style: str = "{date_short_pretty} {time}") -> str:
     """Slack shows each reader the time in their own zone; the fallback is UTC."""
     moment = utc(moment)
@@ -108,7 +113,7 @@ class Messages:
             lstrip_blocks=True,
             autoescape=False,
         )
-        self.env.filters.update(user=user, person=person, channel=channel, date=date, utc=utc_time, duration=duration,
+        self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time, duration=duration,
                                 fit=fit,
                                 tojson=lambda v: SlackText(json.dumps(v)),
                                 # Macro output was escaped inside the macro already.

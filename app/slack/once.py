@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.duework.attempt import Attempt, Problem
 from app.oncall.pagers import PagerDutyError
 from app.statuspage.statuspage_io import StatuspageUnavailable
+from app.trackers.issues import TrackerUnavailable
 from app.slack.messages import Message
 from app.slack.people import USER_ID
 
@@ -38,6 +39,8 @@ def classify(error: BaseException) -> Problem | None:
                        unsure=status >= 500)
     if isinstance(error, PagerDutyError | StatuspageUnavailable):
         return Problem(str(error), transient=error.transient)
+    if isinstance(error, TrackerUnavailable):
+        return Problem(str(error), transient=error.transient, unsure=error.unsure)
     if isinstance(error, (SlackClientError, aiohttp.ClientError, httpx.HTTPError, OSError, asyncio.TimeoutError)):
         # The request may have reached Slack before the connection broke.
         return Problem(type(error).__name__, transient=True, unsure=True)

@@ -1,0 +1,92 @@
+"""playbooks/trackers.yml: which tracker action items are filed in, where, and how priorities read there.
+Secrets are never in the file: it names the environment variables that hold them."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, model_validator
+
+from app.policy_files import PolicyError, PositiveDuration, StrictModel, load
+from app.reviews.models import Priority
+
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def _env_name(value: str) -> str:
+    if not ENV_NAME.match(value):
+        raise ValueError(f"{value!r} is not the name of an environment variable (like JIRA_API_TOKEN); "
+                         "secrets go in the environment, never in this file")
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+EnvName = Annotated[str, AfterValidator(_env_name)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class JiraSettings(StrictModel):
+    base_url: HttpUrl  # https://your-site.atlassian.net
+    project: str  # the project key, e.g. OPS
+    issue_type: str = "Task"
+    email_env: EnvName = "JIRA_EMAIL"  # the account the API token belongs to (basic auth)
+    token_env: EnvName = "JIRA_API_TOKEN"
+    webhook_secret_env: EnvName = "JIRA_WEBHOOK_SECRET"  # the admin webhook's secret (X-Hub-Signature)
+    labels: tuple[str, ...] = ("incident-follow-up",)
+    priorities: dict[Priority, str] = {Priority.P0: "Highest", Priority.P1: "High", Priority.P2: "Medium",
+                                       Priority.P3: "Low"}
+
+
+class GitHubSettings(StrictModel):
+    api_url: HttpUrl = "https://api.github.com"
+    repo: str  # owner/name
+    token_env: EnvName = "GITHUB_TOKEN"  # a token allowed to write the repository's issues
+    webhook_secret_env: EnvName = "GITHUB_WEBHOOK_SECRET"  # the webhook's secret (X-Hub-Signature-256)
+    labels: tuple[str, ...] = ("incident-follow-up",)
+    priority_labels: dict[Priority, str] = {p: f"priority: {p.value}" for p in Priority}
+    logins: dict[str, str] = {}  # Slack user id or e-mail → GitHub login, for the assignee
+
+    @model_validator(mode="after")
+    def _repo(self) -> GitHubSettings:
+        if not REPO.match(self.repo):
+            raise ValueError(f"repo {self.repo!r} is not owner/name")
+        return self
+
+
+class TrackerRules(StrictModel):
+    """playbooks/trackers.yml."""
+
+    tracker: Literal["none", "jira", "github"] = "none"
+    sync_every: PositiveDuration = timedelta(minutes=15)  # besides webhooks: how often open issues are checked
+    jira: JiraSettings | None = None
+    github: GitHubSettings | None = None
+
+    @model_validator(mode="after")
+    def _chosen_is_configured(self) -> TrackerRules:
+        if self.tracker != "none" and getattr(self, self.tracker) is None:
+            raise ValueError(f"tracker is {self.tracker!r} but there is no {self.tracker}: section")
+        return self
+
+
+def load_tracker_rules(path: Path) -> TrackerRules:
+    """The file read strictly; no file means no tracker."""
+    return load(path, TrackerRules, missing={})
+
+
+def secret(path: Path, key: str, name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The value of the environment variable the file names; unset stops start-up naming both."""
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    if not value:
+        raise PolicyError(f"{path}: {key} names the environment variable {name}, which is not set")
+    return value

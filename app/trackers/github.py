@@ -1,0 +1,68 @@
+"""GitHub Issues over the REST API: a bearer token allowed to write the repository's issues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.trackers.config import GitHubSettings
+from app.trackers.issues import Filed, NewIssue, TrackerUnavailable, call, field
+
+API_VERSION = "2022-11-28"
+
+
+class GitHubIssues:
+    name = "github"
+    label = "GitHub"
+
+    def __init__(self, http: httpx.AsyncClient, settings: GitHubSettings, *, token: str) -> None:
+        self.http = http
+        self.settings = settings
+        self.repo = settings.repo
+        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
+                        "X-GitHub-Api-Version": API_VERSION}
+
+    async def _call(self, method: str, path: str, what: str, **kwargs: Any) -> httpx.Response:
+        return await call(self.http, method, f"{self.settings.api_url}/repos/{self.repo}{path}", what,
+                          headers=self.headers, **kwargs)
+
+    def key(self, number: int | str) -> str:
+        return f"{self.repo}#{number}"
+
+    def number(self, key: str) -> str:
+        repo, _, number = key.rpartition("#")
+        if repo != self.repo or not number.isdigit():
+            raise TrackerUnavailable(f"{key} is not an issue of {self.repo}", transient=False)
+        return number
+
+    def login(self, issue: NewIssue) -> str | None:
+        logins = self.settings.logins
+        return logins.get(issue.owner or "") or logins.get((issue.owner_email or "").lower()) or None
+
+    async def create(self, issue: NewIssue) -> Filed:
+        body = f"{issue.description}\n\n[{issue.link_text}]({issue.link})"
+        labels = [*self.settings.labels, issue.marker]
+        if issue.priority is not None and issue.priority in self.settings.priority_labels:
+            labels.append(self.settings.priority_labels[issue.priority])
+        fields: dict[str, Any] = {"title": issue.summary, "body": body, "labels": labels}
+        if login := self.login(issue):
+            fields["assignees"] = [login]
+        response = await self._call("POST", "/issues", "create issue", json=fields)
+        return Filed(key=self.key(str(field(response.json(), "number"))), url=str(field(response.json(), "html_url")))
+
+    async def find(self, marker: str) -> Filed | None:
+        response = await self._call("GET", "/issues", "find issue", params={"labels": marker, "state": "all"})
+        issues = response.json()
+        if not isinstance(issues, list) or not issues:
+            return None
+        return Filed(key=self.key(str(field(issues, 0, "number"))), url=str(field(issues, 0, "html_url")))
+
+    async def is_done(self, key: str) -> bool:
+        response = await self._call("GET", f"/issues/{self.number(key)}", "read issue")
+        return field(response.json(), "state") == "closed"
+
+    async def close(self, key: str) -> bool:
+        await self._call("PATCH", f"/issues/{self.number(key)}", "close issue",
+                         json={"state": "closed", "state_reason": "completed"})
+        return True

@@ -1,0 +1,79 @@
+"""What the bot asks of any tracker, and how a tracker's failure is told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import httpx
+
+from app.reviews.models import Priority
+
+
+class TrackerUnavailable(Exception):
+    """The tracker did not do what was asked; the message says why, for the timeline."""
+
+    def __init__(self, message: str, *, transient: bool = True, unsure: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient  # down, throttling or unreachable: try again later
+        self.unsure = unsure  # the connection broke after the request left: it may have taken effect
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    summary: str
+    description: str  # plain text; each tracker lays it out its own way
+    link: str  # back to the incident (its Slack channel)
+    link_text: str
+    priority: Priority | None
+    due_on: date | None
+    owner_email: str | None  # Jira finds the assignee by e-mail
+    owner: str | None  # the owner's Slack user id (GitHub maps it to a login)
+    marker: str  # a label unique to the item, so an issue created but not recorded is found, not made twice
+
+
+@dataclass(frozen=True)
+class Filed:
+    key: str  # OPS-12, acme/incidents#42
+    url: str  # where people open it
+
+
+class Tracker(Protocol):
+    name: str  # "jira" or "github", as stored on the item
+    label: str  # "Jira" or "GitHub", as people read it
+
+    async def create(self, issue: NewIssue) -> Filed: ...
+
+    async def find(self, marker: str) -> Filed | None:
+        """The issue carrying this marker, if an earlier attempt created it without recording it."""
+        ...
+
+    async def is_done(self, key: str) -> bool: ...
+
+    async def close(self, key: str) -> bool: ...
+
+
+async def call(http: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: object) -> httpx.Response:
+    """One request; an outage, throttling or refusal becomes TrackerUnavailable saying which."""
+    try:
+        response = await http.request(method, url, **kwargs)  # type: ignore[arg-type]
+    except httpx.HTTPError as error:
+        raise TrackerUnavailable(f"{what}: {type(error).__name__}",
+                                 unsure=not isinstance(error, httpx.ConnectError)) from error
+    if not response.is_success:
+        throttled = response.status_code == 429 or (
+            response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0")
+        raise TrackerUnavailable(f"{what}: HTTP {response.status_code}",
+                                 transient=throttled or response.status_code >= 500)
+    return response
+
+
+def field(data: object, *path: str | int) -> object:
+    """A value deep in a tracker's answer; a missing one is the tracker answering something unexpected."""
+    for part in path:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            raise TrackerUnavailable(f"unexpected answer (no {'.'.join(map(str, path))})", transient=False) from None
+    return data
