@@ -40,6 +40,7 @@ from app.slack.app import create_slack_app
 from app.slack.clockwork import SlackClockWorker
 from app.slack.detection import SlackDeclarer
 from app.slack.flows import IncidentFlows
+from app.slack.meetings import MeetingReminders
 from app.slack.messages import Messages
 from app.slack.pacing import PacedWebClient, Pacer, WaitOutRateLimits
 from app.slack.pager import SlackPager
@@ -171,6 +172,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
     worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
+    worker.handlers[WorkKind.MEETING_REMINDER] = MeetingReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from app.clock import utc
 from app.incidents.models import Incident, TimelineEvent
-from app.reviews.models import ActionItem, PostIncidentReview
+from app.reviews.models import ActionItem, PostIncidentReview, PostmortemMeeting
 
 USER_ID = re.compile(r"\b[UW](?=[A-Z]*[0-9])[A-Z0-9]{8,}\b")  # Slack user ids, not words like WORKAROUND
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -40,15 +40,18 @@ class ReviewDocument:
     owners: dict[int, str]  # item number -> owner's name
     written_by: str
     generated_at: datetime
+    meeting: PostmortemMeeting | None = None  # the post-mortem meeting, once scheduled
+    meeting_attendees: tuple[str, ...] = ()  # their names
 
     @property
     def open_items(self) -> list[ActionItem]:
         return [item for item in self.action_items if not item.is_done]
 
 
-def people_in(incident: Incident, events: Iterable[TimelineEvent], items: Iterable[ActionItem]) -> set[str]:
+def people_in(incident: Incident, events: Iterable[TimelineEvent], items: Iterable[ActionItem],
+              meeting: PostmortemMeeting | None = None) -> set[str]:
     """Every Slack user the document names, so their names can be looked up once."""
-    people = {incident.declared_by, *incident.role_holders().values()}
+    people = {incident.declared_by, *incident.role_holders().values(), *(meeting.attendees if meeting else [])}
     for event in events:
         people.update(filter(None, [event.actor, *USER_ID.findall(event.text)]))
     people.update(item.owner for item in items if item.owner)
@@ -61,7 +64,8 @@ def points(text: str) -> list[str]:
 
 
 def review_document(incident: Incident, review: PostIncidentReview, events: list[TimelineEvent],
-                    items: list[ActionItem], *, names: Mapping[str, str], by: str, now: datetime) -> ReviewDocument:
+                    items: list[ActionItem], *, names: Mapping[str, str], by: str, now: datetime,
+                    meeting: PostmortemMeeting | None = None) -> ReviewDocument:
     assert incident.resolved_at is not None
 
     def name(user_id: str | None) -> str:
@@ -85,4 +89,6 @@ def review_document(incident: Incident, review: PostIncidentReview, events: list
         owners={item.number: name(item.owner) for item in items if item.owner},
         written_by=name(by),
         generated_at=now,
+        meeting=meeting,
+        meeting_attendees=tuple(name(user) for user in (meeting.attendees if meeting else [])),
     )

@@ -23,3 +23,9 @@ class ActionItemUsage(UsageError):
     """An action item was typed wrongly (bad owner, priority or date); `problem` says which."""
 
     template = "errors/action_usage.j2"
+
+
+class MeetingUsage(UsageError):
+    """The post-mortem meeting's time was typed wrongly or has passed; `problem` says which."""
+
+    template = "errors/meeting_usage.j2"

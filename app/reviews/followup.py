@@ -3,7 +3,7 @@ due, when the IC is reminded of it, and when owners hear about their action item
 
 from __future__ import annotations
 
-from datetime import UTC, time
+from datetime import UTC, time, timedelta
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -37,8 +37,16 @@ class ActionItemRules(StrictModel):
         return self.remind_at.replace(tzinfo=UTC)
 
 
+class MeetingRules(StrictModel):
+    """The plan's post-mortem meeting (Phase 4.1)."""
+
+    length: PositiveDuration = timedelta(hours=1)  # how long the invite blocks
+    remind_before: tuple[PositiveDuration, ...] = (timedelta(days=1), timedelta(hours=1))  # attendees get a DM
+
+
 class Followup(StrictModel):
     """playbooks/followup.yml."""
 
     review: ReviewRules
     action_items: ActionItemRules
+    meeting: MeetingRules = MeetingRules()

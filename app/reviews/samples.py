@@ -7,7 +7,8 @@ from typing import Any
 
 from app.incidents.models import Incident, TimelineEvent
 from app.reviews.document import review_document
-from app.reviews.models import ActionItem, ActionStatus, PostIncidentReview, Priority
+from app.reviews.invite import Invitee
+from app.reviews.models import ActionItem, ActionStatus, PostIncidentReview, PostmortemMeeting, Priority
 from app.reviews.followup import Followup
 from app.reviews.service import review_due_at
 
@@ -35,9 +36,15 @@ def review_samples(incident: Incident, followup: Followup) -> dict[str, Any]:
                             kind="declared", text="Declared P0: Complete API Outage (ic=U0SAMPLE1)"),
               TimelineEvent(id=2, incident_id=incident.id, at=incident.resolved_at, actor="U0SAMPLE1",
                             kind="resolved", text="Resolved. Root cause: pool exhaustion. Resolution: bigger pool")]
+    meeting = PostmortemMeeting(id=1, incident_id=incident.id, starts_at=incident.resolved_at + timedelta(days=1),
+                                ends_at=incident.resolved_at + timedelta(days=1, hours=1),
+                                attendees=["U0SAMPLE1", "U0SAMPLE2"], scheduled_by="U0SAMPLE1",
+                                scheduled_at=incident.resolved_at, sequence=0)
     return {
+        "meeting": meeting,
+        "names": {"U0SAMPLE1": Invitee("Alice Adams", "alice@example.com"), "U0SAMPLE2": Invitee("Bob Brown", None)},
         "doc": review_document(incident, review, events, items, names={"U0SAMPLE1": "Alice Adams"}, by="U0SAMPLE1",
-                               now=incident.resolved_at + timedelta(hours=20)),
+                               now=incident.resolved_at + timedelta(hours=20), meeting=meeting),
         "review": review,
         "review_due_at": review_due_at(incident, followup.review),
         "review_overdue": False,

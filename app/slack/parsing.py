@@ -18,10 +18,14 @@ from app.slack.review_commands import (
     CompleteActionItem,
     EditActionItem,
     ListActionItems,
+    MeetingCommand,
+    OpenMeetingForm,
     OpenReview,
+    ScheduleMeeting,
     StartActionItem,
     SubmitReview,
     parse_action,
+    parse_meeting,
 )
 from app.slack.text import clean, split_fields
 
@@ -131,9 +135,9 @@ class Targeted:
 
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
            | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
-           | Targeted)
+           | MeetingCommand | Targeted)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "comms", "review", "action", "actions", "help")
+               "notified", "comms", "review", "meeting", "action", "actions", "help")
 
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
@@ -265,7 +269,7 @@ def _comms(rest: str) -> Command:
 # cause, an action item), only `#12` does, so a note that starts with a number stays a note.
 _NUMBER, _HASH_NUMBER = re.compile(r"#?\d{1,9}"), re.compile(r"#\d{1,9}")
 NAMED_INCIDENT = {**{name: _NUMBER for name in ("update", "status", "severity", "role", "checklist", "notified",
-                                                "comms", "review", "actions")},
+                                                "comms", "review", "actions", "meeting")},
                   **{name: _HASH_NUMBER for name in ("note", "resolve", "action")}}
 
 _PARSERS = {
@@ -281,6 +285,7 @@ _PARSERS = {
     "resolve": _resolve,
     "comms": _comms,
     "review": _no_arguments(OpenReview(), "review"),
+    "meeting": parse_meeting,
     "action": parse_action,
     "actions": _no_arguments(ListActionItems(), "actions"),
     "help": lambda rest: Help(),
@@ -302,4 +307,5 @@ _SUBCOMMAND_OF: dict[type, str] = {
     ListActionItems: "actions", AddActionItem: "action",
     EditActionItem: "action", StartActionItem: "action",
     CompleteActionItem: "action",
+    OpenMeetingForm: "meeting", ScheduleMeeting: "meeting",
 }

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from app.reviews.action_items import ActionItemFields
-from app.reviews.errors import ActionItemUsage
+from app.reviews.errors import ActionItemUsage, MeetingUsage
 from app.reviews.models import Priority
 from app.reviews.service import ReviewAnswers
 from app.slack.mentions import MENTION
@@ -53,6 +53,37 @@ class StartActionItem:
 @dataclass(frozen=True)
 class CompleteActionItem:
     number: int
+
+
+@dataclass(frozen=True)
+class OpenMeetingForm:
+    pass
+
+
+@dataclass(frozen=True)
+class ScheduleMeeting:
+    """The post-mortem meeting at this date and time of day, in the time zone of whoever chose it."""
+
+    day: date
+    at: time
+    timezone: str | None = None  # a form's timepicker may say; otherwise the person's Slack time zone
+
+
+MeetingCommand = OpenMeetingForm | ScheduleMeeting
+MEETING_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})")
+
+
+def parse_meeting(rest: str) -> MeetingCommand:
+    """`/incident meeting` (a form) or `/incident meeting 2026-12-03 15:00`."""
+    if not rest.strip():
+        return OpenMeetingForm()
+    found = MEETING_TIME.fullmatch(rest.strip())
+    try:
+        if not found:
+            raise ValueError(rest)
+        return ScheduleMeeting(date.fromisoformat(found.group(1)), time.fromisoformat(found.group(2).zfill(5)))
+    except ValueError:
+        raise MeetingUsage(subcommand="meeting", problem="bad_time", given=rest.strip()) from None
 
 
 ActionItemCommand = ListActionItems | AddActionItem | EditActionItem | StartActionItem | CompleteActionItem

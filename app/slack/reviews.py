@@ -15,7 +15,7 @@ from app.duework.sweeper import Fired
 from app.incidents import service
 from app.incidents.errors import UsageError
 from app.incidents.models import Incident
-from app.reviews import action_items
+from app.reviews import action_items, meetings
 from app.reviews import service as reviews
 from app.reviews.document import people_in, review_document
 from app.reviews.models import PostIncidentReview
@@ -124,9 +124,11 @@ class ReviewFlows:
             review = await reviews.saved_review(session, incident)
             events = await service.timeline(session, incident)
             items = await action_items.action_items(session, incident)
+            meeting = await meetings.meeting_of(session, incident.id)
         assert review is not None
-        names = await names_of(self.flows.client, people_in(incident, events, items) | {by})
-        document = review_document(incident, review, events, items, names=names, by=by, now=self.flows.clock.now())
+        names = await names_of(self.flows.client, people_in(incident, events, items, meeting) | {by})
+        document = review_document(incident, review, events, items, names=names, by=by, now=self.flows.clock.now(),
+                                   meeting=meeting)
         return incident, self.flows.messages.text("review.md.j2", doc=document) + "\n"
 
     async def refresh(self, incident_id: int) -> None:
