@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.incidents.models import Incident
 from app.reviews.models import ActionItem, ActionStatus
 from app.trackers.issues import Filed
 
@@ -32,7 +33,9 @@ async def plan_closing(session: AsyncSession, item: ActionItem, *, now: datetime
 
 
 async def plan_sync(session: AsyncSession, incident_id: int, *, every: timedelta, now: datetime) -> None:
-    """Check the incident's open issues every `every` (a pending check keeps its time)."""
+    """Check the incident's open issues every `every` (a pending check keeps its time). Two items filed at once
+    would both find no check pending: hold the incident row so the second sees the first's."""
+    await session.execute(select(Incident.id).where(Incident.id == incident_id).with_for_update())
     if await duework.pending(session, incident_id, WorkKind.TRACKER_SYNC, SYNC_KEY) is None:
         await duework.plan(session, incident_id, WorkKind.TRACKER_SYNC, now + every, now=now, key=SYNC_KEY)
 
