@@ -307,6 +307,18 @@ async def test_github_issue_filed_assigned_closed_both_ways(
     assert first["state_reason"] == "completed"
 
 
+async def test_a_login_github_cannot_assign_still_files_the_item_unassigned(
+        with_github: SlackDriver, fake: FakeSlack, people: People, github: FakeGitHub) -> None:
+    slack = with_github
+    github.assignable.clear()  # bob-brown lost access to the repository
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await add_item(slack, fake, people, channel, f"Add pool monitoring owner:<@{people.bob}|bob>")
+
+    await fake.wait_for(lambda: posts(fake, channel, "is <"))
+    assert [issue["assignees"] for issue in github.issues.values()] == [[]]
+    assert github.calls("POST", "/issues") == 2
+
+
 async def test_an_issue_created_but_not_recorded_is_found_not_made_twice(
         with_github: SlackDriver, fake: FakeSlack, people: People, github: FakeGitHub, clock: ManualClock) -> None:
     """A worker died after GitHub created the issue: the next attempt finds it by the item's label."""

@@ -48,7 +48,14 @@ class GitHubIssues:
         fields: dict[str, Any] = {"title": issue.summary, "body": body, "labels": labels}
         if login := self.login(issue):
             fields["assignees"] = [login]
-        response = await self._call("POST", "/issues", "create issue", json=fields)
+        try:
+            response = await self._call("POST", "/issues", "create issue", json=fields)
+        except TrackerUnavailable as error:
+            if error.transient or "assignees" not in fields:
+                raise
+            # A login that cannot be assigned here (422) must not keep the item out of the tracker.
+            del fields["assignees"]
+            response = await self._call("POST", "/issues", "create issue", json=fields)
         return Filed(key=self.key(str(field(response.json(), "number"))), url=str(field(response.json(), "html_url")))
 
     async def find(self, marker: str) -> Filed | None:

@@ -48,6 +48,16 @@ class Jira:
         chosen = exact or [u for u in users if isinstance(u, dict)][:1]
         return str(chosen[0]["accountId"]) if chosen and chosen[0].get("accountId") else None
 
+    async def _assignee_if_allowed(self, email: str) -> str | None:
+        """The assignee, unless Jira refuses to look people up (no permission): then the issue is filed
+        unassigned rather than not at all. An outage is still an outage."""
+        try:
+            return await self.assignee(email)
+        except TrackerUnavailable as error:
+            if error.transient:
+                raise
+            return None
+
     async def create(self, issue: NewIssue) -> Filed:
         fields: dict[str, Any] = {
             "project": {"key": self.settings.project},
@@ -60,7 +70,7 @@ class Jira:
             fields["priority"] = {"name": self.settings.priorities[issue.priority]}
         if issue.due_on is not None:
             fields["duedate"] = issue.due_on.isoformat()
-        account = await self.assignee(issue.owner_email) if issue.owner_email else None
+        account = await self._assignee_if_allowed(issue.owner_email) if issue.owner_email else None
         if account:
             fields["assignee"] = {"accountId": account}
         response = await self._call("POST", "/issue", "create issue", json={"fields": fields})
