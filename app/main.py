@@ -180,6 +180,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     if tracking is not None:
         worker.handlers[WorkKind.TRACKER_FILE] = tracking.file
         worker.handlers[WorkKind.TRACKER_CLOSE] = tracking.close
+        worker.handlers[WorkKind.TRACKER_UPDATE] = tracking.update
         worker.handlers[WorkKind.TRACKER_SYNC] = tracking.sync
         worker.cadences[WorkKind.TRACKER_SYNC] = tracker_rules.sync_every
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics)

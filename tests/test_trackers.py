@@ -236,6 +236,26 @@ async def test_done_in_slack_moves_the_jira_issue_to_done(
         "Closed OPS-1 in Jira: action item #1 was done in Slack"]
 
 
+async def test_an_edit_in_slack_edits_the_jira_issue(
+        with_jira: SlackDriver, fake: FakeSlack, people: People, jira: FakeJira) -> None:
+    slack = with_jira
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await add_item(slack, fake, people, channel, "Add pool monitoring priority:P3")
+    await fake.wait_for(lambda: "OPS-1" in jira.issues)
+    await quiet(slack)
+
+    await slack.command(f"action edit 1 owner:<@{people.bob}|bob> priority:P0 due:2026-12-24", user=people.alice,
+                        channel=channel)
+    await fake.wait_for(lambda: jira.issues["OPS-1"]["fields"].get("duedate") == "2026-12-24")
+
+    fields = jira.issues["OPS-1"]["fields"]
+    assert fields["priority"] == {"name": "Highest"} and fields["summary"] == "Add pool monitoring"
+    assert fields["assignee"] == {"accountId": jira.users[1]["accountId"]}
+    assert fields["labels"] == ["incident-follow-up", "incident-1-action-1"]  # an edit keeps the labels
+    assert await eventually(lambda: timeline_texts(slack, channel, "action_item_updated")) == [
+        "Updated OPS-1 in Jira to match action item #1"]
+
+
 async def test_the_periodic_sync_notices_an_issue_finished_in_jira_without_a_webhook(
         with_jira: SlackDriver, fake: FakeSlack, people: People, jira: FakeJira, clock: ManualClock) -> None:
     slack = with_jira
@@ -302,6 +322,9 @@ async def test_github_issue_filed_assigned_closed_both_ways(
     assert [i.status for i in await items_of(slack, channel)] == [ActionStatus.OPEN, ActionStatus.DONE]
     assert posts(fake, channel, "was closed in GitHub")
 
+    await slack.command("action edit 1 priority:P2", user=people.bob, channel=channel)
+    await fake.wait_for(lambda: "priority: P2" in [label["name"] for label in first["labels"]])
+    assert [a["login"] for a in first["assignees"]] == ["bob-brown"]
     await slack.command("action done 1", user=people.bob, channel=channel)
     await fake.wait_for(lambda: first["state"] == "closed")
     assert first["state_reason"] == "completed"

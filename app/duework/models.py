@@ -26,6 +26,7 @@ class WorkKind(enum.StrEnum):
     STATUSPAGE_PUBLISH = "statuspage"  # an approved status-page update, published to Statuspage.io
     TRACKER_FILE = "tracker_file"  # an action item, filed in Jira or GitHub Issues (keyed by item number)
     TRACKER_CLOSE = "tracker_close"  # an item done in Slack, closed in the tracker (keyed by item number)
+    TRACKER_UPDATE = "tracker_update"  # an item edited in Slack, its issue edited to match (keyed by item number)
     TRACKER_SYNC = "tracker_sync"  # recurring while the incident has open filed items: closed there, done here
     MEETING_REMINDER = "meeting_reminder"  # the post-mortem meeting's attendees, reminded (keyed by the offset)
 
@@ -74,4 +75,4 @@ class DueWork(Base):
     def never_gives_up(self) -> bool:
         """Work that is retried until it is done (or the incident resolved), however long Slack fails."""
         return self.kind in (WorkKind.UPDATE_REMINDER, WorkKind.SETUP, WorkKind.TRACKER_FILE, WorkKind.TRACKER_CLOSE,
-                             WorkKind.TRACKER_SYNC)  # a tracker outage never loses an item
+                             WorkKind.TRACKER_UPDATE, WorkKind.TRACKER_SYNC)  # a tracker outage never loses an item

@@ -53,10 +53,11 @@ class ActionItemFlows:
                     raise
         await self._announce(incident, item, change, actor)
         await self.reviews.refresh(incident.id)
-        if self.flows.tracker is not None and self.flows.fire_now is not None and change in ("added", "done"):
+        if self.flows.tracker is not None and self.flows.fire_now is not None and change in ("added", "edited", "done"):
             # File (or close) it in the tracker now rather than at the next sweep; if the tracker is down,
             # the sweeps keep trying.
-            await self.flows.fire_now(incident.id, [WorkKind.TRACKER_FILE, WorkKind.TRACKER_CLOSE])
+            await self.flows.fire_now(incident.id, [WorkKind.TRACKER_FILE, WorkKind.TRACKER_UPDATE,
+                                                    WorkKind.TRACKER_CLOSE])
 
     async def _change(self, command: ActionItemCommand, actor: Actor) -> tuple[Incident, ActionItem, str]:
         """One transaction: the item as changed, and what happened to it."""
@@ -70,8 +71,10 @@ class ActionItemFlows:
                         await trackers.plan_filing(session, item, now=now)
                     return incident, item, "added"
                 case EditActionItem(number, fields):
-                    return incident, await action_items.edit_action_item(session, incident, number, fields, rules,
-                                                                         by=by, now=now), "edited"
+                    item = await action_items.edit_action_item(session, incident, number, fields, rules, by=by,
+                                                               now=now)
+                    await trackers.plan_update(session, item, now=now)
+                    return incident, item, "edited"
                 case StartActionItem(number):
                     return incident, await action_items.start_action_item(session, incident, number, by=by,
                                                                           now=now), "started"

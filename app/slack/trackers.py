@@ -72,6 +72,20 @@ class TrackerFlows:
         return Fired(events=[("action_item_closed", f"Closed {key} in {self.tracker.label}: "
                                                     f"action item #{item.number} was done in Slack")])
 
+    async def update(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
+        """TRACKER_UPDATE: the item was edited in Slack; its issue is edited to match."""
+        async with self.flows.db.transaction() as session:
+            item = await trackers.item_numbered(session, incident.id, attempt.work.key)
+        if item is None or not item.tracker_key:
+            return Fired(outcome="cancelled")
+        key = item.tracker_key
+        email = await attempt.once("owner e-mail", lambda: self._email(item.owner), retry=False) if item.owner else ""
+        issue = self._issue(incident, item, email or None)
+        if await attempt.once("update", lambda: self.tracker.update(key, issue)) is None:
+            return await self._failed(attempt, incident, item, "update")
+        return Fired(events=[("action_item_updated", f"Updated {key} in {self.tracker.label} to match action item "
+                                                     f"#{item.number}")])
+
     async def sync(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         """TRACKER_SYNC: each open item's issue, asked whether it is finished (for a webhook lost or not set)."""
         async with self.flows.db.transaction() as session:

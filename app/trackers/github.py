@@ -40,7 +40,7 @@ class GitHubIssues:
         logins = self.settings.logins
         return logins.get(issue.owner or "") or logins.get((issue.owner_email or "").lower()) or None
 
-    async def create(self, issue: NewIssue) -> Filed:
+    def _fields(self, issue: NewIssue) -> dict[str, Any]:
         body = f"{issue.description}\n\n[{issue.link_text}]({issue.link})"
         labels = [*self.settings.labels, issue.marker]
         if issue.priority is not None and issue.priority in self.settings.priority_labels:
@@ -48,14 +48,19 @@ class GitHubIssues:
         fields: dict[str, Any] = {"title": issue.summary, "body": body, "labels": labels}
         if login := self.login(issue):
             fields["assignees"] = [login]
+        return fields
+
+    async def _send(self, method: str, path: str, what: str, fields: dict[str, Any]) -> httpx.Response:
         try:
-            response = await self._call("POST", "/issues", "create issue", json=fields)
+            return await self._call(method, path, what, json=fields)
         except TrackerUnavailable as error:
             if error.transient or "assignees" not in fields:
                 raise
             # A login that cannot be assigned here (422) must not keep the item out of the tracker.
-            del fields["assignees"]
-            response = await self._call("POST", "/issues", "create issue", json=fields)
+            return await self._call(method, path, what, json={k: v for k, v in fields.items() if k != "assignees"})
+
+    async def create(self, issue: NewIssue) -> Filed:
+        response = await self._send("POST", "/issues", "create issue", self._fields(issue))
         return Filed(key=self.key(str(field(response.json(), "number"))), url=str(field(response.json(), "html_url")))
 
     async def find(self, marker: str) -> Filed | None:
@@ -64,6 +69,10 @@ class GitHubIssues:
         if not isinstance(issues, list) or not issues:
             return None
         return Filed(key=self.key(str(field(issues, 0, "number"))), url=str(field(issues, 0, "html_url")))
+
+    async def update(self, key: str, issue: NewIssue) -> bool:
+        await self._send("PATCH", f"/issues/{self.number(key)}", "update issue", self._fields(issue))
+        return True
 
     async def is_done(self, key: str) -> bool:
         response = await self._call("GET", f"/issues/{self.number(key)}", "read issue")

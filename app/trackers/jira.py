@@ -58,14 +58,9 @@ class Jira:
                 raise
             return None
 
-    async def create(self, issue: NewIssue) -> Filed:
-        fields: dict[str, Any] = {
-            "project": {"key": self.settings.project},
-            "issuetype": {"name": self.settings.issue_type},
-            "summary": issue.summary,
-            "description": adf(issue.description, issue.link, issue.link_text),
-            "labels": [*self.settings.labels, issue.marker],
-        }
+    async def _fields(self, issue: NewIssue) -> dict[str, Any]:
+        """What the item says, as Jira's fields (without those only a new issue gets)."""
+        fields: dict[str, Any] = {"summary": issue.summary}
         if issue.priority is not None and issue.priority in self.settings.priorities:
             fields["priority"] = {"name": self.settings.priorities[issue.priority]}
         if issue.due_on is not None:
@@ -73,6 +68,16 @@ class Jira:
         account = await self._assignee_if_allowed(issue.owner_email) if issue.owner_email else None
         if account:
             fields["assignee"] = {"accountId": account}
+        return fields
+
+    async def create(self, issue: NewIssue) -> Filed:
+        fields: dict[str, Any] = {
+            "project": {"key": self.settings.project},
+            "issuetype": {"name": self.settings.issue_type},
+            "description": adf(issue.description, issue.link, issue.link_text),
+            "labels": [*self.settings.labels, issue.marker],
+            **await self._fields(issue),
+        }
         response = await self._call("POST", "/issue", "create issue", json={"fields": fields})
         return self._filed(str(field(response.json(), "key")))
 
@@ -82,6 +87,12 @@ class Jira:
             "maxResults": 1})
         issues = field(response.json(), "issues")
         return self._filed(str(field(issues, 0, "key"))) if issues else None
+
+    async def update(self, key: str, issue: NewIssue) -> bool:
+        fields = await self._fields(issue)
+        fields["description"] = adf(issue.description, issue.link, issue.link_text)
+        await self._call("PUT", f"/issue/{key}", "update issue", json={"fields": fields})
+        return True
 
     async def is_done(self, key: str) -> bool:
         response = await self._call("GET", f"/issue/{key}", "read issue", params={"fields": "status"})

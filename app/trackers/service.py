@@ -32,6 +32,12 @@ async def plan_closing(session: AsyncSession, item: ActionItem, *, now: datetime
         await duework.plan(session, item.incident_id, WorkKind.TRACKER_CLOSE, now, now=now, key=str(item.number))
 
 
+async def plan_update(session: AsyncSession, item: ActionItem, *, now: datetime) -> None:
+    """Edited in Slack: edit its issue to match (not filed yet: filing takes the item as it is then)."""
+    if item.tracker_key:
+        await duework.plan(session, item.incident_id, WorkKind.TRACKER_UPDATE, now, now=now, key=str(item.number))
+
+
 async def plan_sync(session: AsyncSession, incident_id: int, *, every: timedelta, now: datetime) -> None:
     """Check the incident's open issues every `every` (a pending check keeps its time). Two items filed at once
     would both find no check pending: hold the incident row so the second sees the first's."""

@@ -76,6 +76,17 @@ class FakeGitHub(LoopbackTracker):
     async def update(self, request: web.Request) -> web.Response:
         issue = self._issue(request)
         data = await request.json()
+        if "title" in data and (not isinstance(data["title"], str) or not data["title"].strip()):
+            return self.invalid("title", "missing_field")
+        if any(login not in self.assignable for login in data.get("assignees", [])):
+            return self.invalid("assignees")
+        for name in ("title", "body"):
+            if name in data:
+                issue[name] = data[name]
+        if "labels" in data:
+            issue["labels"] = [{"name": name} for name in data["labels"]]
+        if "assignees" in data:
+            issue["assignees"] = [{"login": login} for login in data["assignees"]]
         if "state" in data:
             if data["state"] not in ("open", "closed"):
                 return self.invalid("state")

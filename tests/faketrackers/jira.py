@@ -65,6 +65,7 @@ class FakeJira(LoopbackTracker):
         app.router.add_post("/rest/api/3/issue", self.create)
         app.router.add_get("/rest/api/3/user/search", self.user_search)
         app.router.add_get("/rest/api/3/issue/{key}", self.read)
+        app.router.add_put("/rest/api/3/issue/{key}", self.edit)
         app.router.add_get("/rest/api/3/issue/{key}/transitions", self.transitions)
         app.router.add_post("/rest/api/3/issue/{key}/transitions", self.transition)
         app.router.add_post("/rest/api/3/search/jql", self.search)
@@ -82,15 +83,35 @@ class FakeJira(LoopbackTracker):
 
     async def create(self, request: web.Request) -> web.Response:
         fields = (await request.json()).get("fields") or {}
+        errors = self.check(fields, new=True)
+        if errors:
+            return self.bad(errors)
+        number = len(self.issues) + 1
+        key, issue_id = f"{self.project}-{number}", str(10000 + number)
+        self.issues[key] = {"id": issue_id, "key": key, "fields": {**fields, "status": status("To Do")}}
+        return web.json_response({"id": issue_id, "key": key, "self": f"{self.base_url}/rest/api/3/issue/{issue_id}"},
+                                 status=201)
+
+    async def edit(self, request: web.Request) -> web.Response:
+        issue = self._issue(request)
+        fields = (await request.json()).get("fields") or {}
+        errors = self.check(fields, new=False)
+        if errors:
+            return self.bad(errors)
+        issue["fields"].update(fields)
+        return web.Response(status=204)
+
+    def check(self, fields: dict[str, Any], *, new: bool) -> dict[str, str]:
+        """Jira's complaints about these fields (an edit may leave out what only a new issue needs)."""
         errors = {}
-        if (fields.get("project") or {}).get("key") != self.project:
+        if (new or "project" in fields) and (fields.get("project") or {}).get("key") != self.project:
             errors["project"] = "valid project is required"
-        if (fields.get("issuetype") or {}).get("name") != "Task":
+        if (new or "issuetype" in fields) and (fields.get("issuetype") or {}).get("name") != "Task":
             errors["issuetype"] = "Specify a valid issue type"
         summary = fields.get("summary")
-        if not isinstance(summary, str) or not summary.strip():
+        if (new or "summary" in fields) and (not isinstance(summary, str) or not summary.strip()):
             errors["summary"] = "You must specify a summary of the issue."
-        elif "\n" in summary or len(summary) > 255:
+        elif isinstance(summary, str) and ("\n" in summary or len(summary) > 255):
             errors["summary"] = "The summary is invalid because it contains newline characters."
         if "description" in fields and (problem := adf_problem(fields["description"])):
             errors["description"] = problem
@@ -106,13 +127,7 @@ class FakeJira(LoopbackTracker):
             errors["assignee"] = "Specify a valid value for assignee"
         if any(" " in label for label in fields.get("labels", [])):
             errors["labels"] = "The label can't contain spaces."
-        if errors:
-            return self.bad(errors)
-        number = len(self.issues) + 1
-        key, issue_id = f"{self.project}-{number}", str(10000 + number)
-        self.issues[key] = {"id": issue_id, "key": key, "fields": {**fields, "status": status("To Do")}}
-        return web.json_response({"id": issue_id, "key": key, "self": f"{self.base_url}/rest/api/3/issue/{issue_id}"},
-                                 status=201)
+        return errors
 
     async def user_search(self, request: web.Request) -> web.Response:
         query = request.query.get("query", "").lower()
