@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.slack import deliveries, parsing
 from app.slack.flows import IncidentFlows
 from app.slack.playbooks import ChecklistFlows
-from app.slack.listeners import actions, commands, declaring, views
+from app.slack.listeners import actions, commands, declaring, picker, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
 from app.slack.listeners import kickoff, members, reactions
@@ -41,6 +41,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
     declaring.register(app, flows)
+    picker.register(app, flows)
     reactions.register(app, flows)
     kickoff.register(app, flows)
     members.register(app, flows)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Reply = Callable[[Message], Awaitable[Any]]
 DECLARING_AT_ONCE = 4
+PICKER_SIZE = 5  # open incidents offered as buttons to run a command typed outside their channels
 QUIET_LONGEST = 1.0  # seconds a declaration's setup waits for a burst of requests to be answered
 NAME_ATTEMPTS = 20
 
@@ -58,6 +59,7 @@ class Actor:
     trigger_id: str | None = None  # a slash command's, for commands that open a form (/incident review)
     response_url: str | None = None  # a slash command's: where a declaration's setup answers later
     incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
+    typed: str | None = None  # a slash command's text: typed outside any incident channel, it is offered again
 
 
 class IncidentFlows:
@@ -112,7 +114,10 @@ class IncidentFlows:
         if isinstance(error, NotAnIncidentChannel):
             async with self.db.transaction() as session:
                 incidents = await service.open_incidents(session)
-            return self.error_message(error, incidents=await self.visible_to(actor, incidents))
+            visible = await self.visible_to(actor, incidents)
+            picks = [(incident, value) for incident in visible[:PICKER_SIZE]
+                     if (value := parsing.for_incident(incident.id, actor.typed or "")) is not None]
+            return self.error_message(error, incidents=visible, picks=picks if actor.typed else [], typed=actor.typed)
         return self.error_message(error)
 
     def answer_to(self, error: BaseException, *, what: str, who: str | None, where: str | None) -> Message:

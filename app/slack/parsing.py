@@ -39,6 +39,9 @@ class OpenDeclareModal:
     pass
 
 
+MAX_BUTTON_VALUE = 2000
+
+
 @dataclass(frozen=True)
 class Declare:
     severity: Severity | None  # None: the playbook's default
@@ -127,6 +130,19 @@ class Targeted:
 
     incident_id: int
     command: Command
+
+
+def for_incident(incident_id: int, typed: str) -> str | None:
+    """A command typed outside any incident channel, kept in a button's value to be run for this incident
+    once chosen; None when it does not fit (Slack allows 2000 characters)."""
+    value = json.dumps({"incident": incident_id, "text": typed}, ensure_ascii=False)
+    return value if len(value) <= MAX_BUTTON_VALUE else None
+
+
+def chosen_for_incident(value: str, kinds: Collection[str] = ()) -> Targeted:
+    """The command a picker's button carried, for the incident it names."""
+    data = json.loads(value)
+    return Targeted(int(data["incident"]), parse_command(str(data["text"]), kinds))
 
 
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
