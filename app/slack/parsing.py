@@ -117,6 +117,11 @@ class Resolve:
 
 
 @dataclass(frozen=True)
+class ShowStats:
+    window: str | None  # as typed (`30d`); None: the default window of playbooks/insights.yml
+
+
+@dataclass(frozen=True)
 class DraftComms:
     audience: Audience
 
@@ -131,9 +136,9 @@ class Targeted:
 
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
            | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
-           | Targeted)
+           | ShowStats | Targeted)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "comms", "review", "action", "actions", "help")
+               "notified", "comms", "review", "action", "actions", "stats", "help")
 
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
@@ -254,6 +259,12 @@ _AUDIENCES = {"internal": Audience.INTERNAL, "email": Audience.EMAIL, "e-mail": 
               "statuspage": Audience.STATUSPAGE, "status-page": Audience.STATUSPAGE}
 
 
+def _stats(rest: str) -> Command:
+    if len(rest.split()) > 1:
+        raise UsageError(subcommand="stats", problem="unexpected_arguments", given=rest)
+    return ShowStats(rest.strip().lower() or None)
+
+
 def _comms(rest: str) -> Command:
     audience = _AUDIENCES.get(rest.strip().lower())
     if audience is None:
@@ -283,6 +294,7 @@ _PARSERS = {
     "review": _no_arguments(OpenReview(), "review"),
     "action": parse_action,
     "actions": _no_arguments(ListActionItems(), "actions"),
+    "stats": _stats,
     "help": lambda rest: Help(),
 }
 
@@ -301,5 +313,5 @@ _SUBCOMMAND_OF: dict[type, str] = {
     DraftComms: "comms", OpenReview: "review", SubmitReview: "review",
     ListActionItems: "actions", AddActionItem: "action",
     EditActionItem: "action", StartActionItem: "action",
-    CompleteActionItem: "action",
+    CompleteActionItem: "action", ShowStats: "stats",
 }
