@@ -22,7 +22,7 @@ class Window:
 def _duration_name(text: str) -> str:
     if parse_duration(text) <= timedelta(0):
         raise ValueError("must be longer than zero")
-    return text.replace(" ", "").lower()
+    return text.replace(" ", "")
 
 
 WindowName = Annotated[str, AfterValidator(_duration_name)]
