@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -134,6 +134,8 @@ async def insights(session: AsyncSession, window: Window, *, now: datetime) -> I
     counted: dict[tuple[Severity, str], int] = Counter()
     reminded: dict[Severity, set[int]] = defaultdict(set)
     for incident_id, kind, count in nags:
+        if incident_id not in severity_of:  # declared between the two reads (another replica's clock is behind)
+            continue
         counted[severity_of[incident_id], kind] += count
         if kind == REMINDER:
             reminded[severity_of[incident_id]].add(incident_id)
@@ -147,9 +149,10 @@ async def insights(session: AsyncSession, window: Window, *, now: datetime) -> I
                for severity in Severity]
     return Insights(
         window=window, since=since, until=now,
-        overall=_response_times(rows),
-        by_severity=[_response_times([r for r in rows if r.severity is s], severity=s) for s in Severity],
-        by_type=sorted((_response_times(group, kind=kind, private=private)
+        overall=_response_times(rows, ResponseTimes()),
+        by_severity=[_response_times([r for r in rows if r.severity is s], ResponseTimes(severity=s))
+                     for s in Severity],
+        by_type=sorted((_response_times(group, ResponseTimes(kind=kind, private=private))
                         for (private, kind), group in by_type.items()),
                        key=lambda t: (-t.incidents, t.private, t.kind or "~")),
         weeks=_weeks(rows, since, now),
@@ -162,11 +165,12 @@ async def insights(session: AsyncSession, window: Window, *, now: datetime) -> I
     )
 
 
-def _response_times(rows: list[_Row], **group: object) -> ResponseTimes:
+def _response_times(rows: list[_Row], group: ResponseTimes) -> ResponseTimes:
+    """The group's figures from its incidents (`group` says which group it is)."""
     to_acknowledge = [r.acknowledged_at - r.started_at for r in rows if r.acknowledged_at is not None]
     to_resolve = [r.resolved_at - r.started_at for r in rows if r.resolved_at is not None]
-    return ResponseTimes(**group, incidents=len(rows), acknowledged=len(to_acknowledge),  # type: ignore[arg-type]
-                         resolved=len(to_resolve), mtta=_mean(to_acknowledge), mttr=_mean(to_resolve))
+    return replace(group, incidents=len(rows), acknowledged=len(to_acknowledge), resolved=len(to_resolve),
+                   mtta=_mean(to_acknowledge), mttr=_mean(to_resolve))
 
 
 def _mean(spans: list[timedelta]) -> timedelta | None:

@@ -1,8 +1,8 @@
 """Private links: a published review at /incidents/<id>/review.md?expires=<unix>&sig=<hex>, and the
 insights page (app/insights/links.py) signed the same way.
 
-The signature is HMAC-SHA256 over what the link shows (the incident id) and the expiry, keyed by LINK_SECRET, so a link
-cannot be guessed from an incident's sequential id nor kept working past its expiry by editing it.
+The signature is HMAC-SHA256 over what the link shows (the incident id) and the expiry, keyed by LINK_SECRET,
+so a link cannot be guessed from an incident's sequential id nor kept working past its expiry by editing it.
 Without LINK_SECRET the key is derived from the Slack signing secret (or, over Socket Mode, the app
 token), HKDF-style, so a default install signs links that stay valid across restarts and replicas.
 """
