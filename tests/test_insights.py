@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -21,9 +21,9 @@ from app.insights.figures import FollowUps, Nagging, insights
 from app.insights.policy import InsightsRules, Window
 from app.policy_files import PolicyError, load
 from app.reviews.action_items import ActionItemFields, add_action_item, complete_action_item
-from app.settings import PROJECT_ROOT
+from app.settings import PROJECT_ROOT, Settings
 from tests.browser import Page
-from tests.conftest import People
+from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import START, ManualClock, SlackDriver
 from tests.test_clock import declare, tick
@@ -234,6 +234,15 @@ async def test_only_a_signed_unexpired_link_opens_the_page(slack: SlackDriver, p
         assert (await slack.http.get(refused)).status_code == 404, refused
     clock.advance(hours=24, seconds=1)  # playbooks/insights.yml: link_valid 24h
     assert (await slack.http.get(link)).status_code == 404
+
+
+async def test_with_public_url_stats_links_the_full_address(settings: Settings, fake: FakeSlack, people: People,
+                                                             clock: ManualClock) -> None:
+    async with running_bot(replace(settings, public_url="https://incidents.example.com"), fake, clock) as slack:
+        text = (await (await slack.command("stats", user=people.bob, channel=people.general)).response())["text"]
+        found = re.search(r"<https://incidents\.example\.com(/insights\?[^|>]+)\|The charts>", text)
+        assert found and "PUBLIC_URL" not in text, text
+        assert (await slack.http.get(found.group(1).replace("&amp;", "&"), timeout=60)).status_code == 200
 
 
 async def test_an_unknown_window_gets_the_usage(slack: SlackDriver, people: People) -> None:
