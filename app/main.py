@@ -28,6 +28,8 @@ from app.detection.detector import Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
+from app.insights.links import InsightsLinks
+from app.insights.web import InsightsPage, add_insights_page
 from app.oncall.pagers import PagerDutyPager, Pager
 from app.ops.metrics import Metrics
 from app.ops.readiness import Readiness
@@ -154,8 +156,10 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                                           settings.statuspage_api_url, external)
     links = ReviewLinks(review_link_key(settings), settings.public_url)
     flows.review_links = links
+    insights_links = InsightsLinks(review_link_key(settings), settings.public_url,
+                                   lifetime=policy.insights.link_valid)
     slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
-                                 statuspage=statuspage)
+                                 insights_links=insights_links, statuspage=statuspage)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
@@ -171,6 +175,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
+    add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
     declarer = SlackDeclarer(flows)
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))

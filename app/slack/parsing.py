@@ -120,6 +120,11 @@ class Resolve:
 
 
 @dataclass(frozen=True)
+class ShowStats:
+    window: str | None  # as typed (`30d`); None: the default window of playbooks/insights.yml
+
+
+@dataclass(frozen=True)
 class DraftComms:
     audience: Audience
 
@@ -147,9 +152,9 @@ def chosen_for_incident(value: str, kinds: Collection[str] = ()) -> Targeted:
 
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
            | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
-           | Targeted)
+           | ShowStats | Targeted)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "comms", "review", "action", "actions", "help")
+               "notified", "comms", "review", "action", "actions", "stats", "help")
 
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
@@ -270,6 +275,11 @@ _AUDIENCES = {"internal": Audience.INTERNAL, "email": Audience.EMAIL, "e-mail": 
               "statuspage": Audience.STATUSPAGE, "status-page": Audience.STATUSPAGE}
 
 
+def _stats(rest: str) -> Command:
+    # Which windows there are is policy (playbooks/insights.yml): the flow checks the name.
+    return ShowStats(rest.strip().lower() or None)
+
+
 def _comms(rest: str) -> Command:
     audience = _AUDIENCES.get(rest.strip().lower())
     if audience is None:
@@ -299,6 +309,7 @@ _PARSERS = {
     "review": _no_arguments(OpenReview(), "review"),
     "action": parse_action,
     "actions": _no_arguments(ListActionItems(), "actions"),
+    "stats": _stats,
     "help": lambda rest: Help(),
 }
 
@@ -317,5 +328,5 @@ _SUBCOMMAND_OF: dict[type, str] = {
     DraftComms: "comms", OpenReview: "review", SubmitReview: "review",
     ListActionItems: "actions", AddActionItem: "action",
     EditActionItem: "action", StartActionItem: "action",
-    CompleteActionItem: "action",
+    CompleteActionItem: "action", ShowStats: "stats",
 }
