@@ -48,6 +48,7 @@ from app.slack.pager import SlackPager
 from app.slack.playbooks import ComplianceReminders
 from app.slack.action_items import ActionItemReminders
 from app.slack.reviews import ReviewReminders
+from app.slack.role_duties import RoleDuties
 from app.slack.setup import ChannelSetup
 from app.slack.statuspage import StatuspagePublisher
 from app.statuspage import statuspage_io
@@ -166,6 +167,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
+    worker.handlers[WorkKind.ROLE_DUTIES] = RoleDuties(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics)

@@ -325,14 +325,16 @@ class IncidentFlows:
             if command.role is Role.IC and command.user_id == actor.user_id:
                 await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
                                             how="took the IC role")
+            # The invitation and the duties DM are due work: a Slack outage delays them, never loses them.
+            await duework.plan(session, incident.id, WorkKind.ROLE_DUTIES, self.clock.now(), now=self.clock.now(),
+                               key=f"{command.role.value}:{command.user_id}",
+                               payload={"role": command.role.value, "holder": command.user_id,
+                                        "previous": previous, "actor": actor.user_id})
         context = self.surfaces.context(incident, role=self.policy.roles[command.role], holder=command.user_id,
                                         previous_holder=previous, actor=actor.user_id)
-        await self.show_change(
-            incident, actor, self.messages.render("role_assigned.j2", **context),
-            invite=self.surfaces.invite(incident.channel_id, [command.user_id]) if incident.channel_id else None,
-            duties=self.client.chat_postMessage(channel=command.user_id,
-                                                **self.messages.render("role_duties.j2", **context).as_kwargs()),
-        )
+        await self.show_change(incident, actor, self.messages.render("role_assigned.j2", **context))
+        if self.fire_now is not None:
+            await self.fire_now(incident.id, [WorkKind.ROLE_DUTIES])
 
     async def resolve(self, command: parsing.Resolve, actor: Actor) -> None:
         async with self.db.transaction() as session:
