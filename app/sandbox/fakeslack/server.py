@@ -246,7 +246,7 @@ class FakeSlack(Workspace):
         except ValueError:
             return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
         self._response_uses[key] += 1
-        self.responses.append({"url": f"{self.base_url}/response/{key}", "payload": payload})
+        self.responses.append({"url": f"{self.base_url}/response/{key}", "payload": payload, "ts": self.next_ts()})
         return web.json_response({"ok": True})
 
     async def _upload(self, request: web.Request) -> web.Response:
