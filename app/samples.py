@@ -16,6 +16,7 @@ from app.incidents.service import StatusUpdate
 from app.oncall.pagers import Page
 from app.oncall.roster import Shift
 from app.reviews.samples import review_samples
+from app.sandbox.drills.report import sample_drill_report
 from app.slack.parsing import SUBCOMMANDS, Declare
 from app.slack.people import Group
 from app.slack.steps import StepFailure
@@ -62,6 +63,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
     return {
         "incident": incident,
         "incidents": [incident],
+        "drill": sample_drill_report(),
         "policy": policy.for_severity(incident.severity),
         "plan": policy,
         "severities": list(Severity),

@@ -34,6 +34,7 @@ class Workspace:
     people: dict[str, str]  # name -> user id
     incidents: str  # the channel where declarations are announced
     general: str
+    monitoring: str  # who posts what the "system" reports in a drill
 
     def part(self, user_id: str) -> str:
         return next((p.part for p in PEOPLE if self.people[p.name] == user_id), "")
@@ -46,7 +47,8 @@ def build_workspace(fake: FakeSlack) -> Workspace:
     incidents = fake.add_channel("incidents", members=everyone)
     general = fake.add_channel("general", members=everyone)
     fake.add_usergroup("management", users=[people["dana"]])
-    return Workspace(fake, people, incidents, general)
+    monitoring = fake.add_user("monitoring", real_name="Monitoring", is_bot=True)
+    return Workspace(fake, people, incidents, general, monitoring)
 
 
 def sandbox_playbooks(source: Path, directory: Path, workspace: Workspace) -> Path:
