@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
+from app.sandbox.drills.model import load_drill
+from app.sandbox.drills.play import DrillRun
 from app.sandbox.run import Sandbox, start_sandbox
+from app.settings import PROJECT_ROOT
 from tests.browser import Page
+from tests.support import ManualClock
 
 
 @pytest.fixture
@@ -96,6 +100,7 @@ async def test_a_newcomer_runs_an_incident_in_the_browser(page: Page, sandbox: S
     await me.find(".message.private", "Declared")
     await me.click("#channels a", "incident-")
     await me.find(".message.pinned", "Incident: Checkout errors")
+    await me.find(".message.pinned", "Started: today")  # a <!date^...> token, in the browser's time zone
     await me.find(".message", "checklist")
     await page.screenshot("sandbox-kickoff")
 
@@ -144,3 +149,32 @@ async def test_a_newcomer_runs_an_incident_in_the_browser(page: Page, sandbox: S
     await page.run(lambda: page.driver.switch_to.window(page.driver.window_handles[0]))
     await me.find(".message", "INCIDENT RESOLVED")
     await page.screenshot("sandbox-resolved")
+
+
+async def test_a_drill_played_in_the_browser_ends_with_its_report(page: Page, tmp_path: Path, database_url: str,
+                                                                   clock: ManualClock) -> None:
+    sandbox = await start_sandbox(tmp_path, database_url=database_url, clock=clock, sweep_seconds=0.2)
+    drill = load_drill(PROJECT_ROOT / "playbooks", "data-breach", set(sandbox.runtime.policy.playbooks))
+    run = DrillRun(sandbox, drill, "data-breach", clock)
+    me = Browser(page)
+    try:
+        await run.declare()
+        await page.open(sandbox.url)
+        await me.click("#channels a", "incident-")  # private: Alice, who declared, is in it
+        await me.click('.message.pinned button[data-action-id="acknowledge"]')
+        for _ in range(12):
+            clock.advance(minutes=1)
+            await run.tick()
+        await me.find(".message", "Security scanner")  # Monitoring's post at 2m, and at 10m:
+        await me.find(".message", "bulk export")
+        await me.say("/incident update identified Leaked through an API key | Revoking it")
+        await me.find(".message", "INCIDENT UPDATE")
+        clock.advance(minutes=20)
+        await me.say("/incident resolve A leaked API key | Revoked it and rotated every key")
+        await me.find(".message", "INCIDENT RESOLVED")
+        while await run.tick():
+            await asyncio.sleep(0.1)
+        await me.find(".message", "Drill report: data-breach")
+        await page.screenshot("sandbox-drill-report")
+    finally:
+        await sandbox.stop()
