@@ -34,20 +34,31 @@ async def run(options: argparse.Namespace) -> None:
     playbooks = PROJECT_ROOT / "playbooks"
     drill = load_drill(playbooks, options.drill, set(Policy.load(playbooks).playbooks)) if options.drill else None
     clock = CompressedClock(drill.speed) if drill else None
+    playing: asyncio.Task[None] | None = None
     with tempfile.TemporaryDirectory(prefix="incident-sandbox-") as directory:
         sandbox = await start_sandbox(Path(directory), port=options.port, clock=clock, playbooks=playbooks,
                                       sweep_seconds=0.5 if drill else 1.0)
         try:
             print(f"Sandbox ready: open {sandbox.url}/ (Ctrl-C stops it; nothing is kept)", flush=True)
             if drill and clock:
-                print(f"Drill {options.drill}: {drill.declared_by} declares now; one second plays "
-                      f"{drill.speed:g} of the drill's. Play the roles in the page.", flush=True)
+                print(f"Drill {options.drill}: {drill.declared_by} declares now; one real second plays "
+                      f"{drill.speed:g} seconds of the drill. Play the roles in the page.", flush=True)
                 playing = asyncio.create_task(DrillRun(sandbox, drill, options.drill, clock).run())
-                playing.add_done_callback(lambda _: print(f"Drill {options.drill} ended: its report is in the "
-                                                          "incident's channel", flush=True))
+                playing.add_done_callback(said_how_it_ended)
             await stopping.wait()
         finally:
+            if playing is not None:
+                playing.cancel()
             await sandbox.stop()
+
+
+def said_how_it_ended(playing: asyncio.Task[None]) -> None:
+    if playing.cancelled():
+        return
+    if playing.exception() is not None:
+        log.error("The drill stopped", exc_info=playing.exception())
+    else:
+        print("The drill has ended: its report is in the incident's channel", flush=True)
 
 
 def main(args: list[str]) -> int:

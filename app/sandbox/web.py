@@ -99,14 +99,17 @@ async def say(request: web.Request) -> web.Response:
     """The composer: a slash command goes to the bot; anything else is an ordinary message."""
     body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
     user, channel, text = body["user"], body["channel"], body["text"].strip()
+    conversation = fake.conversation(channel)
+    if conversation is None or user not in conversation.members:
+        raise web.HTTPForbidden(text="join the channel first")
     command, _, rest = text.partition(" ")
     if command == "/incident":
         await client.command(user, channel, rest.strip())
     elif command.startswith("/"):
         client.acks.append(Private(user, channel, f"{command} is not a command here: try /incident help", None,
                                    fake.next_ts()))
-    elif text and fake.conversation(channel) is not None:
-        fake.post(fake.conversation(channel), user, text=text)  # type: ignore[arg-type]
+    elif text:
+        fake.post(conversation, user, text=text)
     return web.json_response({"ok": True})
 
 

@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from app.incidents.models import Severity
 from app.policy_files import Duration, PolicyError, PositiveDuration, StrictModel, load
@@ -64,10 +64,18 @@ class Drill(StrictModel):
     severity: Severity | None = None  # omitted: the type's default severity
     title: str
     impact: str = ""
-    declared_by: Literal[tuple(p.name for p in PEOPLE)] = "alice"  # type: ignore[valid-type]
+    declared_by: str = "alice"  # one of the sandbox's people
     speed: PositiveFloat = 60.0
     ends_after: PositiveDuration = timedelta(hours=2)
     script: list[Step] = []
+
+    @field_validator("declared_by")
+    @classmethod
+    def _a_sandbox_person(cls, name: str) -> str:
+        names = [p.name for p in PEOPLE]
+        if name not in names:
+            raise ValueError(f"{name!r} is not one of the sandbox's people ({', '.join(names)})")
+        return name
 
 
 def load_drill(directory: Path, name: str, kinds: set[str]) -> Drill:
