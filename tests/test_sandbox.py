@@ -91,3 +91,17 @@ def test_python_m_app_sandbox_names_a_missing_drill_in_one_line() -> None:
 
     assert done.returncode == 2
     assert re.fullmatch(r"Cannot start: .*drills/fire\.yml: no such drill \(drills: data-breach, .*\)\n", done.stderr)
+
+
+async def test_the_home_tab_shows_what_the_bot_published_for_that_person(sandbox: Sandbox) -> None:
+    home = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Open incidents*"}}]}
+    async with httpx.AsyncClient() as http:
+        published = await http.post(f"{sandbox.fake.api_url}views.publish", json={
+            "user_id": sandbox.workspace.people["dana"], "view": home},
+            headers={"Authorization": f"Bearer {sandbox.fake.bot_token}"})
+    assert published.json()["ok"]
+
+    dana, erin = await seen_by(sandbox, "dana"), await seen_by(sandbox, "erin")
+
+    assert dana["home"]["blocks"] == home["blocks"]
+    assert erin["home"] is None
