@@ -12,7 +12,7 @@ import pytest
 
 from app.incidents.policy import Policy
 from app.policy_files import PolicyError
-from app.sandbox.drills.model import load_drill
+from app.sandbox.drills.model import Drill, load_drill
 from app.sandbox.drills.play import CompressedClock, DrillRun
 from app.sandbox.run import Sandbox, start_sandbox
 from app.settings import PROJECT_ROOT
@@ -113,3 +113,39 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
     assert "*Playbook steps done:* 1 of 9; not done: Check recent deployments" in report
     assert "*Resolved:* 35 minutes" in report
     assert not await run.tick()
+
+
+async def test_faults_come_and_go_on_time_and_an_unresolved_drill_ends_when_its_time_is_up(
+        sandbox: Sandbox, clock: ManualClock) -> None:
+    fake = sandbox.fake
+    drill = Drill.model_validate({
+        "type": "performance", "severity": "P2", "title": "Drill: slow search", "declared_by": "bob",
+        "ends_after": "10m", "script": [
+            {"at": "1m", "fault": {"latency": 0.01}},
+            {"at": "2m", "fault": {"rate_limits": True}},
+            {"at": "3m", "fault": {"hold": "chat.update", "for": "2m"}},
+            {"at": "4m", "fault": {"revoke": True}},
+            {"at": "6m", "fault": {"revoke": False}},
+        ]})
+    run = DrillRun(sandbox, drill, "slow-search", clock)
+    await run.declare()
+    channel = (await fake.wait_for(lambda: [c for c in fake.channels.values() if c.name.startswith("incident-")]))[0]
+    await fake.wait_for(lambda: channel.pins)
+    seen = []
+    for _ in range(9):
+        clock.advance(minutes=1)
+        assert await run.tick()
+        seen.append((fake.latency, fake._limiter is not None, len(run.held), fake.revoked))
+
+    assert seen[:7] == [(0.01, False, 0, False), (0.01, True, 0, False), (0.01, True, 1, False),
+                        (0.01, True, 1, True), (0.01, True, 0, True), (0.01, True, 0, False),
+                        (0.01, True, 0, False)]
+
+    clock.advance(minutes=1)
+    assert not await run.tick()
+    report = fake.messages_in(channel.id)[-1].text
+    assert "*Time to acknowledge:* nobody acknowledged (the plan: within 2 hours) :x:" in report
+    assert "*Updates:* 0 posted; the longest time without one was 10 minutes (the plan: every 1 hour) " \
+           ":white_check_mark:" in report
+    assert "*Resolved:* not within the drill" in report
+    assert (fake.latency, fake._limiter, fake.revoked) == (0.0, None, False)  # Slack is itself again
