@@ -17,6 +17,7 @@ from app.insights.samples import insights_samples
 from app.oncall.pagers import Page
 from app.oncall.roster import Shift
 from app.reviews.samples import review_samples
+from app.sandbox.drills.report import sample_drill_report
 from app.slack.parsing import SUBCOMMANDS, Declare
 from app.slack.people import Group
 from app.slack.steps import StepFailure
@@ -64,6 +65,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
     return {
         "incident": incident,
         "incidents": [incident],
+        "drill": sample_drill_report(),
         "policy": policy.for_severity(incident.severity),
         "plan": policy,
         "severities": list(Severity),
