@@ -1,5 +1,6 @@
 """`python -m app`: serve Slack over HTTP on $PORT, or over Socket Mode when SLACK_APP_TOKEN is set.
 `python -m app migrate`: bring the database to the latest schema and exit (a release step; needs only DATABASE_URL).
+`python -m app sandbox`: try the bot in the browser against a local fake Slack (app/sandbox; needs no settings).
 
 SIGTERM or SIGINT stops the bot gracefully (within STOP_WITHIN seconds) and it exits 0: no new requests,
 requests in flight answered, the sweep in flight finished (work claimed but not started is given back),
@@ -90,11 +91,13 @@ async def migrate(url: str) -> None:
         await database.close()
 
 
-USAGE = "usage: python -m app [migrate]"
+USAGE = "usage: python -m app [migrate | sandbox [--port N] [--drill NAME]]"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["sandbox"]:
+        return sandbox(args[1:])
     if args not in ([], ["migrate"]):
         print(USAGE, file=sys.stderr)
         return 2
@@ -111,6 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     return 0
+
+
+def sandbox(args: list[str]) -> int:
+    from app.sandbox.cli import main as sandbox_main  # only the sandbox loads the fake Slack
+
+    configure_logging(log_level(os.environ.get("LOG_LEVEL") or "WARNING"), log_format(os.environ.get("LOG_FORMAT")))
+    try:
+        return sandbox_main(args)
+    except (PolicyError, TemplateProblem) as problem:
+        print(f"Cannot start: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

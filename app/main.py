@@ -28,6 +28,8 @@ from app.detection.detector import Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
+from app.insights.links import InsightsLinks
+from app.insights.web import InsightsPage, add_insights_page
 from app.oncall.pagers import PagerDutyPager, Pager
 from app.ops.metrics import Metrics
 from app.ops.readiness import Readiness
@@ -47,6 +49,7 @@ from app.slack.pager import SlackPager
 from app.slack.playbooks import ComplianceReminders
 from app.slack.action_items import ActionItemReminders
 from app.slack.reviews import ReviewReminders
+from app.slack.role_duties import RoleDuties
 from app.slack.setup import ChannelSetup
 from app.slack.statuspage import StatuspagePublisher
 from app.slack.trackers import TrackerFlows
@@ -165,8 +168,10 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     flows.review_links = links
     tracker, tracker_webhook = connect_tracker(tracker_rules, tracker_file, external, environ)
     flows.tracker = tracker
+    insights_links = InsightsLinks(review_link_key(settings), settings.public_url,
+                                   lifetime=policy.insights.link_valid)
     slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
-                                 statuspage=statuspage)
+                                 insights_links=insights_links, statuspage=statuspage)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
@@ -174,6 +179,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     worker.handlers[WorkKind.MEETING_REMINDER] = MeetingReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
+    worker.handlers[WorkKind.ROLE_DUTIES] = RoleDuties(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
     tracking = TrackerFlows(flows, tracker, tracker_rules) if tracker is not None else None
@@ -190,6 +196,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
+    add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
     declarer = SlackDeclarer(flows)
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))

@@ -13,9 +13,11 @@ from app.incidents.models import ChecklistItem, Incident, Role, RoleAssignment, 
 from app.incidents.playbooks import ComplianceClock, Playbook
 from app.incidents.policy import Policy
 from app.incidents.service import StatusUpdate
+from app.insights.samples import insights_samples
 from app.oncall.pagers import Page
 from app.oncall.roster import Shift
 from app.reviews.samples import review_samples
+from app.sandbox.drills.report import sample_drill_report
 from app.slack.parsing import SUBCOMMANDS, Declare
 from app.slack.people import Group
 from app.slack.steps import StepFailure
@@ -58,10 +60,12 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                        user="U0SAMPLE3", role="tech", inactive=False, reason="same_severity", severity="P0",
                        problems={"title": "missing_title"}, kinds=["outage"], deadlines=["gdpr"],
                        deadline="Notify the supervisory authority (GDPR)", what="acknowledged", by="U0SAMPLE2",
-                       at=incident.started_at, holder="U0SAMPLE2", text="Roll back", number=3)
+                       at=incident.started_at, holder="U0SAMPLE2", text="Roll back", number=3,
+                       windows=["30d", "90d"], default="30d")
     return {
         "incident": incident,
         "incidents": [incident],
+        "drill": sample_drill_report(),
         "policy": policy.for_severity(incident.severity),
         "plan": policy,
         "severities": list(Severity),
@@ -115,4 +119,5 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                           ends=incident.started_at + timedelta(days=14)),
         **sample_comms(incident),
         **review_samples(incident, policy.followup),
+        **insights_samples(incident, policy.insights),
     }

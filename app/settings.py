@@ -40,7 +40,7 @@ class Settings:
     sentry_client_secret: str | None = None  # the integration's Client Secret: verifies Sentry-Hook-Signature
     alertmanager_token: str | None = None  # the bearer token Alertmanager (Grafana, Render) sends
     pagerduty_webhook_secret: str | None = None  # a v3 webhook subscription's secret: X-PagerDuty-Signature
-    link_secret: str | None = None  # signs review links; unset: derived from the signing secret (app/reviews/links.py)
+    link_secret: str | None = None  # signs review and insights links; unset: derived from the signing secret (app/reviews/links.py)
     public_url: str | None = None  # where people reach this bot over HTTPS, for the links it posts
 
     @classmethod

@@ -15,7 +15,7 @@ from tests.support import SlackDriver
 
 UNEXPECTED = "Something went wrong on my side"
 SUBCOMMANDS = ["declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "comms", "review", "action", "actions", "help"]
+               "notified", "comms", "review", "action", "actions", "stats", "help"]
 ACTION_IDS = ["acknowledge", "snooze_reminder", "checklist_tick", "post_update", "comms_edit", "comms_approve"]
 CALLBACKS = ["declare_incident", "post_status_update", "edit_comms_draft", "post_incident_review"]
 FORM_BLOCKS = ["title", "severity", "kind", "impact", "commander", "private", "status", "findings", "action",
@@ -27,7 +27,8 @@ ENTITIES = st.sampled_from([
     "<https://x|y>", "<mailto:a@b.c|a>", "&amp;", "&lt;", "&gt;", "|", " | ", "||", ":", "ic:", "tech:<@U1>",
     "owner:", "owner:<@U2|x>", "priority:P1", "due:2026-13-45", "due:2027-01-01", "P0", "P1", "P3", "P9",
     "private", "outage", "data-breach", "investigating", "identified", "monitoring", "resolved", "gdpr",
-    "internal", "email", "statuspage", "add", "edit", "start", "done", "0", "1", "-1", "99999999999999999999",
+    "internal", "email", "statuspage", "add", "edit", "start", "done", "30d", "90d", "0", "1", "-1",
+    "99999999999999999999",
 ])
 WORDS = st.one_of(ENTITIES, st.sampled_from(SUBCOMMANDS), st.text(max_size=12),
                   st.text(alphabet=st.characters(max_codepoint=0x1f), max_size=3))

@@ -58,6 +58,7 @@ def replace(old: str, new: str) -> Callable[[str], str]:
                                             "    severity: P0"), "severty", "severity"),
     ("followup.yml", replace("  remind_after: 24h", "  remind_afer: 24h"), "remind_afer", "remind_after"),
     ("followup.yml", replace("action_items:", "action_item:"), "action_item", "action_items"),
+    ("insights.yml", replace("link_valid: 24h", "link_vaild: 24h"), "link_vaild", "link_valid"),
 ])
 def test_a_typo_names_the_file_the_key_and_the_key_meant(playbooks: Path, name: str,
                                                          change: Callable[[str], str], key: str, meant: str) -> None:

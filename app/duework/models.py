@@ -24,6 +24,7 @@ class WorkKind(enum.StrEnum):
     ACTION_ITEM_DUE = "action_due"
     SETUP = "setup"  # the incident's channel, kickoff, announcement...: a declaration always completes
     STATUSPAGE_PUBLISH = "statuspage"  # an approved status-page update, published to Statuspage.io
+    ROLE_DUTIES = "role_duties"  # a new role holder invited to the channel and sent the role's duties
     TRACKER_FILE = "tracker_file"  # an action item, filed in Jira or GitHub Issues (keyed by item number)
     TRACKER_CLOSE = "tracker_close"  # an item done in Slack, closed in the tracker (keyed by item number)
     TRACKER_UPDATE = "tracker_update"  # an item edited in Slack, its issue edited to match (keyed by item number)

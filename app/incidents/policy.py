@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.incidents.playbooks import Playbook
     from app.incidents.channel_rules import ChannelRules
     from app.incidents.duplicates import Declaring
+    from app.insights.policy import InsightsRules
     from app.reviews.followup import Followup
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
@@ -87,6 +88,7 @@ class Policy:
     followup: Followup
     declaring: Declaring
     channel: ChannelRules
+    insights: InsightsRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -99,6 +101,7 @@ class Policy:
         from app.incidents.playbooks import load_playbooks  # playbooks use this module's models
         from app.incidents.channel_rules import ChannelRules
         from app.incidents.duplicates import Declaring
+        from app.insights.policy import InsightsRules
         from app.reviews.followup import Followup
 
         severities = load(directory / "severities.yml", SeverityTable)
@@ -110,4 +113,5 @@ class Policy:
             followup=load(directory / "followup.yml", Followup),
             declaring=load(directory / "declaring.yml", Declaring),
             channel=load(directory / "channel.yml", ChannelRules, missing={}),
+            insights=load(directory / "insights.yml", InsightsRules, missing={}),
         )

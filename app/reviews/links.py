@@ -1,7 +1,8 @@
-"""Private links to a published review: /incidents/<id>/review.md?expires=<unix>&sig=<hex>.
+"""Private links: a published review at /incidents/<id>/review.md?expires=<unix>&sig=<hex>, and the
+insights page (app/insights/links.py) signed the same way.
 
-The signature is HMAC-SHA256 over the incident id and the expiry, keyed by LINK_SECRET, so a link
-cannot be guessed from an incident's sequential id nor kept working past its expiry by editing it.
+The signature is HMAC-SHA256 over what the link shows (the incident id) and the expiry, keyed by LINK_SECRET,
+so a link cannot be guessed from an incident's sequential id nor kept working past its expiry by editing it.
 Without LINK_SECRET the key is derived from the Slack signing secret (or, over Socket Mode, the app
 token), HKDF-style, so a default install signs links that stay valid across restarts and replicas.
 """
@@ -24,24 +25,42 @@ def link_key(link_secret: str | None, fallback: str) -> bytes:
     return hmac.new(fallback.encode(), PURPOSE, hashlib.sha256).digest()
 
 
-class ReviewLinks:
+class SignedLinks:
+    """HMAC-SHA256 of what a link shows (`subject`) and its expiry: the one rule every private page follows."""
+
     def __init__(self, key: bytes, public_url: str | None) -> None:
         self._key = key
         self.public_url = public_url
 
-    def path(self, incident_id: int, now: datetime) -> str:
-        expires = int((now + LIFETIME).timestamp())
-        return f"/incidents/{incident_id}/review.md?expires={expires}&sig={self._signature(incident_id, expires)}"
+    def query(self, subject: str, expires: datetime) -> str:
+        at = int(expires.timestamp())
+        return f"expires={at}&sig={self._signature(subject, at)}"
 
-    def url(self, incident_id: int, now: datetime) -> str:
-        """The full URL when PUBLIC_URL is set, else the path alone."""
-        return f"{self.public_url or ''}{self.path(incident_id, now)}"
-
-    def allows(self, incident_id: int, query: Mapping[str, str], now: datetime) -> bool:
+    def allows(self, subject: str, query: Mapping[str, str], now: datetime) -> bool:
         expires, signature = query.get("expires", ""), query.get("sig", "")
         if not expires.isdigit() or len(expires) > 12 or int(expires) < now.timestamp():
             return False
-        return hmac.compare_digest(signature, self._signature(incident_id, int(expires)))
+        return hmac.compare_digest(signature, self._signature(subject, int(expires)))
 
-    def _signature(self, incident_id: int, expires: int) -> str:
-        return hmac.new(self._key, f"review:{incident_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+    def full(self, path: str) -> str:
+        """The full URL when PUBLIC_URL is set, else the path alone."""
+        return f"{self.public_url or ''}{path}"
+
+    def _signature(self, subject: str, expires: int) -> str:
+        return hmac.new(self._key, f"{subject}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+class ReviewLinks:
+    def __init__(self, key: bytes, public_url: str | None) -> None:
+        self.signed = SignedLinks(key, public_url)
+        self.public_url = public_url
+
+    def path(self, incident_id: int, now: datetime) -> str:
+        return f"/incidents/{incident_id}/review.md?{self.signed.query(f'review:{incident_id}', now + LIFETIME)}"
+
+    def url(self, incident_id: int, now: datetime) -> str:
+        """The full URL when PUBLIC_URL is set, else the path alone."""
+        return self.signed.full(self.path(incident_id, now))
+
+    def allows(self, incident_id: int, query: Mapping[str, str], now: datetime) -> bool:
+        return self.signed.allows(f"review:{incident_id}", query, now)

@@ -10,9 +10,11 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack import deliveries, parsing
+from app.insights.links import InsightsLinks
 from app.slack.flows import IncidentFlows
+from app.slack.insights import StatsAnswers
 from app.slack.playbooks import ChecklistFlows
-from app.slack.listeners import actions, commands, declaring, views
+from app.slack.listeners import actions, commands, declaring, picker, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
 from app.slack.listeners import kickoff, members, reactions
@@ -29,7 +31,7 @@ def asked_in(body: dict[str, Any]) -> str:
 
 
 def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
-                     statuspage: StatuspageIo | None = None) -> AsyncApp:
+                     insights_links: InsightsLinks, statuspage: StatuspageIo | None = None) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator")
     deliveries.register(app, flows)  # before any listener: a retried event is dropped here
     commands.register(app, flows)
@@ -37,10 +39,12 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     checklists = ChecklistFlows(flows)
     flows.handlers[parsing.ShowChecklist] = lambda command, actor: checklists.show(actor)
     flows.handlers[parsing.Notified] = lambda command, actor: checklists.notified(actor, command.deadline)
+    flows.handlers[parsing.ShowStats] = StatsAnswers(flows, insights_links).show
     actions.register(app, flows, checklists)
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
     declaring.register(app, flows)
+    picker.register(app, flows)
     reactions.register(app, flows)
     kickoff.register(app, flows)
     members.register(app, flows)

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 Reply = Callable[[Message], Awaitable[Any]]
 DECLARING_AT_ONCE = 4
+PICKER_SIZE = 5  # open incidents offered as buttons to run a command typed outside their channels
 QUIET_LONGEST = 1.0  # seconds a declaration's setup waits for a burst of requests to be answered
 NAME_ATTEMPTS = 20
 
@@ -59,6 +60,7 @@ class Actor:
     trigger_id: str | None = None  # a slash command's, for commands that open a form (/incident review)
     response_url: str | None = None  # a slash command's: where a declaration's setup answers later
     incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
+    typed: str | None = None  # a slash command's text: typed outside any incident channel, it is offered again
 
 
 class IncidentFlows:
@@ -114,7 +116,10 @@ class IncidentFlows:
         if isinstance(error, NotAnIncidentChannel):
             async with self.db.transaction() as session:
                 incidents = await service.open_incidents(session)
-            return self.error_message(error, incidents=await self.visible_to(actor, incidents))
+            visible = await self.visible_to(actor, incidents)
+            picks = [(incident, value) for incident in visible[:PICKER_SIZE]
+                     if (value := parsing.for_incident(incident.id, actor.typed or "")) is not None]
+            return self.error_message(error, incidents=visible, picks=picks if actor.typed else [], typed=actor.typed)
         return self.error_message(error)
 
     def answer_to(self, error: BaseException, *, what: str, who: str | None, where: str | None) -> Message:
@@ -322,14 +327,16 @@ class IncidentFlows:
             if command.role is Role.IC and command.user_id == actor.user_id:
                 await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
                                             how="took the IC role")
+            # The invitation and the duties DM are due work: a Slack outage delays them, never loses them.
+            await duework.plan(session, incident.id, WorkKind.ROLE_DUTIES, self.clock.now(), now=self.clock.now(),
+                               key=f"{command.role.value}:{command.user_id}",
+                               payload={"role": command.role.value, "holder": command.user_id,
+                                        "previous": previous, "actor": actor.user_id})
         context = self.surfaces.context(incident, role=self.policy.roles[command.role], holder=command.user_id,
                                         previous_holder=previous, actor=actor.user_id)
-        await self.show_change(
-            incident, actor, self.messages.render("role_assigned.j2", **context),
-            invite=self.surfaces.invite(incident.channel_id, [command.user_id]) if incident.channel_id else None,
-            duties=self.client.chat_postMessage(channel=command.user_id,
-                                                **self.messages.render("role_duties.j2", **context).as_kwargs()),
-        )
+        await self.show_change(incident, actor, self.messages.render("role_assigned.j2", **context))
+        if self.fire_now is not None:
+            await self.fire_now(incident.id, [WorkKind.ROLE_DUTIES])
 
     async def resolve(self, command: parsing.Resolve, actor: Actor) -> None:
         async with self.db.transaction() as session:

@@ -43,6 +43,9 @@ class OpenDeclareModal:
     pass
 
 
+MAX_BUTTON_VALUE = 2000
+
+
 @dataclass(frozen=True)
 class Declare:
     severity: Severity | None  # None: the playbook's default
@@ -121,6 +124,11 @@ class Resolve:
 
 
 @dataclass(frozen=True)
+class ShowStats:
+    window: str | None  # as typed (`30d`); None: the default window of playbooks/insights.yml
+
+
+@dataclass(frozen=True)
 class DraftComms:
     audience: Audience
 
@@ -133,11 +141,24 @@ class Targeted:
     command: Command
 
 
+def for_incident(incident_id: int, typed: str) -> str | None:
+    """A command typed outside any incident channel, kept in a button's value to be run for this incident
+    once chosen; None when it does not fit (Slack allows 2000 characters)."""
+    value = json.dumps({"incident": incident_id, "text": typed}, ensure_ascii=False)
+    return value if len(value) <= MAX_BUTTON_VALUE else None
+
+
+def chosen_for_incident(value: str, kinds: Collection[str] = ()) -> Targeted:
+    """The command a picker's button carried, for the incident it names."""
+    data = json.loads(value)
+    return Targeted(int(data["incident"]), parse_command(str(data["text"]), kinds))
+
+
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
            | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
-           | MeetingCommand | Targeted)
+           | MeetingCommand | ShowStats | Targeted)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "comms", "review", "meeting", "action", "actions", "help")
+               "notified", "comms", "review", "meeting", "action", "actions", "stats", "help")
 
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
@@ -258,6 +279,11 @@ _AUDIENCES = {"internal": Audience.INTERNAL, "email": Audience.EMAIL, "e-mail": 
               "statuspage": Audience.STATUSPAGE, "status-page": Audience.STATUSPAGE}
 
 
+def _stats(rest: str) -> Command:
+    # Which windows there are is policy (playbooks/insights.yml): the flow checks the name.
+    return ShowStats(rest.strip().lower() or None)
+
+
 def _comms(rest: str) -> Command:
     audience = _AUDIENCES.get(rest.strip().lower())
     if audience is None:
@@ -288,6 +314,7 @@ _PARSERS = {
     "meeting": parse_meeting,
     "action": parse_action,
     "actions": _no_arguments(ListActionItems(), "actions"),
+    "stats": _stats,
     "help": lambda rest: Help(),
 }
 
@@ -306,6 +333,6 @@ _SUBCOMMAND_OF: dict[type, str] = {
     DraftComms: "comms", OpenReview: "review", SubmitReview: "review",
     ListActionItems: "actions", AddActionItem: "action",
     EditActionItem: "action", StartActionItem: "action",
-    CompleteActionItem: "action",
+    CompleteActionItem: "action", ShowStats: "stats",
     OpenMeetingForm: "meeting", ScheduleMeeting: "meeting",
 }

@@ -1,6 +1,7 @@
-"""A stateful fake of Slack's Web API, served over HTTP on loopback for the test suite."""
+"""The fake Slack now lives in app/sandbox/fakeslack (the sandbox runs on it); tests keep importing it from here."""
 
-from .server import FakeSlack
-from .state import Call, Channel, Message, ScopeFailure, User, Usergroup
+from app.sandbox.fakeslack import Call, Channel, FakeSlack, Message, ScopeFailure, User, Usergroup
+from app.sandbox.fakeslack import ratelimits, scopes, spec
 
-__all__ = ["Call", "Channel", "FakeSlack", "Message", "ScopeFailure", "User", "Usergroup"]
+__all__ = ["Call", "Channel", "FakeSlack", "Message", "ScopeFailure", "User", "Usergroup",
+           "ratelimits", "scopes", "spec"]

@@ -37,4 +37,5 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
             await respond(response_type="ephemeral", **message.as_kwargs())
 
         await flows.run(parsed, Actor(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply,
-                                      trigger_id=command.get("trigger_id"), response_url=command.get("response_url")))
+                                      trigger_id=command.get("trigger_id"), response_url=command.get("response_url"),
+                                      typed=command.get("text")))

@@ -17,7 +17,7 @@ import yaml
 from .common import Args
 from .state import ScopeFailure, Workspace
 
-MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+MANIFEST = Path(__file__).resolve().parents[3] / "manifest.yml"
 
 KINDS = ("public", "private", "im", "mpim")
 

@@ -1,0 +1,178 @@
+"""What Slack's own client would send the bot when a person acts: signed slash commands, block_actions,
+view_submission and events, built as Slack builds them and posted to the bot's /slack/events.
+
+It also remembers what Slack remembers for the person: which response_url answers whom, which trigger_id
+opened which modal, and the modal each person has open.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from app.sandbox.fakeslack import FakeSlack
+
+APP_ID = "A00000001"
+
+
+@dataclass
+class Private:
+    """A message only one person sees: an ephemeral answer, in the channel where they acted."""
+
+    user: str
+    channel: str
+    text: str
+    blocks: list | None
+    ts: str  # on the fake's clock of message ts, so private answers fall in place among the channel's messages
+
+
+class Client:
+    def __init__(self, fake: FakeSlack, bot_url: str, signing_secret: str) -> None:
+        self.fake = fake
+        self.bot_url = bot_url.rstrip("/")
+        self.verifier = SignatureVerifier(signing_secret)
+        self.http = httpx.AsyncClient(timeout=10)
+        self.answered_to: dict[str, tuple[str, str]] = {}  # response_url -> (user, channel)
+        self.triggers: dict[str, str] = {}  # trigger_id -> user
+        self.closed: set[str] = set()  # view ids the person submitted or closed
+        self.errors: dict[str, dict[str, str]] = {}  # view id -> field errors of its last submission
+        self.acks: list[Private] = []  # what the bot answered in the HTTP acknowledgement itself
+        self._ids = itertools.count(1)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    # what a person does
+
+    async def command(self, user: str, channel: str, text: str, command: str = "/incident") -> None:
+        response_url = self._response_url(user, channel)
+        form = {"token": "sandbox", "team_id": self.fake.team_id, "team_domain": "sandbox", "channel_id": channel,
+                "channel_name": self._channel_name(channel), "user_id": user,
+                "user_name": self.fake.users[user].name, "command": command, "text": text, "api_app_id": APP_ID,
+                "response_url": response_url, "trigger_id": self._trigger(user)}
+        response = await self._post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        if response.content and response.headers.get("content-type", "").startswith("application/json"):
+            self._acked(user, channel, response.json())
+        elif response.text.strip():
+            self.acks.append(Private(user, channel, response.text, None, self.fake.next_ts()))
+
+    async def press(self, user: str, channel: str, message_ts: str, action: dict[str, Any]) -> None:
+        """A button or checkbox on a message (block_actions), as Slack reports it."""
+        message = self.fake.conversation(channel).message(message_ts)  # type: ignore[union-attr]
+        payload = {
+            "type": "block_actions", "user": self._user(user), "api_app_id": APP_ID, "token": "sandbox",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                          "is_ephemeral": False},
+            "trigger_id": self._trigger(user), "team": {"id": self.fake.team_id, "domain": "sandbox"},
+            "channel": {"id": channel, "name": self._channel_name(channel)},
+            "message": {"type": "message", "user": message.user, "ts": message_ts, "text": message.text,
+                        "blocks": message.blocks or []} if message else {"ts": message_ts},
+            "response_url": self._response_url(user, channel),
+            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
+        }
+        await self._interaction(payload)
+
+    async def press_in_view(self, user: str, view_id: str, action: dict[str, Any]) -> None:
+        """A button or checkbox inside a modal or the App Home tab."""
+        view = self.fake.open_views[view_id]
+        payload = {"type": "block_actions", "user": self._user(user), "api_app_id": APP_ID, "token": "sandbox",
+                   "container": {"type": "view", "view_id": view_id}, "trigger_id": self._trigger(user),
+                   "team": {"id": self.fake.team_id, "domain": "sandbox"}, "view": view,
+                   "actions": [{**action, "action_ts": f"{time.time():.6f}"}]}
+        await self._interaction(payload)
+
+    async def submit(self, user: str, view_id: str, values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Submit the modal: its state as Slack sends it; the modal closes unless the bot answers errors."""
+        view = {**self.fake.open_views[view_id], "state": {"values": values}}
+        response = await self._interaction({"type": "view_submission", "team": {"id": self.fake.team_id},
+                                            "user": self._user(user), "api_app_id": APP_ID, "token": "sandbox",
+                                            "trigger_id": self._trigger(user), "view": view})
+        answer = response.json() if response.content else {}
+        if answer.get("response_action") == "errors":
+            self.errors[view_id] = answer.get("errors", {})
+        else:
+            self.closed.add(view_id)
+            self.errors.pop(view_id, None)
+        return answer
+
+    def dismiss(self, view_id: str) -> None:
+        self.closed.add(view_id)
+
+    async def event(self, event: dict[str, Any]) -> None:
+        body = {"token": "sandbox", "team_id": self.fake.team_id, "api_app_id": APP_ID, "type": "event_callback",
+                "event_id": f"EvSANDBOX{next(self._ids):06d}", "event_time": int(time.time()),
+                "authorizations": [{"enterprise_id": None, "team_id": self.fake.team_id,
+                                    "user_id": self.fake.bot_user_id, "is_bot": True,
+                                    "is_enterprise_install": False}],
+                "event": {**event, "event_ts": f"{time.time():.6f}"}}
+        await self._post(json.dumps(body).encode(), "application/json")
+
+    # what a person sees that nobody else does
+
+    def modal(self, user: str) -> dict[str, Any] | None:
+        """The modal the person has open: the last one a trigger of theirs opened, as last updated."""
+        for shown in reversed(self.fake.views):
+            view_id = shown["view_id"]
+            if self.triggers.get(shown.get("trigger_id") or "") == user and view_id not in self.closed:
+                return {**self.fake.open_views[view_id], "errors": self.errors.get(view_id, {})}
+        return None
+
+    def private(self, user: str, channel: str) -> list[Private]:
+        """Ephemeral messages and response_url answers to this person in this channel, oldest first."""
+        shown = [p for p in self.acks if p.user == user and p.channel == channel]
+        shown += [Private(e["user"], e["channel"], e["text"], e["blocks"], e["message_ts"])
+                  for e in self.fake.ephemerals if e["user"] == user and e["channel"] == channel]
+        by_url: dict[str, list[Private]] = {}
+        for response in self.fake.responses:
+            payload = response["payload"]
+            if self.answered_to.get(response["url"]) != (user, channel):
+                continue
+            answers = by_url.setdefault(response["url"], [])
+            if payload.get("replace_original") or payload.get("delete_original"):
+                answers.clear()
+            if not payload.get("delete_original"):
+                answers.append(Private(user, channel, payload.get("text", ""), payload.get("blocks"),
+                                       response["ts"]))
+        shown += [p for answers in by_url.values() for p in answers]
+        return sorted(shown, key=lambda p: float(p.ts))
+
+    # the mechanics
+
+    def _acked(self, user: str, channel: str, answer: dict[str, Any]) -> None:
+        if answer.get("text") or answer.get("blocks"):
+            self.acks.append(Private(user, channel, answer.get("text", ""), answer.get("blocks"), self.fake.next_ts()))
+
+    def _response_url(self, user: str, channel: str) -> str:
+        url = self.fake.new_response_url()
+        self.answered_to[url] = (user, channel)
+        return url
+
+    def _trigger(self, user: str) -> str:
+        trigger_id = f"{next(self._ids)}.{int(time.time())}.sandbox"
+        self.triggers[trigger_id] = user
+        return trigger_id
+
+    def _user(self, user: str) -> dict[str, str]:
+        return {"id": user, "username": self.fake.users[user].name, "name": self.fake.users[user].name,
+                "team_id": self.fake.team_id}
+
+    def _channel_name(self, channel: str) -> str:
+        found = self.fake.conversation(channel)
+        return found.name if found and found.name else "directmessage"
+
+    async def _interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        return await self._post(urlencode({"payload": json.dumps(payload)}).encode(),
+                                "application/x-www-form-urlencoded")
+
+    async def _post(self, body: bytes, content_type: str) -> httpx.Response:
+        timestamp = str(int(time.time()))
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp,
+                   "X-Slack-Signature": self.verifier.generate_signature(timestamp=timestamp, body=body)}
+        return await self.http.post(f"{self.bot_url}/slack/events", content=body, headers=headers)

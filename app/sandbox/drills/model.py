@@ -1,0 +1,90 @@
+"""A drill file, playbooks/drills/<name>.yml, on a strict model (unknown keys refused, as every policy file).
+
+    type: outage                  # playbooks/types/outage.yml
+    title: API answers 502 for every request
+    impact: Every customer
+    declared_by: alice            # one of the sandbox's people
+    speed: 60                     # one real second plays one minute
+    ends_after: 2h                # the drill's own time; it ends earlier when the incident is resolved
+    script:
+      - at: 2m
+        post: ":red_circle: [FIRING] api 5xx rate 97%"   # what the "system" (Monitoring) reports
+      - at: 5m
+        fault: {fail: chat.postMessage, times: 2}       # what goes wrong in Slack
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from app.incidents.models import Severity
+from app.policy_files import Duration, PolicyError, PositiveDuration, StrictModel, load
+from app.sandbox.workspace import PEOPLE
+
+
+class Fault(StrictModel):
+    """One thing that goes wrong in the fake Slack; exactly one key."""
+
+    fail: str | None = None  # the next `times` calls to this Web API method answer `error`, or HTTP 500
+    times: PositiveInt = 1
+    error: str | None = None
+    rate_limits: bool | None = None  # Slack's rate-limit tiers on (true) or off (false)
+    latency: float | None = Field(default=None, ge=0)  # seconds Slack takes to answer each call
+    revoke: bool | None = None  # the bot's token stops working (true) or works again (false)
+    hold: str | None = None  # the next call to this method takes effect, but its answer comes `for` later
+    hold_for: Duration = Field(default=timedelta(minutes=1), alias="for")
+
+    @model_validator(mode="after")
+    def _one_fault(self) -> Fault:
+        chosen = [k for k in ("fail", "rate_limits", "latency", "revoke", "hold") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError("a fault is exactly one of fail, rate_limits, latency, revoke, hold")
+        return self
+
+
+class Step(StrictModel):
+    at: Duration  # after the declaration, in the drill's time
+    post: str | None = None  # what Monitoring posts
+    to: Literal["incident", "incidents"] = "incident"  # the incident's channel, or #incidents
+    fault: Fault | None = None
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Step:
+        if self.post is None and self.fault is None:
+            raise ValueError("a step needs a post or a fault")
+        return self
+
+
+class Drill(StrictModel):
+    type: str
+    severity: Severity | None = None  # omitted: the type's default severity
+    title: str
+    impact: str = ""
+    declared_by: str = "alice"  # one of the sandbox's people
+    speed: PositiveFloat = 60.0
+    ends_after: PositiveDuration = timedelta(hours=2)
+    script: list[Step] = []
+
+    @field_validator("declared_by")
+    @classmethod
+    def _a_sandbox_person(cls, name: str) -> str:
+        names = [p.name for p in PEOPLE]
+        if name not in names:
+            raise ValueError(f"{name!r} is not one of the sandbox's people ({', '.join(names)})")
+        return name
+
+
+def load_drill(directory: Path, name: str, kinds: set[str]) -> Drill:
+    """playbooks/drills/<name>.yml; a PolicyError names the file and what is wrong with it."""
+    path = directory / "drills" / f"{name}.yml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in (directory / "drills").glob("*.yml"))) or "none"
+        raise PolicyError(f"{path}: no such drill (drills: {known})")
+    drill = load(path, Drill)
+    if drill.type not in kinds:
+        raise PolicyError(f"{path}: type {drill.type!r} is not a playbook in types/ ({', '.join(sorted(kinds))})")
+    return drill

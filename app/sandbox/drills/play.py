@@ -1,0 +1,123 @@
+"""Playing a drill in the sandbox: declare as the drill says, then on each tick of the drill's clock post
+what Monitoring reports and inject the faults that are due; when the incident is resolved (or the drill's time
+is up) the bot posts the drill report in the incident's channel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.clock import Clock
+from app.incidents.models import Incident
+from app.sandbox.drills.model import Drill, Fault, Step
+from app.sandbox.drills.report import drill_report
+from app.sandbox.fakeslack.server import Hold
+from app.sandbox.run import Sandbox
+
+TICK_SECONDS = 0.25  # real seconds between ticks
+
+
+class CompressedClock:
+    """The drill's time: `speed` times faster than the wall clock, from the moment it was made."""
+
+    def __init__(self, speed: float, *, start: datetime | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.speed = speed
+        self.start = start or datetime.now(UTC)
+        self._monotonic = monotonic
+        self._began = monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(self._monotonic() - self._began) * self.speed)
+
+
+class DrillRun:
+    def __init__(self, sandbox: Sandbox, drill: Drill, name: str, clock: Clock) -> None:
+        self.sandbox = sandbox
+        self.drill = drill
+        self.name = name
+        self.clock = clock
+        self.to_play: list[Step] = sorted(drill.script, key=lambda step: step.at)
+        self.held: list[tuple[datetime, Hold]] = []
+        self.declared_at: datetime | None = None
+        self.incident: Incident | None = None
+        self.ended = False
+
+    async def declare(self) -> None:
+        workspace = self.sandbox.workspace
+        severity = self.drill.severity.value if self.drill.severity else ""
+        text = " ".join(f"declare {self.drill.type} {severity} {self.drill.title}".split())
+        if self.drill.impact:
+            text += f" | {self.drill.impact}"
+        self.declared_at = self.clock.now()
+        await self.sandbox.client.command(workspace.people[self.drill.declared_by], workspace.incidents, text)
+
+    async def tick(self) -> bool:
+        """Do what is due; False once the drill has ended."""
+        if self.ended or self.declared_at is None:
+            return not self.ended
+        now = self.clock.now()
+        incident = await self._incident()
+        while self.to_play and self.declared_at + self.to_play[0].at <= now:
+            if self.to_play[0].to == "incident" and (incident is None or incident.channel_id is None):
+                break  # its channel is not there yet: play it once it is
+            self._play(self.to_play.pop(0), incident, now)
+        for release_at, hold in [h for h in self.held if h[0] <= now]:
+            hold.release.set()
+            self.held.remove((release_at, hold))
+        if incident is not None and incident.channel_id and (
+                incident.resolved_at is not None or now - self.declared_at >= self.drill.ends_after):
+            await self._end(incident, now)
+        return not self.ended
+
+    async def run(self) -> None:
+        await self.declare()
+        while await self.tick():
+            await asyncio.sleep(TICK_SECONDS)
+
+    def _play(self, step: Step, incident: Incident | None, now: datetime) -> None:
+        fake, workspace = self.sandbox.fake, self.sandbox.workspace
+        if step.post is not None:
+            channel = incident.channel_id if step.to == "incident" and incident else workspace.incidents
+            fake.post(fake.conversation(channel), workspace.monitoring, text=step.post)  # type: ignore[arg-type]
+        if step.fault is not None:
+            self._inject(step.fault, now)
+
+    def _inject(self, fault: Fault, now: datetime) -> None:
+        fake = self.sandbox.fake
+        if fault.fail is not None:
+            fake.fail(fault.fail, status=500, times=fault.times, error=fault.error)
+        elif fault.rate_limits is not None:
+            fake.rate_limits(fault.rate_limits, speed=self.drill.speed)  # Slack's minute is a drill minute
+        elif fault.latency is not None:
+            fake.latency = fault.latency
+        elif fault.revoke is not None:
+            fake.revoked = fault.revoke
+        elif fault.hold is not None:
+            method = fault.hold
+            self.held.append((now + fault.hold_for, fake.hold(lambda call: call.method == method)))
+
+    async def _incident(self) -> Incident | None:
+        runtime = self.sandbox.runtime
+        async with runtime.db.transaction() as session:
+            self.incident = await session.scalar(select(Incident).where(Incident.title == self.drill.title)
+                                                 .order_by(Incident.id.desc()).limit(1))
+        return self.incident
+
+    async def _end(self, incident: Incident, now: datetime) -> None:
+        self.ended = True
+        for _, hold in self.held:
+            hold.release.set()
+        fake = self.sandbox.fake
+        fake.revoked, fake.latency = False, 0.0
+        fake.rate_limits(False)
+        runtime = self.sandbox.runtime
+        async with runtime.db.transaction() as session:
+            report = await drill_report(session, incident, runtime.policy.for_severity(incident.severity),
+                                        drill=self.name, ended_at=now)
+        message = runtime.messages.render("drill_report.j2", incident=incident, drill=report)
+        await runtime.client.chat_postMessage(channel=incident.channel_id, **message.as_kwargs())

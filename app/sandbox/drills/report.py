@@ -1,0 +1,64 @@
+"""How the team did in a drill, measured against the plan: read from what the bot recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.incidents.checklist import checklist
+from app.incidents.models import Incident, TimelineEvent
+from app.incidents.policy import SeverityPolicy
+
+
+@dataclass(frozen=True)
+class DrillReport:
+    drill: str
+    acknowledge_within: timedelta  # the plan's response time for the severity
+    acknowledged_after: timedelta | None  # None: nobody acknowledged
+    update_every: timedelta  # the plan's cadence
+    update_gaps: list[timedelta]  # declaration → first update → ... → resolution (or the drill's end)
+    steps_done: list[str]
+    steps_left: list[str]
+    resolved_after: timedelta | None
+
+    @property
+    def acknowledged_in_time(self) -> bool:
+        return self.acknowledged_after is not None and self.acknowledged_after <= self.acknowledge_within
+
+    @property
+    def late_updates(self) -> list[timedelta]:
+        return [gap for gap in self.update_gaps if gap > self.update_every]
+
+    @property
+    def longest_gap(self) -> timedelta:
+        return max(self.update_gaps, default=timedelta(0))
+
+
+async def drill_report(session: AsyncSession, incident: Incident, policy: SeverityPolicy, *, drill: str,
+                       ended_at: datetime) -> DrillReport:
+    updates = await session.scalars(select(TimelineEvent.at).where(
+        TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "status_update").order_by(TimelineEvent.at))
+    end = incident.resolved_at or ended_at
+    moments = [incident.started_at, *updates, end]
+    items = await checklist(session, incident)
+    return DrillReport(
+        drill=drill,
+        acknowledge_within=policy.response_time,
+        acknowledged_after=incident.acknowledged_at - incident.started_at if incident.acknowledged_at else None,
+        update_every=policy.update_every,
+        update_gaps=[later - earlier for earlier, later in zip(moments, moments[1:])],
+        steps_done=[i.text for i in items if i.done_at is not None],
+        steps_left=[i.text for i in items if i.done_at is None],
+        resolved_after=incident.resolved_at - incident.started_at if incident.resolved_at else None,
+    )
+
+
+def sample_drill_report() -> DrillReport:
+    """For checking messages/drill_report.j2 at start-up."""
+    return DrillReport(drill="outage", acknowledge_within=timedelta(minutes=15),
+                       acknowledged_after=timedelta(minutes=4), update_every=timedelta(minutes=15),
+                       update_gaps=[timedelta(minutes=10), timedelta(minutes=22)], steps_done=["Check logs"],
+                       steps_left=["Roll back"], resolved_after=timedelta(minutes=32))

@@ -1,0 +1,63 @@
+"""Starting the sandbox: the fake Slack, the bot against it, and the page, on one local port."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from app.clock import Clock
+from app.main import Runtime, start_runtime
+from app.sandbox.client import Client
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.web import add_sandbox_routes
+from app.sandbox.workspace import Workspace, build_workspace, sandbox_playbooks
+from app.settings import PROJECT_ROOT, Settings
+
+
+@dataclass
+class Sandbox:
+    workspace: Workspace
+    runtime: Runtime
+    client: Client
+    runner: web.AppRunner
+    url: str
+
+    @property
+    def fake(self) -> FakeSlack:
+        return self.workspace.fake
+
+    async def stop(self) -> None:
+        await self.client.close()
+        await self.runtime.sweeper.shutdown(timeout=2)
+        await self.runner.cleanup()
+        await self.runtime.close()
+        await self.fake.stop()
+
+
+async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | None = None,
+                        clock: Clock | None = None, playbooks: Path = PROJECT_ROOT / "playbooks",
+                        sweep_seconds: float = 1.0) -> Sandbox:
+    """Everything runs in this process; `directory` holds the database and the sandbox's copy of the playbooks."""
+    fake = await FakeSlack(bot_token="xoxb-sandbox").start()
+    workspace = build_workspace(fake)
+    signing_secret = secrets.token_hex(16)
+    settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=signing_secret,
+                        slack_api_url=fake.api_url,
+                        database_url=database_url or f"sqlite+aiosqlite:///{directory / 'sandbox.db'}",
+                        incidents_channel=workspace.incidents, port=port, sweep_seconds=sweep_seconds,
+                        playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
+    runtime = await start_runtime(settings, clock=clock)
+    client = Client(fake, "", signing_secret)
+    add_sandbox_routes(runtime.web_app, workspace, client)
+    runner = web.AppRunner(runtime.web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    host, bound = runner.addresses[0][:2]
+    url = f"http://{host}:{bound}"
+    client.bot_url = url
+    runtime.review_links.public_url = url  # the review link the bot posts opens here
+    runtime.sweeper.start()
+    return Sandbox(workspace, runtime, client, runner, url)

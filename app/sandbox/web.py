@@ -1,0 +1,154 @@
+"""The sandbox's page and the small JSON API its script uses.
+
+GET /sandbox/state says what one person sees (their channels, the open channel's messages with their own
+private answers in place, their modal, their App Home); the POSTs are what that person does, which the
+Client turns into what Slack would send the bot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from app.sandbox.client import Client, Private
+from app.sandbox.fakeslack import Channel, FakeSlack, Message
+from app.sandbox.workspace import Workspace
+
+STATIC = Path(__file__).resolve().parent / "static"
+WORKSPACE = web.AppKey("sandbox_workspace", Workspace)
+CLIENT = web.AppKey("sandbox_client", Client)
+
+
+def add_sandbox_routes(app: web.Application, workspace: Workspace, client: Client) -> None:
+    app[WORKSPACE] = workspace
+    app[CLIENT] = client
+    app.router.add_get("/", index)
+    app.router.add_static("/sandbox/static", STATIC)
+    app.router.add_get("/sandbox/state", state)
+    app.router.add_get("/sandbox/files/{file_id}", file)
+    app.router.add_post("/sandbox/say", say)
+    app.router.add_post("/sandbox/press", press)
+    app.router.add_post("/sandbox/submit", submit)
+    app.router.add_post("/sandbox/dismiss", dismiss)
+    app.router.add_post("/sandbox/join", join)
+    app.router.add_post("/sandbox/home", home_opened)
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def state(request: web.Request) -> web.Response:
+    workspace, client = request.app[WORKSPACE], request.app[CLIENT]
+    fake = workspace.fake
+    user = request.query.get("user") or workspace.people["alice"]
+    if user not in fake.users:
+        raise web.HTTPNotFound(text="no such person")
+    channels = [c for c in fake.channels.values() if not c.is_archived and (not c.is_private or user in c.members)]
+    dm = fake.open_dm([user])
+    shown = fake.conversation(request.query.get("channel")) or fake.channels[workspace.incidents]
+    if shown not in channels and shown is not dm:
+        shown = fake.channels[workspace.incidents]
+    return web.json_response({
+        "me": user,
+        "people": [{"id": u.id, "name": u.name, "real_name": u.real_name, "is_bot": u.is_bot,
+                    "part": workspace.part(u.id)} for u in fake.users.values() if not u.deleted],
+        "channels": [{"id": c.id, "name": c.name, "is_private": c.is_private, "member": user in c.members}
+                     for c in sorted(channels, key=lambda c: c.name)],
+        "names": {c.id: c.name for c in fake.channels.values()},
+        "groups": {g.id: g.handle for g in fake.usergroups.values()},
+        "dm": dm.id,
+        "channel": conversation(fake, client, shown, user),
+        "modal": client.modal(user),
+        "home": home_view(fake, user),
+    })
+
+
+def conversation(fake: FakeSlack, client: Client, channel: Channel, user: str) -> dict[str, Any]:
+    shown = [message_json(m, pinned=m.ts in channel.pins) for m in fake.messages_in(channel.id)]
+    shown += [{"ts": p.ts, "user": fake.bot_user_id, "text": p.text, "blocks": p.blocks, "private": True}
+              for p in client.private(user, channel.id)]
+    return {"id": channel.id, "name": channel.name or "Incident Bot", "is_im": channel.is_im,
+            "is_private": channel.is_private, "topic": channel.topic, "member": user in channel.members,
+            "members": len(channel.members), "messages": sorted(shown, key=lambda m: float(m["ts"]))}
+
+
+def message_json(message: Message, *, pinned: bool) -> dict[str, Any]:
+    return {"ts": message.ts, "user": message.user, "text": message.text, "blocks": message.blocks,
+            "thread_ts": message.thread_ts if message.thread_ts != message.ts else None,
+            "edited": message.edited, "pinned": pinned,
+            "files": [{"id": f["id"], "title": f["title"]} for f in message.files]}
+
+
+def home_view(fake: FakeSlack, user: str) -> dict[str, Any] | None:
+    published = [v for v in fake.views if v["method"] == "views.publish" and v.get("user_id") == user]
+    return fake.open_views.get(published[-1]["view_id"]) if published else None
+
+
+async def file(request: web.Request) -> web.Response:
+    fake = request.app[WORKSPACE].fake
+    found = next((f for f in fake.files if f["id"] == request.match_info["file_id"]), None)
+    if found is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=found["content"], content_type="text/plain", charset="utf-8")
+
+
+async def say(request: web.Request) -> web.Response:
+    """The composer: a slash command goes to the bot; anything else is an ordinary message."""
+    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
+    user, channel, text = body["user"], body["channel"], body["text"].strip()
+    conversation = fake.conversation(channel)
+    if conversation is None or user not in conversation.members:
+        raise web.HTTPForbidden(text="join the channel first")
+    command, _, rest = text.partition(" ")
+    if command == "/incident":
+        await client.command(user, channel, rest.strip())
+    elif command.startswith("/"):
+        client.acks.append(Private(user, channel, f"{command} is not a command here: try /incident help", None,
+                                   fake.next_ts()))
+    elif text:
+        fake.post(conversation, user, text=text)
+    return web.json_response({"ok": True})
+
+
+async def press(request: web.Request) -> web.Response:
+    body, client = await request.json(), request.app[CLIENT]
+    if body.get("view_id"):
+        await client.press_in_view(body["user"], body["view_id"], body["action"])
+    else:
+        await client.press(body["user"], body["channel"], body["ts"], body["action"])
+    return web.json_response({"ok": True})
+
+
+async def submit(request: web.Request) -> web.Response:
+    body = await request.json()
+    answer = await request.app[CLIENT].submit(body["user"], body["view_id"], body["values"])
+    return web.json_response(answer)
+
+
+async def dismiss(request: web.Request) -> web.Response:
+    request.app[CLIENT].dismiss((await request.json())["view_id"])
+    return web.json_response({"ok": True})
+
+
+async def join(request: web.Request) -> web.Response:
+    """Join a public channel, as from Slack's channel browser; the bot hears member_joined_channel."""
+    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
+    channel = fake.channels.get(body["channel"])
+    if channel is None or channel.is_private:
+        raise web.HTTPNotFound(text="no such public channel")
+    if body["user"] not in channel.members:
+        channel.members.add(body["user"])
+        await client.event({"type": "member_joined_channel", "user": body["user"], "channel": channel.id,
+                            "channel_type": "C", "team": fake.team_id, "inviter": ""})
+    return web.json_response({"ok": True})
+
+
+async def home_opened(request: web.Request) -> web.Response:
+    body, client = await request.json(), request.app[CLIENT]
+    await client.event({"type": "app_home_opened", "user": body["user"], "channel": client.fake.open_dm([body["user"]]).id,
+                        "tab": "home"})
+    return web.json_response({"ok": True})
+

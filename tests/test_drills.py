@@ -1,0 +1,151 @@
+"""Drills (playbooks/drills/*.yml) run end to end in the sandbox on a clock the test moves: Monitoring's posts
+and Slack's faults at their offsets, the team's answers, and the drill report against the plan at the end."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from app.incidents.policy import Policy
+from app.policy_files import PolicyError
+from app.sandbox.drills.model import Drill, load_drill
+from app.sandbox.drills.play import CompressedClock, DrillRun
+from app.sandbox.run import Sandbox, start_sandbox
+from app.settings import PROJECT_ROOT
+from tests.support import START, ManualClock
+
+PLAYBOOKS = PROJECT_ROOT / "playbooks"
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path, database_url: str, clock: ManualClock) -> AsyncIterator[Sandbox]:
+    running = await start_sandbox(tmp_path, database_url=database_url, clock=clock, sweep_seconds=0.1)
+    yield running
+    await running.stop()
+    assert running.fake.violations == [], "calls Slack's API would reject"
+
+
+def test_there_is_one_drill_per_incident_type() -> None:
+    kinds = set(Policy.load(PLAYBOOKS).playbooks)
+    drills = [load_drill(PLAYBOOKS, path.stem, kinds) for path in sorted((PLAYBOOKS / "drills").glob("*.yml"))]
+
+    assert sorted(d.type for d in drills) == sorted(kinds)
+
+
+def test_a_typo_in_a_drill_names_the_file_and_the_key(tmp_path: Path) -> None:
+    shutil.copytree(PLAYBOOKS / "drills", tmp_path / "drills")
+    path = tmp_path / "drills" / "outage.yml"
+    path.write_text(path.read_text().replace("declared_by:", "declared_bye:"))
+
+    with pytest.raises(PolicyError, match=r"outage.yml: unknown key 'declared_bye' \(did you mean 'declared_by'\?\)"):
+        load_drill(tmp_path, "outage", {"outage"})
+    with pytest.raises(PolicyError, match="no such drill"):
+        load_drill(tmp_path, "fire", {"outage"})
+
+
+def test_the_compressed_clock_plays_a_minute_in_a_second() -> None:
+    seconds = [100.0]
+    clock = CompressedClock(60, start=START, monotonic=lambda: seconds[0])
+    seconds[0] += 2.5
+
+    assert clock.now() - START == timedelta(seconds=150)
+
+
+async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualClock) -> None:
+    fake, people, client = sandbox.fake, sandbox.workspace.people, sandbox.client
+    drill = load_drill(PLAYBOOKS, "outage", set(sandbox.runtime.policy.playbooks))
+    run = DrillRun(sandbox, drill, "outage", clock)
+
+    async def at(minutes: int) -> None:
+        while clock.now() < START + timedelta(minutes=minutes):
+            clock.advance(minutes=1)
+            await run.tick()
+
+    await run.declare()
+    channel = (await fake.wait_for(lambda: [c for c in fake.channels.values() if c.name.startswith("incident-")]))[0]
+    await fake.wait_for(lambda: channel.pins and channel.message(next(iter(channel.pins))))
+    assert await run.tick()
+    assert "health check failing" in fake.messages_in(sandbox.workspace.incidents)[-1].text  # at 0m, in #incidents
+
+    await at(3)
+    assert "5xx rate 97%" in fake.messages_in(channel.id)[-1].text
+    kickoff = next(iter(channel.pins))
+    await client.press(people["alice"], channel.id, kickoff,
+                       {"type": "button", "action_id": "acknowledge", "block_id": "b", "value": "1"})
+    await fake.wait_for(lambda: any("acknowledged the incident" in m.text for m in fake.messages_in(channel.id)))
+
+    def updates() -> int:
+        return sum("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel.id))
+
+    await at(5)
+    await client.command(people["alice"], channel.id, "update identified Bad config in deploy 4812 | Rolling back")
+    await fake.wait_for(lambda: updates() == 1)
+    await at(12)  # Slack fails chat.postMessage twice from 10m: the update still gets through
+    await client.command(people["alice"], channel.id, "update monitoring Rolled back | Watching error rates")
+    await fake.wait_for(lambda: updates() == 2)
+    assert [c.status for c in fake.calls_to("chat.postMessage")].count(500) == 2
+    checklist = next(m for m in fake.messages_in(channel.id) if m.text.startswith("Checklist for"))
+    first = next(b for b in checklist.blocks if b["type"] == "actions")
+    await client.press(people["carol"], channel.id, checklist.ts,
+                       {"type": "checkboxes", "action_id": "checklist_tick", "block_id": first["block_id"],
+                        "selected_options": first["elements"][0]["options"][:1]})
+    await at(30)
+    assert any("[RESOLVED] api health check" in m.text for m in fake.messages_in(channel.id))  # at 25m
+    await client.command(people["alice"], channel.id, "update monitoring Error rate normal | Watching")
+    await fake.wait_for(lambda: updates() == 3)
+    await at(35)
+    await client.command(people["alice"], channel.id, "resolve Bad payments config | Rolled back deploy 4812")
+    await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel.id)))
+
+    async def ended() -> bool:
+        return not await run.tick()
+    await fake.wait_for(ended)
+
+    report = fake.messages_in(channel.id)[-1].text
+    assert "Drill report: outage" in report
+    assert "*Time to acknowledge:* 3 minutes (the plan: within 15 minutes) :white_check_mark:" in report
+    assert "*Updates:* 3 posted; the longest time without one was 18 minutes (the plan: every 15 minutes), " \
+           "1 gap longer than that :x:" in report
+    assert "*Playbook steps done:* 1 of 9; not done: Check recent deployments" in report
+    assert "*Resolved:* 35 minutes" in report
+    assert not await run.tick()
+
+
+async def test_faults_come_and_go_on_time_and_an_unresolved_drill_ends_when_its_time_is_up(
+        sandbox: Sandbox, clock: ManualClock) -> None:
+    fake = sandbox.fake
+    drill = Drill.model_validate({
+        "type": "performance", "severity": "P2", "title": "Drill: slow search", "declared_by": "bob",
+        "ends_after": "10m", "script": [
+            {"at": "1m", "fault": {"latency": 0.01}},
+            {"at": "2m", "fault": {"rate_limits": True}},
+            {"at": "3m", "fault": {"hold": "chat.update", "for": "2m"}},
+            {"at": "4m", "fault": {"revoke": True}},
+            {"at": "6m", "fault": {"revoke": False}},
+        ]})
+    run = DrillRun(sandbox, drill, "slow-search", clock)
+    await run.declare()
+    channel = (await fake.wait_for(lambda: [c for c in fake.channels.values() if c.name.startswith("incident-")]))[0]
+    await fake.wait_for(lambda: channel.pins)
+    seen = []
+    for _ in range(9):
+        clock.advance(minutes=1)
+        assert await run.tick()
+        seen.append((fake.latency, fake._limiter is not None, len(run.held), fake.revoked))
+
+    assert seen[:7] == [(0.01, False, 0, False), (0.01, True, 0, False), (0.01, True, 1, False),
+                        (0.01, True, 1, True), (0.01, True, 0, True), (0.01, True, 0, False),
+                        (0.01, True, 0, False)]
+
+    clock.advance(minutes=1)
+    assert not await run.tick()
+    report = fake.messages_in(channel.id)[-1].text
+    assert "*Time to acknowledge:* nobody acknowledged (the plan: within 2 hours) :x:" in report
+    assert "*Updates:* 0 posted; the longest time without one was 10 minutes (the plan: every 1 hour) " \
+           ":white_check_mark:" in report
+    assert "*Resolved:* not within the drill" in report
+    assert (fake.latency, fake._limiter, fake.revoked) == (0.0, None, False)  # Slack is itself again

@@ -1,0 +1,107 @@
+"""The sandbox's page state: each person sees what Slack would show them, and nothing the page needs is remote."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.sandbox.run import Sandbox, start_sandbox
+from app.sandbox.web import STATIC
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path, database_url: str) -> AsyncIterator[Sandbox]:
+    running = await start_sandbox(tmp_path, database_url=database_url, sweep_seconds=0.2)
+    yield running
+    await running.stop()
+    assert running.fake.violations == [], "calls Slack's API would reject"
+
+
+async def seen_by(sandbox: Sandbox, name: str, channel: str = "") -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        query = {"user": sandbox.workspace.people[name], "channel": channel}
+        return (await http.get("/sandbox/state", params=query)).json()
+
+
+async def say(sandbox: Sandbox, name: str, channel: str, text: str) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        answer = await http.post("/sandbox/say", json={"user": sandbox.workspace.people[name], "channel": channel,
+                                                       "text": text})
+        assert answer.status_code == 200
+
+
+async def test_a_private_incident_is_listed_only_to_its_members(sandbox: Sandbox) -> None:
+    await say(sandbox, "alice", sandbox.workspace.incidents, "/incident declare data-breach Leaked e-mails")
+    fake = sandbox.fake
+    alice_id = sandbox.workspace.people["alice"]
+    channel = await fake.wait_for(lambda: next((c for c in fake.channels.values()
+                                                if c.is_private and alice_id in c.members), None))
+
+    alice = await seen_by(sandbox, "alice", channel.id)
+    erin = await seen_by(sandbox, "erin", channel.id)
+
+    assert channel.name in [c["name"] for c in alice["channels"]] and alice["channel"]["id"] == channel.id
+    assert channel.name not in [c["name"] for c in erin["channels"]]
+    assert erin["channel"]["id"] == sandbox.workspace.incidents  # asking for it by id shows #incidents instead
+
+
+async def test_private_answers_and_modals_are_the_actors_alone(sandbox: Sandbox) -> None:
+    incidents = sandbox.workspace.incidents
+    await say(sandbox, "alice", incidents, "/incident declare P2 Search is slow")
+    await say(sandbox, "bob", incidents, "/incident declare")  # no arguments: the declaration form
+    await sandbox.fake.wait_for(lambda: sandbox.fake.views)
+
+    alice, bob = await seen_by(sandbox, "alice", incidents), await seen_by(sandbox, "bob", incidents)
+
+    assert any(m.get("private") and "Declar" in m["text"] for m in alice["channel"]["messages"])
+    assert not any(m.get("private") for m in bob["channel"]["messages"])
+    assert alice["modal"] is None
+    assert bob["modal"]["type"] == "modal" and bob["modal"]["errors"] == {}
+
+
+async def test_a_plain_message_is_posted_as_the_person_and_other_commands_are_refused(sandbox: Sandbox) -> None:
+    general = sandbox.workspace.general
+    await say(sandbox, "erin", general, "Is the site down for anyone else?")
+    await say(sandbox, "erin", general, "/remind me")
+
+    erin = await seen_by(sandbox, "erin", general)
+
+    said, refused = erin["channel"]["messages"]
+    assert said["user"] == sandbox.workspace.people["erin"] and not said.get("private")
+    assert refused["private"] and "/remind is not a command here" in refused["text"]
+    assert erin["home"] is None  # nothing published by views.publish
+
+
+def test_the_page_loads_nothing_from_elsewhere() -> None:
+    for path in STATIC.iterdir():
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", path.read_text()), path.name
+        assert "@import" not in path.read_text() and "cdn" not in path.read_text().lower(), path.name
+
+
+def test_python_m_app_sandbox_names_a_missing_drill_in_one_line() -> None:
+    done = subprocess.run([sys.executable, "-m", "app", "sandbox", "--drill", "fire"], capture_output=True,
+                          text=True, timeout=60)
+
+    assert done.returncode == 2
+    assert re.fullmatch(r"Cannot start: .*drills/fire\.yml: no such drill \(drills: data-breach, .*\)\n", done.stderr)
+
+
+async def test_the_home_tab_shows_what_the_bot_published_for_that_person(sandbox: Sandbox) -> None:
+    home = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Open incidents*"}}]}
+    async with httpx.AsyncClient() as http:
+        published = await http.post(f"{sandbox.fake.api_url}views.publish", json={
+            "user_id": sandbox.workspace.people["dana"], "view": home},
+            headers={"Authorization": f"Bearer {sandbox.fake.bot_token}"})
+    assert published.json()["ok"]
+
+    dana, erin = await seen_by(sandbox, "dana"), await seen_by(sandbox, "erin")
+
+    assert dana["home"]["blocks"] == home["blocks"]
+    assert erin["home"] is None
