@@ -28,14 +28,14 @@ from app.detection.detector import Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
-from app.oncall.pagers import PagerDutyPager, Pager
+from app.oncall.pagers import PagerDutyPager, Pager, Pagers
 from app.ops.metrics import Metrics
 from app.ops.readiness import Readiness
 from app.ops.slack_calls import SlackCalls
-from app.oncall.roster import Roster
+from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
 from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
-from app.settings import Settings
+from app.settings import ConfigError, Settings, check_routing_key
 from app.slack.app import create_slack_app
 from app.slack.clockwork import SlackClockWorker
 from app.slack.detection import SlackDeclarer
@@ -62,10 +62,34 @@ def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
     return policy, roster, messages
 
 
-def pager(settings: Settings, client: AsyncWebClient, messages: Messages, http: httpx.AsyncClient) -> Pager:
+def routing_keys(settings: Settings, roster: Roster) -> dict[str, str]:
+    """The integration key of each role paged through a PagerDuty service of its own (playbooks/oncall.yml
+    `paging` names the variable holding it); one that is not set, or malformed, stops start-up."""
+    keys = {}
+    for role, how in roster.paging.items():
+        if how.via != "pagerduty":
+            continue
+        name = how.routing_key_env
+        key = settings.pagerduty_routing_key if name == DEFAULT_ROUTING_KEY_ENV else settings.environment.get(name)
+        if not key:
+            raise ConfigError(f"{name} is not set: playbooks/oncall.yml pages the {role} role through PagerDuty"
+                              f"{f' ({how.service})' if how.service else ''} with the integration key it holds")
+        keys[role] = check_routing_key(name, key)
+    return keys
+
+
+def pagers(settings: Settings, roster: Roster, keys: dict[str, str], client: AsyncWebClient, messages: Messages,
+           http: httpx.AsyncClient) -> Pagers:
+    """The default pager (PagerDuty with PAGERDUTY_ROUTING_KEY, else Slack) and each role's own."""
+    slack = SlackPager(client, messages)
+    default: Pager = slack
     if settings.pagerduty_routing_key:
-        return PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
-    return SlackPager(client, messages)
+        default = PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
+    own: dict[str, Pager] = {}
+    for role, how in roster.paging.items():
+        own[role] = slack if how.via == "slack" else PagerDutyPager(
+            http, keys[role], url=settings.pagerduty_events_url, service=how.service)
+    return Pagers(default, own)
 
 
 def alert_sources(settings: Settings) -> dict[str, Source]:
@@ -134,6 +158,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     """
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
+    keys = routing_keys(settings, roster)
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     db = Database(settings.database_url)
@@ -157,7 +182,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
                                  statuspage=statuspage)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
-                              pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
+                              pagers=pagers(settings, roster, keys, client, messages, external),
+                              surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
     worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
