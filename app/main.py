@@ -190,12 +190,13 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
-    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics)
+    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics,
+                      retries=policy.retries)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.fire_now = sweeper.fire_now
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
-    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
+    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     declarer = SlackDeclarer(flows)
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))

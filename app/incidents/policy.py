@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from app.incidents.channel_rules import ChannelRules
     from app.incidents.duplicates import Declaring
     from app.reviews.followup import Followup
+    from app.duework.retries import Retries
+    from app.comms.status_page import StatusPageRules
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
 
@@ -87,6 +89,8 @@ class Policy:
     followup: Followup
     declaring: Declaring
     channel: ChannelRules
+    retries: Retries
+    status_page: StatusPageRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -100,6 +104,8 @@ class Policy:
         from app.incidents.channel_rules import ChannelRules
         from app.incidents.duplicates import Declaring
         from app.reviews.followup import Followup
+        from app.duework.retries import Retries
+        from app.comms.status_page import StatusPageRules
 
         severities = load(directory / "severities.yml", SeverityTable)
         roles = load(directory / "roles.yml", RoleTable)
@@ -110,4 +116,6 @@ class Policy:
             followup=load(directory / "followup.yml", Followup),
             declaring=load(directory / "declaring.yml", Declaring),
             channel=load(directory / "channel.yml", ChannelRules, missing={}),
+            retries=load(directory / "retries.yml", Retries, missing={}),
+            status_page=load(directory / "status_page.yml", StatusPageRules, missing={}),
         )
