@@ -177,7 +177,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                           incidents_channel=settings.incidents_channel)
     statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
                                           settings.statuspage_api_url, external)
-    links = ReviewLinks(review_link_key(settings), settings.public_url)
+    links = ReviewLinks(review_link_key(settings), settings.public_url,
+                        policy.followup.review.link_valid_for)
     flows.review_links = links
     slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
                                  statuspage=statuspage)

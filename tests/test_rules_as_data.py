@@ -130,3 +130,16 @@ def test_the_new_policy_files_are_read_strictly(playbooks_dir: Path, name: str, 
         load_plan(Settings(slack_bot_token="xoxb-test", slack_signing_secret="8f742231b10e8888abcd99yyyzzz85a5",
                            playbooks_dir=playbooks_dir))
     assert str(raised.value).startswith(f"{playbooks_dir / name}: ") and problem in str(raised.value)
+
+
+async def test_review_links_work_as_long_as_followup_yml_says(
+        settings: Settings, fake: FakeSlack, people: People, clock: ManualClock, playbooks_dir: Path) -> None:
+    change(playbooks_dir, "followup.yml", review__link_valid_for="1d")
+    async with running_bot(settings, fake, clock) as slack:
+        links = slack.runtime.review_links
+        query = dict(part.split("=") for part in links.path(1, clock.now()).split("?")[1].split("&"))
+        assert int(query["expires"]) == int(clock.now().timestamp()) + 86400
+        clock.advance(hours=23, minutes=59)
+        assert links.allows(1, query, clock.now())
+        clock.advance(minutes=2)
+        assert not links.allows(1, query, clock.now())

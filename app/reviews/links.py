@@ -13,7 +13,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-LIFETIME = timedelta(days=90)  # a review is read in the weeks after the incident; a new publication signs anew
+LIFETIME = timedelta(days=90)  # the default of followup.yml's review.link_valid_for
 PURPOSE = b"incident-coordinator review links v1"
 
 
@@ -25,12 +25,13 @@ def link_key(link_secret: str | None, fallback: str) -> bytes:
 
 
 class ReviewLinks:
-    def __init__(self, key: bytes, public_url: str | None) -> None:
+    def __init__(self, key: bytes, public_url: str | None, lifetime: timedelta = LIFETIME) -> None:
         self._key = key
         self.public_url = public_url
+        self.lifetime = lifetime
 
     def path(self, incident_id: int, now: datetime) -> str:
-        expires = int((now + LIFETIME).timestamp())
+        expires = int((now + self.lifetime).timestamp())
         return f"/incidents/{incident_id}/review.md?expires={expires}&sig={self._signature(incident_id, expires)}"
 
     def url(self, incident_id: int, now: datetime) -> str:
