@@ -43,7 +43,7 @@ class Settings:
     link_secret: str | None = None  # signs review links; unset: derived from the signing secret (app/reviews/links.py)
     public_url: str | None = None  # where people reach this bot over HTTPS, for the links it posts
     # The environment, for secrets a policy file names by variable (oncall.yml's routing_key_env).
-    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:

@@ -64,8 +64,9 @@ async def public_status(session: AsyncSession, *, now: datetime, rules: StatusPa
             latest[incident.id] = PublishedUpdate(incident.id, incident.title, incident.severity.value, draft.phase,
                                                   incident.started_at, draft.body, draft.approved_at)
     updates = sorted(latest.values(), key=lambda u: (u.started_at, u.incident_id), reverse=True)
+    since = now - rules.recently_resolved
     return PublicStatus(
         ongoing=[u for u in updates if u.status is not Phase.RESOLVED],
-        recently_resolved=[u for u in updates if u.status is Phase.RESOLVED and u.updated_at >= now - rules.recently_resolved],
+        recently_resolved=[u for u in updates if u.status is Phase.RESOLVED and u.updated_at >= since],
         generated_at=now,
     )

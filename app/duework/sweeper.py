@@ -8,8 +8,8 @@
 A worker that dies between 1 and 3 leaves its rows leased; they come back when the lease runs out,
 marked unsure, and the worker then checks what was already done instead of doing it again.
 Recurring work (update reminders) never gives up while the incident is open: it backs off, capped
-by its cadence. One-off work gives up after `attempts` tries (playbooks/retries.yml) and says so. The job store is the
-scheduler's in-memory default: the database, not APScheduler, is what replicas share.
+by its cadence. One-off work gives up after `attempts` tries and says so (both: playbooks/retries.yml).
+The job store is the scheduler's in-memory default: the database, not APScheduler, is what replicas share.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from app.duework.attempt import Attempt
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
 DEDUP_KEY = re.compile(r"^incident-\d+(-[a-z0-9-]+)?$")
+DEFAULT = "roles"  # the page of the roles that have no pager of their own
 
 
 def is_our_dedup_key(key: str) -> bool:
@@ -109,9 +110,6 @@ class PagerDutyPager:
             raise PagerDutyError(f"PagerDuty answered {response.status_code}: {response.text[:200]}",
                                  transient=response.status_code == 429 or response.status_code >= 500)
         return True
-
-
-DEFAULT = "roles"  # the page of the roles that have no pager of their own
 
 
 class Pagers:
