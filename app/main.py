@@ -197,6 +197,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     flows.fire_now = sweeper.fire_now
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
+    web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     declarer = SlackDeclarer(flows)
     detector = Detector(db, clock, external, checks, declarer)

@@ -55,6 +55,7 @@ from app.main import Runtime, slack_client, start_runtime
 from app.settings import PROJECT_ROOT, Settings
 from app.settings import database_url as normalise_database_url
 from bench import load
+from bench.sweep import statements
 from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -424,7 +425,8 @@ def waves(calls: list[Any]) -> list[list[Any]]:
     return groups
 
 
-async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, numbers: Counters) -> dict[str, Any]:
+async def part_critical(ws: Workspace, runtime: Runtime, url: str, args: argparse.Namespace,
+                        numbers: Counters) -> dict[str, Any]:
     fake = ws.fake
     fake.latency = CRITICAL_LATENCY
     spec = ws.spec(url, args, numbers.take(args.sequential + 1), warmup=0, requests=0, concurrency=1)
@@ -436,12 +438,14 @@ async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, numbe
             channels_before = set(fake.channels)
             calls_before, responses_before = len(fake.calls), len(fake.responses)
             body, headers = commander.request(f"declare P1 Bench incident {spec.first + i}", fake.new_response_url())
-            sent = time.monotonic()
-            await commander.send(body, headers)
-            acked = time.monotonic()
-            await asyncio.sleep(0)  # let Bolt's listener task start before looking for it
-            await wait_until(lambda: not listener_tasks(), timeout=30, what="the declaration to finish", poll=0.001)
-            finished = time.monotonic()
+            with statements(runtime.db) as sql:
+                sent = time.monotonic()
+                await commander.send(body, headers)
+                acked = time.monotonic()
+                await asyncio.sleep(0)  # let Bolt's listener task start before looking for it
+                await wait_until(lambda: not listener_tasks(), timeout=30, what="the declaration to finish",
+                                 poll=0.001)
+                finished = time.monotonic()
             calls = sorted((c for c in fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT),
                            key=lambda c: c.at)
             new = [cid for cid in fake.channels if cid not in channels_before]
@@ -458,6 +462,8 @@ async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, numbe
                 "send_to_first_call_ms": ms(calls[0].at - sent),
                 "declare_to_done_ms": ms(finished - sent),
                 "web_api_calls": len(calls),
+                "sql_statements": sql.total,
+                "sql_by_kind": dict(sql.count.most_common()),
                 "response_url_posts": len(fake.responses) - responses_before,
                 "kickoff_in_wave": 1 + next(n for n, wave in enumerate(grouped) if kickoff in wave),
                 "waves": [[c.method for c in wave] for wave in grouped],
@@ -483,9 +489,11 @@ async def part_critical(ws: Workspace, url: str, args: argparse.Namespace, numbe
         "ack_ms_median": round(statistics.median(x["ack_ms"] for x in incidents), 2),
         "send_to_first_call_ms_median": round(statistics.median(x["send_to_first_call_ms"] for x in incidents), 2),
         "declare_to_done_ms_median": round(statistics.median(x["declare_to_done_ms"] for x in incidents), 2),
+        "sql_statements_per_incident": statistics.median(x["sql_statements"] for x in incidents),
+        "sql_by_kind": typical["sql_by_kind"],
         "waves": typical["waves"],
         "typical_timeline_ms": typical["timeline_ms"],
-        "per_incident": [{k: v for k, v in x.items() if k not in ("timeline_ms", "waves")} for x in incidents],
+        "per_incident": [{k: v for k, v in x.items() if k not in ("timeline_ms", "waves", "sql_by_kind")} for x in incidents],
     }
     figures["ok"] = figures["round_trips_to_kickoff"] <= ROUND_TRIP_TARGET and median_calls <= CALLS_TARGET
     return figures
@@ -555,7 +563,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         ack, bot_url, bot_runner = await part_ack(ws, runtime, settings, args, numbers, profiles)
         rss_after_ack = max_rss_mb()
-        critical = await part_critical(ws, bot_url, args, numbers)
+        critical = await part_critical(ws, runtime, bot_url, args, numbers)
         diagnosis = await part_diagnose(ws, runtime, bot_url, args, numbers, ack["bare"]["p99_ms"]) \
             if args.diagnose else None
         objects_at_end = len(gc.get_objects()) + gc.get_freeze_count()
@@ -594,6 +602,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["diagnosis"] = diagnosis
     if profiles:
         results["profile_seconds_by_package"] = {name: by_package(p) for name, p in profiles.items()}
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        for name, profile in profiles.items():  # for a closer look: python -m pstats bench/results/declare-bot.prof
+            profile.dump_stats(str(RESULTS.parent / f"declare-{name}.prof"))
     return results
 
 
@@ -650,6 +661,8 @@ def report(r: dict[str, Any]) -> str:
         f"   ack {c['ack_ms_median']:.1f} ms; first Slack call {c['send_to_first_call_ms_median']:.1f} ms after "
         f"sending; kickoff in wave {c['kickoff_in_wave']}; all done {c['declare_to_done_ms_median']:.1f} ms",
         "   waves: " + "  ->  ".join("[" + ", ".join(w) + "]" for w in c["waves"]),
+        f"   SQL statements per incident {c['sql_statements_per_incident']:g}: "
+        + ", ".join(f"{k} {n}" for k, n in c["sql_by_kind"].items()),
         "",
         f"3. Peak memory (max RSS of the bot's process): {m['max_rss_mb']:.1f} MB "
         f"(at start {m['max_rss_mb_at_start']:.1f} MB, after part 1 {m['max_rss_mb_after_part_1']:.1f} MB)",

@@ -23,6 +23,8 @@ from app.settings import PROJECT_ROOT, Settings
 from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve
 
+pytest_plugins = ["tests.browser"]
+
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 

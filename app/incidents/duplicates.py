@@ -41,10 +41,11 @@ def likeness(one: str, other: str) -> float:
 async def likely_duplicate(session: AsyncSession, title: str, rules: DuplicateRules, *,
                            now: datetime) -> Incident | None:
     """The open incident declared within the window whose title is most like this one, if alike enough."""
-    query = select(Incident).where(Incident.resolved_at.is_(None), Incident.started_at >= now - rules.within)
+    query = select(Incident.id, Incident.title).where(Incident.resolved_at.is_(None),
+                                                       Incident.started_at >= now - rules.within)
     best, score = None, rules.similarity
-    for incident in await session.scalars(query):
-        alike = likeness(title, incident.title)
+    for incident_id, other in await session.execute(query):  # titles only: a burst makes many candidates
+        alike = likeness(title, other)
         if alike >= score:
-            best, score = incident, alike
-    return best
+            best, score = incident_id, alike
+    return None if best is None else await session.get(Incident, best)

@@ -34,6 +34,7 @@ from app.oncall.roster import Roster
 from app.incidents.policy import Policy
 from app.reviews.links import ReviewLinks
 from app.slack import parsing
+from app.slack.acks import Acknowledgements
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
 from app.slack.surfaces import Surfaces
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Reply = Callable[[Message], Awaitable[Any]]
 DECLARING_AT_ONCE = 4
+QUIET_LONGEST = 1.0  # seconds a declaration's setup waits for a burst of requests to be answered
 NAME_ATTEMPTS = 20
 
 
@@ -71,6 +73,7 @@ class IncidentFlows:
         # Commands that other features carry out (checklists, comms, reviews), by command type.
         self.handlers: dict[type, Callable[[Any, Actor], Awaitable[None]]] = {}
         self._declaring = asyncio.Semaphore(DECLARING_AT_ONCE)
+        self.acks = Acknowledgements()  # app.main serves Slack's endpoint through its middleware
         # Set by the composition root: fire an incident's due work of these kinds now, not at the next sweep
         # (a declaration's setup, a status-page update just approved).
         self.fire_now: Callable[[int, list[WorkKind]], Awaitable[Any]] | None = None
@@ -91,8 +94,9 @@ class IncidentFlows:
         """Await the work; whatever goes wrong becomes one private answer to the actor: a known problem
         explained, an unreachable database named with what was not recorded (`what`, a key of
         errors/store_unreachable.j2), and anything else logged with a reference the person can quote
-        (never silence, never a stack trace)."""
+        (never silence, never a stack trace). It starts once the request's own acknowledgement is out."""
         try:
+            await self.acks.answered()
             await work
             return
         except IncidentError as error:
@@ -196,36 +200,32 @@ class IncidentFlows:
         if severity is None:
             raise UsageError(subcommand="declare", problem="bad_severity", given="", kinds=[])
         private = command.private or bool(playbook and playbook.private)
-        if not actor.is_bot and not command.anyway and await self._offer_existing(command, actor):
-            return None
         reply_to = {"declarer": actor.user_id, "response_url": actor.response_url, "dm": actor.response_url is None,
                     "bot": actor.is_bot}
+        look_alike = not actor.is_bot and not command.anyway
         for _ in range(NAME_ATTEMPTS):
             try:
-                incident = await self._store_declaration(command, actor, severity, private, reply_to, alongside)
+                incident = await self._store_declaration(command, actor, severity, private, reply_to, alongside,
+                                                         look_alike=look_alike)
                 break
+            except _LooksAlike as found:
+                if found.incident.is_private and not await self.may_see(actor, found.incident):
+                    look_alike = False  # an incident they may not see is not offered, nor hinted at
+                    continue
+                await actor.reply(self.messages.render("duplicate_declaration.j2", incident=found.incident,
+                                                       command=command, now=self.clock.now()))
+                return None
             except IntegrityError:  # a declaration in the same minute took the same channel name: next one
                 continue
         else:
             raise RuntimeError("could not find a free channel name")
-        # A burst of declarations is set up a few at a time, so the event loop stays free to acknowledge
-        # the next commands (bench.declare). Each incident is already stored.
+        # A burst of declarations is set up a few at a time, and after the requests still waiting for
+        # their answer have had it (bench.declare). Each incident is already stored.
         if self.fire_now is not None:
+            await self.acks.quiet(QUIET_LONGEST)
             async with self._declaring:
                 await self.fire_now(incident.id, [WorkKind.SETUP])
         return incident
-
-    async def _offer_existing(self, command: parsing.Declare, actor: Actor) -> bool:
-        """An open incident declared a moment ago looks like this one: the declarer chooses to join it or to
-        declare anyway, before anything is created. True if they were asked."""
-        async with self.db.transaction() as session:
-            existing = await duplicates.likely_duplicate(session, command.title, self.policy.declaring.duplicates,
-                                                         now=self.clock.now())
-        if existing is None or (existing.is_private and not await self.may_see(actor, existing)):
-            return False
-        await actor.reply(self.messages.render("duplicate_declaration.j2", incident=existing, command=command,
-                                               now=self.clock.now()))
-        return True
 
     async def join(self, actor: Actor, incident_id: int) -> None:
         """The declarer chose the incident already open: bring them into its channel."""
@@ -239,10 +239,19 @@ class IncidentFlows:
 
     async def _store_declaration(self, command: parsing.Declare, actor: Actor, severity: Any, private: bool,
                                  reply_to: dict[str, Any],
-                                 alongside: Callable[[Any, Incident], Awaitable[None]] | None) -> Incident:
+                                 alongside: Callable[[Any, Incident], Awaitable[None]] | None, *,
+                                 look_alike: bool) -> Incident:
+        """One transaction: an open incident declared a moment ago that looks like this one stops it
+        (_LooksAlike: the declarer chooses to join that one or declare anyway, before anything is created);
+        otherwise the incident, its channel's name, its setup and its clock are stored."""
         playbook = self.policy.playbook(command.kind)
         now = self.clock.now()
         async with self.db.transaction() as session:
+            if look_alike:
+                existing = await duplicates.likely_duplicate(session, command.title,
+                                                             self.policy.declaring.duplicates, now=now)
+                if existing is not None:
+                    raise _LooksAlike(existing)
             incident = await service.declare_incident(
                 session, title=command.title, severity=severity, impact=command.impact,
                 declared_by=actor.user_id, roles=command.roles, now=now, kind=command.kind, private=private)
@@ -382,3 +391,11 @@ class IncidentFlows:
     @staticmethod
     def _failure_events(failures: list[StepFailure]) -> list[tuple[str, str]]:
         return [("slack_step_failed", f"{failure.step}: {failure.error}") for failure in failures]
+
+
+class _LooksAlike(Exception):
+    """Raised inside the declaring transaction (so nothing is stored) when an open incident looks alike."""
+
+    def __init__(self, incident: Incident) -> None:
+        super().__init__(incident.id)
+        self.incident = incident
