@@ -104,6 +104,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "who": "U0SAMPLE1",
         "overdue_since": incident.started_at + timedelta(minutes=15),
         "until": incident.started_at + timedelta(minutes=45),
+        "archive_at": incident.started_at + timedelta(days=7),
         "managers": ["U0SAMPLE4"],
         "backup": "U0SAMPLE5",
         "response_time": timedelta(minutes=15),

@@ -24,6 +24,8 @@ class WorkKind(enum.StrEnum):
     ACTION_ITEM_DUE = "action_due"
     SETUP = "setup"  # the incident's channel, kickoff, announcement...: a declaration always completes
     STATUSPAGE_PUBLISH = "statuspage"  # an approved status-page update, published to Statuspage.io
+    ARCHIVE = "archive"  # a resolved incident's channel: the notice the day before, then the archiving
+    BOOKMARK = "bookmark"  # a bookmark in the incident channel (the published review)
 
 
 class DueWork(Base):

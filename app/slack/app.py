@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.slack import deliveries, parsing
 from app.slack.flows import IncidentFlows
 from app.slack.playbooks import ChecklistFlows
+from app.slack.tidy import ChannelTidying
 from app.slack.listeners import actions, commands, declaring, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
@@ -37,6 +38,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     checklists = ChecklistFlows(flows)
     flows.handlers[parsing.ShowChecklist] = lambda command, actor: checklists.show(actor)
     flows.handlers[parsing.Notified] = lambda command, actor: checklists.notified(actor, command.deadline)
+    flows.handlers[parsing.Reopen] = ChannelTidying(flows).reopen
     actions.register(app, flows, checklists)
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
