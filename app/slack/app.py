@@ -16,7 +16,7 @@ from app.slack.tidy import ChannelTidying
 from app.slack.listeners import actions, commands, declaring, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
-from app.slack.listeners import kickoff, members, reactions
+from app.slack.listeners import home, kickoff, members, reactions, shortcuts
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
 
@@ -46,6 +46,8 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     reactions.register(app, flows)
     kickoff.register(app, flows)
     members.register(app, flows)
+    shortcuts.register(app, flows)
+    home.register(app, flows)
     actions.register_fallback(app, flows)  # last: only what nothing above took
     views.register_fallback(app, flows)
 
