@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import model_validator
+from typing import Annotated
+
+from pydantic import Field, model_validator
 
 from app.policy_files import PositiveDuration, StrictModel
 
@@ -14,7 +16,8 @@ class TimelineRules(StrictModel):
 
 
 class BookmarkRules(StrictModel):
-    plan_url: str = ""  # where people read the plan and its playbooks (a wiki page, the repository); empty: none
+    # Where people read the plan and its playbooks (a wiki page, the repository); empty: no bookmark.
+    plan_url: Annotated[str, Field(pattern=r"^(https?://\S+)?$")] = ""
 
 
 class ChannelRules(StrictModel):

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import compare_and_set
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.incidents.archiving import plan_archive
 from app.incidents.errors import AlreadyDone, IncidentResolved, NoChange
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
 from app.incidents.service import last_event, record
-from app.incidents.archiving import plan_archive
 from app.reviews.service import published_review, schedule_review
 
 OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE)

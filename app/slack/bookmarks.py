@@ -24,7 +24,7 @@ class ChannelBookmarks:
         return links.public_url if links is not None else None
 
     def at_setup(self, incident: Incident) -> dict[str, str]:
-        """What the channel is given when it is made: step name -> (title key, URL)."""
+        """What the channel is given when it is made: which bookmark (bookmark.txt.j2's `what`) -> its URL."""
         wanted = {}
         if self.public_url and not incident.is_private:  # a private incident is never on the status page
             wanted["status_page"] = f"{self.public_url}{STATUS_PATH}"

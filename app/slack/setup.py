@@ -69,10 +69,10 @@ class ChannelSetup:
         )
         if kickoff:
             await attempt.once("pin kickoff", lambda: self._pin(channel, kickoff["ts"]))
-        await self.bookmarks.add_at_setup(attempt, incident, channel)
         await self._record(attempt, incident)
         await attempt.once("tell declarer", lambda: self._tell(attempt, self.flows.messages.render(
             "declared.j2", **surfaces.context(incident))), retry=False)
+        await self.bookmarks.add_at_setup(attempt, incident, channel)  # after the declarer hears: nobody waits
         if attempt.failures:
             await attempt.once("tell failures", lambda: self._tell(attempt, self.flows.messages.render(
                 "steps_failed.j2", incident=incident, failures=attempt.failures)), retry=False)
