@@ -66,12 +66,19 @@ async def test_home_shows_incidents_roles_on_call_and_action_items(slack: SlackD
     [mine] = await fake.wait_for(lambda: published_for(fake, people.alice))
     assert "Leaked keys" in texts(mine) and "Incident Commander" in texts(mine)
 
-    # A later opening is a new event: published again, current.
+    # A change is drawn again at once for everyone who opened the tab lately.
     await slack.command("resolve Bad config | Reverted", user=people.alice, channel=channel)
-    await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
+    await fake.wait_for(lambda: len(published_for(fake, people.bob)) == len(published_for(fake, people.alice)) == 2)
+    for user in (people.alice, people.bob):
+        assert "Checkout errors" not in texts(published_for(fake, user)[-1]).split("My open action items")[0]
+    assert "Leaked keys" in texts(published_for(fake, people.alice)[-1])
+    assert "Leaked keys" not in texts(published_for(fake, people.bob)[-1])
+    # A later opening is a new event: published again.
     await open_home(slack, fake, people.bob)
-    await fake.wait_for(lambda: len(published_for(fake, people.bob)) == 2)
-    assert "Checkout errors" not in texts(published_for(fake, people.bob)[-1]).split("My open action items")[0]
+    await fake.wait_for(lambda: len(published_for(fake, people.bob)) == 3)
+    # A declaration appears too, once its channel is set up.
+    await declare(slack, fake, people, "P3 Typo on the pricing page", number=3)
+    await fake.wait_for(lambda: "Typo on the pricing page" in texts(published_for(fake, people.bob)[-1]))
 
 
 async def test_the_declare_button_opens_the_declare_form(slack: SlackDriver, fake: FakeSlack, people: People) -> None:

@@ -42,7 +42,8 @@ async def action_items(session: AsyncSession, incident: Incident) -> list[Action
     return list(await session.scalars(query))
 
 
-async def open_items_of(session: AsyncSession, owner: str, *, limit: int) -> tuple[list[tuple[ActionItem, Incident]], int]:
+async def open_items_of(session: AsyncSession, owner: str, *,
+                        limit: int) -> tuple[list[tuple[ActionItem, Incident]], int]:
     """Someone's action items not yet done, soonest due first (undated last), with their incidents: the
     first `limit`, and how many there are in all."""
     mine = (ActionItem.owner == owner, ActionItem.status != ActionStatus.DONE)

@@ -135,7 +135,8 @@ class Targeted:
 
 
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
-           | AssignRole | Note | Resolve | Reopen | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
+           | AssignRole | Note | Resolve | Reopen | ShowChecklist | Notified | DraftComms | OpenReview
+           | ActionItemCommand
            | Targeted)
 SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "reopen", "oncall",
                "checklist", "notified", "comms", "review", "action", "actions", "help")

@@ -73,6 +73,8 @@ class ChannelSetup:
         await attempt.once("tell declarer", lambda: self._tell(attempt, self.flows.messages.render(
             "declared.j2", **surfaces.context(incident))), retry=False)
         await self.bookmarks.add_at_setup(attempt, incident, channel)  # after the declarer hears: nobody waits
+        for changed in self.flows.changed:  # a new incident on the Home tabs
+            await changed()
         if attempt.failures:
             await attempt.once("tell failures", lambda: self._tell(attempt, self.flows.messages.render(
                 "steps_failed.j2", incident=incident, failures=attempt.failures)), retry=False)

@@ -16,11 +16,12 @@ DECLARE_ACTION = "home_declare"
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     home = HomeTab(flows)
+    flows.changed.append(home.refresh)
 
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":  # the Messages tab opening is not ours to draw
-            await home.publish(event["user"])
+            await home.opened(event["user"])
 
     @app.action(DECLARE_ACTION)
     async def declare_from_home(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
