@@ -15,6 +15,7 @@ from app.reviews.action_items import ActionItemFields, add_action_item
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver
+from tests.test_fake_slack import slack_error
 from tests.test_review import declare
 
 
@@ -117,3 +118,12 @@ async def test_more_than_a_hundred_incidents_are_summarised_within_the_block_lim
     assert "Open incidents (105)" in shown and "Incident 104" in shown  # newest first
     assert "and 65 more" in shown and "and 85 more" in shown  # incidents; roles and action items
     assert "My open action items (105)" in shown
+
+
+async def test_the_fake_refuses_a_home_tab_of_more_than_100_blocks(slack: SlackDriver, people: People) -> None:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": str(n)}} for n in range(101)]
+
+    refused = await slack_error(slack.runtime.client.views_publish(user_id=people.bob,
+                                                                   view={"type": "home", "blocks": blocks}))
+
+    assert refused == "invalid_arguments"
