@@ -39,6 +39,7 @@ from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
 from app.settings import ConfigError, Settings, check_routing_key
 from app.slack.app import create_slack_app
+from app.slack.bookmarks import ChannelBookmarks
 from app.slack.clockwork import SlackClockWorker
 from app.slack.detection import SlackDeclarer
 from app.slack.flows import IncidentFlows
@@ -51,6 +52,7 @@ from app.slack.reviews import ReviewReminders
 from app.slack.role_duties import RoleDuties
 from app.slack.setup import ChannelSetup
 from app.slack.statuspage import StatuspagePublisher
+from app.slack.tidy import ChannelTidying
 from app.statuspage import statuspage_io
 from app.statuspage.page import StatusPage, add_status_page
 from app.web import SLACK_PATH, add_routes
@@ -195,6 +197,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     worker.handlers[WorkKind.ROLE_DUTIES] = RoleDuties(flows).fire
+    worker.handlers[WorkKind.ARCHIVE] = ChannelTidying(flows).fire
+    worker.handlers[WorkKind.BOOKMARK] = ChannelBookmarks(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics,

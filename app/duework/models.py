@@ -25,6 +25,8 @@ class WorkKind(enum.StrEnum):
     SETUP = "setup"  # the incident's channel, kickoff, announcement...: a declaration always completes
     STATUSPAGE_PUBLISH = "statuspage"  # an approved status-page update, published to Statuspage.io
     ROLE_DUTIES = "role_duties"  # a new role holder invited to the channel and sent the role's duties
+    ARCHIVE = "archive"  # a resolved incident's channel: the notice the day before, then the archiving
+    BOOKMARK = "bookmark"  # a bookmark in the incident channel (the published review)
 
 
 class DueWork(Base):

@@ -81,6 +81,8 @@ class IncidentFlows:
         self.fire_now: Callable[[int, list[WorkKind]], Awaitable[Any]] | None = None
         self.review_links: ReviewLinks | None = None  # set by app.main: where a published review is served
         self.incidents_channel = incidents_channel
+        # Called after every change an incident shows (the Home tab is drawn again: app/slack/home.py).
+        self.changed: list[Callable[[], Awaitable[None]]] = []
 
     # -- answering people ---------------------------------------------------------------------
 
@@ -388,6 +390,8 @@ class IncidentFlows:
         await self.record_failures(incident, steps.failures)
         if steps.failures:
             await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=steps.failures))
+        for changed in self.changed:
+            await changed()
 
     # -- failures -----------------------------------------------------------------------------
 

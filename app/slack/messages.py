@@ -117,6 +117,8 @@ class Messages:
         )
         self.env.filters.update(user=user, person=person, channel=channel, date=date, utc=utc_time, duration=duration,
                                 fit=fit,
+                                # People's text inside a YAML view's mrkdwn (|tojson alone leaves it as typed).
+                                escaped=lambda v: SlackText(escape(str(v))),
                                 tojson=lambda v: SlackText(json.dumps(v)),
                                 # Macro output was escaped inside the macro already.
                                 safe=SlackText)
