@@ -30,15 +30,16 @@ from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
 from app.insights.web import InsightsPage, add_insights_page
-from app.oncall.pagers import PagerDutyPager, Pager
+from app.oncall.pagers import PagerDutyPager, Pager, Pagers
 from app.ops.metrics import Metrics
 from app.ops.readiness import Readiness
 from app.ops.slack_calls import SlackCalls
-from app.oncall.roster import Roster
+from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
 from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
-from app.settings import Settings
+from app.settings import ConfigError, Settings, check_routing_key
 from app.slack.app import create_slack_app
+from app.slack.bookmarks import ChannelBookmarks
 from app.slack.clockwork import SlackClockWorker
 from app.slack.detection import SlackDeclarer
 from app.slack.flows import IncidentFlows
@@ -52,6 +53,7 @@ from app.slack.reviews import ReviewReminders
 from app.slack.role_duties import RoleDuties
 from app.slack.setup import ChannelSetup
 from app.slack.statuspage import StatuspagePublisher
+from app.slack.tidy import ChannelTidying
 from app.slack.trackers import TrackerFlows
 from app.statuspage import statuspage_io
 from app.statuspage.page import StatusPage, add_status_page
@@ -65,15 +67,39 @@ def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
     """Read the playbooks and check every template; any problem stops start-up."""
     policy = Policy.load(settings.playbooks_dir)
     roster = Roster.load(settings.playbooks_dir / "oncall.yml")
-    messages = Messages(settings.messages_dir)
+    messages = Messages(settings.messages_dir, rules={"followup": policy.followup})
     messages.check(sample_context(policy))
     return policy, roster, messages
 
 
-def pager(settings: Settings, client: AsyncWebClient, messages: Messages, http: httpx.AsyncClient) -> Pager:
+def routing_keys(settings: Settings, roster: Roster) -> dict[str, str]:
+    """The integration key of each role paged through a PagerDuty service of its own (playbooks/oncall.yml
+    `paging` names the variable holding it); one that is not set, or malformed, stops start-up."""
+    keys = {}
+    for role, how in roster.paging.items():
+        if how.via != "pagerduty":
+            continue
+        name = how.routing_key_env
+        key = settings.pagerduty_routing_key if name == DEFAULT_ROUTING_KEY_ENV else settings.environment.get(name)
+        if not key:
+            raise ConfigError(f"{name} is not set: playbooks/oncall.yml pages the {role} role through PagerDuty"
+                              f"{f' ({how.service})' if how.service else ''} with the integration key it holds")
+        keys[role] = check_routing_key(name, key)
+    return keys
+
+
+def pagers(settings: Settings, roster: Roster, keys: dict[str, str], client: AsyncWebClient, messages: Messages,
+           http: httpx.AsyncClient) -> Pagers:
+    """The default pager (PagerDuty with PAGERDUTY_ROUTING_KEY, else Slack) and each role's own."""
+    slack = SlackPager(client, messages)
+    default: Pager = slack
     if settings.pagerduty_routing_key:
-        return PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
-    return SlackPager(client, messages)
+        default = PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
+    own: dict[str, Pager] = {}
+    for role, how in roster.paging.items():
+        own[role] = slack if how.via == "slack" else PagerDutyPager(
+            http, keys[role], url=settings.pagerduty_events_url, service=how.service)
+    return Pagers(default, own)
 
 
 def alert_sources(settings: Settings) -> dict[str, Source]:
@@ -144,6 +170,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     """
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
+    keys = routing_keys(settings, roster)
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     tracker_file = settings.playbooks_dir / "trackers.yml"
@@ -164,7 +191,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                           incidents_channel=settings.incidents_channel)
     statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
                                           settings.statuspage_api_url, external)
-    links = ReviewLinks(review_link_key(settings), settings.public_url)
+    links = ReviewLinks(review_link_key(settings), settings.public_url,
+                        policy.followup.review.link_valid_for)
     flows.review_links = links
     tracker, tracker_webhook = connect_tracker(tracker_rules, tracker_file, external, environ)
     flows.tracker = tracker
@@ -173,13 +201,16 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
                                  insights_links=insights_links, statuspage=statuspage)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
-                              pager=pager(settings, client, messages, external), surfaces=flows.surfaces)
+                              pagers=pagers(settings, roster, keys, client, messages, external),
+                              surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
     worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
     worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
     worker.handlers[WorkKind.MEETING_REMINDER] = MeetingReminders(flows).fire
     worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
     worker.handlers[WorkKind.ROLE_DUTIES] = RoleDuties(flows).fire
+    worker.handlers[WorkKind.ARCHIVE] = ChannelTidying(flows).fire
+    worker.handlers[WorkKind.BOOKMARK] = ChannelBookmarks(flows).fire
     if statuspage is not None:
         worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
     tracking = TrackerFlows(flows, tracker, tracker_rules) if tracker is not None else None
@@ -189,13 +220,14 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
         worker.handlers[WorkKind.TRACKER_UPDATE] = tracking.update
         worker.handlers[WorkKind.TRACKER_SYNC] = tracking.sync
         worker.cadences[WorkKind.TRACKER_SYNC] = tracker_rules.sync_every
-    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics)
+    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics,
+                      retries=policy.retries)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.fire_now = sweeper.fire_now
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))
-    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir))
+    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
     declarer = SlackDeclarer(flows)
     detector = Detector(db, clock, external, checks, declarer)

@@ -28,12 +28,32 @@ class PolicyError(Exception):
     """A playbook file is missing or malformed; the message names the file and the problem."""
 
 
+class WrittenDuration(timedelta):
+    """A duration as a policy file wrote it, so people read the file's words: 48h is "48 hours", not "2 days"."""
+
+    amount: int
+    unit: str  # seconds, minutes, hours or days
+
+    @classmethod
+    def written(cls, amount: int, unit: str) -> WrittenDuration:
+        span = cls(**{unit: amount})
+        span.amount, span.unit = amount, unit
+        return span
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]  # copies keep the words
+        return WrittenDuration.written, (self.amount, self.unit)
+
+    @property
+    def spoken(self) -> str:
+        return f"{self.amount} {self.unit if self.amount != 1 else self.unit[:-1]}"
+
+
 def parse_duration(text: object) -> timedelta:
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a duration like 30s, 15m, 1h or 2d")
     amount, unit = match.groups()
-    return timedelta(**{_UNITS[unit]: int(amount)})
+    return WrittenDuration.written(int(amount), _UNITS[unit])
 
 
 def _duration(value: object) -> object:

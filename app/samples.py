@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from app.comms.samples import sample_comms
@@ -16,10 +16,12 @@ from app.incidents.service import StatusUpdate
 from app.insights.samples import insights_samples
 from app.oncall.pagers import Page
 from app.oncall.roster import Shift
+from app.reviews.models import ActionItem, ActionStatus, Priority
 from app.reviews.samples import review_samples
 from app.sandbox.drills.report import sample_drill_report
 from app.slack.parsing import SUBCOMMANDS, Declare
 from app.slack.people import Group
+from app.slack.pins import ChosenMessage
 from app.slack.steps import StepFailure
 
 
@@ -108,6 +110,18 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "who": "U0SAMPLE1",
         "overdue_since": incident.started_at + timedelta(minutes=15),
         "until": incident.started_at + timedelta(minutes=45),
+        "archive_at": incident.started_at + timedelta(days=7),
+        "added": True,
+        "open_count": 41,
+        "mine": [(incident, ["Incident Commander"])],
+        "mine_count": 21,
+        "my_items": [(ActionItem(id=1, incident_id=42, number=1, text="Canary config changes", owner="U0SAMPLE1",
+                                 priority=Priority.P1, due_on=date(2025, 11, 1), status=ActionStatus.OPEN,
+                                 created_by="U0SAMPLE1", created_at=started_sample()), incident)],
+        "my_items_count": 21,
+        "message": ChosenMessage(channel="C0SAMPLE3", ts="1700000000.000100", author="U0SAMPLE2",
+                                 text="Rolling back the config now",
+                                 link="https://example.slack.com/archives/C0SAMPLE3/p1700000000000100"),
         "managers": ["U0SAMPLE4"],
         "backup": "U0SAMPLE5",
         "response_time": timedelta(minutes=15),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.dburl import DatabaseUrlError, normalise
@@ -42,6 +42,8 @@ class Settings:
     pagerduty_webhook_secret: str | None = None  # a v3 webhook subscription's secret: X-PagerDuty-Signature
     link_secret: str | None = None  # signs review and insights links; unset: derived from the signing secret (app/reviews/links.py)
     public_url: str | None = None  # where people reach this bot over HTTPS, for the links it posts
+    # The environment, for secrets a policy file names by variable (oncall.yml's routing_key_env).
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -116,8 +118,8 @@ class Settings:
             raise ConfigError(f"SWEEP_SECONDS is malformed: {sweep_text!r} is not a number of seconds (0.1-300)")
 
         routing_key = optional("PAGERDUTY_ROUTING_KEY")
-        if routing_key is not None and not re.fullmatch(r"[0-9a-zA-Z]{20,64}", routing_key):
-            raise ConfigError("PAGERDUTY_ROUTING_KEY is malformed: use the 32-character integration key")
+        if routing_key is not None:
+            check_routing_key("PAGERDUTY_ROUTING_KEY", routing_key)
 
         statuspage_key, statuspage_page = optional("STATUSPAGE_API_KEY"), optional("STATUSPAGE_PAGE_ID")
         if bool(statuspage_key) != bool(statuspage_page):
@@ -155,7 +157,15 @@ class Settings:
             playbooks_dir=playbooks,
             link_secret=link_secret,
             public_url=public_url.rstrip("/") if public_url else None,
+            environment={name: value.strip() for name, value in env.items()},
         )
+
+
+def check_routing_key(name: str, key: str) -> str:
+    """A PagerDuty Events API v2 integration key, from the variable `name`."""
+    if not re.fullmatch(r"[0-9a-zA-Z]{20,64}", key):
+        raise ConfigError(f"{name} is malformed: use the 32-character integration key")
+    return key
 
 
 def database_url(raw: str | None) -> str:

@@ -14,8 +14,8 @@ from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver
 
 UNEXPECTED = "Something went wrong on my side"
-SUBCOMMANDS = ["declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "comms", "review", "action", "actions", "stats", "help"]
+SUBCOMMANDS = ["declare", "update", "status", "list", "severity", "role", "note", "resolve", "reopen", "oncall",
+               "checklist", "notified", "comms", "review", "action", "actions", "stats", "help"]
 ACTION_IDS = ["acknowledge", "snooze_reminder", "checklist_tick", "post_update", "comms_edit", "comms_approve"]
 CALLBACKS = ["declare_incident", "post_status_update", "edit_comms_draft", "post_incident_review"]
 FORM_BLOCKS = ["title", "severity", "kind", "impact", "commander", "private", "status", "findings", "action",

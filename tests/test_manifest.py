@@ -119,3 +119,17 @@ def test_the_readme_says_why_the_app_needs_each_scope(scope: str) -> None:
 
 def test_the_readme_explains_no_scope_the_manifest_does_not_grant() -> None:
     assert set(why_each_scope()) == set(scopes.manifest_scopes())
+
+
+def test_the_manifest_subscribes_to_exactly_the_events_and_shortcuts_the_app_listens_for() -> None:
+    import yaml
+
+    from app.slack.listeners.shortcuts import TIMELINE_SHORTCUT
+
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (APP / "slack" / "listeners").glob("*.py"))
+    listened = set(re.findall(r"""@app\.event\(\s*["']([a-z_]+)["']""", source))
+
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == listened
+    assert [s["callback_id"] for s in manifest["features"]["shortcuts"]] == [TIMELINE_SHORTCUT]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True

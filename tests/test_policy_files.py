@@ -90,6 +90,8 @@ def test_a_key_with_no_near_miss_lists_the_valid_ones(playbooks: Path) -> None:
     ("oncall.yml", replace("length: 7d", "length: 0d"), "rotation.length: must be longer than zero"),
     ("types/outage.yml", replace("default_severity: P0", "default_severity: P7"), "default_severity"),
     ("types/data-breach.yml", replace("within: 72h", "within: 12h"), "compliance[1]: gdpr: remind_before"),
+    ("channel.yml", replace("archive_notice: 1d", "archive_notice: 7d"), "archive_notice must be shorter"),
+    ("channel.yml", replace('plan_url: ""', "plan_url: wiki/plan"), "bookmarks.plan_url"),
 ])
 def test_a_wrong_value_names_the_file_and_the_key(playbooks: Path, name: str, change: Callable[[str], str],
                                                   problem: str) -> None:

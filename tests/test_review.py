@@ -118,7 +118,7 @@ async def test_the_review_is_due_48_hours_after_resolution_with_a_reminder_at_24
 
     await tick(slack, clock, hours=24)
     first, due_now = review_reminders(fake, channel)
-    assert first == reminder and "is due now" in due_now.text and "within 2 days of resolution" in due_now.text
+    assert first == reminder and "is due now" in due_now.text and "within 48 hours of resolution" in due_now.text
     await tick(slack, clock, hours=72)
     assert len(review_reminders(fake, channel)) == 2
     incident, events = await stored(slack, channel)

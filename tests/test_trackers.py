@@ -349,6 +349,8 @@ async def test_an_issue_created_but_not_recorded_is_found_not_made_twice(
     channel = await declare(slack, fake, people, "P1 Checkout errors")
     github.down = True
     await add_item(slack, fake, people, channel, "Add pool monitoring")
+    await fake.wait_for(lambda: github.calls("POST", "/issues") == 1)
+    await quiet(slack)
     github.issues[1] = {"number": 1, "title": "Add pool monitoring", "state": "open", "state_reason": None,
                         "html_url": f"https://github.com/{github.repo}/issues/1", "assignees": [],
                         "labels": [{"name": "incident-follow-up"}, {"name": "incident-1-action-1"}]}

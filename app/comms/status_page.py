@@ -12,10 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clock import utc
 from app.comms.models import Audience, CommsDraft, DraftStatus, Phase
 from app.incidents.models import Incident
+from app.policy_files import PositiveDuration, StrictModel
 
-# A resolved update stays on the page this long; an incident resolved inside for longer leaves the page
-# even if nobody approved a "Resolved" update for it, so a forgotten one does not read "Monitoring" forever.
-RECENTLY = timedelta(hours=24)
+
+class StatusPageRules(StrictModel):
+    """playbooks/status_page.yml."""
+
+    # A resolved update stays on the page this long; an incident resolved for longer leaves the page even
+    # if nobody approved a "Resolved" update for it, so a forgotten one does not read "Monitoring" forever.
+    recently_resolved: PositiveDuration = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -46,12 +51,12 @@ class PublicStatus:
                 "generated_at": utc(self.generated_at).isoformat()}
 
 
-async def public_status(session: AsyncSession, *, now: datetime) -> PublicStatus:
+async def public_status(session: AsyncSession, *, now: datetime, rules: StatusPageRules) -> PublicStatus:
     """Only approved updates of incidents that are not private; nothing else ever reaches the page."""
     query = (select(CommsDraft, Incident).join(Incident, Incident.id == CommsDraft.incident_id)
              .where(CommsDraft.audience == Audience.STATUSPAGE, CommsDraft.status == DraftStatus.APPROVED,
                     Incident.is_private.is_(False),
-                    or_(Incident.resolved_at.is_(None), Incident.resolved_at >= now - RECENTLY))
+                    or_(Incident.resolved_at.is_(None), Incident.resolved_at >= now - rules.recently_resolved))
              .order_by(CommsDraft.approved_at.desc(), CommsDraft.id.desc()))
     latest: dict[int, PublishedUpdate] = {}
     for draft, incident in await session.execute(query):
@@ -59,8 +64,9 @@ async def public_status(session: AsyncSession, *, now: datetime) -> PublicStatus
             latest[incident.id] = PublishedUpdate(incident.id, incident.title, incident.severity.value, draft.phase,
                                                   incident.started_at, draft.body, draft.approved_at)
     updates = sorted(latest.values(), key=lambda u: (u.started_at, u.incident_id), reverse=True)
+    since = now - rules.recently_resolved
     return PublicStatus(
         ongoing=[u for u in updates if u.status is not Phase.RESOLVED],
-        recently_resolved=[u for u in updates if u.status is Phase.RESOLVED and u.updated_at >= now - RECENTLY],
+        recently_resolved=[u for u in updates if u.status is Phase.RESOLVED and u.updated_at >= since],
         generated_at=now,
     )

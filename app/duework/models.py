@@ -25,6 +25,8 @@ class WorkKind(enum.StrEnum):
     SETUP = "setup"  # the incident's channel, kickoff, announcement...: a declaration always completes
     STATUSPAGE_PUBLISH = "statuspage"  # an approved status-page update, published to Statuspage.io
     ROLE_DUTIES = "role_duties"  # a new role holder invited to the channel and sent the role's duties
+    ARCHIVE = "archive"  # a resolved incident's channel: the notice the day before, then the archiving
+    BOOKMARK = "bookmark"  # a bookmark in the incident channel (the published review)
     TRACKER_FILE = "tracker_file"  # an action item, filed in Jira or GitHub Issues (keyed by item number)
     TRACKER_CLOSE = "tracker_close"  # an item done in Slack, closed in the tracker (keyed by item number)
     TRACKER_UPDATE = "tracker_update"  # an item edited in Slack, its issue edited to match (keyed by item number)

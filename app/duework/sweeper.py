@@ -8,8 +8,8 @@
 A worker that dies between 1 and 3 leaves its rows leased; they come back when the lease runs out,
 marked unsure, and the worker then checks what was already done instead of doing it again.
 Recurring work (update reminders) never gives up while the incident is open: it backs off, capped
-by its cadence. One-off work gives up after MAX_ATTEMPTS and says so. The job store is the
-scheduler's in-memory default: the database, not APScheduler, is what replicas share.
+by its cadence. One-off work gives up after `attempts` tries and says so (both: playbooks/retries.yml).
+The job store is the scheduler's in-memory default: the database, not APScheduler, is what replicas share.
 """
 
 from __future__ import annotations
@@ -33,13 +33,11 @@ from app.db import Database
 from app.duework import service
 from app.duework.attempt import Attempt, Classify, Problem, StepFailed
 from app.duework.models import DueWork, WorkKind
+from app.duework.retries import Retries
 from app.incidents.models import Incident
 from app.ops.logs import about
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8  # one-off work: 30 s, 1, 2, 4, 8, 15, 15 min apart, then it is reported as failed
-FIRST_BACKOFF = timedelta(seconds=30)
-LONGEST_BACKOFF = timedelta(minutes=15)
 LEASE = timedelta(minutes=10)  # longer than any firing takes, Slack's rate limits included
 AT_ONCE = 25  # rows a sweep claims and fires together: what a replica that dies leaves to recover
 
@@ -83,16 +81,12 @@ def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-def backoff(attempts: int, cap: timedelta | None) -> timedelta:
-    """30 s, 1 min, 2 min, ... after the attempts so far, never longer than LONGEST_BACKOFF or cap."""
-    delay = min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), LONGEST_BACKOFF)
-    return min(delay, cap) if cap else delay
-
-
 class Sweeper:
     def __init__(self, db: Database, clock: Clock, worker: Worker, *, interval: float = 5.0,
-                 batch: int = AT_ONCE, name: str | None = None, observer: SweepObserver | None = None) -> None:
+                 batch: int = AT_ONCE, name: str | None = None, observer: SweepObserver | None = None,
+                 retries: Retries | None = None) -> None:
         self.db = db
+        self.retries = retries or Retries()
         self.clock = clock
         self.worker = worker
         self.interval = interval
@@ -150,7 +144,7 @@ class Sweeper:
     async def _fire(self, row: DueWork, incident: Incident,
                     now: datetime) -> tuple[Attempt, Fired | BaseException, timedelta | None]:
         cadence = self.worker.cadence(row, incident)
-        final = not row.never_gives_up and row.attempts + 1 >= MAX_ATTEMPTS
+        final = not row.never_gives_up and row.attempts + 1 >= self.retries.attempts
         attempt = Attempt(row, self.worker.classify, final=final)
         async with self._at_once:
             if self._stopping:
@@ -187,7 +181,7 @@ class Sweeper:
                 fired.events.append(("clock_failed", f"{row.kind.value} failed {row.attempts + 1} times: {errors}"))
                 await service.finish(session, row, now=now, worker=self.name, outcome="failed", steps=steps)
             else:
-                await service.retry_later(session, row, due_at=now + backoff(row.attempts + 1, cadence),
+                await service.retry_later(session, row, due_at=now + self.retries.backoff(row.attempts + 1, cadence),
                                           error=errors, steps=steps)
                 fired.outcome = "retrying"
         elif row.is_recurring and cadence is not None and fired.outcome == "done":

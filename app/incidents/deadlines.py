@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import compare_and_set
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.incidents.archiving import plan_archive
 from app.incidents.errors import AlreadyDone, IncidentResolved, NoChange
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
 from app.incidents.service import last_event, record
-from app.reviews.service import schedule_review
+from app.reviews.service import published_review, schedule_review
 
 OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE)
 
@@ -98,6 +99,15 @@ async def stop_clock(session: AsyncSession, incident: Incident, policy: Policy, 
     """A resolved incident is never nagged; anyone paged hears that it is over. Its review falls due."""
     await duework.cancel(session, incident.id, OPEN_WORK, now=now)
     await schedule_review(session, incident, policy.followup.review, now=now)
+    if await published_review(session, incident.id, private_too=True) is not None:  # resolved again after a reopen
+        await plan_archive(session, incident, policy.channel, now=now)
     if await duework.any_done(session, incident.id, WorkKind.PAGE) or \
             await duework.any_done(session, incident.id, WorkKind.ACK_DEADLINE):
         await duework.plan(session, incident.id, WorkKind.PAGE_RESOLVE, now, now=now)
+
+
+async def restart_clock(session: AsyncSession, incident: Incident, policy: Policy, *, now: datetime) -> None:
+    """A reopened incident: the update reminders count again from now; its review and the channel's
+    archiving wait for the next resolution."""
+    await duework.cancel(session, incident.id, [WorkKind.REVIEW_DUE, WorkKind.ARCHIVE], now=now)
+    await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from app.incidents.duplicates import Declaring
     from app.insights.policy import InsightsRules
     from app.reviews.followup import Followup
+    from app.duework.retries import Retries
+    from app.comms.status_page import StatusPageRules
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
 
@@ -89,6 +91,8 @@ class Policy:
     declaring: Declaring
     channel: ChannelRules
     insights: InsightsRules
+    retries: Retries
+    status_page: StatusPageRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -103,6 +107,8 @@ class Policy:
         from app.incidents.duplicates import Declaring
         from app.insights.policy import InsightsRules
         from app.reviews.followup import Followup
+        from app.duework.retries import Retries
+        from app.comms.status_page import StatusPageRules
 
         severities = load(directory / "severities.yml", SeverityTable)
         roles = load(directory / "roles.yml", RoleTable)
@@ -114,4 +120,6 @@ class Policy:
             declaring=load(directory / "declaring.yml", Declaring),
             channel=load(directory / "channel.yml", ChannelRules, missing={}),
             insights=load(directory / "insights.yml", InsightsRules, missing={}),
+            retries=load(directory / "retries.yml", Retries, missing={}),
+            status_page=load(directory / "status_page.yml", StatusPageRules, missing={}),
         )

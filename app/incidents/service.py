@@ -231,3 +231,16 @@ async def resolve_incident(session: AsyncSession, incident: Incident, *, root_ca
     await session.refresh(incident)
     last = await last_event(session, incident, "resolved")
     raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at, by=last.actor if last else None)
+
+
+async def reopen_incident(session: AsyncSession, incident: Incident, *, actor: str, now: datetime) -> None:
+    """A resolved incident is back: open again, investigating, its update clock counting from now. Of two
+    reopenings at once only the first does; the other (and anyone reopening an open incident) is told."""
+    if incident.is_resolved and await compare_and_set(
+            session, incident, Incident.resolved_at.is_not(None), status=Status.INVESTIGATING, resolved_at=None,
+            root_cause=None, resolution=None, last_update_at=now):
+        record(session, incident, kind="reopened", actor=actor, now=now, text="Reopened")
+        return
+    await session.refresh(incident)
+    last = await last_event(session, incident, "reopened")
+    raise NoChange(reason="not_resolved", by=last.actor if last else None, at=last.at if last else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,6 +14,7 @@ from app.duework.attempt import Attempt
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
 DEDUP_KEY = re.compile(r"^incident-\d+(-[a-z0-9-]+)?$")
+DEFAULT = "roles"  # the page of the roles that have no pager of their own
 
 
 def is_our_dedup_key(key: str) -> bool:
@@ -31,9 +33,13 @@ class Page:
     channel_id: str | None
     key: str = "roles"  # which page of the incident: each one that must reach someone new is its own alert
     channel_link: str | None = None  # where the incident is handled, for the pager's alert to link back to
+    roles: tuple[str, ...] = ()  # the roles this page asks for
 
 
 class Pager(Protocol):
+    # A pager that reaches a service with its own schedule (PagerDuty) pages it even when nobody is named here.
+    reaches_service: bool
+
     async def trigger(self, page: Page, attempt: Attempt) -> str:
         """Page the people, as steps of the due work that pages; returns what to write on the timeline."""
         ...
@@ -54,12 +60,15 @@ class PagerDutyPager:
     rather than folding it into the open alert), each linking to the incident's channel; all resolved
     when the incident is."""
 
+    reaches_service = True
+
     def __init__(self, http: httpx.AsyncClient, routing_key: str, *, url: str = PAGERDUTY_EVENTS_URL,
-                 source: str = "incident-coordinator") -> None:
+                 source: str = "incident-coordinator", service: str | None = None) -> None:
         self.http = http
         self.routing_key = routing_key
         self.url = url
         self.source = source
+        self.service = service  # its name as people know it (playbooks/oncall.yml), for the timeline
 
     @staticmethod
     def dedup_key(incident_id: int, key: str) -> str:
@@ -68,7 +77,7 @@ class PagerDutyPager:
     async def trigger(self, page: Page, attempt: Attempt) -> str:
         dedup_key = self.dedup_key(page.incident_id, page.key)
         links = [{"href": page.channel_link, "text": "Incident channel in Slack"}] if page.channel_link else []
-        await attempt.once("pagerduty trigger", lambda: self._send({
+        await attempt.once(f"pagerduty trigger {dedup_key}", lambda: self._send({
             "routing_key": self.routing_key,
             "event_action": "trigger",
             "dedup_key": dedup_key,
@@ -78,12 +87,13 @@ class PagerDutyPager:
                 "source": self.source,
                 "severity": PAGERDUTY_SEVERITY.get(page.severity, "error"),
                 "custom_details": {"reason": page.reason, "summary": page.summary, "people": list(page.people),
-                                   "slack_channel": page.channel_id},
+                                   "roles": list(page.roles), "slack_channel": page.channel_id},
             },
         }))
-        if attempt.failures:
-            return f"PagerDuty alert {dedup_key} not triggered ({page.reason})"
-        return f"PagerDuty alert {dedup_key} triggered ({page.reason})"
+        service = f" on {self.service}" if self.service else ""
+        if any(failure.step == f"pagerduty trigger {dedup_key}" for failure in attempt.failures):
+            return f"PagerDuty alert {dedup_key}{service} not triggered ({page.reason})"
+        return f"PagerDuty alert {dedup_key}{service} triggered ({page.reason})"
 
     async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
         # Resolving a key that was never triggered is accepted and changes nothing, so every page the
@@ -92,7 +102,7 @@ class PagerDutyPager:
         for dedup_key in dedup_keys:
             await attempt.once(f"pagerduty resolve {dedup_key}", lambda k=dedup_key: self._send({  # type: ignore[misc]
                 "routing_key": self.routing_key, "event_action": "resolve", "dedup_key": k}))
-        return f"PagerDuty alerts {', '.join(dedup_keys)} resolved"
+        return f"PagerDuty alerts {', '.join(dedup_keys)}{f' on {self.service}' if self.service else ''} resolved"
 
     async def _send(self, event: dict[str, object]) -> bool:
         response = await self.http.post(self.url, json=event, timeout=10)
@@ -100,3 +110,17 @@ class PagerDutyPager:
             raise PagerDutyError(f"PagerDuty answered {response.status_code}: {response.text[:200]}",
                                  transient=response.status_code == 429 or response.status_code >= 500)
         return True
+
+
+class Pagers:
+    """Which pager pages each role: its own (playbooks/oncall.yml `paging`, the plan's Appendix A) or the default."""
+
+    def __init__(self, default: Pager, own: Mapping[str, Pager] | None = None) -> None:
+        self.default = default
+        self.own = dict(own or {})
+
+    def route(self, role: str) -> tuple[str, Pager]:
+        """The page a role goes out on (its own, named after it, or the shared default one) and its pager."""
+        if role in self.own:
+            return role, self.own[role]
+        return DEFAULT, self.default

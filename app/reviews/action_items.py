@@ -43,6 +43,17 @@ async def action_items(session: AsyncSession, incident: Incident) -> list[Action
     return list(await session.scalars(query))
 
 
+async def open_items_of(session: AsyncSession, owner: str, *,
+                        limit: int) -> tuple[list[tuple[ActionItem, Incident]], int]:
+    """Someone's action items not yet done, soonest due first (undated last), with their incidents: the
+    first `limit`, and how many there are in all."""
+    mine = (ActionItem.owner == owner, ActionItem.status != ActionStatus.DONE)
+    total = await session.scalar(select(func.count()).select_from(ActionItem).where(*mine)) or 0
+    query = (select(ActionItem, Incident).join(Incident, Incident.id == ActionItem.incident_id).where(*mine)
+             .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id).limit(limit))
+    return [(item, incident) for item, incident in (await session.execute(query)).all()], total
+
+
 async def action_item(session: AsyncSession, incident: Incident, number: int) -> ActionItem:
     item = await session.scalar(select(ActionItem).where(ActionItem.incident_id == incident.id,
                                                          ActionItem.number == number))

@@ -20,6 +20,8 @@ def _time_of_day(value: object) -> object:
 class ReviewRules(StrictModel):
     due_within: PositiveDuration  # after resolution
     remind_after: PositiveDuration  # after resolution; the IC is reminded again when it is due
+    # How long the published review's private link works (read in the weeks after; publishing again signs anew).
+    link_valid_for: PositiveDuration = timedelta(days=90)
 
     @model_validator(mode="after")
     def _reminder_first(self) -> ReviewRules:

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-LIFETIME = timedelta(days=90)  # a review is read in the weeks after the incident; a new publication signs anew
+LIFETIME = timedelta(days=90)  # the default of followup.yml's review.link_valid_for
 PURPOSE = b"incident-coordinator review links v1"
 
 
@@ -51,12 +51,13 @@ class SignedLinks:
 
 
 class ReviewLinks:
-    def __init__(self, key: bytes, public_url: str | None) -> None:
+    def __init__(self, key: bytes, public_url: str | None, lifetime: timedelta = LIFETIME) -> None:
         self.signed = SignedLinks(key, public_url)
         self.public_url = public_url
+        self.lifetime = lifetime
 
     def path(self, incident_id: int, now: datetime) -> str:
-        return f"/incidents/{incident_id}/review.md?{self.signed.query(f'review:{incident_id}', now + LIFETIME)}"
+        return f"/incidents/{incident_id}/review.md?{self.signed.query(f'review:{incident_id}', now + self.lifetime)}"
 
     def url(self, incident_id: int, now: datetime) -> str:
         """The full URL when PUBLIC_URL is set, else the path alone."""

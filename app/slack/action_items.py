@@ -1,5 +1,5 @@
 """Action items in Slack: add, edit, start and finish them in the incident's channel, list them
-privately, and remind each owner by DM the day before an item is due."""
+privately, and remind each owner by DM `remind_days_before` days before an item is due (playbooks/followup.yml)."""
 
 from __future__ import annotations
 

@@ -14,10 +14,11 @@ from app.insights.links import InsightsLinks
 from app.slack.flows import IncidentFlows
 from app.slack.insights import StatsAnswers
 from app.slack.playbooks import ChecklistFlows
+from app.slack.tidy import ChannelTidying
 from app.slack.listeners import actions, commands, declaring, picker, views
 from app.slack.comms import CommsFlows
 from app.slack.listeners import comms as comms_listeners
-from app.slack.listeners import kickoff, members, reactions
+from app.slack.listeners import home, kickoff, members, reactions, shortcuts
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
 
@@ -40,6 +41,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     flows.handlers[parsing.ShowChecklist] = lambda command, actor: checklists.show(actor)
     flows.handlers[parsing.Notified] = lambda command, actor: checklists.notified(actor, command.deadline)
     flows.handlers[parsing.ShowStats] = StatsAnswers(flows, insights_links).show
+    flows.handlers[parsing.Reopen] = ChannelTidying(flows).reopen
     actions.register(app, flows, checklists)
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
@@ -48,6 +50,8 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     reactions.register(app, flows)
     kickoff.register(app, flows)
     members.register(app, flows)
+    shortcuts.register(app, flows)
+    home.register(app, flows)
     actions.register_fallback(app, flows)  # last: only what nothing above took
     views.register_fallback(app, flows)
 

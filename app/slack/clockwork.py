@@ -23,7 +23,7 @@ from app.incidents.deadlines import OPEN_WORK, next_update_due
 from app.incidents.models import Incident, Role, Severity
 from app.incidents.policy import Policy
 from app.incidents.service import record
-from app.oncall.pagers import Page, Pager
+from app.oncall.pagers import Page, Pager, Pagers
 from app.oncall.roster import Roster
 from app.slack.messages import Message, Messages
 from app.slack.once import classify, post_once
@@ -44,7 +44,7 @@ class SlackClockWorker:
     classify = staticmethod(classify)
 
     def __init__(self, *, client: AsyncWebClient, messages: Messages, policy: Policy, roster: Roster,
-                 pager: Pager, surfaces: Surfaces) -> None:
+                 pagers: Pagers, surfaces: Surfaces) -> None:
         # Other features (reviews, action items, compliance clocks) add what their due work does.
         self.handlers: dict[WorkKind, Handler] = {}
         # Recurring work other than update reminders, and how often it comes round (resolved or not).
@@ -53,7 +53,7 @@ class SlackClockWorker:
         self.messages = messages
         self.policy = policy
         self.roster = roster
-        self.pager = pager
+        self.pagers = pagers
         self.surfaces = surfaces
         self.pacer: Pacer | None = getattr(client, "pacer", None)
 
@@ -67,8 +67,7 @@ class SlackClockWorker:
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         work = attempt.work
         if work.kind is WorkKind.PAGE_RESOLVE:
-            text = await self.pager.resolve(incident.id, incident.title, attempt, self._page_keys())
-            return Fired(events=[("page_resolved", text)] if text else [])
+            return await self._resolve_pages(attempt, incident)
         if incident.is_resolved and work.kind in OPEN_WORK:
             return Fired(outcome="cancelled")
         match work.kind:
@@ -140,10 +139,11 @@ class SlackClockWorker:
         rules = self.policy.for_severity(incident.severity)
         configured = self.roster.shift_at(now).backup
         backups = await find_people(self.client, attempt, [configured]) if configured else []
+        pager = self._backup_pager()
         paged = None
-        if backups:
-            paged = await self.pager.trigger(self._page(incident, tuple(backups), reason="not acknowledged in time",
-                                                        key=BACKUP_PAGE), attempt)
+        if backups or pager.reaches_service:
+            paged = await pager.trigger(self._page(incident, tuple(backups), reason="not acknowledged in time",
+                                                   key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt)
         if incident.channel_id:
             await post_once(self.client, attempt, "post", incident.channel_id, self.messages.render(
                 "ack_missed.j2", **self.surfaces.context(
@@ -168,35 +168,72 @@ class SlackClockWorker:
                                            f"{_told(managers, group)}")])
 
     async def _page_roles(self, attempt: Attempt, incident: Incident) -> Fired:
+        """One page per pager: each role with its own (a PagerDuty service per role, the plan's Appendix A)
+        is its own alert; the roles without one share the default page."""
         rules = self.policy.for_severity(incident.severity)
         primary = self.roster.shift_at(incident.started_at).primary
-        people: list[str] = []
+        pages: dict[str, tuple[Pager, list[str], list[str]]] = {}  # page → its pager, roles, people
         for role in rules.page:
             person = incident.holder(role) or (primary if role in (Role.IC, Role.TECH) else None)
-            if person and person != incident.declared_by and person not in people:
+            if person == incident.declared_by:
+                continue  # the declarer is here already
+            name, pager = self.pagers.route(role.value)
+            _, roles, people = pages.setdefault(name, (pager, [], []))
+            roles.append(role.value)
+            if person and person not in people:
                 people.append(person)
-        if not people:
-            return Fired(events=[("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
-        text = await self.pager.trigger(self._page(incident, tuple(people), reason=f"{incident.severity.value} declared",
-                                                   key=_roles_page(incident.severity)), attempt)
-        return Fired(events=[("page", text)])
+        events = []
+        for name, (pager, roles, people) in pages.items():
+            if not people and not pager.reaches_service:
+                continue
+            page = self._page(incident, tuple(people), reason=f"{incident.severity.value} declared",
+                              key=_page_key(name, incident.severity),
+                              roles=tuple(roles))
+            events.append(("page", await pager.trigger(page, attempt)))
+        return Fired(events=events or [("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
+
+    async def _resolve_pages(self, attempt: Attempt, incident: Incident) -> Fired:
+        """Every page the incident can have raised, on the pager that raised it. Resolving a page that was
+        never raised changes nothing, so nothing needs to remember which ones were."""
+        keys: dict[int, tuple[Pager, list[str]]] = {}
+        for pager, key in self._page_keys():
+            keys.setdefault(id(pager), (pager, []))[1].append(key)
+        events = []
+        for pager, pager_keys in keys.values():
+            text = await pager.resolve(incident.id, incident.title, attempt, tuple(pager_keys))
+            if text:
+                events.append(("page_resolved", text))
+        return Fired(events=events)
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _page(self, incident: Incident, people: tuple[str, ...], *, reason: str, key: str) -> Page:
+    def _page(self, incident: Incident, people: tuple[str, ...], *, reason: str, key: str,
+              roles: tuple[str, ...]) -> Page:
         link = f"{SLACK_CHANNEL_LINK}{incident.channel_id}" if incident.channel_id else None
         return Page(incident_id=incident.id, severity=incident.severity.value, title=incident.title,
                     summary=self.surfaces.kickoff(incident).text, reason=reason, people=people,
-                    channel_id=incident.channel_id, key=key, channel_link=link)
+                    channel_id=incident.channel_id, key=key, channel_link=link, roles=roles)
 
-    def _page_keys(self) -> tuple[str, ...]:
-        """Every page an incident can raise: the roles of each severity that pages, and the backup."""
-        return (*(_roles_page(s) for s in Severity if self.policy.for_severity(s).page), BACKUP_PAGE)
+    def _backup_pager(self) -> Pager:
+        return self.pagers.own.get(BACKUP_PAGE, self.pagers.default)
+
+    def _page_keys(self) -> list[tuple[Pager, str]]:
+        """Every page an incident can raise, with its pager: for each severity that pages, each role's own
+        page and the roles' shared one; and the backup's."""
+        keys: list[tuple[Pager, str]] = []
+        for severity in Severity:
+            for role in self.policy.for_severity(severity).page:
+                name, pager = self.pagers.route(role.value)
+                key = _page_key(name, severity)
+                if (pager, key) not in keys:
+                    keys.append((pager, key))
+        return [*keys, (self._backup_pager(), BACKUP_PAGE)]
 
 
-def _roles_page(severity: Severity) -> str:
-    # Keyed by severity: raising P1 to P0 pages the roles P0 adds as a new alert.
-    return f"roles-{severity.value}"
+def _page_key(name: str, severity: Severity) -> str:
+    """`roles-P1` for the roles without a pager of their own, `tech-P1` for one with its own. Keyed by
+    severity: raising P1 to P0 pages the roles P0 adds as a new alert."""
+    return f"{name}-{severity.value}"
 
 
 def _told(managers: list[str], group: Group | None) -> str:

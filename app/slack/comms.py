@@ -31,6 +31,7 @@ def plain_text_environment(messages: Messages) -> Environment:
     env = Environment(loader=messages.env.loader, undefined=StrictUndefined, trim_blocks=True,
                       lstrip_blocks=True, autoescape=False, finalize=lambda value: "" if value is None else value)
     env.filters.update(messages.env.filters)
+    env.globals.update(messages.env.globals)
     return env
 
 

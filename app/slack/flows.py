@@ -83,6 +83,8 @@ class IncidentFlows:
         self.review_links: ReviewLinks | None = None  # set by app.main: where a published review is served
         self.tracker: Tracker | None = None  # set by app.main: where action items are filed (playbooks/trackers.yml)
         self.incidents_channel = incidents_channel
+        # Called after every change an incident shows (the Home tab is drawn again: app/slack/home.py).
+        self.changed: list[Callable[[], Awaitable[None]]] = []
 
     # -- answering people ---------------------------------------------------------------------
 
@@ -390,6 +392,8 @@ class IncidentFlows:
         await self.record_failures(incident, steps.failures)
         if steps.failures:
             await actor.reply(self.messages.render("steps_failed.j2", incident=incident, failures=steps.failures))
+        for changed in self.changed:
+            await changed()
 
     # -- failures -----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ a filter such as `user`, `channel` or `date` made them Slack markup on purpose.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from app.clock import utc
+from app.policy_files import WrittenDuration
 from app.slack.text import fit
 
 SECTION_BREAK = "---"
@@ -79,7 +81,10 @@ def utc_time(moment: datetime, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
 
 
 def duration(span: timedelta) -> str:
-    """Spoken length of time: '45 minutes', '2 hours 5 minutes', '3 days 1 hour'."""
+    """Spoken length of time: '45 minutes', '2 hours 5 minutes', '3 days 1 hour'; one a policy file gave,
+    as the file wrote it ('48h': '48 hours')."""
+    if isinstance(span, WrittenDuration):
+        return span.spoken
     minutes = max(0, int(span.total_seconds() // 60))
     if span.total_seconds() < 60:
         seconds = max(0, int(span.total_seconds()))
@@ -103,7 +108,9 @@ class Message:
 class Messages:
     """The templates in one directory, checked once at start-up."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, rules: Mapping[str, Any] | None = None) -> None:
+        """`rules`: the policy every template may quote by name (`followup`: playbooks/followup.yml), so the
+        words say what the policy files say."""
         self.directory = directory
         self.env = Environment(
             loader=FileSystemLoader(directory),
@@ -115,9 +122,12 @@ class Messages:
         )
         self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time, duration=duration,
                                 fit=fit,
+                                # People's text inside a YAML view's mrkdwn (|tojson alone leaves it as typed).
+                                escaped=lambda v: SlackText(escape(str(v))),
                                 tojson=lambda v: SlackText(json.dumps(v)),
                                 # Macro output was escaped inside the macro already.
                                 safe=SlackText)
+        self.env.globals.update(rules or {})
 
     def names(self) -> list[str]:
         return sorted(self.env.list_templates(filter_func=lambda n: n.endswith(".j2")))

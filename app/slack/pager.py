@@ -13,6 +13,8 @@ from app.slack.people import find_people
 
 
 class SlackPager:
+    reaches_service = False  # a DM needs someone to send it to
+
     def __init__(self, client: AsyncWebClient, messages: Messages) -> None:
         self.client = client
         self.messages = messages
@@ -22,7 +24,7 @@ class SlackPager:
         message = self.messages.render("page.j2", page=page)
         paged = [person for person in people if await post_once(self.client, attempt, f"page {person}", person, message)]
         if page.channel_id and people:
-            await attempt.once("invite paged", lambda: self._invite(page.channel_id or "", people))
+            await attempt.once(f"invite paged {page.key}", lambda: self._invite(page.channel_id or "", people))
         return f"Paged {', '.join(paged) or 'nobody'} in Slack ({page.reason})"
 
     async def _invite(self, channel_id: str, people: list[str]) -> bool:

@@ -129,6 +129,11 @@ class ShowStats:
 
 
 @dataclass(frozen=True)
+class Reopen:
+    pass
+
+
+@dataclass(frozen=True)
 class DraftComms:
     audience: Audience
 
@@ -155,10 +160,10 @@ def chosen_for_incident(value: str, kinds: Collection[str] = ()) -> Targeted:
 
 
 Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
-           | AssignRole | Note | Resolve | ShowChecklist | Notified | DraftComms | OpenReview | ActionItemCommand
-           | MeetingCommand | ShowStats | Targeted)
-SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "oncall", "checklist",
-               "notified", "comms", "review", "meeting", "action", "actions", "stats", "help")
+           | AssignRole | Note | Resolve | Reopen | ShowChecklist | Notified | DraftComms | OpenReview
+           | ActionItemCommand | MeetingCommand | ShowStats | Targeted)
+SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "reopen", "oncall",
+               "checklist", "notified", "comms", "review", "meeting", "action", "actions", "stats", "help")
 
 
 def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
@@ -295,7 +300,7 @@ def _comms(rest: str) -> Command:
 # cause, an action item), only `#12` does, so a note that starts with a number stays a note.
 _NUMBER, _HASH_NUMBER = re.compile(r"#?\d{1,9}"), re.compile(r"#\d{1,9}")
 NAMED_INCIDENT = {**{name: _NUMBER for name in ("update", "status", "severity", "role", "checklist", "notified",
-                                                "comms", "review", "actions", "meeting")},
+                                                "comms", "review", "actions", "reopen", "meeting")},
                   **{name: _HASH_NUMBER for name in ("note", "resolve", "action")}}
 
 _PARSERS = {
@@ -309,6 +314,7 @@ _PARSERS = {
     "role": _role,
     "note": _note,
     "resolve": _resolve,
+    "reopen": _no_arguments(Reopen(), "reopen"),
     "comms": _comms,
     "review": _no_arguments(OpenReview(), "review"),
     "meeting": parse_meeting,
@@ -327,7 +333,7 @@ def asked_for(command: Command) -> str:
 
 
 _SUBCOMMAND_OF: dict[type, str] = {
-    Declare: "declare", Update: "update", Note: "note", Resolve: "resolve",
+    Declare: "declare", Update: "update", Note: "note", Resolve: "resolve", Reopen: "reopen",
     ChangeSeverity: "severity", AssignRole: "role", ShowStatus: "status",
     ListOpen: "list", ShowChecklist: "checklist", Notified: "notified",
     DraftComms: "comms", OpenReview: "review", SubmitReview: "review",

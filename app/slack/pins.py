@@ -1,16 +1,52 @@
 """The timeline from the conversation: a :pushpin: (playbooks/channel.yml) on a message in an incident's
 channel puts that message on the timeline, with its author, time, text and permalink; when the last
-:pushpin: is taken off it, so is the line."""
+:pushpin: is taken off it, so is the line. The message shortcut "Add to incident timeline" does the same
+from any channel: at once in an incident's channel, elsewhere after asking which open incident."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from app.incidents import pinned, service
-from app.incidents.errors import NotAnIncidentChannel
+from app.incidents.errors import NoSuchIncident, NotAnIncidentChannel
 from app.incidents.models import Incident
-from app.slack.flows import IncidentFlows
+from app.slack.flows import Actor, IncidentFlows
+from app.slack.text import fit
+
+TIMELINE_PICK_CALLBACK = "timeline_pick_incident"
+KEPT_TEXT = 1500  # of the message, carried in the form's private_metadata (Slack keeps 3000 characters)
+LISTED = 100  # a static_select's options
+
+
+@dataclass(frozen=True)
+class ChosenMessage:
+    """The message a shortcut was used on, as Slack sent it with the shortcut."""
+
+    channel: str
+    ts: str
+    author: str | None
+    text: str
+    link: str | None
+
+    def source(self, incident: Incident) -> str:
+        """What the timeline knows it by: its ts in the incident's own channel (as a :pushpin: does, so the two
+        add it once between them), else its channel and ts (a ts is unique only within a channel)."""
+        return self.ts if self.channel == incident.channel_id else f"{self.channel}/{self.ts}"
+
+    def as_metadata(self, response_url: str | None) -> str:
+        return json.dumps({**asdict(self), "text": fit(self.text, KEPT_TEXT), "response_url": response_url},
+                          ensure_ascii=False)
+
+    @classmethod
+    def from_metadata(cls, metadata: str) -> tuple[ChosenMessage, str | None]:
+        data = json.loads(metadata)
+        response_url = data.pop("response_url", None)
+        return cls(**data), response_url
 
 
 class TimelinePins:
@@ -71,3 +107,49 @@ class TimelinePins:
         replies = await self.flows.client.conversations_replies(channel=channel_id, ts=ts, latest=ts, oldest=ts,
                                                                 inclusive=True, limit=1)
         return next((m for m in replies.get("messages", []) if m.get("ts") == ts), None)
+
+    # -- the message shortcut ------------------------------------------------------------------
+
+    async def chosen_message(self, channel_id: str, message: dict[str, Any]) -> ChosenMessage:
+        ts = str(message["ts"])
+        try:
+            link = (await self.flows.client.chat_getPermalink(channel=channel_id, message_ts=ts))["permalink"]
+        except SlackApiError:  # a private conversation the bot is not in: the line goes without its link
+            link = None
+        return ChosenMessage(channel=channel_id, ts=ts, author=message.get("user"), text=message.get("text") or "",
+                             link=link)
+
+    async def shortcut(self, actor: Actor, message: ChosenMessage, *, trigger_id: str,
+                       response_url: str | None) -> None:
+        """The shortcut on a message: in an incident's channel it goes on that timeline now; elsewhere a form
+        asks which open incident (private ones only for the people in them)."""
+        incident = await self._incident(message.channel)
+        if incident is not None:
+            await self.add(actor, incident, message)
+            return
+        async with self.flows.db.transaction() as session:
+            incidents = await self.flows.visible_to(actor, await service.open_incidents(session))
+        if not incidents:
+            await actor.reply(self.flows.messages.render("timeline_added.j2", incident=None, added=False,
+                                                         message=message))
+            return
+        view = self.flows.messages.view("views/timeline_pick.yml.j2", incidents=incidents[:LISTED], message=message)
+        view["callback_id"] = TIMELINE_PICK_CALLBACK
+        view["private_metadata"] = message.as_metadata(response_url)
+        await self.flows.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def picked(self, actor: Actor, message: ChosenMessage, incident_id: int) -> None:
+        """The form's answer: the incident chosen, checked again (it may be private, or gone)."""
+        async with self.flows.db.transaction() as session:
+            incident = await service.find_incident(session, incident_id)
+        if incident is None or (incident.is_private and not await self.flows.may_see(actor, incident)):
+            raise NoSuchIncident(number=incident_id)
+        await self.add(actor, incident, message)
+
+    async def add(self, actor: Actor, incident: Incident, message: ChosenMessage) -> None:
+        async with self.flows.db.transaction() as session:
+            added = await pinned.pin_message(
+                session, incident, message_ts=message.source(incident), author=message.author,
+                said_at=datetime.fromtimestamp(float(message.ts), UTC), text=message.text, link=message.link)
+        await actor.reply(self.flows.messages.render("timeline_added.j2", incident=incident, added=added,
+                                                     message=message))

@@ -11,8 +11,9 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.duework.attempt import Attempt
+from app.duework.models import WorkKind
 from app.duework.sweeper import Fired
-from app.incidents import service
+from app.incidents import archiving, bookmarks, service
 from app.incidents.errors import UsageError
 from app.incidents.models import Incident
 from app.reviews import action_items, meetings
@@ -102,6 +103,10 @@ class ReviewFlows:
             stored = await service.get_incident(session, incident.id)
             await reviews.publish_review(session, stored, document=document, filename=filename, by=actor.user_id,
                                          now=now)
+            await archiving.plan_archive(session, stored, self.flows.policy.channel, now=now)
+            bookmark = await bookmarks.plan_review_bookmark(session, stored, now=now)
+        if bookmark and self.flows.fire_now is not None:
+            await self.flows.fire_now(incident.id, [WorkKind.BOOKMARK])
         if not incident.channel_id:
             return
         links = self.flows.review_links

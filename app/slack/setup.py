@@ -21,6 +21,7 @@ from app.duework.sweeper import Fired
 from app.incidents import channels, service
 from app.incidents import checklist as checklists
 from app.incidents.models import Incident, Role
+from app.slack.bookmarks import ChannelBookmarks
 from app.slack.flows import IncidentFlows
 from app.slack.messages import Message
 from app.slack.once import post_once
@@ -34,6 +35,7 @@ class ChannelSetup:
     def __init__(self, flows: IncidentFlows) -> None:
         self.flows = flows
         self.client = flows.client
+        self.bookmarks = ChannelBookmarks(flows)
 
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         surfaces = self.flows.surfaces
@@ -70,6 +72,9 @@ class ChannelSetup:
         await self._record(attempt, incident)
         await attempt.once("tell declarer", lambda: self._tell(attempt, self.flows.messages.render(
             "declared.j2", **surfaces.context(incident))), retry=False)
+        await self.bookmarks.add_at_setup(attempt, incident, channel)  # after the declarer hears: nobody waits
+        for changed in self.flows.changed:  # a new incident on the Home tabs
+            await changed()
         if attempt.failures:
             await attempt.once("tell failures", lambda: self._tell(attempt, self.flows.messages.render(
                 "steps_failed.j2", incident=incident, failures=attempt.failures)), retry=False)

@@ -8,7 +8,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from app.clock import Clock
-from app.comms.status_page import public_status
+from app.comms.status_page import StatusPageRules, public_status
 from app.db import Database
 from app.slack.messages import duration, utc_time
 
@@ -18,8 +18,9 @@ TEMPLATE = "web/status.html.j2"
 class StatusPage:
     """Read-only and public: it shows only approved updates of incidents that are not private."""
 
-    def __init__(self, db: Database, clock: Clock, messages_dir: Path) -> None:
+    def __init__(self, db: Database, clock: Clock, messages_dir: Path, rules: StatusPageRules) -> None:
         self.db = db
+        self.rules = rules
         self.clock = clock
         # HTML gets its own environment: autoescaped for HTML, unlike the Slack templates.
         self.env = Environment(loader=FileSystemLoader(messages_dir), autoescape=True, undefined=StrictUndefined,
@@ -29,13 +30,13 @@ class StatusPage:
 
     async def html(self, _request: web.Request) -> web.Response:
         async with self.db.transaction() as session:
-            status = await public_status(session, now=self.clock.now())
+            status = await public_status(session, now=self.clock.now(), rules=self.rules)
         page = self.env.get_template(TEMPLATE).render(status_page=status)
         return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "max-age=30"})
 
     async def json(self, _request: web.Request) -> web.Response:
         async with self.db.transaction() as session:
-            status = await public_status(session, now=self.clock.now())
+            status = await public_status(session, now=self.clock.now(), rules=self.rules)
         return web.json_response(status.as_json(), headers={"Cache-Control": "max-age=30",
                                                             "Access-Control-Allow-Origin": "*"})
 

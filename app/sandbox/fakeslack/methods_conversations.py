@@ -124,6 +124,8 @@ def archive(ws: Workspace, args: Args) -> dict:
     channel = find(ws, args)
     if channel.is_im:
         raise SlackError("method_not_supported_for_channel_type")
+    if channel.is_general:
+        raise SlackError("cant_archive_general")
     if channel.is_archived:
         raise SlackError("already_archived")
     if ws.bot_user_id not in channel.members:
@@ -135,6 +137,8 @@ def archive(ws: Workspace, args: Args) -> dict:
 @HANDLERS.method("conversations.unarchive")
 def unarchive(ws: Workspace, args: Args) -> dict:
     channel = find(ws, args)
+    if channel.is_im:
+        raise SlackError("method_not_supported_for_channel_type")
     if not channel.is_archived:
         raise SlackError("not_archived")
     channel.is_archived = False

@@ -142,6 +142,8 @@ def bookmarks_add(ws: Workspace, args: Args) -> dict:
     channel = find(ws, args, key="channel_id")
     if channel.is_archived:
         raise SlackError("is_archived")
+    if ws.bot_user_id not in channel.members:
+        raise SlackError("not_in_channel")
     if args.get_str("type") != "link" or not args.get_str("link"):
         raise SlackError("invalid_arguments")
     bookmark = {

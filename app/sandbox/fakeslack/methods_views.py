@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
+import yaml
+
 from .common import Args, Registry, SlackError
+from .scopes import MANIFEST
 from .state import Workspace
 
 HANDLERS = Registry()
+
+
+MAX_BLOCKS = 100  # a modal's or Home tab's blocks (Slack's Block Kit limit)
 
 
 def _sent_view(args: Args, *kinds: str) -> dict:
@@ -13,7 +22,17 @@ def _sent_view(args: Args, *kinds: str) -> dict:
     if not isinstance(view, dict) or view.get("type") not in kinds:
         message = f"[ERROR] view must be an object of type {' or '.join(kinds)}"
         raise SlackError("invalid_arguments", response_metadata={"messages": [message]})
+    if len(view.get("blocks") or []) > MAX_BLOCKS:
+        message = f"[ERROR] must provide an array of at most {MAX_BLOCKS} items [json-pointer:/view/blocks]"
+        raise SlackError("invalid_arguments", response_metadata={"messages": [message]})
     return view
+
+
+@cache
+def home_tab_enabled(path: Path = MANIFEST) -> bool:
+    """The app's Home tab is switched on in manifest.yml (features.app_home.home_tab_enabled)."""
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return bool(((manifest.get("features") or {}).get("app_home") or {}).get("home_tab_enabled"))
 
 
 def _trigger(ws: Workspace, args: Args) -> str:
@@ -92,6 +111,8 @@ def views_update(ws: Workspace, args: Args) -> dict:
 
 @HANDLERS.method("views.publish")
 def views_publish(ws: Workspace, args: Args) -> dict:
+    if not home_tab_enabled():
+        raise SlackError("not_enabled")  # the app has no Home tab
     user_id = args.get_str("user_id") or ""
     if user_id not in ws.users:
         raise SlackError("user_not_found")

@@ -37,7 +37,7 @@ def channel_json(ws: Workspace, channel: Channel) -> dict:
         "created": channel.created,
         "creator": channel.creator,
         "is_archived": channel.is_archived,
-        "is_general": False,
+        "is_general": channel.is_general,
         "unlinked": 0,
         "is_shared": False,
         "is_ext_shared": False,

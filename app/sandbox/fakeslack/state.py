@@ -49,6 +49,7 @@ class Channel:
     name: str
     is_private: bool = False
     is_archived: bool = False
+    is_general: bool = False  # the workspace's #general: never archived
     topic: str = ""
     purpose: str = ""
     members: set[str] = field(default_factory=set)

@@ -1,7 +1,7 @@
 """follow-ups: action items filed in a tracker, and the post-mortem meeting
 
-Revision ID: 0012_followups
-Revises: 0011
+Revision ID: 0013_followups
+Revises: 0012_home_viewers
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_followups"
-down_revision = "0011"
+revision = "0013_followups"
+down_revision = "0012_home_viewers"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,202 @@
+"""Tidying up: a resolved incident's channel is archived `archive_after` (7d) after resolution, never while
+its review is unpublished, with a notice the day before; `/incident reopen` brings it back with the clock
+restarted, once however many press at once. Bookmarks: the status page and the plan at setup, the review
+once published."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from app.duework.models import DueWork, WorkKind
+from app.incidents.models import Incident, Status, TimelineEvent
+from app.settings import Settings
+from tests.conftest import People
+from tests.fakeslack import FakeSlack
+from tests.support import ManualClock, SlackDriver
+from tests.test_fake_slack import slack_error
+from tests.test_clock import reminders, tick
+from tests.test_races import at_once
+from tests.test_review import declare, published, resolve
+
+PUBLIC_URL = "https://incidents.example.com"
+PLAN_URL = "https://wiki.example.com/incident-response-plan"
+
+
+@pytest.fixture
+def playbooks_dir(playbooks_dir: Path) -> Path:
+    rules = yaml.safe_load((playbooks_dir / "channel.yml").read_text())
+    rules["bookmarks"]["plan_url"] = PLAN_URL
+    (playbooks_dir / "channel.yml").write_text(yaml.safe_dump(rules))
+    return playbooks_dir
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return replace(settings, public_url=PUBLIC_URL)
+
+
+async def incident_of(slack: SlackDriver, channel: str) -> Incident:
+    async with slack.runtime.db.transaction() as session:
+        incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
+        assert incident is not None
+        return incident
+
+
+async def timeline(slack: SlackDriver, incident_id: int, kind: str) -> list[TimelineEvent]:
+    async with slack.runtime.db.transaction() as session:
+        return list(await session.scalars(select(TimelineEvent).where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.kind == kind)))
+
+
+def notices(fake: FakeSlack, channel: str) -> list[str]:
+    return [m.text for m in fake.messages_in(channel) if "will be archived" in m.text]
+
+
+async def test_the_channel_is_bookmarked_and_archived_a_week_after_once_the_review_is_out(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await fake.wait_for(lambda: len(fake.channels[channel].bookmarks) == 2)
+    assert {(b["title"], b["link"]) for b in fake.channels[channel].bookmarks} == {
+        ("Status page", f"{PUBLIC_URL}/status"), ("Incident Response Plan", PLAN_URL)}
+    await resolve(slack, fake, people, channel)
+
+    # The review is late: a week goes by and the channel stays, without a word.
+    await tick(slack, clock, days=8)
+    assert not fake.channels[channel].is_archived and notices(fake, channel) == []
+
+    await published(slack, fake, people, channel)
+    [review] = await fake.wait_for(lambda: [b for b in fake.channels[channel].bookmarks
+                                            if b["title"] == "Post-incident review"])
+    assert review["link"].startswith(f"{PUBLIC_URL}/incidents/") and "sig=" in review["link"]
+    await published(slack, fake, people, channel, count=2)  # published again: no second bookmark, no second plan
+    await asyncio.sleep(0.1)
+    assert len(fake.channels[channel].bookmarks) == 3
+
+    # Published after the week: the notice now, the archiving a day later.
+    await tick(slack, clock, seconds=1)
+    [notice] = notices(fake, channel)
+    assert f"/incident reopen {(await incident_of(slack, channel)).id}" in notice and "<!date^" in notice
+    await tick(slack, clock, hours=23, minutes=59)
+    assert not fake.channels[channel].is_archived
+    await tick(slack, clock, minutes=1)
+    assert fake.channels[channel].is_archived
+    await tick(slack, clock, days=30)
+    assert len(notices(fake, channel)) == 1 and len(fake.calls_to("conversations.archive")) == 1
+    assert len(await timeline(slack, (await incident_of(slack, channel)).id, "channel_archived")) == 1
+
+
+async def test_a_review_published_in_time_archives_seven_days_after_resolution(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await resolve(slack, fake, people, channel)
+    await published(slack, fake, people, channel)
+
+    await tick(slack, clock, days=5, hours=23)
+    assert notices(fake, channel) == []
+    await tick(slack, clock, hours=1)
+    assert len(notices(fake, channel)) == 1 and not fake.channels[channel].is_archived
+    await tick(slack, clock, days=1)
+    assert fake.channels[channel].is_archived
+
+
+async def test_a_channel_archived_by_hand_counts_as_archived(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                            clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await resolve(slack, fake, people, channel)
+    await published(slack, fake, people, channel)
+    await tick(slack, clock, days=6)
+    fake.channels[channel].is_archived = True  # someone archived it in Slack: already_archived next
+
+    await tick(slack, clock, days=1)
+
+    incident = await incident_of(slack, channel)
+    assert len(await timeline(slack, incident.id, "channel_archived")) == 1
+    async with slack.runtime.db.transaction() as session:
+        work = list(await session.scalars(select(DueWork).where(DueWork.incident_id == incident.id,
+                                                                DueWork.kind == WorkKind.ARCHIVE)))
+    assert {w.outcome for w in work} == {"done"}
+
+
+async def test_reopen_unarchives_restarts_the_clock_and_has_one_winner(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await resolve(slack, fake, people, channel)
+    await published(slack, fake, people, channel)
+    await tick(slack, clock, days=6)
+    await tick(slack, clock, days=1)
+    assert fake.channels[channel].is_archived
+    incident = await incident_of(slack, channel)
+    before = len(reminders(fake, channel))
+
+    # An archived channel takes no commands: two people reopen it by number from #general, at once.
+    replies = await at_once(
+        slack.command(f"reopen {incident.id}", user=people.alice, channel=people.general),
+        slack.command(f"reopen #{incident.id}", user=people.bob, channel=people.general))
+
+    await fake.wait_for(lambda: any("INCIDENT REOPENED" in m.text for m in fake.messages_in(channel)))
+    await fake.wait_for(lambda: any(r.responses() for r in replies))
+    await asyncio.sleep(0.2)
+    assert not fake.channels[channel].is_archived
+    assert len([m for m in fake.messages_in(channel) if "INCIDENT REOPENED" in m.text]) == 1
+    assert len(fake.calls_to("conversations.unarchive")) == 1
+    [event] = await timeline(slack, incident.id, "reopened")
+    [loser] = [r for r in replies if r.responses()]
+    assert "nothing to reopen" in await loser.text() and f"<@{event.actor}> reopened it" in await loser.text()
+    reopened = await incident_of(slack, channel)
+    assert reopened.status is Status.INVESTIGATING and reopened.resolved_at is None
+
+    # The clock restarts from the reopening: a P1 reminder 30 minutes later, and no archiving pending.
+    await tick(slack, clock, minutes=29)
+    assert len(reminders(fake, channel)) == before
+    await tick(slack, clock, minutes=1)
+    assert len(reminders(fake, channel)) == before + 1
+    await tick(slack, clock, days=8)
+    assert not fake.channels[channel].is_archived
+
+    # Resolved again, with its review already out: archived a week after this resolution.
+    await slack.command("resolve Config again | Reverted", user=people.alice, channel=channel)
+    await fake.wait_for(lambda: len([m for m in fake.messages_in(channel) if "INCIDENT RESOLVED" in m.text]) == 2)
+    await tick(slack, clock, days=6)
+    assert not fake.channels[channel].is_archived and len(notices(fake, channel)) == 2
+    await tick(slack, clock, days=1)
+    assert fake.channels[channel].is_archived
+
+
+async def test_reopening_an_open_incident_says_so(slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+
+    reply = await slack.command("reopen", user=people.alice, channel=channel)
+
+    assert "nothing to reopen" in await reply.text()
+    assert fake.calls_to("conversations.unarchive") == []
+
+
+async def test_a_private_incident_bookmarks_neither_status_page_nor_review(
+        slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+    channel = await declare(slack, fake, people, "private P1 Leaked keys")
+    await resolve(slack, fake, people, channel)
+    await published(slack, fake, people, channel)
+
+    await asyncio.sleep(0.1)
+    assert [b["title"] for b in fake.channels[channel].bookmarks] == ["Incident Response Plan"]
+
+
+async def test_the_fake_refuses_to_archive_general_or_twice_and_to_unarchive_an_open_channel(
+        slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+    client = slack.runtime.client
+    fake.channels[people.general].is_general = True
+    fake.channels[people.general].members.add(fake.bot_user_id)
+    channel = fake.add_channel("incident-old", members=[fake.bot_user_id])
+
+    assert await slack_error(client.conversations_archive(channel=people.general)) == "cant_archive_general"
+    assert await slack_error(client.conversations_unarchive(channel=channel)) == "not_archived"
+    await client.conversations_archive(channel=channel)
+    assert await slack_error(client.conversations_archive(channel=channel)) == "already_archived"
+    assert await slack_error(client.bookmarks_add(channel_id=channel, title="x", type="link",
+                                            link="https://example.com")) == "is_archived"
