@@ -449,14 +449,15 @@ async def test_a_long_title_keeps_the_channel_name_short(slack: SlackDriver, fak
     assert incident is not None and incident.title == title
 
 
-async def test_mentions_in_a_title_are_escaped_so_nobody_is_pinged(slack: SlackDriver, fake: FakeSlack,
-                                                                   people: People) -> None:
-    channel, reply = await declare(slack, fake, people, f"P1 <!channel> checkout down, ask <@{people.bob}|bob>")
+async def test_mentions_in_a_title_are_shown_as_words_so_nobody_is_pinged(slack: SlackDriver, fake: FakeSlack,
+                                                                          people: People) -> None:
+    channel, reply = await declare(slack, fake, people,
+                                   f"P1 <!channel> checkout &amp; refunds down, ask <@{people.bob}|bob>")
 
     kickoff = kickoff_of(channel)
     announcement = announcement_of(fake, people, channel)
     for message in (kickoff, announcement):
-        assert "&lt;!channel&gt;" in message.text
+        assert "@channel checkout &amp; refunds down, ask @bob" in message.text  # shown: "... & refunds ..."
         for shown in (message.text, blocks_text(message)):
             assert "<!channel>" not in shown and f"<@{people.bob}" not in shown
     assert "<!channel>" not in reply.ack_text and "<!channel>" not in channel.topic

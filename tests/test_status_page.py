@@ -179,7 +179,11 @@ async def test_statuspage_io_gets_the_incident_created_then_updated(
     assert sent == {"incident": {"name": "Checkout errors", "status": "monitoring",
                                  "body": (await stored_draft(bot, second)).body}}
     assert len(statuspage_io.incidents) == 1 and statuspage_io.incidents["sp-1"]["status"] == "monitoring"
-    assert len(await timeline(bot, "statuspage_published")) == 2
+
+    async def both_on_the_timeline() -> bool:  # written when the publishing work settles, just after the id
+        return len(await timeline(bot, "statuspage_published")) == 2
+
+    assert await eventually(both_on_the_timeline)
 
 
 async def test_emails_and_internal_messages_never_reach_statuspage_io(

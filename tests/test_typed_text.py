@@ -137,7 +137,7 @@ async def test_a_long_title_full_of_markup_makes_a_topic_within_the_limit(slack:
 
     assert all(c.status == 200 for c in fake.calls_to("conversations.setTopic"))
     topic = channel.topic
-    assert topic.startswith(f"P1 | Investigating | IC: <@{people.alice}> | Refunds &amp; &lt;!channel&gt; fail")
+    assert topic.startswith(f"P1 | Investigating | IC: <@{people.alice}> | Refunds &amp; @channel fail")
     assert utf16_length(topic) <= MAX_TOPIC and topic.endswith(ELLIPSIS)
     assert no_broken_entity(topic) and "<!channel>" not in topic
 

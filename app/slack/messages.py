@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from app.clock import utc
 from app.policy_files import WrittenDuration
-from app.slack.text import fit
+from app.slack.text import fit, readable
 
 SECTION_BREAK = "---"
 MAX_SECTION = 3000  # a section block's text, in UTF-16 code units like every Slack limit
@@ -36,7 +36,8 @@ class SlackText(str):
 
 
 def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """People's text made safe to show: as typed (app/slack/text.py's `readable`), then escaped for Slack."""
+    return readable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _finalize(value: object) -> object:

@@ -27,6 +27,31 @@ def clean(text: str, *, multiline: bool = True) -> str:
     return text.translate(_MULTI_LINE if multiline else _SINGLE_LINE)
 
 
+_ENTITY = re.compile(r"<([@#!][^<>]*|(?:https?|mailto|tel):[^<>]*)>")  # not `<errors>` typed in a form
+_BROADCASTS = {"!channel": "@channel", "!here": "@here", "!everyone": "@everyone"}
+_UNESCAPE = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+
+
+def readable(text: str) -> str:
+    """People's text as they typed it, for showing back without any of its powers: Slack's escapes undone
+    (`&amp;` is `&`), and each entity as words, so showing a title pings nobody. `<@U1|bob>` is `@bob`,
+    `<#C1|general>` `#general`, `<!channel>` `@channel`, `<!subteam^S1|@oncall>` `@oncall`, a date its
+    fallback, `<https://x|docs>` `docs (https://x)`. The caller escapes the result for Slack."""
+    def words(match: re.Match[str]) -> str:
+        inside = match.group(1)
+        target, _, label = inside.partition("|")
+        if target in _BROADCASTS:
+            return _BROADCASTS[target]
+        if target[:1] in "@#":
+            return label if label.startswith(("@", "#")) else f"{target[0]}{label or target[1:]}"
+        if target.startswith("!"):  # a user group, a date, ...: what Slack would show without it
+            return label or target[1:].split("^", 1)[0]
+        return f"{label} ({target})" if label and label != target else target
+
+    text = _ENTITY.sub(words, text)
+    return re.sub(r"&(?:amp|lt|gt);", lambda m: _UNESCAPE[m.group()], text)
+
+
 def split_fields(text: str, maxsplit: int = -1) -> list[str]:
     """Split at each `|` outside Slack's `<...>` entities (at most maxsplit times, when it is not negative);
     each part stripped. `ask <@U1|bob> | carts fail` is ["ask <@U1|bob>", "carts fail"]."""
