@@ -121,8 +121,8 @@ class Messages:
             lstrip_blocks=True,
             autoescape=False,
         )
-        self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time, duration=duration,
-                                fit=fit,
+        self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time,
+                                duration=duration, fit=fit,
                                 # People's text inside a YAML view's mrkdwn (|tojson alone leaves it as typed).
                                 escaped=lambda v: SlackText(escape(str(v))),
                                 tojson=lambda v: SlackText(json.dumps(v)),
