@@ -18,7 +18,7 @@ from app.incidents.models import Incident, Status, TimelineEvent
 from app.settings import Settings
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
-from tests.support import ManualClock, SlackDriver
+from tests.support import ManualClock, SlackDriver, settled
 from tests.test_fake_slack import slack_error
 from tests.test_clock import reminders, tick
 from tests.test_races import at_once
@@ -123,7 +123,7 @@ async def test_a_channel_archived_by_hand_counts_as_archived(slack: SlackDriver,
     assert {w.outcome for w in work} == {"done"}
 
 
-async def test_reopen_unarchives_restarts_the_clock_and_has_one_winner(
+async def test_reopen_after_archiving_continues_in_a_new_channel_restarts_the_clock_and_has_one_winner(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, fake, people, "P1 Checkout errors")
     await resolve(slack, fake, people, channel)
@@ -132,40 +132,61 @@ async def test_reopen_unarchives_restarts_the_clock_and_has_one_winner(
     await tick(slack, clock, days=1)
     assert fake.channels[channel].is_archived
     incident = await incident_of(slack, channel)
-    before = len(reminders(fake, channel))
+    archived_name = fake.channels[channel].name
 
     # An archived channel takes no commands: two people reopen it by number from #general, at once.
     replies = await at_once(
         slack.command(f"reopen {incident.id}", user=people.alice, channel=people.general),
         slack.command(f"reopen #{incident.id}", user=people.bob, channel=people.general))
 
-    await fake.wait_for(lambda: any("INCIDENT REOPENED" in m.text for m in fake.messages_in(channel)))
-    await fake.wait_for(lambda: any(r.responses() for r in replies))
-    await asyncio.sleep(0.2)
-    assert not fake.channels[channel].is_archived
-    assert len([m for m in fake.messages_in(channel) if "INCIDENT REOPENED" in m.text]) == 1
-    assert len(fake.calls_to("conversations.unarchive")) == 1
+    # Slack lets no bot unarchive a channel: the incident continues in a new one, set up like a declaration's.
+    await fake.wait_for(lambda: (c := fake.channel_by_name(f"{archived_name}-2")) is not None and c.pins)
+    await settled(slack.runtime)
+    new = fake.channel_by_name(f"{archived_name}-2")
+    assert new is not None and fake.channels[channel].is_archived
+    assert fake.calls_to("conversations.unarchive") == []
+    assert len(fake.calls_to("conversations.create")) == 2  # the declaration's, and this one: nothing doubled
     [event] = await timeline(slack, incident.id, "reopened")
-    [loser] = [r for r in replies if r.responses()]
-    assert "nothing to reopen" in await loser.text() and f"<@{event.actor}> reopened it" in await loser.text()
-    reopened = await incident_of(slack, channel)
-    assert reopened.status is Status.INVESTIGATING and reopened.resolved_at is None
+    [loser] = [r for r in replies if r.ack_text == "" and any("nothing to reopen" in x.get("text", "")
+                                                                for x in r.responses())]
+    assert f"<@{event.actor}> reopened it" in await loser.text()
+    [moved] = await timeline(slack, incident.id, "channel_replaced")
+    assert f"#{archived_name} is archived" in moved.text and f"#{new.name}" in moved.text
+    reopened = await incident_of(slack, new.id)
+    assert reopened.id == incident.id and reopened.status is Status.INVESTIGATING and reopened.resolved_at is None
+    assert reopened.kickoff_ts in new.pins
 
-    # The clock restarts from the reopening: a P1 reminder 30 minutes later, and no archiving pending.
+    # The clock restarts from the reopening, in the new channel: a P1 reminder 30 minutes later.
     await tick(slack, clock, minutes=29)
-    assert len(reminders(fake, channel)) == before
+    assert reminders(fake, new.id) == []
     await tick(slack, clock, minutes=1)
-    assert len(reminders(fake, channel)) == before + 1
+    assert len(reminders(fake, new.id)) == 1
     await tick(slack, clock, days=8)
-    assert not fake.channels[channel].is_archived
+    assert not new.is_archived
 
-    # Resolved again, with its review already out: archived a week after this resolution.
-    await slack.command("resolve Config again | Reverted", user=people.alice, channel=channel)
-    await fake.wait_for(lambda: len([m for m in fake.messages_in(channel) if "INCIDENT RESOLVED" in m.text]) == 2)
+    # Resolved again, with its review already out: the new channel is archived a week after this resolution.
+    await slack.command("resolve Config again | Reverted", user=people.alice, channel=new.id)
+    await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(new.id)))
     await tick(slack, clock, days=6)
-    assert not fake.channels[channel].is_archived and len(notices(fake, channel)) == 2
+    assert not new.is_archived and len(notices(fake, new.id)) == 1
     await tick(slack, clock, days=1)
-    assert fake.channels[channel].is_archived
+    assert new.is_archived
+
+
+async def test_reopen_before_archiving_stays_in_the_channel_and_cancels_the_archiving(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await resolve(slack, fake, people, channel)
+    await published(slack, fake, people, channel)
+    await tick(slack, clock, days=6)
+    assert len(notices(fake, channel)) == 1
+
+    reply = await slack.command("reopen", user=people.alice, channel=channel)
+    assert reply.status == 200
+    await fake.wait_for(lambda: any("INCIDENT REOPENED" in m.text for m in fake.messages_in(channel)))
+    await tick(slack, clock, days=2)
+    assert not fake.channels[channel].is_archived
+    assert len(fake.calls_to("conversations.create")) == 1
 
 
 async def test_reopening_an_open_incident_says_so(slack: SlackDriver, fake: FakeSlack, people: People) -> None:

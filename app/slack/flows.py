@@ -218,10 +218,12 @@ class IncidentFlows:
                                                          look_alike=look_alike)
                 break
             except _LooksAlike as found:
-                if found.incident.is_private and not await self.may_see(actor, found.incident):
+                async with self.db.transaction() as session:  # the rollback let go of what it had loaded
+                    existing = await service.find_incident(session, found.incident_id)
+                if existing is None or (existing.is_private and not await self.may_see(actor, existing)):
                     look_alike = False  # an incident they may not see is not offered, nor hinted at
                     continue
-                await actor.reply(self.messages.render("duplicate_declaration.j2", incident=found.incident,
+                await actor.reply(self.messages.render("duplicate_declaration.j2", incident=existing,
                                                        command=command, now=self.clock.now()))
                 return None
             except IntegrityError:  # a declaration in the same minute took the same channel name: next one
@@ -260,7 +262,7 @@ class IncidentFlows:
                 existing = await duplicates.likely_duplicate(session, command.title,
                                                              self.policy.declaring.duplicates, now=now)
                 if existing is not None:
-                    raise _LooksAlike(existing)
+                    raise _LooksAlike(existing.id)
             incident = await service.declare_incident(
                 session, title=command.title, severity=severity, impact=command.impact,
                 declared_by=actor.user_id, roles=command.roles, now=now, kind=command.kind, private=private)
@@ -409,6 +411,6 @@ class IncidentFlows:
 class _LooksAlike(Exception):
     """Raised inside the declaring transaction (so nothing is stored) when an open incident looks alike."""
 
-    def __init__(self, incident: Incident) -> None:
-        super().__init__(incident.id)
-        self.incident = incident
+    def __init__(self, incident_id: int) -> None:
+        super().__init__(incident_id)
+        self.incident_id = incident_id

@@ -18,7 +18,8 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         await ack()
 
         async def reply(message: Message) -> None:
-            await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+            # The answer takes the picker's place, so its buttons cannot run the command a second time.
+            await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
 
         actor = Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"), reply=reply,
                       trigger_id=body.get("trigger_id"), response_url=body.get("response_url"))
