@@ -29,7 +29,7 @@ T = TypeVar("T")
 START = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)
 
 
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 5.0) -> T:
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
     """Poll an async check (a database query, say) until it returns something truthy."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -170,7 +170,7 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://{host}:{port}"
 
 
-async def settled(runtime: Runtime, timeout: float = 5.0) -> None:
+async def settled(runtime: Runtime, timeout: float = 10.0) -> None:
     """Wait until every declaration's setup (channel, kickoff, announcement...) has been written down."""
     from sqlalchemy import func, select
 

@@ -140,7 +140,7 @@ class FakeSlack(Workspace):
         self._response_uses[key] = 0
         return f"{self.base_url}/response/{key}"
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         """Poll ``predicate`` until it returns something truthy; fail the test with what happened otherwise."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
