@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,9 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
                         clock: Clock | None = None, playbooks: Path = PROJECT_ROOT / "playbooks",
                         sweep_seconds: float = 1.0) -> Sandbox:
     """Everything runs in this process; `directory` holds the database and the sandbox's copy of the playbooks."""
+    # The page's port is taken first, so the bot's links (reviews, insights, bookmarks) carry its address.
+    listening = socket.create_server(("127.0.0.1", port))
+    url = "http://127.0.0.1:%d" % listening.getsockname()[1]
     fake = await FakeSlack(bot_token="xoxb-sandbox").start()
     workspace = build_workspace(fake)
     signing_secret = secrets.token_hex(16)
@@ -48,16 +52,14 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
                         slack_api_url=fake.api_url,
                         database_url=database_url or f"sqlite+aiosqlite:///{directory / 'sandbox.db'}",
                         incidents_channel=workspace.incidents, port=port, sweep_seconds=sweep_seconds,
+                        public_url=url,
                         playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
     runtime = await start_runtime(settings, clock=clock)
     client = Client(fake, "", signing_secret)
     add_sandbox_routes(runtime.web_app, workspace, client)
     runner = web.AppRunner(runtime.web_app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    host, bound = runner.addresses[0][:2]
-    url = f"http://{host}:{bound}"
+    await web.SockSite(runner, listening).start()
     client.bot_url = url
-    runtime.review_links.public_url = url  # the review link the bot posts opens here
     runtime.sweeper.start()
     return Sandbox(workspace, runtime, client, runner, url)

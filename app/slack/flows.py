@@ -83,7 +83,8 @@ class IncidentFlows:
         self.review_links: ReviewLinks | None = None  # set by app.main: where a published review is served
         self.tracker: Tracker | None = None  # set by app.main: where action items are filed (playbooks/trackers.yml)
         self.incidents_channel = incidents_channel
-        # Called after every change an incident shows (the Home tab is drawn again: app/slack/home.py).
+        # Called after every change an incident shows; quick: the Home tabs are drawn again in the background
+        # (app/slack/home.py).
         self.changed: list[Callable[[], Awaitable[None]]] = []
 
     # -- answering people ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ again for the people who opened it lately whenever an incident changes (app/home
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,25 @@ REFRESHED_AT_ONCE = 25
 class HomeTab:
     def __init__(self, flows: IncidentFlows) -> None:
         self.flows = flows
+        self._drawing: asyncio.Task[None] | None = None
+        self._again = False
+
+    async def soon(self) -> None:
+        """Draw the tabs again, in the background: a change never waits for it, and the changes that come
+        while a drawing is under way make one more drawing, not one each."""
+        if self._drawing is not None and not self._drawing.done():
+            self._again = True
+            return
+        self._drawing = asyncio.create_task(self._draw_until_current())
+
+    async def _draw_until_current(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            try:
+                await self.refresh()
+            except Exception:  # noqa: BLE001 - cosmetic: the tab is drawn afresh when next opened
+                log.warning("Home tabs not redrawn", exc_info=True)
 
     async def opened(self, user_id: str) -> None:
         async with self.flows.db.transaction() as session:

@@ -128,7 +128,8 @@ class TimelinePins:
             await self.add(actor, incident, message)
             return
         async with self.flows.db.transaction() as session:
-            incidents = await self.flows.visible_to(actor, await service.open_incidents(session))
+            open_now = await service.open_incidents(session)
+        incidents = await self.flows.visible_to(actor, open_now)  # Slack calls: outside the transaction
         if not incidents:
             await actor.reply(self.flows.messages.render("timeline_added.j2", incident=None, added=False,
                                                          message=message))

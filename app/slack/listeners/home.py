@@ -16,7 +16,7 @@ DECLARE_ACTION = "home_declare"
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     home = HomeTab(flows)
-    flows.changed.append(home.refresh)
+    flows.changed.append(home.soon)
 
     @app.event("app_home_opened")
     async def home_opened(event: dict[str, Any]) -> None:
