@@ -125,6 +125,8 @@ class Messages:
                                 duration=duration, fit=fit,
                                 # People's text inside a YAML view's mrkdwn (|tojson alone leaves it as typed).
                                 escaped=lambda v: SlackText(escape(str(v))),
+                                # People's text in a plain_text field (a button, an option): as they typed it.
+                                plain=lambda v: SlackText(readable(str(v))),
                                 tojson=lambda v: SlackText(json.dumps(v)),
                                 # Macro output was escaped inside the macro already.
                                 safe=SlackText)
