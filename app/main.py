@@ -67,7 +67,7 @@ def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
     """Read the playbooks and check every template; any problem stops start-up."""
     policy = Policy.load(settings.playbooks_dir)
     roster = Roster.load(settings.playbooks_dir / "oncall.yml")
-    messages = Messages(settings.messages_dir, rules={"followup": policy.followup})
+    messages = Messages(settings.messages_dir, rules={"followup": policy.followup, "insights": policy.insights})
     messages.check(sample_context(policy))
     return policy, roster, messages
 
