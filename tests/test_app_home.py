@@ -31,6 +31,12 @@ def published_for(fake: FakeSlack, user: str) -> list[dict[str, Any]]:
     return [v["view"] for v in fake.views if v["method"] == "views.publish" and v.get("user_id") == user]
 
 
+def home_drawing() -> bool:
+    """A redrawing of the Home tabs is under way in the background (app/slack/home.py)."""
+    return any(getattr(task.get_coro(), "__qualname__", "") == "HomeTab._draw_until_current"
+               for task in asyncio.all_tasks() if not task.done())
+
+
 def texts(view: dict[str, Any]) -> str:
     return json.dumps(view["blocks"], ensure_ascii=False)
 
@@ -44,6 +50,8 @@ async def test_home_shows_incidents_roles_on_call_and_action_items(slack: SlackD
                         user=people.alice, channel=channel)
     await fake.wait_for(lambda: any("Canary" in m.text for m in fake.messages_in(channel)) or
                         any("Canary" in str(r["payload"]) for r in fake.responses))
+
+    await fake.wait_for(lambda: not home_drawing())  # the changes above redraw nobody's tab yet
 
     # Slack sends the event, retries it (not acknowledged in time, it thinks), and a copy arrives again.
     await open_home(slack, fake, people.bob, event_id="EvHOME0001")

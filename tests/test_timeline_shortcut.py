@@ -128,3 +128,13 @@ async def test_with_no_open_incident_it_says_so(slack: SlackDriver, fake: FakeSl
     [answer] = await fake.wait_for(lambda: answers(fake, url))
     assert "no open incident" in answer
     assert fake.views == []
+
+
+def test_the_form_carries_a_message_within_slacks_metadata_limit_however_its_text_escapes() -> None:
+    from app.slack.pins import METADATA_LIMIT, ChosenMessage
+
+    heavy = ChosenMessage("C1", "1700000000.000100", "U1", '"\\\n' * 2000, "https://acme.slack.com/archives/C1/p1")
+    metadata = heavy.as_metadata("https://hooks.slack.com/actions/T1/1/" + "x" * 100)
+    assert len(metadata) <= METADATA_LIMIT
+    carried, response_url = ChosenMessage.from_metadata(metadata)
+    assert carried.ts == heavy.ts and heavy.text.startswith(carried.text.rstrip("…")) and response_url

@@ -19,7 +19,8 @@ from app.slack.flows import Actor, IncidentFlows
 from app.slack.text import fit
 
 TIMELINE_PICK_CALLBACK = "timeline_pick_incident"
-KEPT_TEXT = 1500  # of the message, carried in the form's private_metadata (Slack keeps 3000 characters)
+KEPT_TEXT = 1500  # of the message, carried in the form's private_metadata ...
+METADATA_LIMIT = 3000  # ... which Slack keeps up to this many characters, JSON escapes included
 LISTED = 100  # a static_select's options
 
 
@@ -39,8 +40,15 @@ class ChosenMessage:
         return self.ts if self.channel == incident.channel_id else f"{self.channel}/{self.ts}"
 
     def as_metadata(self, response_url: str | None) -> str:
-        return json.dumps({**asdict(self), "text": fit(self.text, KEPT_TEXT), "response_url": response_url},
-                          ensure_ascii=False)
+        """The message for the form to carry; its text cut until the whole fits (quotes, backslashes and
+        newlines grow when JSON escapes them)."""
+        kept = KEPT_TEXT
+        while True:
+            metadata = json.dumps({**asdict(self), "text": fit(self.text, kept), "response_url": response_url},
+                                  ensure_ascii=False)
+            if len(metadata) <= METADATA_LIMIT or kept == 0:
+                return metadata
+            kept = max(0, kept - (len(metadata) - METADATA_LIMIT) - 1)
 
     @classmethod
     def from_metadata(cls, metadata: str) -> tuple[ChosenMessage, str | None]:
