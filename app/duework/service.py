@@ -31,16 +31,19 @@ async def any_done(session: AsyncSession, incident_id: int, kind: WorkKind) -> b
 
 
 async def plan(session: AsyncSession, incident_id: int, kind: WorkKind, due_at: datetime, *, now: datetime,
-               key: str = "", payload: dict[str, Any] | None = None) -> DueWork:
-    """Make sure this work is due at due_at: move the pending row, or add one."""
-    row = await pending(session, incident_id, kind, key)
+               key: str = "", payload: dict[str, Any] | None = None, fresh: bool = False) -> DueWork:
+    """Make sure this work is due at due_at: move the pending row, or add one. `fresh`: the incident was
+    stored in this very transaction, so it has no work yet: nothing to look up, and the new rows are
+    written together when the transaction commits."""
+    row = None if fresh else await pending(session, incident_id, kind, key)
     if row is None:
         row = DueWork(incident_id=incident_id, kind=kind, key=key, due_at=due_at, created_at=now, attempts=0,
                       steps={}, payload=payload or {})
         session.add(row)
     else:
         row.due_at = due_at
-    await session.flush()
+    if not fresh:
+        await session.flush()
     return row
 
 

@@ -25,26 +25,30 @@ def next_update_due(incident: Incident, policy: Policy) -> datetime:
 
 
 async def plan_clock(session: AsyncSession, incident: Incident, policy: Policy, *, now: datetime,
-                     page: bool = False) -> None:
+                     page: bool = False, fresh: bool = False) -> None:
     """Bring the incident's due work in line with its severity (at declaration and on a severity change).
 
     Escalation and acknowledgement count from the incident's start, so raising the severity can make
     them due at once. `page` asks for the severity's roles to be paged (declaration, or a raise).
+    `fresh`: the incident was declared in this transaction and has no due work yet.
     """
     rules = policy.for_severity(incident.severity)
-    await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now)
+    await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now,
+                       fresh=fresh)
     if not incident.is_acknowledged:
         await duework.plan(session, incident.id, WorkKind.ACK_DEADLINE, incident.started_at + rules.response_time,
-                           now=now)
+                           now=now, fresh=fresh)
     target = rules.escalate_to or ""
     if rules.escalate_after is None:
-        await duework.cancel(session, incident.id, [WorkKind.ESCALATION], now=now)
-    elif not await duework.already_done(session, incident.id, WorkKind.ESCALATION, target):
+        if not fresh:
+            await duework.cancel(session, incident.id, [WorkKind.ESCALATION], now=now)
+    elif fresh or not await duework.already_done(session, incident.id, WorkKind.ESCALATION, target):
         await duework.plan(session, incident.id, WorkKind.ESCALATION, incident.started_at + rules.escalate_after,
-                           now=now, key=target)
-    if page and rules.page and not await duework.already_done(session, incident.id, WorkKind.PAGE,
-                                                               incident.severity.value):
-        await duework.plan(session, incident.id, WorkKind.PAGE, now, now=now, key=incident.severity.value)
+                           now=now, key=target, fresh=fresh)
+    if page and rules.page and (fresh or not await duework.already_done(session, incident.id, WorkKind.PAGE,
+                                                                        incident.severity.value)):
+        await duework.plan(session, incident.id, WorkKind.PAGE, now, now=now, key=incident.severity.value,
+                           fresh=fresh)
 
 
 async def update_posted(session: AsyncSession, incident: Incident, policy: Policy, *, by: str,

@@ -269,8 +269,8 @@ class IncidentFlows:
                 declared_by=actor.user_id, roles=command.roles, now=now, kind=command.kind, private=private)
             incident.channel_name = await channels.next_free_name(session, incident)
             await session.flush()
-            await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=reply_to)
-            await deadlines.plan_clock(session, incident, self.policy, now=now, page=True)
+            await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=reply_to, fresh=True)
+            await deadlines.plan_clock(session, incident, self.policy, now=now, page=True, fresh=True)
             if alongside is not None:
                 await alongside(session, incident)
             if playbook:
