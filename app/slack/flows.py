@@ -19,8 +19,8 @@ from app.clock import Clock
 from app.db import Database, unreachable
 from app.duework import service as duework
 from app.duework.models import WorkKind
-from app.incidents import channels, compliance, deadlines, duplicates, service
-from app.incidents import checklist as checklists
+from app.incidents import deadlines, service
+from app.incidents.declaring import LooksAlike, store_declaration
 from app.incidents.errors import (
     IncidentError,
     NoSuchIncident,
@@ -215,10 +215,13 @@ class IncidentFlows:
         look_alike = not actor.is_bot and not command.anyway
         for _ in range(NAME_ATTEMPTS):
             try:
-                incident = await self._store_declaration(command, actor, severity, private, reply_to, alongside,
-                                                         look_alike=look_alike)
+                async with self.db.transaction() as session:
+                    incident = await store_declaration(
+                        session, self.policy, title=command.title, severity=severity, impact=command.impact,
+                        declared_by=actor.user_id, roles=command.roles, kind=command.kind, private=private,
+                        look_alike=look_alike, setup=reply_to, now=self.clock.now(), alongside=alongside)
                 break
-            except _LooksAlike as found:
+            except LooksAlike as found:
                 async with self.db.transaction() as session:  # the rollback let go of what it had loaded
                     existing = await service.find_incident(session, found.incident_id)
                 if existing is None or (existing.is_private and not await self.may_see(actor, existing)):
@@ -248,35 +251,6 @@ class IncidentFlows:
         if incident.channel_id:
             await self.surfaces.invite(incident.channel_id, [actor.user_id])
         await actor.reply(self.messages.render("joined.j2", incident=incident))
-
-    async def _store_declaration(self, command: parsing.Declare, actor: Actor, severity: Any, private: bool,
-                                 reply_to: dict[str, Any],
-                                 alongside: Callable[[Any, Incident], Awaitable[None]] | None, *,
-                                 look_alike: bool) -> Incident:
-        """One transaction: an open incident declared a moment ago that looks like this one stops it
-        (_LooksAlike: the declarer chooses to join that one or declare anyway, before anything is created);
-        otherwise the incident, its channel's name, its setup and its clock are stored."""
-        playbook = self.policy.playbook(command.kind)
-        now = self.clock.now()
-        async with self.db.transaction() as session:
-            if look_alike:
-                existing = await duplicates.likely_duplicate(session, command.title,
-                                                             self.policy.declaring.duplicates, now=now)
-                if existing is not None:
-                    raise _LooksAlike(existing.id)
-            incident = await service.declare_incident(
-                session, title=command.title, severity=severity, impact=command.impact,
-                declared_by=actor.user_id, roles=command.roles, now=now, kind=command.kind, private=private)
-            incident.channel_name = await channels.next_free_name(session, incident)
-            await session.flush()
-            await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=reply_to, fresh=True)
-            await deadlines.plan_clock(session, incident, self.policy, now=now, page=True, fresh=True)
-            if alongside is not None:
-                await alongside(session, incident)
-            if playbook:
-                checklists.create_checklist(session, incident, playbook)
-                await compliance.plan_compliance(session, incident, playbook, now=now)
-        return incident
 
     def checklist_message(self, incident: Incident, items: list[ChecklistItem]) -> Message:
         return self.messages.blocks("blocks/checklist.yml.j2", incident=incident,
@@ -407,11 +381,3 @@ class IncidentFlows:
     @staticmethod
     def _failure_events(failures: list[StepFailure]) -> list[tuple[str, str]]:
         return [("slack_step_failed", f"{failure.step}: {failure.error}") for failure in failures]
-
-
-class _LooksAlike(Exception):
-    """Raised inside the declaring transaction (so nothing is stored) when an open incident looks alike."""
-
-    def __init__(self, incident_id: int) -> None:
-        super().__init__(incident_id)
-        self.incident_id = incident_id

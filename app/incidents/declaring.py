@@ -1,0 +1,51 @@
+"""Storing a declaration: one transaction, before anything is asked of Slack. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.duework import service as duework
+from app.duework.models import WorkKind
+from app.incidents import channels, compliance, deadlines, duplicates, service
+from app.incidents import checklist as checklists
+from app.incidents.models import Incident, Role, Severity
+from app.incidents.policy import Policy
+
+
+class LooksAlike(Exception):
+    """An open incident declared a moment ago looks like this one: raised inside the transaction, so nothing
+    is stored; the declarer chooses to join that one or declare anyway."""
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__(incident_id)
+        self.incident_id = incident_id
+
+
+async def store_declaration(session: AsyncSession, policy: Policy, *, title: str, severity: Severity, impact: str,
+                            declared_by: str, roles: dict[Role, str], kind: str | None, private: bool,
+                            look_alike: bool, setup: dict[str, Any], now: datetime,
+                            alongside: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None) -> Incident:
+    """The incident, its channel's name, the work of setting it up (`setup`: who to tell), its clock and its
+    playbook's checklist and compliance deadlines. `look_alike`: raise LooksAlike first if it is one."""
+    if look_alike:
+        existing = await duplicates.likely_duplicate(session, title, policy.declaring.duplicates, now=now)
+        if existing is not None:
+            raise LooksAlike(existing.id)
+    incident = await service.declare_incident(session, title=title, severity=severity, impact=impact,
+                                              declared_by=declared_by, roles=roles, now=now, kind=kind,
+                                              private=private)
+    incident.channel_name = await channels.next_free_name(session, incident)
+    await session.flush()
+    await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=setup, fresh=True)
+    await deadlines.plan_clock(session, incident, policy, now=now, page=True, fresh=True)
+    if alongside is not None:
+        await alongside(session, incident)
+    playbook = policy.playbook(kind)
+    if playbook:
+        checklists.create_checklist(session, incident, playbook)
+        await compliance.plan_compliance(session, incident, playbook, now=now)
+    return incident
