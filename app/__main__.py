@@ -3,7 +3,7 @@
 `python -m app sandbox`: try the bot in the browser against a local fake Slack (app/sandbox; needs no settings).
 
 SIGTERM or SIGINT stops the bot gracefully (within STOP_WITHIN seconds) and it exits 0: no new requests,
-requests in flight answered, the sweep in flight finished (work claimed but not started is given back),
+requests in flight answered, the work of requests already answered and the sweep in flight finished (work claimed but not started is given back),
 the detector stopped, the database pool closed, and one line logged: "Stopped: ...".
 """
 
@@ -77,8 +77,11 @@ async def stop(runtime: Runtime, runner: web.AppRunner, socket_mode: object | No
         await socket_mode.close_async()  # type: ignore[attr-defined]
     runtime.detector.stop()
     sweeping = runtime.sweeper.sweeps_in_flight
-    # Both at once: the listener closes and requests in flight finish while the sweep in flight does.
-    await asyncio.gather(runner.cleanup(), runtime.sweeper.shutdown(timeout=STOP_WITHIN - REQUESTS_WITHIN - 1))
+    # All at once: the listener closes and requests in flight finish while the sweep in flight and the work
+    # of requests already answered do (what does not finish is due work, done after the restart).
+    settling = STOP_WITHIN - REQUESTS_WITHIN - 1
+    await asyncio.gather(runner.cleanup(), runtime.sweeper.shutdown(timeout=settling),
+                         runtime.flows.acks.finished(longest=settling))
     await runtime.close()
     return f"{sweeping} sweep(s) in flight settled or given back, pool closed, in {time.monotonic() - started:.1f} s"
 

@@ -39,6 +39,7 @@ from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
 from app.settings import ConfigError, Settings, check_routing_key
 from app.slack.app import create_slack_app
+from app.slack.receiving import UnsettledDeclarations
 from app.slack.bookmarks import ChannelBookmarks
 from app.slack.clockwork import SlackClockWorker
 from app.slack.detection import SlackDeclarer
@@ -224,6 +225,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                       retries=policy.retries)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.fire_now = sweeper.fire_now
+    sweeper.also.append(UnsettledDeclarations(flows, after=sweeper.lease).declare)
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))

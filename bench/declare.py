@@ -69,7 +69,6 @@ ROUND_TRIP_TARGET = 3.0  # declare -> kickoff, in units of the fake's latency
 CALLS_TARGET = 7  # Web API calls per declared incident
 CRITICAL_LATENCY = 0.05  # seconds the fake adds to every Web API call in part 2
 NOT_PER_INCIDENT = {"auth.test"}  # Bolt calls it once per process, not per incident
-LISTENER_TASK = "run_ack_function_asynchronously"  # Bolt's task that runs a listener beside the ack
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -200,9 +199,9 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://{host}:{port}"
 
 
-def listener_tasks() -> list[asyncio.Task[Any]]:
-    """Bolt listeners still running after their ack: the bot's background work."""
-    return [t for t in asyncio.all_tasks() if not t.done() and LISTENER_TASK in t.get_coro().__qualname__]
+def listener_tasks(runtime: Runtime) -> list[asyncio.Task[Any]]:
+    """Listeners still running after their ack (app/slack/acks.py): the bot's background work."""
+    return list(runtime.flows.acks.working)
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.005) -> float:
@@ -307,7 +306,7 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
         latencies = generated["latencies"]
         if after_load:
             after_load()
-        drain = await wait_until(lambda: ws.kickoffs_pinned() >= pinned_before + count and not listener_tasks(),
+        drain = await wait_until(lambda: ws.kickoffs_pinned() >= pinned_before + count and not listener_tasks(runtime),
                                  timeout=180, what=f"{count} kickoffs pinned and the bot's listeners finished")
         if profile:
             profile.disable()
@@ -434,7 +433,7 @@ async def part_critical(ws: Workspace, runtime: Runtime, url: str, args: argpars
     incidents: list[dict[str, Any]] = []
     try:
         for i in range(args.sequential + 1):  # the first one is unmeasured: warms the connection and code paths
-            await wait_until(lambda: not listener_tasks(), timeout=30, what="the previous declaration")
+            await wait_until(lambda: not listener_tasks(runtime), timeout=30, what="the previous declaration")
             channels_before = set(fake.channels)
             calls_before, responses_before = len(fake.calls), len(fake.responses)
             body, headers = commander.request(f"declare P1 Bench incident {spec.first + i}", fake.new_response_url())
@@ -443,7 +442,7 @@ async def part_critical(ws: Workspace, runtime: Runtime, url: str, args: argpars
                 await commander.send(body, headers)
                 acked = time.monotonic()
                 await asyncio.sleep(0)  # let Bolt's listener task start before looking for it
-                await wait_until(lambda: not listener_tasks(), timeout=30, what="the declaration to finish",
+                await wait_until(lambda: not listener_tasks(runtime), timeout=30, what="the declaration to finish",
                                  poll=0.001)
                 finished = time.monotonic()
             calls = sorted((c for c in fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT),

@@ -113,9 +113,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     async def drain() -> None:
         # Follow-ups (declarations, answers) still running: let them finish before counting answers.
         for _ in range(600):
-            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()
-                       and "run_ack_function" in repr(t.get_coro())]
-            if not pending:
+            if not runtime.flows.acks.working:
                 return
             await asyncio.sleep(0.1)
 

@@ -31,12 +31,12 @@ def published_for(fake: FakeSlack, user: str) -> list[dict[str, Any]]:
     return [v["view"] for v in fake.views if v["method"] == "views.publish" and v.get("user_id") == user]
 
 
-def home_drawing() -> bool:
-    """A command's work is still under way (Bolt runs each listener as a task of its own), or a redrawing of
-    the Home tabs it asked for (app/slack/home.py)."""
-    busy = ("HomeTab._draw_until_current", "run_ack_function_asynchronously")
-    return any(getattr(task.get_coro(), "__qualname__", "").endswith(busy)
-               for task in asyncio.all_tasks() if not task.done())
+def home_drawing(slack: SlackDriver) -> bool:
+    """A command's work is still under way (each listener runs as a task of its own after its answer,
+    app/slack/acks.py), or a redrawing of the Home tabs it asked for (app/slack/home.py)."""
+    return bool(slack.runtime.flows.acks.working) or any(
+        getattr(task.get_coro(), "__qualname__", "").endswith("HomeTab._draw_until_current")
+        for task in asyncio.all_tasks() if not task.done())
 
 
 def texts(view: dict[str, Any]) -> str:
@@ -53,7 +53,7 @@ async def test_home_shows_incidents_roles_on_call_and_action_items(slack: SlackD
     await fake.wait_for(lambda: any("Canary" in m.text for m in fake.messages_in(channel)) or
                         any("Canary" in str(r["payload"]) for r in fake.responses))
 
-    await fake.wait_for(lambda: not home_drawing())  # the changes above are done, and redrew nobody's tab
+    await fake.wait_for(lambda: not home_drawing(slack))  # the changes above are done, and redrew nobody's tab
 
     # Slack sends the event, retries it (not acknowledged in time, it thinks), and a copy arrives again.
     await open_home(slack, fake, people.bob, event_id="EvHOME0001")

@@ -20,6 +20,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -100,6 +101,8 @@ class Sweeper:
         self.observer = observer
         self.started_at: float | None = None  # time.monotonic(), once start() is called
         self.last_swept_at: float | None = None  # the end of the last scheduled sweep that did not fail
+        # Other work left behind that each sweep takes up first (declarations received, never stored).
+        self.also: list[Callable[[], Awaitable[int]]] = []
 
     async def sweep(self) -> int:
         """Fire what is due now (up to a batch); returns how many rows were handled."""
@@ -137,6 +140,8 @@ class Sweeper:
     async def sweep_all(self) -> int:
         """Sweep until nothing is due (tests and start-up after downtime)."""
         total = 0
+        for left_behind in self.also:
+            total += await left_behind()
         while handled := await self.sweep():
             total += handled
         return total

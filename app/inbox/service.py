@@ -1,15 +1,18 @@
 """Claiming a delivery: the first INSERT of its id wins, every retry and every other replica loses.
+Receiving a declaration: written before it is answered, settled exactly once (compare-and-set).
 The caller owns the transaction; nothing here commits."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.inbox.models import ReceivedEvent
+from app.inbox.models import ReceivedDeclaration, ReceivedEvent
 
 # Slack retries an event for about an hour (three retries, the last after ~5 minutes on top of backoff);
 # a day is well past the last retry.
@@ -23,3 +26,33 @@ async def claim_event(session: AsyncSession, *, event_id: str, now: datetime) ->
     result = await session.execute(insert(ReceivedEvent).values(event_id=event_id, received_at=now)
                                    .on_conflict_do_nothing(index_elements=["event_id"]))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def receive_declarations(session: AsyncSession, received: list[dict[str, Any]]) -> list[int]:
+    """Write declarations as received (columns of ReceivedDeclaration), in one statement; their ids in order."""
+    ids = await session.scalars(insert(ReceivedDeclaration).returning(ReceivedDeclaration.id,
+                                                                      sort_by_parameter_order=True), received)
+    return list(ids)
+
+
+async def settle_declaration(session: AsyncSession, receipt: int, *, outcome: str, now: datetime,
+                             incident_id: int | None = None) -> bool:
+    """Mark a received declaration as dealt with; False if it already was (another worker won)."""
+    result = await session.execute(
+        update(ReceivedDeclaration)
+        .where(ReceivedDeclaration.id == receipt, ReceivedDeclaration.settled_at.is_(None))
+        .values(settled_at=now, outcome=outcome, incident_id=incident_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unsettled_declarations(session: AsyncSession, *, received_before: datetime,
+                                 limit: int) -> list[ReceivedDeclaration]:
+    """Declarations received a while ago and never settled: the bot stopped before storing them."""
+    return list(await session.scalars(
+        select(ReceivedDeclaration)
+        .where(ReceivedDeclaration.settled_at.is_(None), ReceivedDeclaration.received_at < received_before)
+        .order_by(ReceivedDeclaration.received_at).limit(limit)))
+
+
+async def forget_settled_declarations(session: AsyncSession, *, before: datetime) -> None:
+    await session.execute(delete(ReceivedDeclaration).where(ReceivedDeclaration.settled_at < before))

@@ -1,34 +1,54 @@
 """Slack's answer first: the acknowledgement of a request goes out before the work it asked for starts.
 
-Bolt runs a listener beside its HTTP handler and answers Slack once the listener has called `ack()` (it
-looks every 10 ms); whatever the listener does next shares the event loop with every request still
-waiting for its answer. So the work a command asks for begins once its own answer has gone out, and
-the slower follow-up of a declaration (setting up the channel in Slack) waits, for a bounded time, while
-other requests are still being answered: in a burst of declarations every one is acknowledged first.
-Requests that do not come through the HTTP endpoint (Socket Mode, tests calling flows) never wait.
+Every listener is registered through `Acknowledgements.first`: it runs as a task of its own, and Bolt (built
+with `process_before_response=True`) answers Slack the moment the listener has called `ack()`, instead of
+looking every 10 ms whether it has, as Bolt's default runner does. Bolt's own lazy listeners would do the
+same, but they deep-copy each request with its context, and our Web API client shares one aiohttp session,
+which cannot be copied. Events (no `ack` to call) are answered at once, their listener left running.
+
+Whatever a listener does after its `ack()` shares the event loop with every request still waiting for its
+answer. So the work a request asks for begins once its own answer has gone out, and the slower follow-up
+of a declaration (setting up the channel in Slack) waits, for a bounded time, while other requests are
+still being answered: in a burst of declarations every one is acknowledged first. Requests that do not come
+through the HTTP endpoint (Socket Mode, tests calling flows) never wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from typing import Any
 
 from aiohttp import web
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+
+log = logging.getLogger(__name__)
 
 _answered: ContextVar[asyncio.Event | None] = ContextVar("answered", default=None)
 
+SETTLE = 0.02  # seconds without a new request before a burst counts as answered
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Listener = Callable[..., Awaitable[Any]]
+Failed = Callable[[BaseException, AsyncArgs], Awaitable[None]]
 
 
 class Acknowledgements:
-    """Counts the requests from Slack still waiting for their answer (one per process)."""
+    """Counts the requests from Slack still waiting for their answer, and runs listeners (one per process)."""
 
     def __init__(self) -> None:
         self.waiting = 0
+        self.last_arrival = 0.0
         self._quiet = asyncio.Event()
         self._quiet.set()
+        self.working: set[asyncio.Task[Any]] = set()  # listeners still at work after their answer
+        # Told of a listener's failure after its answer went out (set by app.slack.app: one private answer).
+        self.failed: Failed | None = None
 
     def middleware(self, path: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
         @web.middleware
@@ -36,8 +56,9 @@ class Acknowledgements:
             if request.path != path:
                 return await handler(request)
             answered = asyncio.Event()
-            token = _answered.set(answered)  # Bolt's listener task copies this context
+            token = _answered.set(answered)  # the listener's task copies this context
             self.waiting += 1
+            self.last_arrival = time.monotonic()
             self._quiet.clear()
             try:
                 return await handler(request)
@@ -50,6 +71,53 @@ class Acknowledgements:
 
         return answering
 
+    def first(self, listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
+        """The listener as Bolt should run it: in a task of its own, returning to Bolt once it has called
+        `ack()` (or at once when it takes no `ack`). A failure before the ack is Bolt's to answer (its error
+        handler acknowledges with the answer); one after it goes to `failed`."""
+        names = inspect.getfullargspec(listener).args
+
+        async def answered_first(args: AsyncArgs) -> None:
+            acked = asyncio.Event()
+
+            async def ack(*given: Any, **kwargs: Any) -> Any:
+                try:
+                    return await args.ack(*given, **kwargs)
+                finally:
+                    acked.set()
+
+            arguments = {name: ack if name == "ack" else _argument(args, name) for name in names}
+            work = asyncio.create_task(listener(**arguments), name=f"after ack: {listener.__qualname__}")
+            self.working.add(work)
+            work.add_done_callback(self.working.discard)
+            if "ack" not in names:  # an event: Bolt acknowledges when this returns
+                work.add_done_callback(lambda done: self._report(done, args))
+                return
+            acknowledged = asyncio.create_task(acked.wait())
+            await asyncio.wait({work, acknowledged}, return_when=asyncio.FIRST_COMPLETED)
+            acknowledged.cancel()
+            if not acked.is_set():
+                work.result()  # it ended without acknowledging: its failure, if any, is Bolt's
+                return
+            work.add_done_callback(lambda done: self._report(done, args))
+
+        return answered_first
+
+    def _report(self, work: asyncio.Task[Any], args: AsyncArgs) -> None:
+        if work.cancelled() or (error := work.exception()) is None:
+            return
+        if self.failed is None:
+            log.error("Listener failed after its acknowledgement", exc_info=error)
+            return
+        report = asyncio.create_task(self.failed(error, args), name="answering a failure")
+        self.working.add(report)
+        report.add_done_callback(self.working.discard)
+
+    async def finished(self, longest: float) -> None:
+        """Wait (at most `longest` seconds) for the listeners still at work: before shutting down."""
+        if self.working:
+            await asyncio.wait(set(self.working), timeout=longest)
+
     @staticmethod
     async def answered() -> None:
         """Return once the request being handled has had its answer (at once outside a request)."""
@@ -58,7 +126,22 @@ class Acknowledgements:
             await event.wait()
 
     async def quiet(self, longest: float) -> None:
-        """Return once no request is waiting for its answer, or after `longest` seconds."""
-        if self.waiting:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._quiet.wait(), longest)
+        """Return once no request is waiting for its answer and none came in for SETTLE seconds, or after
+        `longest` seconds."""
+        deadline = time.monotonic() + longest
+        while (left := deadline - time.monotonic()) > 0:
+            if self.waiting:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._quiet.wait(), left)
+                continue
+            calm = time.monotonic() - self.last_arrival
+            if calm >= SETTLE:
+                return
+            await asyncio.sleep(min(SETTLE - calm, left))
+
+
+def _argument(args: AsyncArgs, name: str) -> Any:
+    """What Bolt would have given a listener parameter of this name."""
+    if hasattr(args, name):
+        return getattr(args, name)
+    return args.context.get(name)

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack import deliveries, parsing
@@ -31,9 +32,16 @@ def asked_in(body: dict[str, Any]) -> str:
     return {"block_actions": "button", "view_submission": "form"}.get(str(body.get("type")), "request")
 
 
+def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+    channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
+    return user_id, channel_id
+
+
 def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
                      insights_links: InsightsLinks, statuspage: StatuspageIo | None = None) -> AsyncApp:
-    app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator")
+    app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator",
+                   process_before_response=True)  # listeners answer first: app/slack/acks.py
     deliveries.register(app, flows)  # before any listener: a retried event is dropped here
     commands.register(app, flows)
     views.register(app, flows)
@@ -55,26 +63,34 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     actions.register_fallback(app, flows)  # last: only what nothing above took
     views.register_fallback(app, flows)
 
-    @app.error
-    async def unexpected_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None,
-                               response: BoltResponse | None, client: AsyncWebClient) -> BoltResponse | None:
+    async def answer_failure(error: BaseException, body: dict[str, Any], respond: AsyncRespond | None,
+                             client: AsyncWebClient) -> None:
         # Known problems are answered by the flows; this is for what escaped them (a listener's own
         # failure, an outage): flows.answer_to words it, and the person gets it exactly once.
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
+        user_id, channel_id = who_and_where(body)
         answer = flows.answer_to(error, what=asked_in(body), who=user_id, where=channel_id)
-        if response is not None:  # not acknowledged yet: acknowledge now, never with a 500
-            if body.get("command"):
-                return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **answer.as_kwargs()}),
-                                    headers={"content-type": ["application/json;charset=utf-8"]})
-            acknowledged = BoltResponse(status=200, body="")
-        else:
-            acknowledged = None
         if respond is not None and body.get("response_url"):
             await respond(response_type="ephemeral", replace_original=False, **answer.as_kwargs())
         elif user_id:
             # A form has no response_url: the person hears back in a direct message, as after declaring.
             await client.chat_postMessage(channel=user_id, **answer.as_kwargs())
-        return acknowledged
+
+    async def failed_after_ack(error: BaseException, args: AsyncArgs) -> None:
+        await answer_failure(error, args.body, args.respond, args.client)
+
+    flows.acks.failed = failed_after_ack
+
+    @app.error
+    async def failed_before_ack(error: Exception, body: dict[str, Any], respond: AsyncRespond | None,
+                                client: AsyncWebClient) -> BoltResponse:
+        # Not acknowledged yet (acks.first hands later failures to failed_after_ack): acknowledge now,
+        # never with a 500; a command's answer is the acknowledgement itself.
+        if body.get("command"):
+            user_id, channel_id = who_and_where(body)
+            answer = flows.answer_to(error, what=asked_in(body), who=user_id, where=channel_id)
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **answer.as_kwargs()}),
+                                headers={"content-type": ["application/json;charset=utf-8"]})
+        await answer_failure(error, body, respond, client)
+        return BoltResponse(status=200, body="")
 
     return app

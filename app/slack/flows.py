@@ -19,6 +19,8 @@ from app.clock import Clock
 from app.db import Database, unreachable
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.inbox import service as inbox
+from app.inbox.receiving import DeclarationsReceived
 from app.incidents import deadlines, service
 from app.incidents.declaring import LooksAlike, store_declaration
 from app.incidents.errors import (
@@ -29,7 +31,7 @@ from app.incidents.errors import (
     UnknownUser,
     UsageError,
 )
-from app.incidents.models import ChecklistItem, Incident, Role
+from app.incidents.models import ChecklistItem, Incident, Role, Severity
 from app.oncall.roster import Roster
 from app.incidents.policy import Policy
 from app.reviews.links import ReviewLinks
@@ -61,6 +63,11 @@ class Actor:
     response_url: str | None = None  # a slash command's: where a declaration's setup answers later
     incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
     typed: str | None = None  # a slash command's text: typed outside any incident channel, it is offered again
+    receipt: int | None = None  # a declaration written down before it was answered (app/inbox/receiving.py)
+
+
+class SettledElsewhere(Exception):
+    """Another worker stored this received declaration first (one left unsettled, declared by a sweep)."""
 
 
 class IncidentFlows:
@@ -77,6 +84,7 @@ class IncidentFlows:
         self.handlers: dict[type, Callable[[Any, Actor], Awaitable[None]]] = {}
         self._declaring = asyncio.Semaphore(DECLARING_AT_ONCE)
         self.acks = Acknowledgements()  # app.main serves Slack's endpoint through its middleware
+        self.received = DeclarationsReceived(db)  # a /incident declare, written before it is answered
         # Set by the composition root: fire an incident's due work of these kinds now, not at the next sweep
         # (a declaration's setup, a status-page update just approved).
         self.fire_now: Callable[[int, list[WorkKind]], Awaitable[Any]] | None = None
@@ -208,32 +216,28 @@ class IncidentFlows:
         playbook = self.policy.playbook(command.kind)
         severity = command.severity or (playbook.default_severity if playbook else None)
         if severity is None:
+            await self.settle(actor, "refused")
             raise UsageError(subcommand="declare", problem="bad_severity", given="", kinds=[])
         private = command.private or bool(playbook and playbook.private)
         reply_to = {"declarer": actor.user_id, "response_url": actor.response_url, "dm": actor.response_url is None,
                     "bot": actor.is_bot}
         look_alike = not actor.is_bot and not command.anyway
-        for _ in range(NAME_ATTEMPTS):
-            try:
-                async with self.db.transaction() as session:
-                    incident = await store_declaration(
-                        session, self.policy, title=command.title, severity=severity, impact=command.impact,
-                        declared_by=actor.user_id, roles=command.roles, kind=command.kind, private=private,
-                        look_alike=look_alike, setup=reply_to, now=self.clock.now(), alongside=alongside)
-                break
-            except LooksAlike as found:
-                async with self.db.transaction() as session:  # the rollback let go of what it had loaded
-                    existing = await service.find_incident(session, found.incident_id)
-                if existing is None or (existing.is_private and not await self.may_see(actor, existing)):
-                    look_alike = False  # an incident they may not see is not offered, nor hinted at
-                    continue
-                await actor.reply(self.messages.render("duplicate_declaration.j2", incident=existing,
-                                                       command=command, now=self.clock.now()))
-                return None
-            except IntegrityError:  # a declaration in the same minute took the same channel name: next one
-                continue
-        else:
-            raise RuntimeError("could not find a free channel name")
+        if actor.receipt is not None:
+            # Written down already: a burst of requests is answered before their incidents are stored.
+            await self.acks.quiet(QUIET_LONGEST)
+        try:
+            incident = await self._store(command, actor, severity=severity, private=private, look_alike=look_alike,
+                                         setup=reply_to, alongside=alongside)
+        except SettledElsewhere:
+            return None
+        except Exception as error:
+            if actor.receipt is None or not unreachable(error):
+                raise
+            # It is written down, so it is not lost: the next sweep declares it once the store is back.
+            await actor.reply(self.messages.render("declaration_delayed.j2", command=command))
+            return None
+        if incident is None:
+            return None
         # A burst of declarations is set up a few at a time, and after the requests still waiting for
         # their answer have had it (bench.declare). Each incident is already stored.
         if self.fire_now is not None:
@@ -241,6 +245,53 @@ class IncidentFlows:
             async with self._declaring:
                 await self.fire_now(incident.id, [WorkKind.SETUP])
         return incident
+
+    async def _store(self, command: parsing.Declare, actor: Actor, *, severity: Severity, private: bool,
+                     look_alike: bool, setup: dict[str, Any],
+                     alongside: Callable[[Any, Incident], Awaitable[None]] | None) -> Incident | None:
+        """The declaration stored with its received copy settled, in one transaction; None when the declarer
+        is offered the open incident it looks like instead."""
+        async def settling(session: Any, incident: Incident) -> None:
+            if actor.receipt is not None and not await inbox.settle_declaration(
+                    session, actor.receipt, outcome="declared", incident_id=incident.id, now=self.clock.now()):
+                raise SettledElsewhere()
+            if alongside is not None:
+                await alongside(session, incident)
+
+        for _ in range(NAME_ATTEMPTS):
+            try:
+                async with self.db.transaction() as session:
+                    return await store_declaration(
+                        session, self.policy, title=command.title, severity=severity, impact=command.impact,
+                        declared_by=actor.user_id, roles=command.roles, kind=command.kind, private=private,
+                        look_alike=look_alike, setup=setup, now=self.clock.now(), alongside=settling)
+            except LooksAlike as found:
+                async with self.db.transaction() as session:  # the rollback let go of what it had loaded
+                    existing = await service.find_incident(session, found.incident_id)
+                if existing is None or (existing.is_private and not await self.may_see(actor, existing)):
+                    look_alike = False  # an incident they may not see is not offered, nor hinted at
+                    continue
+                if not await self.settle(actor, "looks_alike"):
+                    return None
+                await actor.reply(self.messages.render("duplicate_declaration.j2", incident=existing,
+                                                       command=command, now=self.clock.now()))
+                return None
+            except IntegrityError:  # a declaration in the same minute took the same channel name: next one
+                continue
+        raise RuntimeError("could not find a free channel name")
+
+    async def receive(self, actor: Actor) -> None:
+        """Write a typed declaration down as received (app/inbox/receiving.py): actor.receipt is its number."""
+        actor.receipt = await self.received.write(declared_by=actor.user_id, channel_id=actor.channel_id,
+                                                  text=actor.typed or "", response_url=actor.response_url,
+                                                  now=self.clock.now())
+
+    async def settle(self, actor: Actor, outcome: str) -> bool:
+        """A received declaration dealt with otherwise than by storing it; False if another worker had."""
+        if actor.receipt is None:
+            return True
+        async with self.db.transaction() as session:
+            return await inbox.settle_declaration(session, actor.receipt, outcome=outcome, now=self.clock.now())
 
     async def join(self, actor: Actor, incident_id: int) -> None:
         """The declarer chose the incident already open: bring them into its channel."""

@@ -28,12 +28,14 @@ def pressed_by(body: dict[str, Any], respond: AsyncRespond) -> Actor:
 
 def register(app: AsyncApp, flows: IncidentFlows, checklists: ChecklistFlows) -> None:
     @app.action("acknowledge")
+    @flows.acks.first
     async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = pressed_by(body, respond)
         await flows.guarded(flows.acknowledge(actor), actor, what="button")
 
     @app.action("snooze_reminder")
+    @flows.acks.first
     async def snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = pressed_by(body, respond)
@@ -45,6 +47,7 @@ def register(app: AsyncApp, flows: IncidentFlows, checklists: ChecklistFlows) ->
         await flows.guarded(snooze_as_pressed(), actor, what="button")
 
     @app.action("checklist_tick")
+    @flows.acks.first
     async def checklist_tick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                              respond: AsyncRespond) -> None:
         await ack()
@@ -59,6 +62,7 @@ def register(app: AsyncApp, flows: IncidentFlows, checklists: ChecklistFlows) ->
         await flows.guarded(tick_as_pressed(), actor, what="button")
 
     @app.action("post_update")
+    @flows.acks.first
     async def post_update(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
                           client: AsyncWebClient) -> None:
         await ack()
@@ -79,6 +83,7 @@ def register_fallback(app: AsyncApp, flows: IncidentFlows) -> None:
     """Registered last: a button from a message we no longer send (or never sent) is answered, not a 404."""
 
     @app.action(re.compile(".*"))
+    @flows.acks.first
     async def unknown_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         await pressed_by(body, respond).reply(flows.error_message(payloads.StaleInteraction()))

@@ -16,6 +16,7 @@ from app.slack.views import declare_modal
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     @app.command("/incident")
+    @flows.acks.first
     async def incident_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                                client: AsyncWebClient) -> None:
         try:
@@ -36,6 +37,13 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         async def reply(message: Message) -> None:
             await respond(response_type="ephemeral", **message.as_kwargs())
 
-        await flows.run(parsed, Actor(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply,
-                                      trigger_id=command.get("trigger_id"), response_url=command.get("response_url"),
-                                      typed=command.get("text")))
+        actor = Actor(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply,
+                      trigger_id=command.get("trigger_id"), response_url=command.get("response_url"),
+                      typed=command.get("text"))
+        if isinstance(parsed, parsing.Declare):
+            # Written down at once (with the others of a burst, in one transaction), so the incident itself
+            # can be stored after the burst is answered without a crash meanwhile losing it.
+            await flows.guarded(flows.receive(actor), actor, what="declare")
+            if actor.receipt is None:
+                return
+        await flows.run(parsed, actor)

@@ -49,6 +49,7 @@ def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
     flows.handlers[parsing.DraftComms] = comms.draft
 
     @app.action("comms_edit")
+    @flows.acks.first
     async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = pressed_by(body, respond)
@@ -59,6 +60,7 @@ def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
         await flows.guarded(payloads.refers_to_something(open_editor()), actor, what="button")
 
     @app.action("comms_approve")
+    @flows.acks.first
     async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = pressed_by(body, respond)
@@ -69,6 +71,7 @@ def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
         await flows.guarded(payloads.refers_to_something(approve_draft()), actor, what="button")
 
     @app.view(EDIT_CALLBACK)
+    @flows.acks.first
     async def edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                              client: AsyncWebClient) -> None:
         answers, problems = read_edit(flows, view)

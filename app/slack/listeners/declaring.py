@@ -21,12 +21,14 @@ def _chooser(body: dict[str, Any], respond: AsyncRespond) -> Actor:
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     @app.action("join_incident")
+    @flows.acks.first
     async def join(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = _chooser(body, respond)
         await flows.guarded(flows.join(actor, int(action["value"])), actor)
 
     @app.action("declare_anyway")
+    @flows.acks.first
     async def declare_anyway(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                              respond: AsyncRespond) -> None:
         await ack()

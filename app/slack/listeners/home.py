@@ -19,11 +19,13 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     flows.changed.append(home.soon)
 
     @app.event("app_home_opened")
+    @flows.acks.first
     async def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":  # the Messages tab opening is not ours to draw
             await home.opened(event["user"])
 
     @app.action(DECLARE_ACTION)
+    @flows.acks.first
     async def declare_from_home(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         await client.views_open(trigger_id=body["trigger_id"], view=declare_modal(flows, channel_id=None))

@@ -63,7 +63,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
                 await flows.guarded(show(), actor)
             return open_form
 
-        app.action(action_id)(opener())
+        app.action(action_id)(flows.acks.first(opener()))
 
     def submitted(read: Callable[[dict[str, dict[str, Any]], str], parsing.Command]):  # type: ignore[no-untyped-def]
         async def run(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
@@ -78,6 +78,6 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
             await flows.run(command, Actor(user_id, channel_id, reply))
         return run
 
-    app.view(SEVERITY_CALLBACK)(submitted(lambda values, user: read_severity_modal(values)))
-    app.view(ROLE_CALLBACK)(submitted(read_role_modal))
-    app.view(RESOLVE_CALLBACK)(submitted(lambda values, user: read_resolve_modal(values)))
+    app.view(SEVERITY_CALLBACK)(flows.acks.first(submitted(lambda values, user: read_severity_modal(values))))
+    app.view(ROLE_CALLBACK)(flows.acks.first(submitted(read_role_modal)))
+    app.view(RESOLVE_CALLBACK)(flows.acks.first(submitted(lambda values, user: read_resolve_modal(values))))

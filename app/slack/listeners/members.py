@@ -13,6 +13,7 @@ from app.slack.flows import IncidentFlows
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     @app.event("member_joined_channel")
+    @flows.acks.first
     async def member_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("user") == context.bot_user_id:
             return

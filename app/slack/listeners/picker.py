@@ -13,6 +13,7 @@ from app.slack.messages import Message
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     @app.action("run_for_incident")
+    @flows.acks.first
     async def run_for_incident(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                                respond: AsyncRespond) -> None:
         await ack()

@@ -17,11 +17,13 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         return event.get("reaction") == pins.reaction and (event.get("item") or {}).get("type") == "message"
 
     @app.event("reaction_added", matchers=[on_a_message_with_the_timeline_emoji])
+    @flows.acks.first
     async def reaction_added(event: dict[str, Any]) -> None:
         await pins.reaction_added(channel_id=event["item"]["channel"], message_ts=event["item"]["ts"],
                                   user_id=event["user"])
 
     @app.event("reaction_removed", matchers=[on_a_message_with_the_timeline_emoji])
+    @flows.acks.first
     async def reaction_removed(event: dict[str, Any]) -> None:
         await pins.reaction_removed(channel_id=event["item"]["channel"], message_ts=event["item"]["ts"],
                                     user_id=event["user"])
@@ -29,5 +31,6 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     # Other reactions are none of the bot's business; acknowledged without a warning.
     @app.event("reaction_added")
     @app.event("reaction_removed")
+    @flows.acks.first
     async def other_reaction() -> None:
         return None

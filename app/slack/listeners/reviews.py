@@ -39,12 +39,14 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     flows.handlers[ScheduleMeeting] = meetings.schedule
 
     @app.action(SCHEDULE_BUTTON)
+    @flows.acks.first
     async def schedule_pressed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = pressed_by(body, respond)
         await flows.guarded(meetings.open_form(actor, trigger_id=body.get("trigger_id")), actor, what="button")
 
     @app.view(MEETING_CALLBACK)
+    @flows.acks.first
     async def meeting_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                 client: AsyncWebClient) -> None:
         command = await read_or_refuse(flows, ack, read_meeting_form, view)  # type: ignore[arg-type]
@@ -53,6 +55,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         await flows.run(command, form_submitter(body, view, client))  # type: ignore[arg-type]
 
     @app.view(REVIEW_CALLBACK)
+    @flows.acks.first
     async def review_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                client: AsyncWebClient) -> None:
         command = await read_or_refuse(flows, ack, read_review_form, view)  # type: ignore[arg-type]

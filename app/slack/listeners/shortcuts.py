@@ -34,6 +34,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     pins = TimelinePins(flows)
 
     @app.shortcut(TIMELINE_SHORTCUT)
+    @flows.acks.first
     async def add_to_timeline(ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         response_url = shortcut.get("response_url")
@@ -46,6 +47,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         await flows.guarded(add(), actor, what="note")
 
     @app.view(TIMELINE_PICK_CALLBACK)
+    @flows.acks.first
     async def incident_picked(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                               client: AsyncWebClient) -> None:
         chosen = payloads.chosen(form_values(view), "incident")

@@ -33,6 +33,7 @@ async def read_or_refuse(flows: IncidentFlows, ack: AsyncAck,
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     @app.view(DECLARE_CALLBACK)
+    @flows.acks.first
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                 client: AsyncWebClient) -> None:
         command = await read_or_refuse(
@@ -48,6 +49,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         await flows.run(command, Actor(user_id, view.get("private_metadata") or None, reply))
 
     @app.view(UPDATE_CALLBACK)
+    @flows.acks.first
     async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                client: AsyncWebClient) -> None:
         command = await read_or_refuse(flows, ack, read_update_modal, view)
@@ -76,6 +78,7 @@ def register_fallback(app: AsyncApp, flows: IncidentFlows) -> None:
     """Registered last: a form we no longer open (or never opened) is answered, not a 404."""
 
     @app.view(re.compile(".*"))
+    @flows.acks.first
     async def unknown_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         await client.chat_postMessage(channel=body["user"]["id"],

@@ -1,0 +1,64 @@
+"""Declarations the bot wrote down and answered "Declaring…" but never stored, because it stopped (a crash,
+a kill, a deploy) or the incident store went away: each sweep declares those received longer than a lease
+ago, once (the storing transaction settles the received copy with a compare-and-set, so a replica or the
+original request that gets there first wins and the others let go)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from app.inbox import service as inbox
+from app.inbox.models import ReceivedDeclaration
+from app.incidents.errors import UsageError
+from app.slack import parsing
+from app.slack.flows import Actor, IncidentFlows, Reply
+from app.slack.messages import Message
+
+log = logging.getLogger(__name__)
+
+AT_ONCE = 20  # declared per sweep; the next sweep takes the rest
+FORGOTTEN_AFTER = timedelta(days=1)  # settled copies are kept a day, for the record
+
+
+class UnsettledDeclarations:
+    def __init__(self, flows: IncidentFlows, *, after: timedelta) -> None:
+        self.flows = flows
+        self.after = after  # how long a received declaration may stay unsettled before a sweep takes it
+
+    async def declare(self) -> int:
+        """Declare what was received and never settled; returns how many were taken up."""
+        now = self.flows.clock.now()
+        async with self.flows.db.transaction() as session:
+            await inbox.forget_settled_declarations(session, before=now - FORGOTTEN_AFTER)
+            received = await inbox.unsettled_declarations(session, received_before=now - self.after, limit=AT_ONCE)
+        for declaration in received:
+            log.info("Declaring what %s typed at %s, received but never stored", declaration.declared_by,
+                     declaration.received_at.isoformat())
+            actor = Actor(user_id=declaration.declared_by, channel_id=declaration.channel_id,
+                          reply=self._answer(declaration), response_url=declaration.response_url,
+                          typed=declaration.text, receipt=declaration.id)
+            try:
+                command = parsing.parse_command(declaration.text, kinds=self.flows.policy.playbooks.keys())
+            except UsageError as error:  # the playbooks changed since: it is no longer a declaration
+                await self.flows.settle(actor, "refused")
+                await actor.reply(self.flows.error_message(error))
+                continue
+            if not isinstance(command, parsing.Declare):
+                await self.flows.settle(actor, "refused")
+                continue
+            await self.flows.run(command, actor)
+        return len(received)
+
+    def _answer(self, declaration: ReceivedDeclaration) -> Reply:
+        async def reply(message: Message) -> None:
+            """Through the command's response_url while it lasts (30 minutes), else in a direct message."""
+            if declaration.response_url:
+                response = await AsyncWebhookClient(declaration.response_url).send(
+                    response_type="ephemeral", replace_original=False, **message.as_kwargs())
+                if response.status_code < 400:
+                    return
+            await self.flows.client.chat_postMessage(channel=declaration.declared_by, **message.as_kwargs())
+        return reply
