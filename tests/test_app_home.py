@@ -90,6 +90,12 @@ async def test_home_shows_incidents_roles_on_call_and_action_items(slack: SlackD
     # A declaration appears too, once its channel is set up.
     await declare(slack, fake, people, "P3 Typo on the pricing page", number=3)
     await fake.wait_for(lambda: "Typo on the pricing page" in texts(published_for(fake, people.bob)[-1]))
+    # And an action item given to someone, or done.
+    await slack.command(f"action add Rotate the pricing cache owner:<@{people.bob}|bob>", user=people.alice,
+                        channel=channel)
+    await fake.wait_for(lambda: "Rotate the pricing cache" in texts(published_for(fake, people.bob)[-1]))
+    await slack.command("action done 1", user=people.alice, channel=channel)
+    await fake.wait_for(lambda: "Canary config changes" not in texts(published_for(fake, people.bob)[-1]))
 
 
 async def test_the_declare_button_opens_the_declare_form(slack: SlackDriver, fake: FakeSlack, people: People) -> None:

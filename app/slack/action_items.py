@@ -53,6 +53,8 @@ class ActionItemFlows:
                     raise
         await self._announce(incident, item, change, actor)
         await self.reviews.refresh(incident.id)
+        for changed in self.flows.changed:  # an owner's open items are on their Home tab
+            await changed()
         if self.flows.tracker is not None and self.flows.fire_now is not None and change in ("added", "edited", "done"):
             # File (or close) it in the tracker now rather than at the next sweep; if the tracker is down,
             # the sweeps keep trying.
