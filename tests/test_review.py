@@ -150,6 +150,8 @@ async def test_the_review_holds_every_timeline_event_in_order_and_the_action_ite
     clock.advance(minutes=3)
     await slack.command(f"action add Canary config changes owner:<@{people.bob}|bob> priority:P1 due:2026-12-01",
                         user=people.alice, channel=channel)
+    # Numbered in the order they are stored: the second is typed once the first is in.
+    await fake.wait_for(lambda: len([m for m in fake.messages_in(channel) if "action item" in m.text]) == 1)
     await slack.command("action add Alert on checkout error rate priority:P0", user=people.alice, channel=channel)
     await fake.wait_for(lambda: len([m for m in fake.messages_in(channel) if "action item" in m.text]) == 2)
     await slack.command("action done 2", user=people.bob, channel=channel)
