@@ -40,6 +40,7 @@ from app.slack.acks import Acknowledgements
 from app.slack.messages import Message, Messages
 from app.slack.steps import StepFailure, run_step, run_steps
 from app.slack.surfaces import Surfaces
+from app.slack.text import clean
 from app.trackers.issues import Tracker
 
 log = logging.getLogger(__name__)
@@ -283,8 +284,8 @@ class IncidentFlows:
     async def receive(self, actor: Actor) -> None:
         """Write a typed declaration down as received (app/inbox/receiving.py): actor.receipt is its number."""
         actor.receipt = await self.received.write(declared_by=actor.user_id, channel_id=actor.channel_id,
-                                                  text=actor.typed or "", response_url=actor.response_url,
-                                                  now=self.clock.now())
+                                                  text=clean(actor.typed or ""), response_url=actor.response_url,
+                                                  now=self.clock.now())  # PostgreSQL refuses NUL in text
 
     async def settle(self, actor: Actor, outcome: str) -> bool:
         """A received declaration dealt with otherwise than by storing it; False if another worker had."""
