@@ -30,6 +30,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 log = logging.getLogger(__name__)
 
 _answered: ContextVar[asyncio.Event | None] = ContextVar("answered", default=None)
+_arrived: ContextVar[float] = ContextVar("arrived", default=0.0)  # time.monotonic() the request came in
 
 SETTLE = 0.02  # seconds without a new request before a burst counts as answered
 
@@ -44,8 +45,9 @@ class Acknowledgements:
     def __init__(self) -> None:
         self.waiting = 0
         self.last_arrival = 0.0
-        self._quiet = asyncio.Event()
-        self._quiet.set()
+        self._calm = asyncio.Event()  # no request waiting, and none came in for SETTLE seconds
+        self._calm.set()
+        self._calming: asyncio.TimerHandle | None = None
         self.working: set[asyncio.Task[Any]] = set()  # listeners still at work after their answer
         # Told of a listener's failure after its answer went out (set by app.slack.app: one private answer).
         self.failed: Failed | None = None
@@ -59,17 +61,34 @@ class Acknowledgements:
             token = _answered.set(answered)  # the listener's task copies this context
             self.waiting += 1
             self.last_arrival = time.monotonic()
-            self._quiet.clear()
+            arrival = _arrived.set(self.last_arrival)
+            self._calm.clear()
             try:
                 return await handler(request)
             finally:
                 self.waiting -= 1
                 if not self.waiting:
-                    self._quiet.set()
+                    self._calm_in(SETTLE)
                 answered.set()
                 _answered.reset(token)
+                _arrived.reset(arrival)
 
         return answering
+
+    def _calm_in(self, seconds: float) -> None:
+        if self._calming is not None:
+            self._calming.cancel()
+        self._calming = asyncio.get_running_loop().call_later(seconds, self._settled)
+
+    def _settled(self) -> None:
+        self._calming = None
+        if self.waiting:
+            return  # the last answer to go out looks again
+        calm_for = time.monotonic() - self.last_arrival
+        if calm_for >= SETTLE:
+            self._calm.set()
+        else:
+            self._calm_in(SETTLE - calm_for)
 
     def first(self, listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
         """The listener as Bolt should run it: in a task of its own, returning to Bolt once it has called
@@ -78,13 +97,14 @@ class Acknowledgements:
         names = inspect.getfullargspec(listener).args
 
         async def answered_first(args: AsyncArgs) -> None:
-            acked = asyncio.Event()
+            acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
             async def ack(*given: Any, **kwargs: Any) -> Any:
                 try:
                     return await args.ack(*given, **kwargs)
                 finally:
-                    acked.set()
+                    if not acked.done():
+                        acked.set_result(None)
 
             arguments = {name: ack if name == "ack" else _argument(args, name) for name in names}
             work = asyncio.create_task(listener(**arguments), name=f"after ack: {listener.__qualname__}")
@@ -93,12 +113,10 @@ class Acknowledgements:
             if "ack" not in names:  # an event: Bolt acknowledges when this returns
                 work.add_done_callback(lambda done: self._report(done, args))
                 return
-            acknowledged = asyncio.create_task(acked.wait())
-            await asyncio.wait({work, acknowledged}, return_when=asyncio.FIRST_COMPLETED)
-            acknowledged.cancel()
-            if not acked.is_set():
-                work.result()  # it ended without acknowledging: its failure, if any, is Bolt's
-                return
+            work.add_done_callback(lambda done: acked.done() or acked.set_result(None))
+            await acked
+            if work.done() and (work.cancelled() or work.exception() is not None) and args.ack.response is None:
+                work.result()  # it failed before acknowledging: Bolt's error handler answers
             work.add_done_callback(lambda done: self._report(done, args))
 
         return answered_first
@@ -127,17 +145,13 @@ class Acknowledgements:
 
     async def quiet(self, longest: float) -> None:
         """Return once no request is waiting for its answer and none came in for SETTLE seconds, or after
-        `longest` seconds."""
-        deadline = time.monotonic() + longest
-        while (left := deadline - time.monotonic()) > 0:
-            if self.waiting:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._quiet.wait(), left)
-                continue
-            calm = time.monotonic() - self.last_arrival
-            if calm >= SETTLE:
-                return
-            await asyncio.sleep(min(SETTLE - calm, left))
+        `longest` seconds; at once if none came in after the request being handled (a lone declaration)."""
+        if not self.waiting and self.last_arrival <= _arrived.get():
+            return
+        if not self._calm.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(longest):
+                    await self._calm.wait()
 
 
 def _argument(args: AsyncArgs, name: str) -> Any:

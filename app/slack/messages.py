@@ -120,6 +120,7 @@ class Messages:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
+            auto_reload=False,  # checked once at start-up, and never looked for on disk again
         )
         self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time,
                                 duration=duration, fit=fit,
