@@ -9,19 +9,21 @@ from sqlalchemy import select
 
 from app.inbox.models import ReceivedEvent
 from app.settings import Settings
+from app.slack.deliveries import once_per_event
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 
 
 def counting(driver: SlackDriver, seen: list[str]) -> None:
-    """A listener that notes each reaction it is handed, so a test can count effects."""
+    """A listener that notes each reaction it is handed, so a test can count effects; registered as the
+    app registers its event listeners (app/slack/deliveries.py)."""
 
     async def noted(event: dict[str, Any]) -> None:
         seen.append(event["reaction"])
 
     app = driver.runtime.slack_app
-    app.event("reaction_added")(noted)
+    app.event("reaction_added", middleware=[once_per_event(driver.runtime.flows)])(noted)
     # Ahead of the app's own catch-all for reactions (Bolt hands an event to the first listener that matches).
     app._async_listeners.insert(0, app._async_listeners.pop())
 

@@ -30,9 +30,9 @@ async def claim_event(session: AsyncSession, *, event_id: str, now: datetime) ->
 
 async def receive_declarations(session: AsyncSession, received: list[dict[str, Any]]) -> list[int]:
     """Write declarations as received (columns of ReceivedDeclaration), in one statement; their ids in order."""
-    ids = await session.scalars(insert(ReceivedDeclaration).returning(ReceivedDeclaration.id,
-                                                                      sort_by_parameter_order=True), received)
-    return list(ids)
+    table = ReceivedDeclaration.__table__  # Core, not the ORM's bulk path: a burst costs one cheap statement
+    result = await session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), received)
+    return list(result.scalars())
 
 
 async def settle_declaration(session: AsyncSession, receipt: int, *, outcome: str, now: datetime,

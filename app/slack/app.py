@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.slack import deliveries, parsing
+from app.slack import parsing
 from app.insights.links import InsightsLinks
 from app.slack.flows import IncidentFlows
 from app.slack.insights import StatsAnswers
@@ -42,7 +42,6 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
                      insights_links: InsightsLinks, statuspage: StatuspageIo | None = None) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator",
                    process_before_response=True)  # listeners answer first: app/slack/acks.py
-    deliveries.register(app, flows)  # before any listener: a retried event is dropped here
     commands.register(app, flows)
     views.register(app, flows)
     checklists = ChecklistFlows(flows)

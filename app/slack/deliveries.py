@@ -2,8 +2,10 @@
 
 Slack retries an event it did not see acknowledged within 3 seconds (X-Slack-Retry-Num, X-Slack-Retry-Reason),
 and with several replicas behind a load balancer a retry may reach another process. Bolt does not
-deduplicate, so every event_callback claims its event_id in the database first (an INSERT under the
-primary key: app/inbox); a delivery that loses the claim is acknowledged and dropped.
+deduplicate, so every event listener claims the event_id in the database first (an INSERT under the primary key:
+app/inbox); a delivery that loses the claim is acknowledged and dropped. It is a listener middleware
+(`@app.event(..., middleware=[once_per_event(flows)])`), not a global one, so that commands and buttons
+do not pay for it.
 
 The claim is committed before the listener runs: a process that dies between the two loses that one
 event rather than acting on it twice. Every effect here (a timeline line, an ephemeral summary, a Home
@@ -16,7 +18,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from app.inbox import service as inbox
@@ -25,16 +26,20 @@ from app.slack.flows import IncidentFlows
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, flows: IncidentFlows) -> None:
-    @app.middleware
-    async def once_per_event(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+Middleware = Callable[[dict[str, Any], Callable[[], Awaitable[None]]], Awaitable[BoltResponse | None]]
+
+
+def once_per_event(flows: IncidentFlows) -> Middleware:
+    async def claimed(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
-            return await next()
+            return await next()  # type: ignore[func-returns-value]
         async with flows.db.transaction() as session:
             first = await inbox.claim_event(session, event_id=str(event_id), now=flows.clock.now())
         if not first:
             log.info("Event %s (%s) was delivered before: acknowledged, not acted on again", event_id,
                      (body.get("event") or {}).get("type"))
             return BoltResponse(status=200, body="")
-        return await next()
+        return await next()  # type: ignore[func-returns-value]
+
+    return claimed

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.slack.deliveries import once_per_event
 from app.slack.flows import IncidentFlows
 from app.slack.home import HomeTab
 from app.slack.views import declare_modal
@@ -18,7 +19,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
     home = HomeTab(flows)
     flows.changed.append(home.soon)
 
-    @app.event("app_home_opened")
+    @app.event("app_home_opened", middleware=[once_per_event(flows)])
     @flows.acks.first
     async def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":  # the Messages tab opening is not ours to draw

@@ -8,11 +8,12 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
 from app.incidents import service
 from app.incidents.errors import NotAnIncidentChannel
+from app.slack.deliveries import once_per_event
 from app.slack.flows import IncidentFlows
 
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
-    @app.event("member_joined_channel")
+    @app.event("member_joined_channel", middleware=[once_per_event(flows)])
     @flows.acks.first
     async def member_joined(event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("user") == context.bot_user_id:

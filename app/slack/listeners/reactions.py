@@ -6,23 +6,25 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from app.slack.deliveries import once_per_event
 from app.slack.flows import IncidentFlows
 from app.slack.pins import TimelinePins
 
 
 def register(app: AsyncApp, flows: IncidentFlows) -> None:
     pins = TimelinePins(flows)
+    once = once_per_event(flows)
 
     async def on_a_message_with_the_timeline_emoji(event: dict[str, Any]) -> bool:
         return event.get("reaction") == pins.reaction and (event.get("item") or {}).get("type") == "message"
 
-    @app.event("reaction_added", matchers=[on_a_message_with_the_timeline_emoji])
+    @app.event("reaction_added", matchers=[on_a_message_with_the_timeline_emoji], middleware=[once])
     @flows.acks.first
     async def reaction_added(event: dict[str, Any]) -> None:
         await pins.reaction_added(channel_id=event["item"]["channel"], message_ts=event["item"]["ts"],
                                   user_id=event["user"])
 
-    @app.event("reaction_removed", matchers=[on_a_message_with_the_timeline_emoji])
+    @app.event("reaction_removed", matchers=[on_a_message_with_the_timeline_emoji], middleware=[once])
     @flows.acks.first
     async def reaction_removed(event: dict[str, Any]) -> None:
         await pins.reaction_removed(channel_id=event["item"]["channel"], message_ts=event["item"]["ts"],
