@@ -9,8 +9,8 @@ which cannot be copied. Events (no `ack` to call) are answered at once, their li
 Whatever a listener does after its `ack()` shares the event loop with every request still waiting for its
 answer. So the work a request asks for begins once its own answer has gone out, and the slower follow-up
 of a declaration (setting up the channel in Slack) waits, for a bounded time, while other requests are
-still being answered: in a burst of declarations every one is acknowledged first. Requests that do not come
-through the HTTP endpoint (Socket Mode, tests calling flows) never wait.
+still being answered: in a burst of declarations every one is acknowledged first. Over Socket Mode (no HTTP
+requests to count) nothing waits.
 """
 
 from __future__ import annotations
