@@ -111,9 +111,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sent_in = time.monotonic() - started
 
     async def drain() -> None:
-        # Follow-ups (declarations, answers) still running: let them finish before counting answers.
+        # Follow-ups (declarations, answers, the work they start) still running: let them finish before
+        # counting answers; idle for half a second counts as finished.
+        idle = 0
         for _ in range(600):
-            if not runtime.flows.acks.working:
+            idle = idle + 1 if not runtime.flows.acks.working else 0
+            if idle == 5:
                 return
             await asyncio.sleep(0.1)
 
