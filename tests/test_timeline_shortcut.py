@@ -87,8 +87,11 @@ async def test_elsewhere_it_asks_which_open_incident_listing_private_ones_to_the
     ts = said(fake, people.general, people.carol, "Seeing 500s from search in eu-west")
 
     # Bob is not in the private incident: he is offered the public one alone.
+    calls_before = len(fake.calls)
     await use_shortcut(slack, fake, user=people.bob, channel=people.general, ts=ts, trigger_id="bob-trigger")
     bob_view = (await fake.wait_for(lambda: [v["view"] for v in fake.views if v["trigger_id"] == "bob-trigger"]))[0]
+    # The form opens within the trigger's 3 seconds: the message's link is asked for once an incident is chosen.
+    assert [c.method for c in fake.calls[calls_before:]] == ["conversations.members", "views.open"]
     bob_options = [o["text"]["text"] for o in bob_view["blocks"][1]["element"]["options"]]
     assert any("Search is slow" in o for o in bob_options) and not any("Leaked keys" in o for o in bob_options)
     # Alice declared both.

@@ -145,7 +145,10 @@ class IncidentFlows:
 
     async def visible_to(self, actor: Actor, incidents: list[Incident]) -> list[Incident]:
         """Private incidents are listed only to the people in them (their roles, or their channel's members)."""
-        return [incident for incident in incidents if not incident.is_private or await self.may_see(actor, incident)]
+        private = [incident for incident in incidents if incident.is_private]
+        seen = await asyncio.gather(*(self.may_see(actor, incident) for incident in private))  # at once
+        hidden = {incident.id for incident, may in zip(private, seen, strict=True) if not may}
+        return [incident for incident in incidents if incident.id not in hidden]
 
     async def may_see(self, actor: Actor, incident: Incident) -> bool:
         if actor.user_id in {incident.declared_by, *incident.role_holders().values()}:

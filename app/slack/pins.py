@@ -6,7 +6,7 @@ from any channel: at once in an incident's channel, elsewhere after asking which
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -119,13 +119,17 @@ class TimelinePins:
     # -- the message shortcut ------------------------------------------------------------------
 
     async def chosen_message(self, channel_id: str, message: dict[str, Any]) -> ChosenMessage:
-        ts = str(message["ts"])
+        """The message as the shortcut gave it; its link is asked for when it is added (after any form has
+        opened: the shortcut's trigger_id lasts 3 seconds)."""
+        return ChosenMessage(channel=channel_id, ts=str(message["ts"]), author=message.get("user"),
+                             text=message.get("text") or "", link=None)
+
+    async def _permalink(self, message: ChosenMessage) -> str | None:
         try:
-            link = (await self.flows.client.chat_getPermalink(channel=channel_id, message_ts=ts))["permalink"]
+            return str((await self.flows.client.chat_getPermalink(channel=message.channel,
+                                                                  message_ts=message.ts))["permalink"])
         except SlackApiError:  # a private conversation the bot is not in: the line goes without its link
-            link = None
-        return ChosenMessage(channel=channel_id, ts=ts, author=message.get("user"), text=message.get("text") or "",
-                             link=link)
+            return None
 
     async def shortcut(self, actor: Actor, message: ChosenMessage, *, trigger_id: str,
                        response_url: str | None) -> None:
@@ -156,6 +160,8 @@ class TimelinePins:
         await self.add(actor, incident, message)
 
     async def add(self, actor: Actor, incident: Incident, message: ChosenMessage) -> None:
+        if message.link is None:
+            message = replace(message, link=await self._permalink(message))
         async with self.flows.db.transaction() as session:
             added = await pinned.pin_message(
                 session, incident, message_ts=message.source(incident), author=message.author,
