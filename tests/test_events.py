@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 
 from app.inbox.models import ReceivedEvent
-from app.settings import Settings
+from app.settings import PROJECT_ROOT, Settings
 from app.slack.deliveries import once_per_event
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
@@ -104,3 +105,27 @@ async def test_an_unsigned_event_is_refused(slack: SlackDriver, people: People) 
     assert answer.status_code == 401
     async with slack.runtime.db.transaction() as session:
         assert await session.scalar(select(ReceivedEvent.event_id)) is None
+
+
+async def test_every_event_the_app_subscribes_to_is_claimed_before_its_listener_acts(
+        slack: SlackDriver, people: People) -> None:
+    """Each event listener carries the claim (app/slack/deliveries.py): a listener added without it would act on
+    Slack's retries twice. Every bot event in manifest.yml, as its listener takes it, leaves its claim."""
+    manifest = yaml.safe_load((PROJECT_ROOT / "manifest.yml").read_text())
+    subscribed = manifest["settings"]["event_subscriptions"]["bot_events"]
+    acted_on = {  # the events each listener is for (a reaction other than the timeline emoji is ignored unclaimed)
+        "reaction_added": {**reaction(people), "reaction": slack.runtime.policy.channel.timeline.reaction},
+        "reaction_removed": {**reaction(people), "type": "reaction_removed",
+                             "reaction": slack.runtime.policy.channel.timeline.reaction},
+        "member_joined_channel": {"type": "member_joined_channel", "user": people.bob, "channel": people.general,
+                                  "channel_type": "C", "team": slack.fake.team_id},
+        "app_home_opened": {"type": "app_home_opened", "user": people.bob, "channel": "D0HOME", "tab": "home"},
+    }
+    assert set(subscribed) == set(acted_on)
+    for number, event_type in enumerate(subscribed):
+        answer = await slack.event(acted_on[event_type], event_id=f"Ev0CLAIM{number}")
+        assert answer.status_code == 200
+
+    async with slack.runtime.db.transaction() as session:
+        claimed = set(await session.scalars(select(ReceivedEvent.event_id)))
+    assert claimed == {f"Ev0CLAIM{number}" for number in range(len(subscribed))}
