@@ -3,8 +3,9 @@
 `python -m app sandbox`: try the bot in the browser against a local fake Slack (app/sandbox; needs no settings).
 
 SIGTERM or SIGINT stops the bot gracefully (within STOP_WITHIN seconds) and it exits 0: no new requests,
-requests in flight answered, the work of requests already answered and the sweep in flight finished (work claimed but not started is given back),
-the detector stopped, the database pool closed, and one line logged: "Stopped: ...".
+requests in flight answered, the work of requests already answered and the sweep in flight finished (work
+claimed but not started is given back), the detector stopped, the database pool closed, and one line
+logged: "Stopped: ...".
 """
 
 from __future__ import annotations

@@ -39,7 +39,6 @@ from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
 from app.settings import ConfigError, Settings, check_routing_key
 from app.slack.app import create_slack_app
-from app.slack.receiving import UnsettledDeclarations
 from app.slack.bookmarks import ChannelBookmarks
 from app.slack.clockwork import SlackClockWorker
 from app.slack.detection import SlackDeclarer
@@ -50,6 +49,7 @@ from app.slack.pacing import PacedWebClient, Pacer, WaitOutRateLimits
 from app.slack.pager import SlackPager
 from app.slack.playbooks import ComplianceReminders
 from app.slack.action_items import ActionItemReminders
+from app.slack.receiving import UnsettledDeclarations
 from app.slack.reviews import ReviewReminders
 from app.slack.role_duties import RoleDuties
 from app.slack.setup import ChannelSetup

@@ -21,8 +21,8 @@ class ReceivedEvent(Base):
 
 
 class ReceivedDeclaration(Base):
-    """A `/incident declare` as typed, written before the bot answers "Declaring…": no acknowledged
-    declaration is lost. Settled once, in the transaction that stores its incident (or when the declarer is
+    """A `/incident declare` as typed, written as soon as the bot has answered "Declaring…" (the incident is
+    stored after a burst of requests has been answered): a crash meanwhile loses no declaration. Settled once, in the transaction that stores its incident (or when the declarer is
     offered the look-alike instead, or told it cannot be declared); one left unsettled by a crash is declared
     by the next sweep (app/slack/receiving.py)."""
 
@@ -36,7 +36,7 @@ class ReceivedDeclaration(Base):
     received_at: Mapped[datetime]
     declared_by: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str | None] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)  # what followed /incident, exactly as Slack sent it
+    text: Mapped[str] = mapped_column(Text)  # what followed /incident, without control characters
     response_url: Mapped[str | None] = mapped_column(Text)  # where the declarer is answered later
     settled_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20))  # declared, looks_alike, refused

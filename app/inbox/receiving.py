@@ -1,8 +1,8 @@
 """Writing declarations down as they are received: a group commit.
 
 Declarations that arrive while one batch is being written wait and are written together in the next
-transaction. A burst of fifty costs a handful of transactions instead of fifty, and each
-declaration is durable before the person is answered."""
+transaction. A burst of fifty costs a handful of transactions instead of fifty, and each declaration is
+durable moments after the person has been answered "Declaring…", well before its incident is stored."""
 
 from __future__ import annotations
 

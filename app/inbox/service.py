@@ -1,5 +1,5 @@
 """Claiming a delivery: the first INSERT of its id wins, every retry and every other replica loses.
-Receiving a declaration: written before it is answered, settled exactly once (compare-and-set).
+Receiving a declaration: written as soon as it is answered, settled exactly once (compare-and-set).
 The caller owns the transaction; nothing here commits."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ async def claim_event(session: AsyncSession, *, event_id: str, now: datetime) ->
 
 
 async def receive_declarations(session: AsyncSession, received: list[dict[str, Any]]) -> list[int]:
-    """Write declarations as received (columns of ReceivedDeclaration), in one statement; their ids in order."""
+    """Write declarations as received (columns of ReceivedDeclaration); their ids, in the same order."""
     table = ReceivedDeclaration.__table__  # Core, not the ORM's bulk path: a burst costs one cheap statement
     result = await session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), received)
     return list(result.scalars())

@@ -64,7 +64,7 @@ class Actor:
     response_url: str | None = None  # a slash command's: where a declaration's setup answers later
     incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
     typed: str | None = None  # a slash command's text: typed outside any incident channel, it is offered again
-    receipt: int | None = None  # a declaration written down before it was answered (app/inbox/receiving.py)
+    receipt: int | None = None  # a typed declaration, written down as received (app/inbox/receiving.py)
 
 
 class SettledElsewhere(Exception):
@@ -85,7 +85,7 @@ class IncidentFlows:
         self.handlers: dict[type, Callable[[Any, Actor], Awaitable[None]]] = {}
         self._declaring = asyncio.Semaphore(DECLARING_AT_ONCE)
         self.acks = Acknowledgements()  # app.main serves Slack's endpoint through its middleware
-        self.received = DeclarationsReceived(db)  # a /incident declare, written before it is answered
+        self.received = DeclarationsReceived(db)  # a /incident declare, written down once it is answered
         # Set by the composition root: fire an incident's due work of these kinds now, not at the next sweep
         # (a declaration's setup, a status-page update just approved).
         self.fire_now: Callable[[int, list[WorkKind]], Awaitable[Any]] | None = None

@@ -1,4 +1,4 @@
-"""received declarations: a /incident declare is written before it is acknowledged, settled when stored
+"""received declarations: a /incident declare is written down once it is answered, settled when stored
 
 Revision ID: 0014_received_declarations
 Revises: 0013_followups
