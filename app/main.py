@@ -132,6 +132,9 @@ def slack_client(settings: Settings, session: aiohttp.ClientSession | None = Non
     )
 
 
+LISTENERS_WITHIN = 3.0  # seconds close() waits for listeners still at work after their answer
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -153,6 +156,7 @@ class Runtime:
     async def close(self) -> None:
         self.sweeper.stop()
         self.detector.stop()
+        await self.flows.acks.finished(longest=LISTENERS_WITHIN)  # before the pool they may still be using
         await self._http.close()
         await self._httpx.aclose()
         await self.db.close()
