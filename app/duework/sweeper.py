@@ -130,7 +130,10 @@ class Sweeper:
             # (rate limits) does not hold up writing down the others.
             finished, firing = await asyncio.wait(firing, return_when=asyncio.FIRST_COMPLETED)
             async with self.db.transaction() as session:
-                outcomes = [task.result() for task in finished]
+                # In one order in every transaction (by incident, then row): two sweeps writing outcomes at
+                # once take their row locks in the same order, so neither waits on the other in a cycle.
+                outcomes = sorted((task.result() for task in finished),
+                                  key=lambda outcome: (outcome[0].work.incident_id, outcome[0].work.id))
                 ids = {attempt.work.incident_id for attempt, _, _ in outcomes}
                 current = {i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(ids)))}
                 for attempt, fired, cadence in outcomes:
