@@ -41,6 +41,7 @@ from app.settings import ConfigError, Settings, check_routing_key
 from app.slack.app import create_slack_app
 from app.slack.bookmarks import ChannelBookmarks
 from app.slack.clockwork import SlackClockWorker
+from app.slack.declaring import Declarations
 from app.slack.detection import SlackDeclarer
 from app.slack.flows import IncidentFlows
 from app.slack.meetings import MeetingReminders
@@ -203,7 +204,9 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     flows.tracker = tracker
     insights_links = InsightsLinks(review_link_key(settings), settings.public_url,
                                    lifetime=policy.insights.link_valid)
+    declarations = Declarations(flows)
     slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
+                                 declarations=declarations,
                                  insights_links=insights_links, statuspage=statuspage)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pagers=pagers(settings, roster, keys, client, messages, external),
@@ -229,13 +232,13 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                       retries=policy.retries)
     sweeper.lease = timedelta(seconds=settings.lease_seconds)
     flows.fire_now = sweeper.fire_now
-    sweeper.also.append(UnsettledDeclarations(flows, after=sweeper.lease).declare)
+    sweeper.also.append(UnsettledDeclarations(declarations, after=sweeper.lease).declare)
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
-    declarer = SlackDeclarer(flows)
+    declarer = SlackDeclarer(declarations)
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
     add_tracker_routes(web_app, tracker_webhook if tracking is not None else None,

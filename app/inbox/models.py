@@ -22,9 +22,10 @@ class ReceivedEvent(Base):
 
 class ReceivedDeclaration(Base):
     """A `/incident declare` as typed, written as soon as the bot has answered "Declaring…" (the incident is
-    stored after a burst of requests has been answered): a crash meanwhile loses no declaration. Settled once, in the transaction that stores its incident (or when the declarer is
-    offered the look-alike instead, or told it cannot be declared); one left unsettled by a crash is declared
-    by the next sweep (app/slack/receiving.py)."""
+    stored after a burst of requests has been answered): a crash meanwhile loses no declaration. Settled once,
+    in the transaction that stores its incident (or when the declarer is offered the look-alike instead, or
+    told it cannot be declared); one left unsettled by a crash is declared by the next sweep
+    (app/slack/receiving.py)."""
 
     __tablename__ = "received_declarations"
     __table_args__ = (

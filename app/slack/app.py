@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack import parsing
 from app.insights.links import InsightsLinks
+from app.slack.declaring import Declarations
 from app.slack.flows import IncidentFlows
 from app.slack.insights import StatsAnswers
 from app.slack.playbooks import ChecklistFlows
@@ -39,10 +40,12 @@ def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
-                     insights_links: InsightsLinks, statuspage: StatuspageIo | None = None) -> AsyncApp:
+                     declarations: Declarations, insights_links: InsightsLinks,
+                     statuspage: StatuspageIo | None = None) -> AsyncApp:
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator",
                    process_before_response=True)  # listeners answer first: app/slack/acks.py
-    commands.register(app, flows)
+    flows.handlers[parsing.Declare] = declarations.declare
+    commands.register(app, flows, declarations)
     views.register(app, flows)
     checklists = ChecklistFlows(flows)
     flows.handlers[parsing.ShowChecklist] = lambda command, actor: checklists.show(actor)
@@ -52,7 +55,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
     actions.register(app, flows, checklists)
     comms_listeners.register(app, flows, CommsFlows(flows, statuspage))
     review_listeners.register(app, flows)
-    declaring.register(app, flows)
+    declaring.register(app, flows, declarations)
     picker.register(app, flows)
     reactions.register(app, flows)
     kickoff.register(app, flows)

@@ -10,7 +10,8 @@ from slack_sdk.errors import SlackApiError
 from app.detection.detector import Alongside, Declaration
 from app.incidents.models import Incident, Role
 from app.slack import parsing
-from app.slack.flows import Actor, IncidentFlows
+from app.slack.declaring import Declarations
+from app.slack.flows import Actor
 from app.slack.messages import Message
 from app.slack.people import resolve_people
 
@@ -18,15 +19,18 @@ log = logging.getLogger(__name__)
 
 
 class SlackDeclarer:
-    def __init__(self, flows: IncidentFlows) -> None:
-        self.flows = flows
+    def __init__(self, declarations: Declarations) -> None:
+        self.declarations = declarations
+        self.flows = declarations.flows
         self._bot_user_id: str | None = None
 
     async def __call__(self, declaration: Declaration, alongside: Alongside) -> Incident:
         command = parsing.Declare(severity=declaration.severity, title=declaration.title, impact=declaration.impact,
                                   roles=await self._commander(), kind=declaration.kind)
         actor = Actor(user_id=await self._bot(), channel_id=None, reply=self._tell_log, is_bot=True)
-        return await self.flows.declare(command, actor, alongside=alongside)
+        incident = await self.declarations.declare(command, actor, alongside=alongside)
+        assert incident is not None  # the bot is never offered a look-alike
+        return incident
 
     async def _bot(self) -> str:
         if self._bot_user_id is None:

@@ -14,7 +14,8 @@ from app.inbox import service as inbox
 from app.inbox.models import ReceivedDeclaration
 from app.incidents.errors import UsageError
 from app.slack import parsing
-from app.slack.flows import Actor, IncidentFlows, Reply
+from app.slack.declaring import Declarations
+from app.slack.flows import Actor, Reply
 from app.slack.messages import Message
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,9 @@ FORGOTTEN_AFTER = timedelta(days=1)  # settled copies are kept a day, for the re
 
 
 class UnsettledDeclarations:
-    def __init__(self, flows: IncidentFlows, *, after: timedelta) -> None:
-        self.flows = flows
+    def __init__(self, declarations: Declarations, *, after: timedelta) -> None:
+        self.declarations = declarations
+        self.flows = declarations.flows
         self.after = after  # how long a received declaration may stay unsettled before a sweep takes it
 
     async def declare(self) -> int:
@@ -43,11 +45,11 @@ class UnsettledDeclarations:
             try:
                 command = parsing.parse_command(declaration.text, kinds=self.flows.policy.playbooks.keys())
             except UsageError as error:  # the playbooks changed since: it is no longer a declaration
-                await self.flows.settle(actor, "refused")
+                await self.declarations.settle(actor, "refused")
                 await actor.reply(self.flows.error_message(error))
                 continue
             if not isinstance(command, parsing.Declare):
-                await self.flows.settle(actor, "refused")
+                await self.declarations.settle(actor, "refused")
                 continue
             await self.flows.run(command, actor)
         return len(received)

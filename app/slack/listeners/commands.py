@@ -9,12 +9,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.incidents.errors import UsageError
 from app.slack import parsing
+from app.slack.declaring import Declarations
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
 from app.slack.views import declare_modal
 
 
-def register(app: AsyncApp, flows: IncidentFlows) -> None:
+def register(app: AsyncApp, flows: IncidentFlows, declarations: Declarations) -> None:
     @app.command("/incident")
     @flows.acks.first
     async def incident_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
@@ -43,7 +44,7 @@ def register(app: AsyncApp, flows: IncidentFlows) -> None:
         if isinstance(parsed, parsing.Declare):
             # Written down at once (with the others of a burst, in one transaction), so the incident itself
             # can be stored after the burst is answered without a crash meanwhile losing it.
-            await flows.guarded(flows.receive(actor), actor, what="declare")
+            await flows.guarded(declarations.receive(actor), actor, what="declare")
             if actor.receipt is None:
                 return
         await flows.run(parsed, actor)

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from app.slack import parsing
+from app.slack.declaring import Declarations
 from app.slack.flows import Actor, IncidentFlows
 from app.slack.messages import Message
 
@@ -19,13 +20,13 @@ def _chooser(body: dict[str, Any], respond: AsyncRespond) -> Actor:
                  response_url=body.get("response_url"))
 
 
-def register(app: AsyncApp, flows: IncidentFlows) -> None:
+def register(app: AsyncApp, flows: IncidentFlows, declarations: Declarations) -> None:
     @app.action("join_incident")
     @flows.acks.first
     async def join(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = _chooser(body, respond)
-        await flows.guarded(flows.join(actor, int(action["value"])), actor)
+        await flows.guarded(declarations.join(actor, int(action["value"])), actor)
 
     @app.action("declare_anyway")
     @flows.acks.first
