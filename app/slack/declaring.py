@@ -51,8 +51,7 @@ class Declarations:
             await self.settle(actor, "refused")
             raise UsageError(subcommand="declare", problem="bad_severity", given="", kinds=[])
         private = command.private or bool(playbook and playbook.private)
-        reply_to = {"declarer": actor.user_id, "response_url": actor.response_url, "dm": actor.response_url is None,
-                    "bot": actor.is_bot}
+        reply_to = {"declarer": actor.user_id, "response_url": actor.response_url, "bot": actor.is_bot}
         look_alike = not actor.is_bot and not command.anyway
         if actor.receipt is not None:
             # Written down already: a burst of requests is answered before their incidents are stored

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from app.inbox import service as inbox
 from app.inbox.models import ReceivedDeclaration
@@ -56,11 +55,6 @@ class UnsettledDeclarations:
 
     def _answer(self, declaration: ReceivedDeclaration) -> Reply:
         async def reply(message: Message) -> None:
-            """Through the command's response_url while it lasts (30 minutes), else in a direct message."""
-            if declaration.response_url:
-                response = await AsyncWebhookClient(declaration.response_url).send(
-                    response_type="ephemeral", replace_original=False, **message.as_kwargs())
-                if response.status_code < 400:
-                    return
-            await self.flows.client.chat_postMessage(channel=declaration.declared_by, **message.as_kwargs())
+            await self.flows.surfaces.tell(message, response_url=declaration.response_url,
+                                           user_id=declaration.declared_by)
         return reply

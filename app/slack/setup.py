@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -179,15 +178,8 @@ class ChannelSetup:
     async def _tell(self, attempt: Attempt, message: Message) -> bool:
         """The declarer's private answer: through the command's response_url, or a DM after a form."""
         payload = attempt.work.payload
-        if payload.get("response_url"):
-            response = await AsyncWebhookClient(payload["response_url"]).send(
-                response_type="ephemeral", replace_original=False, **message.as_kwargs())
-            if response.status_code >= 400:
-                log.warning("Could not answer the declarer of incident %s: %s", attempt.work.incident_id,
-                            response.body)
-        elif payload.get("dm") and payload.get("declarer"):
-            await self.client.chat_postMessage(channel=payload["declarer"], **message.as_kwargs())
-        else:
+        declarer = None if payload.get("bot") else payload.get("declarer")
+        if not await self.flows.surfaces.tell(message, response_url=payload.get("response_url"), user_id=declarer):
             log.info("Declaration of incident %s: %s", attempt.work.incident_id, message.text)
         return True
 

@@ -3,10 +3,12 @@ summary) and the one announcement in the incidents channel. Edited in place, nev
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
@@ -15,6 +17,8 @@ from app.slack.steps import Steps, run_steps
 from app.slack.text import fit
 
 MAX_TOPIC = 250  # UTF-16 code units, as Slack counts
+
+log = logging.getLogger(__name__)
 
 
 class Surfaces:
@@ -75,3 +79,17 @@ class Surfaces:
             calls["set topic"] = self.client.conversations_setTopic(
                 channel=incident.channel_id, topic=self.topic(incident))
         return calls
+
+    async def tell(self, message: Message, *, response_url: str | None, user_id: str | None) -> bool:
+        """A private answer after the request: through its response_url while that lasts (30 minutes, five
+        posts), else in a direct message; False if there was nobody to tell."""
+        if response_url:
+            response = await AsyncWebhookClient(response_url).send(
+                response_type="ephemeral", replace_original=False, **message.as_kwargs())
+            if response.status_code < 400:
+                return True
+            log.warning("A response_url refused a private answer (%s): %s", response.status_code, response.body)
+        if user_id:
+            await self.client.chat_postMessage(channel=user_id, **message.as_kwargs())
+            return True
+        return False
