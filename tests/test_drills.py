@@ -9,14 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from app.incidents.models import ChecklistItem
 from app.incidents.policy import Policy
 from app.policy_files import PolicyError
 from app.sandbox.drills.model import Drill, load_drill
 from app.sandbox.drills.play import CompressedClock, DrillRun
 from app.sandbox.run import Sandbox, start_sandbox
 from app.settings import PROJECT_ROOT
-from tests.support import START, ManualClock
+from tests.support import START, ManualClock, eventually
 
 PLAYBOOKS = PROJECT_ROOT / "playbooks"
 
@@ -93,6 +95,13 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
     await client.press(people["carol"], channel.id, checklist.ts,
                        {"type": "checkboxes", "action_id": "checklist_tick", "block_id": first["block_id"],
                         "selected_options": first["elements"][0]["options"][:1]})
+
+    async def ticked() -> bool:  # the press's work runs after its answer: recorded before the clock moves on
+        async with sandbox.runtime.db.transaction() as session:
+            return bool(await session.scalar(select(func.count()).select_from(ChecklistItem)
+                                             .where(ChecklistItem.done_at.is_not(None))))
+
+    await eventually(ticked)
     await at(30)
     assert any("[RESOLVED] api health check" in m.text for m in fake.messages_in(channel.id))  # at 25m
     await client.command(people["alice"], channel.id, "update monitoring Error rate normal | Watching")
