@@ -198,3 +198,19 @@ def test_the_page_says_it_is_sealed() -> None:
 
     assert "no real Slack, no credentials read, nothing leaves this machine, and only this page" in " ".join(
         page.split())
+
+
+async def test_the_fake_slack_answers_only_requests_addressed_to_it(sandbox: Sandbox) -> None:
+    """Its port is the sandbox's other door: a rebound name finds it refused too (and its token is no guess)."""
+    fake = sandbox.fake
+    post = {"channel": sandbox.workspace.general, "text": "pwned"}
+    async with httpx.AsyncClient() as http:
+        rebound = await http.post(f"{fake.api_url}chat.postMessage", json=post, headers={
+            "Host": f"rebind.example:{fake.base_url.rsplit(':', 1)[1]}",
+            "Authorization": f"Bearer {fake.bot_token}"})
+        guessed = await http.post(f"{fake.api_url}chat.postMessage", json=post,
+                                  headers={"Authorization": "Bearer xoxb-sandbox"})
+
+    assert rebound.status_code == 421
+    assert guessed.json() == {"ok": False, "error": "invalid_auth"}
+    assert fake.messages_in(sandbox.workspace.general) == []
