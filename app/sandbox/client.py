@@ -18,6 +18,7 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.sealed import LoopbackOnly
 
 APP_ID = "A00000001"
 
@@ -38,7 +39,7 @@ class Client:
         self.fake = fake
         self.bot_url = bot_url.rstrip("/")
         self.verifier = SignatureVerifier(signing_secret)
-        self.http = httpx.AsyncClient(timeout=10)
+        self.http = httpx.AsyncClient(timeout=10, transport=LoopbackOnly())  # the bot and the fake, both here
         self.answered_to: dict[str, tuple[str, str]] = {}  # response_url -> (user, channel)
         self.triggers: dict[str, str] = {}  # trigger_id -> user
         self.closed: set[str] = set()  # view ids the person submitted or closed

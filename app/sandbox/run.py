@@ -13,6 +13,7 @@ from app.clock import Clock
 from app.main import Runtime, start_runtime
 from app.sandbox.client import Client
 from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.sealed import ENVIRON, LoopbackOnly
 from app.sandbox.web import add_sandbox_routes
 from app.sandbox.workspace import Workspace, build_workspace, sandbox_playbooks
 from app.settings import PROJECT_ROOT, Settings
@@ -41,11 +42,15 @@ class Sandbox:
 async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | None = None,
                         clock: Clock | None = None, playbooks: Path = PROJECT_ROOT / "playbooks",
                         sweep_seconds: float = 1.0) -> Sandbox:
-    """Everything runs in this process; `directory` holds the database and the sandbox's copy of the playbooks."""
+    """Everything runs in this process; `directory` holds the database and the sandbox's copy of the playbooks.
+
+    Sealed (app/sandbox/sealed.py): the settings are written out here, never read from the environment, and
+    the runtime's environment is the sandbox's own, empty; its outgoing HTTP reaches loopback hosts only."""
     # The page's port is taken first, so the bot's links (reviews, insights, bookmarks) carry its address.
     listening = socket.create_server(("127.0.0.1", port))
     url = "http://127.0.0.1:%d" % listening.getsockname()[1]
-    fake = await FakeSlack(bot_token="xoxb-sandbox").start()
+    # A token nobody can guess: another page that finds the fake's port still cannot call its API.
+    fake = await FakeSlack(bot_token=f"xoxb-sandbox-{secrets.token_hex(16)}").start()
     workspace = build_workspace(fake)
     signing_secret = secrets.token_hex(16)
     settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=signing_secret,
@@ -54,9 +59,9 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
                         incidents_channel=workspace.incidents, port=port, sweep_seconds=sweep_seconds,
                         public_url=url,
                         playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
-    runtime = await start_runtime(settings, clock=clock)
+    runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly(), environ=ENVIRON)
     client = Client(fake, "", signing_secret)
-    add_sandbox_routes(runtime.web_app, workspace, client)
+    add_sandbox_routes(runtime.web_app, workspace, client, port=listening.getsockname()[1])
     runner = web.AppRunner(runtime.web_app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, listening).start()

@@ -2,7 +2,7 @@
 
 GET /sandbox/state says what one person sees (their channels, the open channel's messages with their own
 private answers in place, their modal, their App Home); the POSTs are what that person does, which the
-Client turns into what Slack would send the bot.
+Client turns into what Slack would send the bot. Only the page itself may ask (sealed.own_page_only).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from aiohttp import web
 
 from app.sandbox.client import Client, Private
 from app.sandbox.fakeslack import Channel, FakeSlack, Message
+from app.sandbox.sealed import own_page_only
 from app.sandbox.workspace import Workspace
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -21,7 +22,9 @@ WORKSPACE = web.AppKey("sandbox_workspace", Workspace)
 CLIENT = web.AppKey("sandbox_client", Client)
 
 
-def add_sandbox_routes(app: web.Application, workspace: Workspace, client: Client) -> None:
+def add_sandbox_routes(app: web.Application, workspace: Workspace, client: Client, *, port: int) -> None:
+    """The page and its API on `app`, which then answers only the page (served on 127.0.0.1:`port`)."""
+    app.middlewares.insert(0, own_page_only(port))  # first: nothing else looks at a request from elsewhere
     app[WORKSPACE] = workspace
     app[CLIENT] = client
     app.router.add_get("/", index)

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.sealed import seal_playbooks
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def build_workspace(fake: FakeSlack) -> Workspace:
 
 
 def sandbox_playbooks(source: Path, directory: Path, workspace: Workspace) -> Path:
-    """A copy of the playbooks with the sandbox's people on call (Carol, then Bob) and Dana as management."""
+    """A copy of the playbooks with the sandbox's people on call (Carol, then Bob) and Dana as management, and
+    every integration off (sealed.seal_playbooks)."""
     target = directory / "playbooks"
     shutil.copytree(source, target, dirs_exist_ok=True)
     roster = yaml.safe_load((target / "oncall.yml").read_text(encoding="utf-8"))
@@ -60,4 +62,5 @@ def sandbox_playbooks(source: Path, directory: Path, workspace: Workspace) -> Pa
     roster["rotation"]["backup"] = [workspace.people["bob"]]
     roster["management"]["users"] = [workspace.people["dana"]]
     (target / "oncall.yml").write_text(yaml.safe_dump(roster), encoding="utf-8")
+    seal_playbooks(target)
     return target

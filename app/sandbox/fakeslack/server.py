@@ -16,7 +16,7 @@ import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ RESPONSE_URL_USES = 5  # Slack accepts five posts to one response_url
 POLL_SECONDS = 0.01
 
 Answer = tuple[int, dict, dict[str, str]]  # HTTP status, JSON body, extra headers
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass
@@ -85,7 +86,7 @@ class FakeSlack(Workspace):
     async def start(self) -> FakeSlack:
         if self._runner is not None:
             return self
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._own_host_only])
         app.router.add_route("*", "/api/{method}", self._web_api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
@@ -96,6 +97,14 @@ class FakeSlack(Workspace):
         self.base_url = f"http://{host}:{port}"
         self._runner = runner
         return self
+
+    @web.middleware
+    async def _own_host_only(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A request addressed to another name (a page elsewhere that rebound its name to 127.0.0.1, to reach
+        the sandbox's fake) is refused: only what was given this fake's address talks to it."""
+        if request.headers.get("Host") != self.base_url.removeprefix("http://"):
+            return web.json_response({"ok": False, "error": "misdirected_request"}, status=421)
+        return await handler(request)
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
