@@ -22,6 +22,13 @@ T = TypeVar("T")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+UPDATE_SCREENSHOTS = "--update-screenshots"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(UPDATE_SCREENSHOTS, action="store_true",
+                     help="write the browser tests' screenshots to docs/screenshots (the README shows them); "
+                          "without it they go to a temporary folder and the working tree stays clean")
 
 
 def _missing() -> str | None:
@@ -38,8 +45,9 @@ def _missing() -> str | None:
 class Page:
     """One browser tab; ``run`` calls a Selenium function off the event loop."""
 
-    def __init__(self, driver: Any) -> None:
+    def __init__(self, driver: Any, screenshots: Path) -> None:
         self.driver = driver
+        self.screenshots = screenshots
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(call, *args)
@@ -48,9 +56,10 @@ class Page:
         await self.run(self.driver.get, url)
 
     async def screenshot(self, name: str) -> Path:
-        """Save a PNG under docs/screenshots (the README shows them)."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
+        """Save a PNG: under docs/screenshots with --update-screenshots (the README shows them), else in a
+        temporary folder."""
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        path = self.screenshots / f"{name}.png"
         await self.run(self.driver.save_screenshot, str(path))
         return path
 
@@ -77,9 +86,17 @@ def chromium() -> Iterator[Any]:
         driver.quit()
 
 
+@pytest.fixture(scope="session")
+def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the browser tests' screenshots go."""
+    if request.config.getoption(UPDATE_SCREENSHOTS):
+        return SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")
+
+
 @pytest.fixture
-def page(chromium: Any) -> Iterator[Page]:
+def page(chromium: Any, screenshots: Path) -> Iterator[Page]:
     """A clean tab for one test (cookies and the previous page forgotten)."""
     chromium.delete_all_cookies()
-    yield Page(chromium)
+    yield Page(chromium, screenshots)
     chromium.get("about:blank")

@@ -1,5 +1,5 @@
 """A newcomer tries the bot in the sandbox, in a real browser: declares, presses the kickoff's buttons, fills
-a modal, updates, acts as other people, resolves and reads the review. Screenshots go to docs/screenshots."""
+a modal, updates, acts as other people, resolves and reads the review. Screenshots go to a temporary folder, or to docs/screenshots with --update-screenshots."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ class Browser:
             if found:
                 return found[-1]
             if asyncio.get_running_loop().time() > deadline:
-                await self.page.screenshot("failed-sandbox-test")  # docs/screenshots; not committed
+                await self.page.screenshot("failed-sandbox-test")  # beside the others; never committed
                 raise AssertionError(f"nothing matching {css!r} with {text!r} on the page")
             await asyncio.sleep(0.2)
 
