@@ -63,7 +63,8 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                        problems={"title": "missing_title"}, kinds=["outage"], deadlines=["gdpr"],
                        deadline="Notify the supervisory authority (GDPR)", what="acknowledged", by="U0SAMPLE2",
                        at=incident.started_at, holder="U0SAMPLE2", text="Roll back", number=3,
-                       windows=["30d", "90d"], default="30d")
+                       windows=["30d", "90d"], default="30d", channel="C0SAMPLE1",
+                       subject="Service Disruption - AgentGuard API", body="We are investigating an issue.")
     return {
         "incident": incident,
         "incidents": [incident],

@@ -18,6 +18,23 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names it."""
 
 
+# The floor every signing, link and webhook secret must clear (check_secret).
+SECRET_MIN_LENGTH = 16
+SECRET_MIN_DISTINCT = 8
+
+
+def check_secret(name: str, value: str) -> str:
+    """A secret that signs or verifies requests or links, from the variable `name`: at least 16 characters,
+    no whitespace, and at least 8 different characters. Whoever knows a secret can forge what it signs, so a
+    placeholder (`x`, a run of one character, `abab...`) stops start-up instead. The one rule for every such
+    secret; the message names the variable and never shows the value."""
+    if len(value) < SECRET_MIN_LENGTH or re.search(r"\s", value) or len(set(value)) < SECRET_MIN_DISTINCT:
+        raise ConfigError(f"{name} is malformed: a secret needs {SECRET_MIN_LENGTH} characters or more, no spaces, "
+                          f"and at least {SECRET_MIN_DISTINCT} different characters (use the whole secret, or make "
+                          "one with openssl rand -hex 32)")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     slack_bot_token: str
@@ -70,10 +87,14 @@ class Settings:
             raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials)")
         if signing_secret and not re.fullmatch(r"[0-9a-zA-Z]{16,}", signing_secret):
             raise ConfigError("SLACK_SIGNING_SECRET is malformed: expected the hex string Slack shows")
+        if signing_secret:
+            check_secret("SLACK_SIGNING_SECRET", signing_secret)
 
         link_secret = optional("LINK_SECRET")
-        if link_secret is not None and len(link_secret) < 32:
-            raise ConfigError("LINK_SECRET is malformed: use at least 32 random characters (openssl rand -hex 32)")
+        if link_secret is not None:
+            if len(link_secret) < 32:
+                raise ConfigError("LINK_SECRET is malformed: use at least 32 random characters (openssl rand -hex 32)")
+            check_secret("LINK_SECRET", link_secret)
 
         public_url = optional("PUBLIC_URL")
         if public_url is not None and not re.match(r"^https?://[^/\s]+", public_url):
@@ -132,9 +153,7 @@ class Settings:
         alert_secrets = {}
         for name in ("SENTRY_CLIENT_SECRET", "ALERTMANAGER_WEBHOOK_TOKEN", "PAGERDUTY_WEBHOOK_SECRET"):
             secret = optional(name)
-            if secret is not None and (len(secret) < 16 or re.search(r"\s", secret)):
-                raise ConfigError(f"{name} is malformed: use the whole secret (16 characters or more, no spaces)")
-            alert_secrets[name] = secret
+            alert_secrets[name] = check_secret(name, secret) if secret is not None else None
 
         return cls(
             sentry_client_secret=alert_secrets["SENTRY_CLIENT_SECRET"],

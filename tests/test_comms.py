@@ -3,6 +3,7 @@ Edit changes a draft, and only the Communications Lead or the IC can approve wha
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -66,11 +67,13 @@ async def stored_draft(slack: SlackDriver, message: Message) -> CommsDraft:
         return (await session.scalars(select(CommsDraft).where(CommsDraft.message_ts == message.ts))).one()
 
 
-async def approve(slack: SlackDriver, fake: FakeSlack, message: Message, *, user: str) -> None:
-    """Press Approve on the draft (its buttons may be gone already, as for a stale Slack client)."""
-    draft_id = (await stored_draft(slack, message)).id
-    response = await slack.press("comms_approve", str(draft_id), user=user, channel=message.channel,
-                                 message_ts=message.ts)
+async def approve(slack: SlackDriver, fake: FakeSlack, message: Message, *, user: str,
+                  value: str | None = None) -> None:
+    """Press Approve on the draft: the button as shown now, or as it was (`value`); once the buttons are gone,
+    as a stale Slack client still shows them."""
+    stored = await stored_draft(slack, message)
+    value = value or buttons(message).get("comms_approve") or f"{stored.id}:{stored.version}"
+    response = await slack.press("comms_approve", value, user=user, channel=message.channel, message_ts=message.ts)
     assert response.status_code == 200
 
 
@@ -291,7 +294,7 @@ def edit_submission(fake: FakeSlack, user: str, view: dict[str, Any], **answers:
 
 async def test_the_edit_form_changes_the_draft_and_the_posted_message(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
-    channel = await declare(slack, people, "P1 Checkout errors")
+    channel = await declare(slack, people, f"P1 Checkout errors comms:<@{people.carol}|carol>")
     message = await draft(slack, fake, channel, "email", user=people.alice)
     original = await stored_draft(slack, message)
 
@@ -339,6 +342,119 @@ async def test_an_empty_edit_goes_back_to_the_form(slack: SlackDriver, fake: Fak
 
     assert response.json() == {"response_action": "errors", "errors": {"body": "Write the message; it can't be empty."}}
     assert (await stored_draft(slack, message)).edited_by is None
+
+
+# -- approval binds to what was seen -------------------------------------------------------------
+
+def answers_with(fake: FakeSlack, words: str) -> list[dict[str, Any]]:
+    """Private answers (response_url posts and ephemerals) containing these words."""
+    answers = [r["payload"] for r in fake.responses] + fake.ephemerals
+    return [a for a in answers if words in a.get("text", "")]
+
+
+async def open_editor(slack: SlackDriver, fake: FakeSlack, message: Message, *, user: str) -> dict[str, Any]:
+    before = len(fake.views)
+    await slack.press("comms_edit", buttons(message)["comms_edit"], user=user, channel=message.channel,
+                      message_ts=message.ts)
+    await fake.wait_for(lambda: len(fake.views) > before)
+    return fake.views[-1]["view"]
+
+
+async def test_a_bystander_may_not_edit_a_draft(slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+    channel = await declare(slack, people, f"P1 Checkout errors comms:<@{people.carol}|carol>")
+    message = await draft(slack, fake, channel, "statuspage", user=people.alice)
+    original = await stored_draft(slack, message)
+    fake.channels[channel].members.add(people.bob)  # in the channel, with no role
+    # A form the Communications Lead opened, submitted as Bob (forged, or Bob lost the role meanwhile).
+    view = await open_editor(slack, fake, message, user=people.carol)
+
+    await slack.press("comms_edit", buttons(message)["comms_edit"], user=people.bob, channel=channel,
+                      message_ts=message.ts)
+    response = await slack.interaction(edit_submission(fake, people.bob, view, body="Bob's words"))
+
+    assert response.status_code == 200
+    refusals = await fake.wait_for(lambda: len(answers_with(fake, "can edit this draft")) == 2
+                                   and answers_with(fake, "can edit this draft"))
+    for refusal in refusals:
+        assert f"<@{people.carol}>" in refusal["text"] and f"<@{people.alice}>" in refusal["text"]
+    assert refusals[0]["response_type"] == "ephemeral" and fake.ephemerals[-1]["user"] == people.bob
+    assert len(fake.views) == 1  # only Carol's form was opened
+    stored = await stored_draft(slack, message)
+    assert (stored.body, stored.edited_by) == (original.body, None)
+    await approve(slack, fake, message, user=people.alice)
+    await approved(slack, message)
+    assert (await slack.http.get("/status.json")).json()["incidents"][0]["update"] == original.body
+
+
+async def test_an_approve_pressed_on_words_since_edited_publishes_nothing(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, people, f"P1 Checkout errors comms:<@{people.bob}|bob>")
+    message = await draft(slack, fake, channel, "statuspage", user=people.alice)
+    seen = buttons(message)["comms_approve"]  # Alice reads the draft as first posted
+    view = await open_editor(slack, fake, message, user=people.bob)
+    clock.advance(minutes=1)
+    await slack.interaction(edit_submission(fake, people.bob, view, body="Bob's words"))
+    edited = await fake.wait_for(lambda: fake.channels[channel].message(message.ts).edited
+                                 and fake.channels[channel].message(message.ts))
+    assert f"edited by <@{people.bob}>" in edited.text and "Bob's words" in edited.text
+    assert buttons(edited)["comms_approve"] != seen
+
+    await approve(slack, fake, message, user=people.alice, value=seen)
+
+    [answer] = await fake.wait_for(lambda: answers_with(fake, "after you saw it"))
+    assert answer["response_type"] == "ephemeral" and f"edited by <@{people.bob}>" in answer["text"]
+    assert "nothing was published" in answer["text"] and "Bob's words" in answer["text"]
+    assert f"<#{channel}>" in answer["text"]
+    assert (await stored_draft(slack, message)).status is DraftStatus.DRAFT
+    assert (await slack.http.get("/status.json")).json()["incidents"] == []
+    assert await timeline(slack, "comms_approved") == []
+
+    # The updated message's button approves the words it shows.
+    await approve(slack, fake, message, user=people.alice, value=buttons(edited)["comms_approve"])
+    stored = await approved(slack, message)
+    assert stored.approved_by == people.alice and stored.body == "Bob's words"
+    assert (await slack.http.get("/status.json")).json()["incidents"][0]["update"] == "Bob's words"
+
+
+async def test_a_button_without_a_version_approves_nothing(slack: SlackDriver, fake: FakeSlack,
+                                                          people: People) -> None:
+    channel = await declare(slack, people, "P1 Checkout errors")
+    message = await draft(slack, fake, channel, "statuspage", user=people.alice)
+
+    await approve(slack, fake, message, user=people.alice, value=buttons(message)["comms_edit"])  # "<id>" alone
+
+    await fake.wait_for(lambda: answers_with(fake, "not one I can act on"))
+    assert (await stored_draft(slack, message)).status is DraftStatus.DRAFT
+
+
+async def test_an_edit_and_an_approval_at_once_publish_the_seen_words_or_nothing(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, people, f"P1 Checkout errors comms:<@{people.bob}|bob>")
+    for round_ in range(1, 5):
+        message = await draft(slack, fake, channel, "statuspage", user=people.alice)
+        original = await stored_draft(slack, message)
+        seen = buttons(message)["comms_approve"]
+        view = await open_editor(slack, fake, message, user=people.bob)
+        clock.advance(seconds=1)
+
+        responses = await asyncio.gather(
+            slack.interaction(edit_submission(fake, people.bob, view, body=f"Bob's words {round_}")),
+            slack.press("comms_approve", seen, user=people.alice, channel=channel, message_ts=message.ts))
+
+        assert {r.status_code for r in responses} == {200}
+        # The loser hears so: Bob that it was approved, or Alice that it changed after she saw it.
+        await fake.wait_for(lambda: len(answers_with(fake, "already approved")) + len(
+            answers_with(fake, "after you saw it")) == round_)
+        await asyncio.sleep(0.2)  # room for a double effect to show
+        stored = await stored_draft(slack, message)
+        published = (await slack.http.get("/status.json")).json()["incidents"]
+        if stored.is_approved:
+            assert (stored.body, stored.edited_by, stored.approved_by) == (original.body, None, people.alice)
+            assert published[0]["update"] == original.body
+        else:
+            assert (stored.body, stored.edited_by) == (f"Bob's words {round_}", people.bob)
+        assert not any("Bob's words" in update["update"] for update in published)
+    assert len(await timeline(slack, "comms_approved")) == len(answers_with(fake, "already approved"))
 
 
 # -- refusals ------------------------------------------------------------------------------------

@@ -250,7 +250,7 @@ async def test_two_approvals_at_once_publish_once(slack: SlackDriver, fake: Fake
     channel = incident.channel_id
     for round_ in range(1, ROUNDS + 1):
         message = await post_draft(slack, fake, channel, "internal", people.bob)
-        value = button_value(message, "comms_approve")
+        value, draft_id = button_value(message, "comms_approve"), int(button_value(message, "comms_edit"))
 
         responses = await at_once(*(slack.press("comms_approve", value, user=user, channel=channel,
                                                 message_ts=message.ts) for user in (people.alice, people.carol)))
@@ -262,7 +262,7 @@ async def test_two_approvals_at_once_publish_once(slack: SlackDriver, fake: Fake
         assert len(published()) == round_
         assert len(fake.channels[channel].message(message.ts).history) == 1  # shown approved once
         async with slack.runtime.db.transaction() as session:
-            stored = await session.get(CommsDraft, int(value))
+            stored = await session.get(CommsDraft, draft_id)
             approvals = await session.scalar(select(func.count()).select_from(TimelineEvent).where(
                 TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "comms_approved"))
         assert approvals == round_ and stored.approved_by in (people.alice, people.carol)
@@ -271,7 +271,7 @@ async def test_two_approvals_at_once_publish_once(slack: SlackDriver, fake: Fake
 
 async def test_two_edits_at_once_save_one_and_tell_the_other(slack: SlackDriver, fake: FakeSlack, people: People,
                                                              clock: ManualClock) -> None:
-    incident = await declare(slack, fake, people, clock, f"P1 Checkout errors tech:<@{people.bob}>")
+    incident = await declare(slack, fake, people, clock, f"P1 Checkout errors comms:<@{people.bob}>")
     channel = incident.channel_id
     message = await post_draft(slack, fake, channel, "internal", people.bob)
     draft_id = int(button_value(message, "comms_edit"))

@@ -283,3 +283,37 @@ async def test_the_review_is_served_only_once_published_and_never_for_a_private_
     [posted] = [m for m in fake.messages_in(channel) if m.files]
     assert "published the post-incident review" in posted.text and "review.md" not in posted.text
     assert (await slack.http.get(links.path(incident.id, clock.now()))).status_code == 404
+
+
+async def test_peoples_words_in_the_review_are_text_not_markdown(slack: SlackDriver, fake: FakeSlack,
+                                                                  people: People) -> None:
+    channel = await declare(slack, fake, people, "P2 Search is slow")
+    noted = await slack.command("note Saw it in the logs\n# Forged note | [y](data:text/html,boo)", user=people.bob,
+                                channel=channel)
+    await noted.text()
+    await slack.command("resolve Bad config\n## Forged\n[x](javascript:alert(1)) | Rolled it back\n| x | y |",
+                        user=people.alice, channel=channel)
+    await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
+    view = await open_review_form(slack, fake, people, channel)
+    await submit_review(slack, fake, people, view, {**ANSWERS, "users_affected": "Most\n## Forged impact\n| a | b |",
+                                                    "went_well": "- Monitoring caught it\n- ## Forged point"})
+    await fake.wait_for(lambda: fake.files)
+
+    document = (await slack.http.get(review_link(fake, channel))).text
+
+    assert document == fake.files[0]["content"].decode()
+    headings = [line for line in document.splitlines() if line.lstrip().startswith("#")]
+    assert headings == ["# Post-Incident Review: Search is slow", "## Summary", "## Timeline", "## Root Cause",
+                        "## Impact", "## What Went Well", "## What Could Be Improved", "## Action Items",
+                        "## Lessons Learned", "## Follow-Up"]
+    _, events = await stored(slack, channel)
+    events = [e for e in events if e.kind != "review_published"]  # recorded once the document was out
+    rows = [line for line in document.splitlines() if line.lstrip().startswith("|")]
+    assert len(rows) == 2 + len(events)  # the timeline's header, rule and one row per event; no action items
+    assert len(table_rows(document, "Timeline")) == len(events)
+    assert not re.search(r"(?<!\\)\[[xy](?<!\\)\]\(", document)  # no link made of people's words
+    assert "## Root Cause\n\nBad config ## Forged \\[x\\](javascript:alert(1))\n" in document
+    assert "**Resolution**: Rolled it back \\| x \\| y \\|\n" in document
+    assert "- **Users Affected**: Most ## Forged impact \\| a \\| b \\|\n" in document
+    assert "2. \\## Forged point\n" in document
+    assert "Note: Saw it in the logs # Forged note \\| \\[y\\](data:text/html,boo) (by Bob Brown)" in document

@@ -19,3 +19,15 @@ class PrivateIncidentOffStatusPage(IncidentError):
 
 class DraftAlreadyApproved(IncidentError):
     template = "errors/comms_already_approved.j2"
+
+
+class NotAnEditor(IncidentError):
+    """Only the Communications Lead or the Incident Commander may change a draft's words, as only they approve."""
+
+    template = "errors/comms_not_editor.j2"
+
+
+class DraftChanged(IncidentError):
+    """The draft was edited after the approver saw it: approving publishes only the words they were shown."""
+
+    template = "comms/draft_changed.j2"

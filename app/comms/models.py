@@ -40,7 +40,6 @@ class DraftStatus(enum.StrEnum):
     APPROVED = "approved"
 
 
-
 class CommsDraft(Base):
     __tablename__ = "comms_drafts"
     __table_args__ = (Index("ix_comms_drafts_incident", "incident_id", "channel", "status"),)
@@ -65,3 +64,9 @@ class CommsDraft(Base):
     @property
     def is_approved(self) -> bool:
         return self.status is DraftStatus.APPROVED
+
+    @property
+    def version(self) -> str:
+        """Which words the draft holds, as its Approve button carries them: its last edit's time ("" as
+        drafted). Each edit moves it on (service.edit_draft), so a version names exactly one text."""
+        return self.edited_at.isoformat() if self.edited_at else ""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.comms.errors import DraftAlreadyApproved, NotAnApprover, PrivateIncidentOffStatusPage
+from app.comms.errors import (DraftAlreadyApproved, DraftChanged, NotAnApprover, NotAnEditor,
+                              PrivateIncidentOffStatusPage)
 from app.comms.models import MAX_SUBJECT, Audience, CommsDraft, DraftStatus, Phase
 from app.db import compare_and_set
 from app.incidents.errors import AlreadyDone
@@ -43,39 +44,55 @@ def refuse_approved(draft: CommsDraft) -> None:
         raise DraftAlreadyApproved(approved_by=draft.approved_by, approved_at=draft.approved_at)
 
 
-async def edit_draft(session: AsyncSession, draft: CommsDraft, *, seen_edit: datetime | None, subject: str | None,
-                     body: str, by: str, now: datetime) -> None:
+def may_speak_for(incident: Incident, user_id: str) -> bool:
+    """Only the Communications Lead or the IC decide what is said: they edit drafts and approve them."""
+    return user_id in {incident.holder(Role.COMMS), incident.holder(Role.IC)}
+
+
+def check_editor(incident: Incident, user_id: str) -> None:
+    if not may_speak_for(incident, user_id):
+        raise NotAnEditor(commander=incident.holder(Role.IC), comms_lead=incident.holder(Role.COMMS))
+
+
+def _holds(seen_edit: datetime | None) -> ColumnElement[bool]:
+    """The draft still holds the words of this edit (None: as drafted)."""
+    return CommsDraft.edited_at.is_(None) if seen_edit is None else CommsDraft.edited_at == seen_edit
+
+
+async def edit_draft(session: AsyncSession, incident: Incident, draft: CommsDraft, *, seen_edit: datetime | None,
+                     subject: str | None, body: str, by: str, now: datetime) -> None:
     """Replace the words of a draft that is not approved yet, as it was when the form opened (`seen_edit`:
     its last edit then): of two edits at once, or an edit and an approval, only the first counts."""
     refuse_approved(draft)
-    words = {"body": body, "edited_by": by, "edited_at": now}
+    check_editor(incident, by)
+    # The edit time is the draft's version (an Approve button carries it): it must move on with every edit,
+    # even two in the same microsecond, or an old button would approve newer words.
+    edited_at = now if seen_edit is None or now > seen_edit else seen_edit + timedelta(microseconds=1)
+    words: dict[str, object] = {"body": body, "edited_by": by, "edited_at": edited_at}
     if draft.audience is Audience.EMAIL and subject is not None:
         words["subject"] = subject[:MAX_SUBJECT]
-    as_seen = CommsDraft.edited_at.is_(None) if seen_edit is None else CommsDraft.edited_at == seen_edit
-    if await compare_and_set(session, draft, CommsDraft.status == DraftStatus.DRAFT, as_seen, **words):
+    if await compare_and_set(session, draft, CommsDraft.status == DraftStatus.DRAFT, _holds(seen_edit), **words):
         return
     await session.refresh(draft)
     refuse_approved(draft)
     raise AlreadyDone(what="draft_edited", by=draft.edited_by, at=draft.edited_at)
 
 
-def may_approve(incident: Incident, user_id: str) -> bool:
-    return user_id in {incident.holder(Role.COMMS), incident.holder(Role.IC)}
-
-
-async def approve_draft(session: AsyncSession, incident: Incident, draft: CommsDraft, *, by: str,
-                        now: datetime) -> None:
-    """The Communications Lead or the IC approves: the draft may now be published, and the timeline says so.
-    Only the first of two approvals at once does; the other is told who approved it."""
+async def approve_draft(session: AsyncSession, incident: Incident, draft: CommsDraft, *, seen_edit: datetime | None,
+                        by: str, now: datetime) -> None:
+    """The Communications Lead or the IC approves the draft as they were shown it (`seen_edit`: its last edit
+    then): it may now be published, and the timeline says so. One conditional write decides against another
+    approval or an edit at the same moment; an approval of words since replaced publishes nothing."""
     refuse_approved(draft)
-    if not may_approve(incident, by):
+    if not may_speak_for(incident, by):
         raise NotAnApprover(commander=incident.holder(Role.IC), comms_lead=incident.holder(Role.COMMS))
     check_audience(incident, draft.audience)
-    if not await compare_and_set(session, draft, CommsDraft.status == DraftStatus.DRAFT,
+    if not await compare_and_set(session, draft, CommsDraft.status == DraftStatus.DRAFT, _holds(seen_edit),
                                  status=DraftStatus.APPROVED, approved_by=by, approved_at=now):
         await session.refresh(draft)
         refuse_approved(draft)
-        raise AssertionError(f"draft {draft.id} changed but is not approved")
+        raise DraftChanged(by=draft.edited_by, at=draft.edited_at, subject=draft.subject, body=draft.body,
+                           channel=incident.channel_id)
     record(session, incident, kind="comms_approved", actor=by, now=now, text=_approved_line(draft))
 
 

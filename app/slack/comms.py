@@ -78,6 +78,7 @@ class CommsFlows:
             draft = await comms.get_draft(session, draft_id)
             incident = await service.get_incident(session, draft.incident_id)
         comms.refuse_approved(draft)
+        comms.check_editor(incident, actor.user_id)
         view = self.flows.messages.view("views/comms_edit.yml.j2", draft=draft, incident=incident)
         view["callback_id"] = EDIT_CALLBACK
         # The draft's last edit as the form shows it: saving replaces exactly those words, or nothing.
@@ -91,20 +92,21 @@ class CommsFlows:
         async with self.flows.db.transaction() as session:
             draft = await comms.get_draft(session, draft_id)
             incident = await service.get_incident(session, draft.incident_id)
-            await comms.edit_draft(session, draft, seen_edit=seen_edit, subject=subject, body=body, by=actor.user_id,
-                                   now=self.flows.clock.now())
+            await comms.edit_draft(session, incident, draft, seen_edit=seen_edit, subject=subject, body=body,
+                                   by=actor.user_id, now=self.flows.clock.now())
         await self._refresh_draft(incident, draft, actor)
 
     # -- approving and publishing -------------------------------------------------------------
 
-    async def approve(self, actor: Actor, draft_id: int) -> None:
-        """Approval by the Communications Lead or the IC publishes the draft where its audience reads it."""
+    async def approve(self, actor: Actor, draft_id: int, *, seen_edit: datetime | None) -> None:
+        """Approval by the Communications Lead or the IC publishes the draft where its audience reads it, in
+        the words the Approve button was shown with (`seen_edit`: the draft's last edit then), or nothing."""
         flows = self.flows
         async with flows.db.transaction() as session:
             draft = await comms.get_draft(session, draft_id)
             incident = await service.get_incident(session, draft.incident_id)
             now = flows.clock.now()
-            await comms.approve_draft(session, incident, draft, by=actor.user_id, now=now)
+            await comms.approve_draft(session, incident, draft, seen_edit=seen_edit, by=actor.user_id, now=now)
             to_statuspage = draft.audience is Audience.STATUSPAGE and self.statuspage is not None
             if to_statuspage:
                 # Durable: published by due work, retried while Statuspage.io is down, never lost.

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from app.clock import utc
 from app.policy_files import WrittenDuration
+from app.reviews.markdown import inert, web_url
 from app.slack.text import fit, readable
 
 SECTION_BREAK = "---"
@@ -129,6 +130,9 @@ class Messages:
                                 # People's text in a plain_text field (a button, an option): as they typed it.
                                 plain=lambda v: SlackText(readable(str(v))),
                                 tojson=lambda v: SlackText(json.dumps(v)),
+                                # People's text in a Markdown document (the review): shown, never markup.
+                                markdown=lambda v: SlackText(inert(escape(str(v)))),
+                                markdown_url=lambda v: SlackText(web_url(str(v or ""))),
                                 # Macro output was escaped inside the macro already.
                                 safe=SlackText)
         self.env.globals.update(rules or {})

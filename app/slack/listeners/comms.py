@@ -45,6 +45,21 @@ def edited_draft(view: dict[str, Any]) -> tuple[int, str, datetime | None]:
     return payloads.number(str(metadata.get("draft"))), metadata["channel"], seen_edit
 
 
+def approved_version(value: object) -> tuple[int, datetime | None]:
+    """The draft and the version of it an Approve button was shown with ("<id>:<version>", CommsDraft.version).
+    A button without a version predates versions: what its presser saw is unknown, so it approves nothing."""
+    draft, separator, version = payloads.text(value).partition(":")
+    if not separator:
+        raise payloads.StaleInteraction()
+    try:
+        seen_edit = datetime.fromisoformat(version) if version else None
+    except ValueError:
+        raise payloads.StaleInteraction() from None
+    if seen_edit is not None and seen_edit.tzinfo is None:
+        raise payloads.StaleInteraction()
+    return payloads.number(draft), seen_edit
+
+
 def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
     flows.handlers[parsing.DraftComms] = comms.draft
 
@@ -66,7 +81,8 @@ def register(app: AsyncApp, flows: IncidentFlows, comms: CommsFlows) -> None:
         actor = pressed_by(body, respond)
 
         async def approve_draft() -> None:
-            await comms.approve(actor, payloads.number(action.get("value")))
+            draft_id, seen_edit = approved_version(action.get("value"))
+            await comms.approve(actor, draft_id, seen_edit=seen_edit)
 
         await flows.guarded(payloads.refers_to_something(approve_draft()), actor, what="button")
 
