@@ -21,7 +21,7 @@ from app.clock import Clock
 from app.db import Database
 from app.detection.detector import Declaration, DeclareIncident
 from app.incidents.models import Incident
-from app.webhooks.deliveries import Delivery, take
+from app.webhooks.deliveries import AlreadyReceived, Delivery, take
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ class Received:
 
 class FingerprintTaken(Exception):
     """Another declaration (another request, another replica) holds this fingerprint now."""
-
-
-class AlreadyReceived(Exception):
-    """This delivery was taken before (a retry, or a replay): what it would do is rolled back."""
 
 
 class AlertReceiver:

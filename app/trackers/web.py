@@ -16,7 +16,7 @@ from app.clock import Clock
 from app.db import Database
 from app.ops.refusals import refuse
 from app.trackers.webhooks import BadPayload, Webhook
-from app.webhooks.deliveries import BadDelivery, NotJson, Remembered, is_json, json_body, take
+from app.webhooks.deliveries import AlreadyReceived, BadDelivery, NotJson, Remembered, is_json, json_body, take
 
 TRACKERS_ROUTE = "/trackers/{name}"
 
@@ -50,9 +50,11 @@ def add_tracker_routes(app: web.Application, webhook: Webhook | None, finish: Fi
             return refuse(request, f"{webhook.name}: {error}", status=400, body_length=len(body))
         # Taken before it acts, in a transaction of its own: finishing is the Slack side's transaction. Should
         # finishing fail after this commits, the periodic sync still notices the issue finished in the tracker.
-        async with db.transaction() as session:
-            first = await take(session, delivery, now=clock.now(), rules=deliveries)
-        if not first:
+        try:
+            async with db.transaction() as session:
+                if not await take(session, delivery, now=clock.now(), rules=deliveries):
+                    raise AlreadyReceived()
+        except AlreadyReceived:
             return web.json_response({"done": [], "already_received": True})
         done = [key for key in keys if await finish(webhook.name, key)]
         return web.json_response({"done": done})

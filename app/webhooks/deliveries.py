@@ -57,6 +57,10 @@ class BadDelivery(Exception):
     """Authenticated, but its delivery id or date is not what the sender sends; the message says which."""
 
 
+class AlreadyReceived(Exception):
+    """A copy of a delivery taken before (a retry, or a replay): raised to roll back what it would do."""
+
+
 class NotFresh(Exception):
     """Dated by its sender further from now than the rules allow: refused as a replay or a forgery."""
 
