@@ -242,7 +242,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
     add_tracker_routes(web_app, tracker_webhook if tracking is not None else None,
-                       tracking.finished if tracking is not None else _no_tracker)
+                       tracking.finished if tracking is not None else _no_tracker,
+                       db=db, clock=clock, deliveries=tracker_rules.deliveries)
     return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector,
                    metrics, links, http, external)
 

@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,13 @@ SAMPLES = Path(__file__).parent / "samples" / "alerts"
 SENTRY_SECRET = "5e1c0d9f6a7b4c3d8e2f1a0b9c8d7e6f"
 ALERTMANAGER_TOKEN = "am-token-0123456789abcdef"
 PAGERDUTY_SECRET = "pd-secret-ABCDEFGHIJKLMNOP0123"
+# The samples were sent a minute or two before this (PagerDuty's event.occurred_at is 14:03:22).
+SENT = datetime(2026, 12, 9, 14, 4, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(SENT)
 
 
 def sample(name: str) -> bytes:
@@ -44,7 +53,7 @@ def signed(source: str, body: bytes, **headers: str) -> dict[str, str]:
     if source == "sentry":
         digest = hmac.new(SENTRY_SECRET.encode(), body, hashlib.sha256).hexdigest()
         return {"Sentry-Hook-Signature": digest, "Sentry-Hook-Resource": "event_alert",
-                "Sentry-Hook-Timestamp": "1765288931", **headers}
+                "Sentry-Hook-Timestamp": str(int(SENT.timestamp())), "Request-ID": str(uuid.uuid4()), **headers}
     if source == "alertmanager":
         return {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}", **headers}
     digest = hmac.new(PAGERDUTY_SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -62,6 +71,16 @@ def alert_settings(settings: Settings) -> Settings:
 async def bot(alert_settings: Settings, fake: FakeSlack, clock: ManualClock) -> AsyncIterator[SlackDriver]:
     async with running_bot(alert_settings, fake, clock) as driver:
         yield driver
+
+
+def another(source: str, body: bytes) -> bytes:
+    """The same alert in a delivery of its own (Sentry's next event of the issue, PagerDuty's next event)."""
+    payload = json.loads(body)
+    if source == "sentry":
+        payload["data"]["event"]["event_id"] = uuid.uuid4().hex
+    elif source == "pagerduty":
+        payload["event"]["id"] = uuid.uuid4().hex.upper()[:26]
+    return json.dumps(payload).encode()
 
 
 async def send(bot: SlackDriver, source: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -112,7 +131,7 @@ async def test_an_alert_declares_an_incident_and_its_repeats_and_resolution_go_o
     [channel] = [c for c in fake.channels.values() if c.name.startswith("incident-")]
     assert any(title in m.text for m in fake.messages_in(channel.id))  # the kickoff
 
-    again = await send(bot, source, sample(name))
+    again = await send(bot, source, another(source, sample(name)))
     assert again.json() == {"declared": [], "added": [incident.id], "ignored": 0}
 
     resolved_name, extra = RESOLVED[source]
@@ -220,11 +239,13 @@ async def test_an_alert_no_rule_takes_and_a_page_of_our_own_make_no_incident(bot
     assert await incidents(bot) == []
 
 
-async def test_a_malformed_payload_from_a_genuine_sender_is_a_400(bot: SlackDriver) -> None:
+async def test_a_malformed_payload_from_a_genuine_sender_is_a_400(bot: SlackDriver,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
     body = json.dumps({"version": "4", "alerts": "none"}).encode()
     response = await send(bot, "alertmanager", body)
     assert response.status_code == 400
-    assert "alerts is not a list" in response.json()["error"]
+    assert response.json() == {"error": "bad request"}
+    assert "Refused POST /alerts/{source}: alertmanager: alerts is not a list (400" in caplog.text
 
 
 # -- the policy file and the settings ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What happens to an alert: onto its open incident's timeline, or, if it has none and a rule takes it,
 a new incident declared through the same flow people use (the detection port). The claim of the
 fingerprint rides in the transaction that stores the incident, so when replicas race over a burst of
-the same alert, one incident commits and the others roll back and add their alert to it."""
+the same alert, one incident commits and the others roll back and add their alert to it. So does the
+delivery's (app/webhooks/deliveries.py): a copy of a delivery that acted, however late, does nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.clock import Clock
 from app.db import Database
 from app.detection.detector import Declaration, DeclareIncident
 from app.incidents.models import Incident
+from app.webhooks.deliveries import AlreadyReceived, Delivery, take
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ class Fate(enum.StrEnum):
     DECLARED = "declared"  # it made a new incident
     ADDED = "added"  # it went on its open incident's timeline
     IGNORED = "ignored"  # no open incident, and no rule takes it (or it says its problem is over)
+    ALREADY_RECEIVED = "already_received"  # a copy of a delivery that acted already: it does nothing
 
 
 @dataclass(frozen=True)
@@ -52,34 +55,52 @@ class AlertReceiver:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._waiting: Counter[tuple[str, str]] = Counter()
 
-    async def receive(self, alerts: list[Alert]) -> list[Received]:
-        return [await self.receive_one(alert) for alert in alerts]
+    async def receive(self, alerts: list[Alert], delivery: Delivery | None = None) -> list[Received]:
+        """Each alert's fate. A delivery is taken in the transaction of what its alert does; the senders that
+        name their deliveries send one alert in each, and a delivery of several is taken before them."""
+        if delivery is not None and len(alerts) > 1:
+            try:
+                async with self.db.transaction() as session:
+                    await self._take(session, delivery)
+            except AlreadyReceived:
+                return [Received(alert, Fate.ALREADY_RECEIVED) for alert in alerts]
+            delivery = None
+        return [await self.receive_one(alert, delivery) for alert in alerts]
 
-    async def receive_one(self, alert: Alert) -> Received:
+    async def receive_one(self, alert: Alert, delivery: Delivery | None = None) -> Received:
         key = (alert.source, alert.fingerprint)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] += 1
         try:
             async with lock:
-                return await self._receive(alert)
+                return await self._receive(alert, delivery)
+        except AlreadyReceived:
+            log.info("Alert %s/%s: a copy of a delivery already taken, ignored", alert.source, alert.fingerprint)
+            return Received(alert, Fate.ALREADY_RECEIVED)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:
                 del self._waiting[key], self._locks[key]
 
-    async def _receive(self, alert: Alert) -> Received:
-        added = await self._add_to_open(alert)
+    async def _take(self, session: AsyncSession, delivery: Delivery | None) -> None:
+        if delivery is not None and not await take(session, delivery, now=self.clock.now(),
+                                                   rules=self.rules.deliveries):
+            raise AlreadyReceived()
+
+    async def _receive(self, alert: Alert, delivery: Delivery | None) -> Received:
+        added = await self._add_to_open(alert, delivery)
         if added is not None:
             return added
         route = None if alert.is_resolved else self.rules.route(alert)
         if route is None:
+            # Nothing done, so nothing to take: a copy of it does nothing either.
             log.info("Alert %s/%s (%s) has no open incident and makes none: %s", alert.source, alert.fingerprint,
                      alert.status.value, alert.summary)
             return Received(alert, Fate.IGNORED)
         try:
-            incident = await self._declare(alert, route)
+            incident = await self._declare(alert, route, delivery)
         except FingerprintTaken:
-            added = await self._add_to_open(alert)
+            added = await self._add_to_open(alert, delivery)
             if added is None:  # its incident was declared and resolved in between: unlikely, and harmless
                 return Received(alert, Fate.IGNORED)
             return added
@@ -87,16 +108,18 @@ class AlertReceiver:
                     route.rule)
         return Received(alert, Fate.DECLARED, incident.id)
 
-    async def _add_to_open(self, alert: Alert) -> Received | None:
+    async def _add_to_open(self, alert: Alert, delivery: Delivery | None) -> Received | None:
         async with self.db.transaction() as session:
             incident = await service.open_incident_for(session, alert)
             if incident is None:
                 return None
+            await self._take(session, delivery)
             service.add_alert(session, incident, alert, now=self.clock.now())
         return Received(alert, Fate.ADDED, incident.id)
 
-    async def _declare(self, alert: Alert, route: Route) -> Incident:
+    async def _declare(self, alert: Alert, route: Route, delivery: Delivery | None) -> Incident:
         async def claim(session: AsyncSession, incident: Incident) -> None:
+            await self._take(session, delivery)  # raising stores nothing: no incident, no channel, no page
             if not await service.claim(session, alert, incident, rule=route.rule, now=self.clock.now()):
                 raise FingerprintTaken(alert.fingerprint)
 

@@ -13,6 +13,7 @@ from pydantic import BeforeValidator
 from app.alerts.alert import Alert
 from app.incidents.models import Severity
 from app.policy_files import PolicyError, StrictModel, load
+from app.webhooks.deliveries import DeliveryRules
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 MAX_TITLE = 200
@@ -48,6 +49,7 @@ class Rule(StrictModel):
 
 class AlertsFile(StrictModel):
     rules: tuple[Rule, ...] = ()
+    deliveries: DeliveryRules = DeliveryRules()
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Route:
 @dataclass(frozen=True)
 class AlertRules:
     rules: tuple[Rule, ...]
+    deliveries: DeliveryRules = DeliveryRules()  # how fresh a delivery must be, and how long it is remembered
 
     def route(self, alert: Alert) -> Route | None:
         """The first rule that takes the alert; None: no rule does, the alert makes no incident."""
@@ -84,7 +87,8 @@ def fill(template: str, alert: Alert) -> str:
 
 def load_alert_rules(path: Path, *, kinds: Collection[str]) -> AlertRules:
     """The rules in the file; no file means no rules (every alert is only logged)."""
-    rules = load(path, AlertsFile, missing=None).rules
+    loaded = load(path, AlertsFile, missing=None)
+    rules = loaded.rules
     names: set[str] = set()
     for number, rule in enumerate(rules, start=1):
         where = f"rules[{number}] ({rule.name})"
@@ -97,4 +101,4 @@ def load_alert_rules(path: Path, *, kinds: Collection[str]) -> AlertRules:
         if rule.name in names:
             raise PolicyError(f"{path}: {where}: the name {rule.name!r} is used twice")
         names.add(rule.name)
-    return AlertRules(rules)
+    return AlertRules(rules, loaded.deliveries)

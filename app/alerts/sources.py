@@ -4,6 +4,11 @@ Sentry signs the raw body with the integration's client secret (`Sentry-Hook-Sig
 hex). Alertmanager's webhook_config (and Grafana's and Render's, which send the same v4 payload) carries a
 bearer token. PagerDuty's v3 webhooks sign the raw body too (`X-PagerDuty-Signature: v1=<hex>`, several
 while a secret is being rotated). A request that proves nothing is refused before its body is read as JSON.
+
+Sentry and PagerDuty say which delivery a request is (`Request-ID`; `event.id`) and when it was sent
+(`Sentry-Hook-Timestamp`; `event.occurred_at`): app/webhooks/deliveries.py takes each once and refuses a
+stale one. Sentry's headers are outside its signature, so a signed Sentry body is also taken once by its
+digest. Alertmanager names no delivery: its repeats are the same alert again, and go on the timeline.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from typing import Any, Protocol
 
 from app.alerts.alert import Alert, AlertStatus
 from app.oncall.pagers import is_our_dedup_key
+from app.webhooks.deliveries import Delivery, body_id, delivery_id, iso_time, unix_time
 
 MAX_SUMMARY = 300
+MAX_SIGNATURES = 8  # PagerDuty signs with each secret while one is rotated: a few, not thousands to try
 
 
 class BadPayload(Exception):
@@ -32,9 +39,18 @@ class Source(Protocol):
 
     def alerts(self, payload: Any, headers: Mapping[str, str]) -> list[Alert]: ...
 
+    def delivery(self, payload: Any, headers: Mapping[str, str], body: bytes) -> Delivery | None:
+        """Which delivery this is, for taking it once; None: the sender names none."""
+        ...
+
 
 def _hmac_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time, on bytes: compare_digest raises TypeError on a str with non-ASCII in it."""
+    return given.isascii() and hmac.compare_digest(given.encode("ascii"), expected.encode())
 
 
 def _text(value: object) -> str:
@@ -52,8 +68,11 @@ def _mapping(value: object, what: str) -> dict[str, Any]:
     return value
 
 
-def _strings(values: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): _text(v) for k, v in values.items() if not isinstance(v, (dict, list))}
+def _strings(values: object, what: str) -> dict[str, str]:
+    """An object's plain fields as text (absent: none); anything but an object is not what the sender sends."""
+    if values is None:
+        return {}
+    return {str(k): _text(v) for k, v in _mapping(values, what).items() if not isinstance(v, (dict, list))}
 
 
 @dataclass(frozen=True)
@@ -65,7 +84,14 @@ class Sentry:
 
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool:
         given = headers.get("Sentry-Hook-Signature", "").strip()
-        return bool(given) and hmac.compare_digest(given.lower(), _hmac_hex(self.client_secret, body))
+        return bool(given) and _same(given.lower(), _hmac_hex(self.client_secret, body))
+
+    def delivery(self, payload: Any, headers: Mapping[str, str], body: bytes) -> Delivery:
+        ids = [body_id(body)]
+        if "Request-ID" in headers:
+            ids.insert(0, "request:" + delivery_id(headers["Request-ID"], "Request-ID"))
+        sent_at = unix_time(headers.get("Sentry-Hook-Timestamp", ""), "Sentry-Hook-Timestamp")
+        return Delivery(self.name, tuple(ids), sent_at)
 
     def alerts(self, payload: Any, headers: Mapping[str, str]) -> list[Alert]:
         resource = headers.get("Sentry-Hook-Resource", "event_alert")
@@ -76,9 +102,11 @@ class Sentry:
             issue_id = _text(event.get("issue_id"))
             if not issue_id:
                 raise BadPayload("data.event.issue_id is missing")
-            fields = _strings(event)
-            fields.update({_text(pair[0]): _text(pair[1]) for pair in event.get("tags") or []
-                           if isinstance(pair, list) and len(pair) == 2})
+            fields = _strings(event, "data.event")
+            tags = event.get("tags") or []
+            if not isinstance(tags, list):
+                raise BadPayload("data.event.tags is not a list")
+            fields.update({_text(pair[0]): _text(pair[1]) for pair in tags if isinstance(pair, list) and len(pair) == 2})
             fields["rule"] = _text(data.get("triggered_rule"))
             return [Alert(source=self.name, fingerprint=issue_id, status=AlertStatus.FIRING,
                           summary=_summary(event.get("title"), event.get("message"), event.get("culprit")),
@@ -89,7 +117,7 @@ class Sentry:
                       "resolved": AlertStatus.RESOLVED}.get(_text(payload.get("action")))
             if status is None or not _text(issue.get("id")):
                 return []  # assigned, ignored, archived...: nothing an incident needs
-            fields = _strings(issue)
+            fields = _strings(issue, "data.issue")
             project = issue.get("project")
             if isinstance(project, dict):
                 fields["project"] = _text(project.get("slug"))
@@ -109,20 +137,25 @@ class Alertmanager:
 
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool:
         scheme, _, given = headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token.encode())
+        return scheme.lower() == "bearer" and _same(given.strip(), self.token)
+
+    def delivery(self, payload: Any, headers: Mapping[str, str], body: bytes) -> None:
+        return None  # no delivery id: a repeat notification is the alert again, for the timeline
 
     def alerts(self, payload: Any, headers: Mapping[str, str]) -> list[Alert]:
         payload = _mapping(payload, "the body")
         if str(payload.get("version", "4")) != "4":
-            raise BadPayload(f"version {payload.get('version')!r} is not 4")
+            raise BadPayload("version is not 4")
         alerts = payload.get("alerts")
         if not isinstance(alerts, list):
             raise BadPayload("alerts is not a list")
-        common = {**_strings(payload.get("commonLabels") or {}), **_strings(payload.get("commonAnnotations") or {})}
+        common = {**_strings(payload.get("commonLabels"), "commonLabels"),
+                  **_strings(payload.get("commonAnnotations"), "commonAnnotations")}
         found = []
         for number, entry in enumerate(alerts, start=1):
             entry = _mapping(entry, f"alerts[{number}]")
-            fields = {**common, **_strings(entry.get("labels") or {}), **_strings(entry.get("annotations") or {})}
+            fields = {**common, **_strings(entry.get("labels"), f"alerts[{number}].labels"),
+                      **_strings(entry.get("annotations"), f"alerts[{number}].annotations")}
             fingerprint = _text(payload.get("groupKey")) or _text(entry.get("fingerprint"))
             if not fingerprint:
                 raise BadPayload(f"alerts[{number}] has no fingerprint and the payload no groupKey")
@@ -145,7 +178,12 @@ class PagerDuty:
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool:
         expected = "v1=" + _hmac_hex(self.secret, body)
         given = [part.strip() for part in headers.get("X-PagerDuty-Signature", "").split(",")]
-        return any(hmac.compare_digest(signature.lower(), expected) for signature in given if signature)
+        return any(_same(signature.lower(), expected) for signature in given[:MAX_SIGNATURES] if signature)
+
+    def delivery(self, payload: Any, headers: Mapping[str, str], body: bytes) -> Delivery:
+        event = _mapping(_mapping(payload, "the body").get("event"), "event")
+        return Delivery(self.name, ("event:" + delivery_id(event.get("id"), "event.id"),),
+                        iso_time(event.get("occurred_at"), "event.occurred_at"))
 
     def alerts(self, payload: Any, headers: Mapping[str, str]) -> list[Alert]:
         event = _mapping(_mapping(payload, "the body").get("event"), "event")
@@ -158,7 +196,7 @@ class PagerDuty:
             raise BadPayload("event.data.id is missing")
         if is_our_dedup_key(_text(incident.get("incident_key"))):
             return []
-        fields = _strings(incident)
+        fields = _strings(incident, "event.data")
         for key in ("service", "priority", "escalation_policy"):
             if isinstance(incident.get(key), dict):
                 fields[key] = _text(incident[key].get("summary"))

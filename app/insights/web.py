@@ -16,6 +16,7 @@ from app.insights.charts import Charts
 from app.insights.figures import insights
 from app.insights.links import INSIGHTS_PATH, InsightsLinks
 from app.insights.policy import InsightsRules
+from app.ops.refusals import refuse
 from app.slack.messages import duration, utc_time
 
 TEMPLATE = "web/insights.html.j2"
@@ -43,10 +44,10 @@ class InsightsPage:
         name = self.links.window(request.query, now)
         window = self.rules.window(name) if name else None
         if window is None:  # unsigned, tampered with, expired, or a window the policy no longer offers
-            raise web.HTTPNotFound()
+            return refuse(request, "link not signed, tampered with or expired", status=404, json=False)
         async with self.db.transaction() as session:
             figures = await insights(session, window, now=now)
-        expires = datetime.fromtimestamp(int(request.query["expires"]), UTC)
+        expires = datetime.fromtimestamp(int(request.query["expires"]), UTC)  # ASCII digits: links.allows saw them
         others = {other: self.links.path_until(other, expires) for other in self.rules.windows if other != name}
         charts = Charts(figures, say_duration=duration)
         # Drawing is CPU work of a few hundred milliseconds: off the event loop, so Slack is still answered.

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 LIFETIME = timedelta(days=90)  # the default of followup.yml's review.link_valid_for
 PURPOSE = b"incident-coordinator review links v1"
+EXPIRES = re.compile(r"[0-9]{1,12}")  # ASCII digits: str.isdigit() takes "²", which int() refuses
+SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 def link_key(link_secret: str | None, fallback: str) -> bytes:
@@ -37,10 +40,15 @@ class SignedLinks:
         return f"expires={at}&sig={self._signature(subject, at)}"
 
     def allows(self, subject: str, query: Mapping[str, str], now: datetime) -> bool:
+        """Only a well-formed, unexpired link signed for `subject`; anything else (never an exception) is False."""
         expires, signature = query.get("expires", ""), query.get("sig", "")
-        if not expires.isdigit() or len(expires) > 12 or int(expires) < now.timestamp():
+        if not EXPIRES.fullmatch(expires) or int(expires) < now.timestamp() or not SIGNATURE.fullmatch(signature):
             return False
-        return hmac.compare_digest(signature, self._signature(subject, int(expires)))
+        try:
+            expected = self._signature(subject, int(expires))
+        except UnicodeEncodeError:  # a subject taken from the query (an insights window) with a lone surrogate
+            return False
+        return hmac.compare_digest(signature.encode("ascii"), expected.encode("ascii"))
 
     def full(self, path: str) -> str:
         """The full URL when PUBLIC_URL is set, else the path alone."""

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from app.clock import Clock
 from app.db import Database
+from app.ops.refusals import refuse
 from app.reviews.links import ReviewLinks
 from app.reviews.service import published_review
 
@@ -21,13 +22,13 @@ def review_markdown(db: Database, links: ReviewLinks,
     before the review is published, and for private incidents, all alike."""
 
     async def serve(request: web.Request) -> web.Response:
-        incident_id = int(request.match_info["incident_id"])
+        incident_id = int(request.match_info["incident_id"])  # the route takes 1 to 9 ASCII digits only
         if not links.allows(incident_id, request.query, clock.now()):
-            raise web.HTTPNotFound()
+            return refuse(request, "link not signed, tampered with or expired", status=404, json=False)
         async with db.transaction() as session:
             review = await published_review(session, incident_id)
         if review is None or review.document is None:
-            raise web.HTTPNotFound()
+            return refuse(request, "no published review to show", status=404, json=False)
         return web.Response(text=review.document, content_type="text/markdown", charset="utf-8",
                             headers={"Content-Disposition": f'inline; filename="{review.filename}"',
                                      "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})

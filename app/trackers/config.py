@@ -14,6 +14,7 @@ from pydantic import AfterValidator, model_validator
 
 from app.policy_files import PolicyError, PositiveDuration, StrictModel, load
 from app.reviews.models import Priority
+from app.webhooks.deliveries import Remembered
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -71,6 +72,7 @@ class TrackerRules(StrictModel):
     sync_every: PositiveDuration = timedelta(minutes=15)  # besides webhooks: how often open issues are checked
     jira: JiraSettings | None = None
     github: GitHubSettings | None = None
+    deliveries: Remembered = Remembered()  # how long a webhook delivery's ids are remembered
 
     @model_validator(mode="after")
     def _chosen_is_configured(self) -> TrackerRules:

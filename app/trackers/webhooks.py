@@ -1,8 +1,11 @@
-"""The trackers' webhooks: how each proves who sent it, and which issues it says were finished.
+"""The trackers' webhooks: how each proves who sent it, which delivery it is, and which issues it says were
+finished.
 
 Jira's admin webhooks sign the raw body with the webhook's secret (`X-Hub-Signature: sha256=<hex>`, the
 WebSub form); GitHub's do the same in `X-Hub-Signature-256`. A request that proves nothing is refused
-before its body is read as JSON.
+before its body is read as JSON. Each names its delivery in a header outside the signature
+(`X-Atlassian-Webhook-Identifier`, kept across Jira's retries; `X-GitHub-Delivery`), so a delivery is
+taken once under that id and under its signed body's digest (app/webhooks/deliveries.py).
 """
 
 from __future__ import annotations
@@ -13,20 +16,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.webhooks.deliveries import Delivery, body_id, delivery_id
+
 
 class BadPayload(Exception):
     """Authenticated, but not a payload this tracker sends."""
 
 
 def signed_by(secret: str, body: bytes, given: str) -> bool:
+    """Constant-time, on bytes: compare_digest raises TypeError on a str with non-ASCII in it."""
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return bool(given) and hmac.compare_digest(given.strip().lower().encode(), expected.encode())
+    given = given.strip().lower()
+    return bool(given) and given.isascii() and hmac.compare_digest(given.encode("ascii"), expected.encode())
+
+
+def _at(data: object, *path: str) -> object:
+    """A value deep in a payload; None where any step is not an object."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
 
 
 class Webhook(Protocol):
     name: str
 
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool: ...
+
+    def delivery(self, headers: Mapping[str, str], body: bytes) -> Delivery: ...
 
     def finished(self, payload: Any, headers: Mapping[str, str]) -> list[str]:
         """The keys of the issues this delivery says are finished (closed, or moved to a done status)."""
@@ -41,14 +59,22 @@ class JiraWebhook:
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool:
         return signed_by(self.secret, body, headers.get("X-Hub-Signature", ""))
 
+    def delivery(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        identifier = delivery_id(headers.get("X-Atlassian-Webhook-Identifier"), "X-Atlassian-Webhook-Identifier")
+        return Delivery(self.name, ("identifier:" + identifier, body_id(body)))
+
     def finished(self, payload: Any, headers: Mapping[str, str]) -> list[str]:
         if not isinstance(payload, dict) or not isinstance(payload.get("issue"), dict):
             raise BadPayload("no issue")
         if payload.get("webhookEvent") != "jira:issue_updated":
             return []
         issue = payload["issue"]
-        category = (((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}).get("key")
-        return [str(issue["key"])] if category == "done" and issue.get("key") else []
+        key = issue.get("key")
+        if _at(issue, "fields", "status", "statusCategory", "key") != "done" or not key:
+            return []
+        if not isinstance(key, str):
+            raise BadPayload("issue.key is not text")
+        return [key]
 
 
 @dataclass(frozen=True)
@@ -60,12 +86,19 @@ class GitHubWebhook:
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool:
         return signed_by(self.secret, body, headers.get("X-Hub-Signature-256", ""))
 
+    def delivery(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        return Delivery(self.name, ("delivery:" + delivery_id(headers.get("X-GitHub-Delivery"), "X-GitHub-Delivery"),
+                                    body_id(body)))
+
     def finished(self, payload: Any, headers: Mapping[str, str]) -> list[str]:
         if headers.get("X-GitHub-Event") != "issues":
             return []  # ping, and events this webhook was not meant to send
         if not isinstance(payload, dict) or not isinstance(payload.get("issue"), dict):
             raise BadPayload("no issue")
-        repo = str((payload.get("repository") or {}).get("full_name") or "")
-        if payload.get("action") != "closed" or repo.lower() != self.repo.lower():
+        repo = _at(payload, "repository", "full_name")
+        if payload.get("action") != "closed" or not isinstance(repo, str) or repo.lower() != self.repo.lower():
             return []
-        return [f"{self.repo}#{payload['issue'].get('number')}"]
+        number = payload["issue"].get("number")
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise BadPayload("issue.number is not a number")
+        return [f"{self.repo}#{number}"]
