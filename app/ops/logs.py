@@ -21,8 +21,9 @@ incident_id: ContextVar[int | None] = ContextVar("incident_id", default=None)
 due_work_id: ContextVar[int | None] = ContextVar("due_work_id", default=None)
 slack_method: ContextVar[str | None] = ContextVar("slack_method", default=None)
 CONTEXT = (incident_id, due_work_id, slack_method)
-# APScheduler logs every run of every job at INFO: a line per sweep, every few seconds.
-QUIET = ("apscheduler.executors.default", "apscheduler.scheduler")
+# APScheduler logs every run of every job at INFO: a line per sweep, every few seconds. httpx logs every
+# request with its full URL at INFO: a line per health-check probe, and whatever a URL's query carries.
+QUIET = ("apscheduler.executors.default", "apscheduler.scheduler", "httpx")
 
 
 class WithContext(logging.Filter):
