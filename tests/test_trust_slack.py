@@ -174,6 +174,23 @@ async def test_bodies_nobody_signed_are_refused_never_a_500(slack: SlackDriver, 
     assert not [r for r in caplog.records if r.exc_info], "no traceback for a refusal"
 
 
+@SQLITE
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_corrupt_compressed_body_is_refused_without_a_traceback(
+        slack: SlackDriver, fake: FakeSlack, encoding: str, caplog: pytest.LogCaptureFixture) -> None:
+    body = b"\x1f\x8b\x08\x00" + b"garbage" * 100 if encoding == "gzip" else b"\x78\x9c\x01\xff\xff" + b"x" * 500
+    caplog.set_level(logging.INFO)
+
+    response = await slack.post(body, "application/json", headers={"Content-Encoding": encoding})
+    await asyncio.sleep(0.2)  # aiohttp drains an unread body after the answer
+
+    assert response.status_code == 401
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+    assert [r.getMessage() for r in refusals(caplog)] == [f"Refused POST /slack/events: no timestamp "
+                                                          f"(401, body {len(body)} bytes)"]
+    assert fake.calls == []
+
+
 # -- the error handler itself ------------------------------------------------------------------------
 
 
