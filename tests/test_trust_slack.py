@@ -18,10 +18,13 @@ import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.conftest import People
+from app.settings import Settings
+
+from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
-from tests.support import SlackDriver, serve, sign
+from tests.support import ManualClock, SlackDriver, serve, sign
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 A_SIGNATURE = "v0=" + "a" * 64  # well-formed, but not the body's
@@ -198,8 +201,6 @@ async def test_a_corrupt_compressed_body_is_refused_without_a_traceback(
 async def test_the_error_handler_never_acts_on_a_request_that_was_not_verified(
         slack: SlackDriver, fake: FakeSlack, people: People, catcher: tuple[Catcher, str]) -> None:
     """Past the door (as if it were not there), Bolt's own check raising still leads nowhere."""
-    from slack_bolt.request.async_request import AsyncBoltRequest
-
     target, forged_url = catcher
     body = block_actions(people, forged_url).decode()
     request = AsyncBoltRequest(body=body, headers={"content-type": "application/x-www-form-urlencoded",
@@ -210,6 +211,24 @@ async def test_the_error_handler_never_acts_on_a_request_that_was_not_verified(
 
     assert answer.status == 401
     await nothing_reached(fake, target)
+
+
+@SQLITE
+async def test_bolts_own_check_behind_the_door_never_logs_a_body(
+        settings: Settings, fake: FakeSlack, people: People, clock: ManualClock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)  # before the app is built: Bolt's loggers take the root's level then
+    async with running_bot(settings, fake, clock) as slack:
+        body = block_actions(people, "https://attacker.example/hook").decode()
+        request = AsyncBoltRequest(body=body, headers={"content-type": "application/x-www-form-urlencoded",
+                                                       "x-slack-request-timestamp": str(int(time.time())),
+                                                       "x-slack-signature": A_SIGNATURE})
+
+        answer = await slack.runtime.slack_app.async_dispatch(request)
+
+    assert answer.status == 401
+    assert "attacker.example" not in caplog.text and A_SIGNATURE not in caplog.text
+    assert fake.calls == []
 
 
 # -- property: whatever arrives unsigned ------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_bolt.middleware.request_verification.async_request_verification import AsyncRequestVerification
+from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -111,6 +111,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
         await answer_failure(error, body, respond, client)
         return BoltResponse(status=200, body="")
 
-    # Bolt's own check (kept behind ours) logs a refused request's signature and whole body at INFO.
-    logging.getLogger(f"slack_bolt.{AsyncRequestVerification.__name__}").setLevel(logging.WARNING)
+    # Bolt's own check (kept behind ours) logs a refused request's signature and whole body at INFO, under the
+    # name of its base class; its level is taken from the root's when the app is built, so set after.
+    logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").setLevel(logging.WARNING)
     return app
