@@ -27,6 +27,7 @@ from app.ops.logs import configure_logging
 from app.settings import ConfigError, Settings, database_url, log_format, log_level
 from app.slack.messages import TemplateProblem
 from app.slack.startup import SlackUnusable, check_slack
+from app.web import runner as http_runner
 
 log = logging.getLogger("app")
 STOP_WITHIN = 10.0  # seconds, all in: platforms send SIGKILL after their own grace period (Heroku 30 s, k8s 30 s)
@@ -51,7 +52,7 @@ async def serve(settings: Settings) -> str:
     # Everything loaded at start-up (templates, playbooks, Bolt, SQLAlchemy) lives as long as the process:
     # keep it out of the collector's way, so full collections don't stall acknowledgements (bench.declare).
     gc.freeze()
-    runner = web.AppRunner(runtime.web_app, shutdown_timeout=REQUESTS_WITHIN)
+    runner = http_runner(runtime.web_app, shutdown_timeout=REQUESTS_WITHIN)
     await runner.setup()
     runtime.sweeper.start()
     await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()

@@ -54,6 +54,7 @@ from app.slack.receiving import UnsettledDeclarations
 from app.slack.reviews import ReviewReminders
 from app.slack.role_duties import RoleDuties
 from app.slack.setup import ChannelSetup
+from app.slack.signatures import verified_first
 from app.slack.statuspage import StatuspagePublisher
 from app.slack.tidy import ChannelTidying
 from app.slack.trackers import TrackerFlows
@@ -205,7 +206,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     insights_links = InsightsLinks(review_link_key(settings), settings.public_url,
                                    lifetime=policy.insights.link_valid)
     declarations = Declarations(flows)
-    slack_app = create_slack_app(signing_secret=http_signing_secret(settings), client=client, flows=flows,
+    signing_secret = http_signing_secret(settings)
+    slack_app = create_slack_app(signing_secret=signing_secret, client=client, flows=flows,
                                  declarations=declarations,
                                  insights_links=insights_links, statuspage=statuspage)
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
@@ -235,6 +237,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     sweeper.also.append(UnsettledDeclarations(declarations, after=sweeper.lease).declare)
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
+    # Verified before it counts as waiting for an answer, and before Bolt parses it: app/slack/signatures.py.
+    web_app.middlewares.append(verified_first(SLACK_PATH, signing_secret))
     web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))

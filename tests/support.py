@@ -17,6 +17,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from app.main import Runtime
+from app.web import runner as http_runner
 from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -162,7 +163,7 @@ class SlackDriver:
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
+    runner = http_runner(app)  # served (and access-logged) as `python -m app` serves: tests/test_logs_private.py
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

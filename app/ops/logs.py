@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import IO, Any
 
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
 from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -19,8 +21,9 @@ incident_id: ContextVar[int | None] = ContextVar("incident_id", default=None)
 due_work_id: ContextVar[int | None] = ContextVar("due_work_id", default=None)
 slack_method: ContextVar[str | None] = ContextVar("slack_method", default=None)
 CONTEXT = (incident_id, due_work_id, slack_method)
-# APScheduler logs every run of every job at INFO: a line per sweep, every few seconds.
-QUIET = ("apscheduler.executors.default", "apscheduler.scheduler")
+# APScheduler logs every run of every job at INFO: a line per sweep, every few seconds. httpx logs every
+# request with its full URL at INFO: a line per health-check probe, and whatever a URL's query carries.
+QUIET = ("apscheduler.executors.default", "apscheduler.scheduler", "httpx")
 
 
 class WithContext(logging.Filter):
@@ -44,6 +47,25 @@ def log_handler(fmt: str, stream: IO[str] | None = None) -> logging.Handler:
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     return handler
+
+
+class AccessLog(AbstractAccessLogger):
+    """One line per HTTP request: method, path, status, size and time; never the query string or headers.
+
+    The review and insights links carry their signature (`sig=`, a capability valid for weeks) in the query,
+    and a Referer could too. The path is the raw one (still percent-encoded: no line breaks), cut short.
+    """
+
+    MAX_PATH = 200
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        path = request.rel_url.raw_path[:self.MAX_PATH]
+        self.logger.info("%s %s %s %s bytes in %.1f ms", request.method[:16], path, response.status,
+                         response.body_length, time * 1000)
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
 
 
 def configure_logging(level: str, fmt: str) -> None:

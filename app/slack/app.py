@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack import parsing
@@ -16,6 +19,7 @@ from app.slack.declaring import Declarations
 from app.slack.flows import IncidentFlows
 from app.slack.insights import StatsAnswers
 from app.slack.playbooks import ChecklistFlows
+from app.slack.signatures import verified
 from app.slack.tidy import ChannelTidying
 from app.slack.listeners import actions, commands, declaring, picker, views
 from app.slack.comms import CommsFlows
@@ -23,6 +27,8 @@ from app.slack.listeners import comms as comms_listeners
 from app.slack.listeners import home, kickoff, members, reactions, shortcuts
 from app.slack.listeners import reviews as review_listeners
 from app.statuspage.statuspage_io import StatuspageIo
+
+log = logging.getLogger(__name__)
 
 
 def asked_in(body: dict[str, Any]) -> str:
@@ -71,22 +77,32 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
         # failure, an outage): flows.answer_to words it, and the person gets it exactly once.
         user_id, channel_id = who_and_where(body)
         answer = flows.answer_to(error, what=asked_in(body), who=user_id, where=channel_id)
-        if respond is not None and body.get("response_url"):
-            await respond(response_type="ephemeral", replace_original=False, **answer.as_kwargs())
-        elif user_id:
-            # A form has no response_url: the person hears back in a direct message, as after declaring.
-            await client.chat_postMessage(channel=user_id, **answer.as_kwargs())
+        try:
+            if respond is not None and body.get("response_url"):
+                await respond(response_type="ephemeral", replace_original=False, **answer.as_kwargs())
+            elif user_id:
+                # A form has no response_url: the person hears back in a direct message, as after declaring.
+                await client.chat_postMessage(channel=user_id, **answer.as_kwargs())
+        except Exception:  # noqa: BLE001 - the answer to a failure failing too must not become a 500 to Slack
+            log.exception("Could not tell %s in %s about a failure", user_id, channel_id)
 
     async def failed_after_ack(error: BaseException, args: AsyncArgs) -> None:
+        if not verified(args.request):
+            log.error("Listener failed on a request nobody vouched for: not answered", exc_info=error)
+            return
         await answer_failure(error, args.body, args.respond, args.client)
 
     flows.acks.failed = failed_after_ack
 
     @app.error
     async def failed_before_ack(error: Exception, body: dict[str, Any], respond: AsyncRespond | None,
-                                client: AsyncWebClient) -> BoltResponse:
+                                client: AsyncWebClient, request: AsyncBoltRequest) -> BoltResponse:
         # Not acknowledged yet (acks.first hands later failures to failed_after_ack): acknowledge now,
         # never with a 500; a command's answer is the acknowledgement itself.
+        if not verified(request):
+            # app/slack/signatures.py refuses these at the door; should one get this far (Bolt's own check
+            # raising on it), nothing it carries (response_url, ids) is used, and it is not logged.
+            return BoltResponse(status=401, body="")
         if body.get("command"):
             user_id, channel_id = who_and_where(body)
             answer = flows.answer_to(error, what=asked_in(body), who=user_id, where=channel_id)
@@ -95,4 +111,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: Inci
         await answer_failure(error, body, respond, client)
         return BoltResponse(status=200, body="")
 
+    # Bolt's own check (kept behind ours) logs a refused request's signature and whole body at INFO, under the
+    # name of its base class; its level is taken from the root's when the app is built, so set after.
+    logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").setLevel(logging.WARNING)
     return app

@@ -180,7 +180,8 @@ class ChannelSetup:
         payload = attempt.work.payload
         declarer = None if payload.get("bot") else payload.get("declarer")
         if not await self.flows.surfaces.tell(message, response_url=payload.get("response_url"), user_id=declarer):
-            log.info("Declaration of incident %s: %s", attempt.work.incident_id, message.text)
+            # Not its words: they quote the title, and a private incident's title stays out of the log.
+            log.info("Declaration of incident %s: nobody to give its private answer to", attempt.work.incident_id)
         return True
 
     async def _record(self, attempt: Attempt, incident: Incident) -> None:
