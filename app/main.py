@@ -182,18 +182,24 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     tracker_file = settings.playbooks_dir / "trackers.yml"
     tracker_rules = load_tracker_rules(tracker_file)
+    external = httpx.AsyncClient(transport=http_transport, timeout=10)
+    try:
+        tracker, tracker_webhook = connect_tracker(tracker_rules, tracker_file, external, environ)
+    except BaseException:  # a secret it names is unset or weak: nothing else has been opened yet
+        await external.aclose()
+        raise
     db = Database(settings.database_url)
-    await db.migrate()
-    if check_slack is not None:
-        try:
+    try:
+        await db.migrate()
+        if check_slack is not None:
             await check_slack()
-        except BaseException:
-            await db.close()
-            raise
+    except BaseException:
+        await external.aclose()
+        await db.close()
+        raise
     http = aiohttp.ClientSession()
     metrics = Metrics()
     client = slack_client(settings, http, metrics.slack)
-    external = httpx.AsyncClient(transport=http_transport, timeout=10)
     flows = IncidentFlows(db=db, clock=clock, policy=policy, roster=roster, messages=messages, client=client,
                           incidents_channel=settings.incidents_channel)
     statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
@@ -201,7 +207,6 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     links = ReviewLinks(review_link_key(settings), settings.public_url,
                         policy.followup.review.link_valid_for)
     flows.review_links = links
-    tracker, tracker_webhook = connect_tracker(tracker_rules, tracker_file, external, environ)
     flows.tracker = tracker
     insights_links = InsightsLinks(review_link_key(settings), settings.public_url,
                                    lifetime=policy.insights.link_valid)

@@ -94,8 +94,9 @@ class AlertReceiver:
         route = None if alert.is_resolved else self.rules.route(alert)
         if route is None:
             # Nothing done, so nothing to take: a copy of it does nothing either.
-            log.info("Alert %s/%s (%s) has no open incident and makes none: %s", alert.source, alert.fingerprint,
-                     alert.status.value, alert.summary)
+            # Not its summary: the sender's words may name what a private incident would (no incident yet).
+            log.info("Alert %s/%s (%s) has no open incident and makes none", alert.source, alert.fingerprint,
+                     alert.status.value)
             return Received(alert, Fate.IGNORED)
         try:
             incident = await self._declare(alert, route, delivery)

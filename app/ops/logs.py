@@ -16,6 +16,8 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 from pythonjsonlogger.json import JsonFormatter
 
+from app.ops.refusals import REFUSED
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 incident_id: ContextVar[int | None] = ContextVar("incident_id", default=None)
 due_work_id: ContextVar[int | None] = ContextVar("due_work_id", default=None)
@@ -59,6 +61,8 @@ class AccessLog(AbstractAccessLogger):
     MAX_PATH = 200
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        if request.get(REFUSED):
+            return  # app/ops/refusals.py logged it: one line per refused request, not two
         path = request.rel_url.raw_path[:self.MAX_PATH]
         self.logger.info("%s %s %s %s bytes in %.1f ms", request.method[:16], path, response.status,
                          response.body_length, time * 1000)

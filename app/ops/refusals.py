@@ -13,6 +13,8 @@ import logging
 from aiohttp import web
 
 log = logging.getLogger("app.refused")
+# Set on a refused request: its line here stands for its access-log line too (one line per refusal).
+REFUSED = web.RequestKey("app_refused", bool)
 
 MAX_REASON = 80
 ANSWERS = {
@@ -43,8 +45,9 @@ def refuse(request: web.Request, reason: str, *, status: int = 401, body_length:
     if not 400 <= status < 500:
         raise ValueError(f"a refusal is a 4xx, not {status}")
     length = body_length if body_length is not None else (request.content_length or 0)
-    log.warning("Refused %s %s: %s (%d, body %d bytes)", request.method, route_of(request),
+    log.warning("Refused %s %s: %s (%d, body %d bytes)", request.method[:16], route_of(request),
                 reason[:MAX_REASON], status, length)
+    request[REFUSED] = True
     answer = ANSWERS.get(status, "refused")
     if json:
         return web.json_response({"error": answer}, status=status)

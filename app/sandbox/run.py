@@ -11,6 +11,7 @@ from aiohttp import web
 
 from app.clock import Clock
 from app.main import Runtime, start_runtime
+from app.web import runner as serving
 from app.sandbox.client import Client
 from app.sandbox.fakeslack import FakeSlack
 from app.sandbox.sealed import ENVIRON, LoopbackOnly
@@ -62,7 +63,7 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
     runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly(), environ=ENVIRON)
     client = Client(fake, "", signing_secret)
     add_sandbox_routes(runtime.web_app, workspace, client, port=listening.getsockname()[1])
-    runner = web.AppRunner(runtime.web_app, access_log=None)
+    runner = serving(runtime.web_app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, listening).start()
     client.bot_url = url
