@@ -211,6 +211,16 @@ def _upgrade_to_head(connection: Connection) -> Migrated:
     return Migrated(before=tuple(before), after=tuple(MigrationContext.configure(connection).get_current_heads()))
 
 
+def where(db: Database) -> str:
+    """The database as an operator names it: "PostgreSQL database 'x' at host:port", "SQLite database ..."."""
+    return describe(db.engine.url)
+
+
+def reason(error: BaseException) -> str:
+    """Why a database call failed, on one line (no traceback)."""
+    return _reason(error)
+
+
 def _reason(error: BaseException) -> str:
     """The driver's own words, on one line: "connection refused", "database "x" does not exist"..."""
     if isinstance(error, DBAPIError) and error.orig is not None:
