@@ -46,7 +46,7 @@ from app.ops.outages import Outages
 
 log = logging.getLogger(__name__)
 # Renewed every third of it while the work runs: a dead worker's work waits at most this long.
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=10)
 GIVE_UP_WRITING = 5  # tries at writing an outcome that fails for another reason than an outage
 AT_ONCE = 25  # rows a sweep claims and fires together: what a replica that dies leaves to recover
 
