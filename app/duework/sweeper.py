@@ -174,13 +174,26 @@ class Sweeper:
             task = asyncio.ensure_future(self._fire(row, incidents[row.incident_id], now))
             self._held[row.id] = task
             firing.add(task)
-        while firing:
-            # Outcomes are written as they come, a batch per transaction: a row that Slack holds up
-            # (rate limits) does not hold up writing down the others.
-            finished, firing = await asyncio.wait(firing, return_when=asyncio.FIRST_COMPLETED)
-            # A firing cancelled because the lease was lost leaves its row to the worker that took it over.
-            outcomes = [Outcome(*task.result(), now=now) for task in finished if not task.cancelled()]
-            await self._write(outcomes)
+        try:
+            while firing:
+                # Outcomes are written as they come, a batch per transaction: a row that Slack holds up
+                # (rate limits) does not hold up writing down the others.
+                finished, firing = await asyncio.wait(firing, return_when=asyncio.FIRST_COMPLETED)
+                # A firing cancelled because the lease was lost leaves its row to the worker that took it over.
+                outcomes = [Outcome(*task.result(), now=now) for task in finished if not task.cancelled()]
+                await self._write(outcomes)
+        finally:
+            # Cut off (shutdown): what is neither written nor kept to write is not held by anyone here any
+            # more, so it must not be renewed; it is given back, to be checked and done again.
+            kept = {o.attempt.work.id for o in self._unwritten}
+            left = [row.id for row in rows if row.id in self._held and row.id not in kept]
+            for id_ in left:
+                task = self._held.get(id_)
+                if task is not None and not task.done():
+                    task.cancel()
+            if left:
+                self._let_go(left)
+                asyncio.ensure_future(self._give_back(left))
         return len(rows)
 
     async def write_unwritten(self) -> None:
