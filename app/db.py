@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import ColumnElement, DateTime, Enum, event, inspect, text, update
-from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -96,6 +96,7 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(parsed, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _begin_immediate)
+            event.listen(self.engine.sync_engine, "handle_error", _sqlite_file_unusable)
             # A pooled SQLite connection answers from its page cache: checks open the file afresh.
             self._fresh: AsyncEngine | None = create_async_engine(parsed, poolclass=NullPool,
                                                                   connect_args={"timeout": 5})
@@ -194,6 +195,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+# What SQLite says when the file under a connection is no longer a database it can use. The connection
+# keeps saying it after the file is repaired (it keeps its view of the broken file): it must be thrown away.
+_UNUSABLE_FILE = ("file is not a database", "database disk image is malformed", "disk i/o error",
+                  "unable to open database file", "database or disk is full", "file is encrypted")
+
+
+def _sqlite_file_unusable(context: ExceptionContext) -> None:
+    """Treat an unusable file as a lost connection: SQLAlchemy then discards this connection and every other
+    pooled one (the pool is invalidated), so the first request after the file is repaired opens it afresh,
+    and `unreachable` answers the person that their request was not recorded."""
+    message = str(context.original_exception).lower()
+    if any(words in message for words in _UNUSABLE_FILE):
+        context.is_disconnect = True
+
+
 def _begin_immediate(connection: Connection) -> None:
     """Every SQLite transaction takes the write lock when it starts. A deferred one that read and then
     writes after another writer committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT,
@@ -209,6 +225,16 @@ def _upgrade_to_head(connection: Connection) -> Migrated:
     before = MigrationContext.configure(connection).get_current_heads()
     command.upgrade(config, "heads")
     return Migrated(before=tuple(before), after=tuple(MigrationContext.configure(connection).get_current_heads()))
+
+
+def where(db: Database) -> str:
+    """The database as an operator names it: "PostgreSQL database 'x' at host:port", "SQLite database ..."."""
+    return describe(db.engine.url)
+
+
+def reason(error: BaseException) -> str:
+    """Why a database call failed, on one line (no traceback)."""
+    return _reason(error)
 
 
 def _reason(error: BaseException) -> str:

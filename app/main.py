@@ -32,6 +32,7 @@ from app.insights.links import InsightsLinks
 from app.insights.web import InsightsPage, add_insights_page
 from app.oncall.pagers import PagerDutyPager, Pager, Pagers
 from app.ops.metrics import Metrics
+from app.ops.outages import Outages
 from app.ops.readiness import Readiness
 from app.ops.slack_calls import SlackCalls
 from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
@@ -236,10 +237,14 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
         worker.handlers[WorkKind.TRACKER_SYNC] = tracking.sync
         worker.cadences[WorkKind.TRACKER_SYNC] = tracker_rules.sync_every
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics,
-                      retries=policy.retries)
-    sweeper.lease = timedelta(seconds=settings.lease_seconds)
+                      retries=policy.retries, lease=timedelta(seconds=settings.lease_seconds), outages=Outages())
     flows.fire_now = sweeper.fire_now
-    sweeper.also.append(UnsettledDeclarations(declarations, after=sweeper.lease).declare)
+    # The single-process store: no other process can be alive, so what an earlier one held is free at once.
+    alone = db.dialect == "sqlite"
+    if alone:
+        await sweeper.take_over_left_work()
+    sweeper.also.append(UnsettledDeclarations(declarations, after=sweeper.lease,
+                                              free_before=clock.now() if alone else None).declare)
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     # Verified before it counts as waiting for an answer, and before Bolt parses it: app/slack/signatures.py.

@@ -47,7 +47,7 @@ class Settings:
     playbooks_dir: Path = PROJECT_ROOT / "playbooks"
     messages_dir: Path = PROJECT_ROOT / "messages"
     sweep_seconds: float = 5.0
-    lease_seconds: float = 600.0  # how long a worker holds due work it claimed before another may take it over
+    lease_seconds: float = 10.0  # a worker's lease on due work, renewed while it works: a dead one's work waits this long
     pagerduty_routing_key: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     statuspage_api_key: str | None = None  # with the page id: approved updates also go to Statuspage.io
@@ -127,7 +127,7 @@ class Settings:
             sweep_seconds = float(sweep_text)
         except ValueError:
             sweep_seconds = 0.0
-        lease_text = optional("DUE_WORK_LEASE_SECONDS") or "600"
+        lease_text = optional("DUE_WORK_LEASE_SECONDS") or "10"
         try:
             lease_seconds = float(lease_text)
         except ValueError:

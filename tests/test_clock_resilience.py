@@ -66,7 +66,7 @@ async def test_a_reminder_interrupted_after_posting_is_adopted_not_repeated(
     await runtime.sweeper.worker.fire(Attempt(claimed, runtime.sweeper.worker.classify), incident, clock.now())
     [posted] = reminders(fake, channel)
 
-    await tick(slack, clock, minutes=1)
+    await tick(slack, clock, seconds=LEASE.total_seconds() / 2)
     assert reminders(fake, channel) == [posted]  # leased: nobody else touches it meanwhile
     await tick(slack, clock, minutes=10)  # the lease ran out: another worker takes it over
     assert reminders(fake, channel) == [posted]  # found in the channel, not posted again

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.duework.models import DueWork, WorkKind
@@ -60,8 +60,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker:
                     incident_id: int | None = None, kinds: list[WorkKind] | None = None) -> list[DueWork]:
     """Lease pending work that is due to this worker; the caller commits at once, before any of it is done.
 
-    A row leased by a worker that died comes back when its lease runs out, marked `unsure`: that
-    worker may have reached Slack without writing it down. PostgreSQL skips rows another replica
+    A row leased by a worker that died comes back when its lease runs out (seconds: a live worker renews
+    it, see `renew`), marked `unsure`: that worker may have reached Slack without writing it down. PostgreSQL skips rows another replica
     is claiming at this moment; SQLite has one writer at a time.
     """
     due = (select(DueWork.id)
@@ -84,40 +84,88 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker:
 
 async def finish(session: AsyncSession, work: DueWork, *, now: datetime, worker: str, outcome: str,
                  steps: dict[str, Any]) -> bool:
-    """Write a one-off row's outcome, unless it was settled meanwhile (cancelled, say); True if written."""
+    """Write a one-off row's outcome, unless it was settled meanwhile (cancelled, say) or another worker
+    took it over; True if written."""
     written = await session.execute(
-        update(DueWork).where(DueWork.id == work.id, DueWork.done_at.is_(None))
+        update(DueWork).where(DueWork.id == work.id, DueWork.done_at.is_(None), DueWork.claimed_by == worker)
         .values(done_at=now, done_by=worker, outcome=outcome, attempts=DueWork.attempts + 1, steps=steps,
                 claimed_by=None, claimed_until=None, unsure=False))
-    return bool(written.rowcount)
+    return bool(written.rowcount)  # type: ignore[attr-defined]
 
 
 async def come_round(session: AsyncSession, work: DueWork, *, due_at: datetime, steps: dict[str, Any],
                      worker: str) -> bool:
     """Recurring work fired: it comes round again at due_at, unless someone re-planned it while it fired
-    (an update came in, a snooze): then their time stands. True if due_at was set."""
+    (an update came in, a snooze): then their time stands and the row is only let go. True if this
+    worker still held the row (False: another worker took it over)."""
     moved = await session.execute(
-        update(DueWork).where(DueWork.id == work.id, DueWork.due_at == work.due_at, DueWork.done_at.is_(None))
+        update(DueWork).where(DueWork.id == work.id, DueWork.due_at == work.due_at, DueWork.done_at.is_(None),
+                              DueWork.claimed_by == worker)
         .values(due_at=due_at, attempts=0, steps=steps, last_error=None, claimed_by=None, claimed_until=None,
                 unsure=False, done_by=worker))
-    if not moved.rowcount:
-        await release(session, [work.id], steps=steps)
-    return bool(moved.rowcount)
+    if moved.rowcount:  # type: ignore[attr-defined]
+        return True
+    return bool(await release(session, [work.id], worker=worker, steps=steps))
 
 
 async def retry_later(session: AsyncSession, work: DueWork, *, due_at: datetime, error: str,
-                      steps: dict[str, Any]) -> None:
+                      steps: dict[str, Any], worker: str) -> bool:
     """The attempt failed in a way that may pass: try again at due_at (or sooner, if re-planned)."""
-    await session.execute(
-        update(DueWork).where(DueWork.id == work.id, DueWork.done_at.is_(None))
+    written = await session.execute(
+        update(DueWork).where(DueWork.id == work.id, DueWork.done_at.is_(None), DueWork.claimed_by == worker)
         .values(attempts=DueWork.attempts + 1, steps=steps, last_error=error[:2000], claimed_by=None,
                 claimed_until=None, unsure=False,
                 due_at=case((DueWork.due_at == work.due_at, due_at), else_=DueWork.due_at)))
+    return bool(written.rowcount)  # type: ignore[attr-defined]
 
 
-async def release(session: AsyncSession, ids: Iterable[int], *, steps: dict[str, Any] | None = None) -> None:
-    """Give leased rows back untouched (shutting down before firing them)."""
+async def release(session: AsyncSession, ids: Iterable[int], *, worker: str,
+                  steps: dict[str, Any] | None = None) -> int:
+    """Give rows this worker holds back untouched (shutting down before firing them); how many it held."""
     values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
     if steps is not None:
         values.update(steps=steps, attempts=0, last_error=None, unsure=False)
-    await session.execute(update(DueWork).where(DueWork.id.in_(list(ids)), DueWork.done_at.is_(None)).values(**values))
+    released = await session.execute(update(DueWork).where(DueWork.id.in_(list(ids)), DueWork.done_at.is_(None),
+                                                           DueWork.claimed_by == worker).values(**values))
+    return int(released.rowcount)  # type: ignore[attr-defined]
+
+
+# -- leases that follow the worker ------------------------------------------------------------------------
+
+
+async def renew(session: AsyncSession, ids: Iterable[int], *, worker: str, until: datetime) -> set[int]:
+    """The heartbeat: extend this worker's lease on the rows it still holds; returns those (a row missing
+    was taken over by another worker after this one's lease ran out, or settled meanwhile)."""
+    kept = await session.scalars(update(DueWork).where(DueWork.id.in_(list(ids)), DueWork.claimed_by == worker)
+                                 .values(claimed_until=until).returning(DueWork.id)
+                                 .execution_options(synchronize_session=False))
+    return set(kept)
+
+
+async def held(session: AsyncSession, ids: Iterable[int], *, worker: str) -> set[int]:
+    """Which of these rows this worker still holds."""
+    return set(await session.scalars(select(DueWork.id).where(DueWork.id.in_(list(ids)),
+                                                              DueWork.claimed_by == worker)))
+
+
+async def give_back(session: AsyncSession, ids: Iterable[int], *, worker: str, now: datetime) -> None:
+    """Let this worker's lease on these rows run out now: the next sweep (here or on a replica) takes them
+    over, unsure, and checks what was done before doing it (work cut off, or an outcome never written)."""
+    await session.execute(update(DueWork).where(DueWork.id.in_(list(ids)), DueWork.done_at.is_(None),
+                                                DueWork.claimed_by == worker, DueWork.claimed_until > now)
+                          .values(claimed_until=now))
+
+
+async def take_over_all(session: AsyncSession, *, worker: str, now: datetime) -> int:
+    """Every lease held by another worker runs out now: the single-process store (SQLite) at start-up,
+    where no other worker can be alive. Returns how many rows were freed (they come back unsure)."""
+    freed = await session.execute(update(DueWork).where(DueWork.done_at.is_(None), DueWork.claimed_by.is_not(None),
+                                                        DueWork.claimed_by != worker, DueWork.claimed_until > now)
+                                  .values(claimed_until=now))
+    return int(freed.rowcount)  # type: ignore[attr-defined]
+
+
+async def oldest_leased_due_at(session: AsyncSession) -> datetime | None:
+    """When the longest-held leased row fell due (None: nothing leased)."""
+    return await session.scalar(select(func.min(DueWork.due_at)).where(DueWork.done_at.is_(None),
+                                                                      DueWork.claimed_by.is_not(None)))

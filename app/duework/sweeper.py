@@ -5,8 +5,12 @@
    database lock while Slack makes us wait.
 3. Settle: each outcome is written in a short transaction of its own batch.
 
-A worker that dies between 1 and 3 leaves its rows leased; they come back when the lease runs out,
-marked unsure, and the worker then checks what was already done instead of doing it again.
+The lease follows the worker: it is short (LEASE) and a heartbeat renews it while the work runs, so a
+worker that dies between 1 and 3 leaves its rows for seconds, not minutes; they come back marked unsure,
+and the worker that takes them over checks what was already done instead of doing it again. A worker
+writes outcomes only for rows it still holds (a conditional UPDATE ... WHERE claimed_by = me), so one
+that lost its lease never settles over another's claim; an outcome that could not be written (the
+database went away) is kept and written by the next sweep, with the lease still renewed meanwhile.
 Recurring work (update reminders) never gives up while the incident is open: it backs off, capped
 by its cadence. One-off work gives up after `attempts` tries and says so (both: playbooks/retries.yml).
 The job store is the scheduler's in-memory default: the database, not APScheduler, is what replicas share.
@@ -20,10 +24,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
@@ -36,11 +40,26 @@ from app.duework.attempt import Attempt, Classify, Problem, StepFailed
 from app.duework.models import DueWork, WorkKind
 from app.duework.retries import Retries
 from app.incidents.models import Incident
+from app.db import reason, unreachable, where
 from app.ops.logs import about
+from app.ops.outages import Outages
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=10)  # longer than any firing takes, Slack's rate limits included
+# Renewed every third of it while the work runs: a dead worker's work waits at most this long.
+LEASE = timedelta(seconds=10)
+GIVE_UP_WRITING = 5  # tries at writing an outcome that fails for another reason than an outage
 AT_ONCE = 25  # rows a sweep claims and fires together: what a replica that dies leaves to recover
+
+
+@dataclass
+class Outcome:
+    """A fired row, to be written down (kept in memory until it is)."""
+
+    attempt: Attempt
+    fired: Fired | BaseException
+    cadence: timedelta | None
+    now: datetime
+    tries: int = 0
 
 
 @dataclass
@@ -77,6 +96,14 @@ class SweepObserver(Protocol):
 
     def failed(self, kind: str) -> None: ...
 
+    def took_over(self, kind: str) -> None:
+        """Work another worker had claimed and never settled (it died or lost its lease) was claimed here."""
+        ...
+
+    def oldest_lease(self, seconds: float) -> None:
+        """How long ago the longest-held leased row fell due (0: nothing leased)."""
+        ...
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -85,7 +112,8 @@ def worker_name() -> str:
 class Sweeper:
     def __init__(self, db: Database, clock: Clock, worker: Worker, *, interval: float = 5.0,
                  batch: int = AT_ONCE, name: str | None = None, observer: SweepObserver | None = None,
-                 retries: Retries | None = None) -> None:
+                 retries: Retries | None = None, lease: timedelta = LEASE,
+                 outages: Outages | None = None) -> None:
         self.db = db
         self.retries = retries or Retries()
         self.clock = clock
@@ -93,7 +121,8 @@ class Sweeper:
         self.interval = interval
         self.batch = batch
         self.name = name or worker_name()
-        self.lease = LEASE
+        self.lease = lease
+        self.outages = outages or Outages()
         self.scheduler: AsyncIOScheduler | None = None
         self._at_once = asyncio.Semaphore(AT_ONCE)
         self._stopping = False
@@ -103,9 +132,15 @@ class Sweeper:
         self.last_swept_at: float | None = None  # the end of the last scheduled sweep that did not fail
         # Other work left behind that each sweep takes up first (declarations received, never stored).
         self.also: list[Callable[[], Awaitable[int]]] = []
+        self._held: dict[int, asyncio.Future[Any] | None] = {}  # rows leased to this worker: their firing
+        self._nothing_held = asyncio.Event()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._unwritten: list[Outcome] = []  # outcomes the database did not take: written by the next sweep
 
     async def sweep(self) -> int:
-        """Fire what is due now (up to a batch); returns how many rows were handled."""
+        """Fire what is due now (up to a batch); returns how many rows were handled. Outcomes an earlier
+        sweep could not write are written first."""
+        await self.write_unwritten()
         return await self._sweep()
 
     async def fire_now(self, incident_id: int, kinds: list[WorkKind]) -> int:
@@ -118,27 +153,161 @@ class Sweeper:
             return 0
         now = self.clock.now()
         async with self.db.transaction() as session:
+            if incident_id is None and self.observer is not None:
+                oldest = await service.oldest_leased_due_at(session)
+                self.observer.oldest_lease(max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
             rows = await service.claim_due(session, now=now, limit=self.batch, worker=self.name,
                                            lease_until=now + self.lease, incident_id=incident_id, kinds=kinds)
             if not rows:
                 return 0
             ids = {row.incident_id for row in rows}
             incidents = {i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(ids)))}
-        firing = {asyncio.ensure_future(self._fire(row, incidents[row.incident_id], now)) for row in rows}
-        while firing:
-            # Outcomes are written as they come, a batch per transaction: a row that Slack holds up
-            # (rate limits) does not hold up writing down the others.
-            finished, firing = await asyncio.wait(firing, return_when=asyncio.FIRST_COMPLETED)
+        self._hold(row.id for row in rows)
+        for row in rows:
+            if row.unsure:
+                log.info("Took over due work %s (%s, incident %s): the worker that held it stopped or lost its "
+                         "lease; what it may have done is checked first", row.id, row.kind.value, row.incident_id)
+                if self.observer is not None:
+                    self.observer.took_over(row.kind.value)
+        firing: set[asyncio.Future[Any]] = set()
+        for row in rows:
+            task = asyncio.ensure_future(self._fire(row, incidents[row.incident_id], now))
+            self._held[row.id] = task
+            firing.add(task)
+        try:
+            while firing:
+                # Outcomes are written as they come, a batch per transaction: a row that Slack holds up
+                # (rate limits) does not hold up writing down the others.
+                finished, firing = await asyncio.wait(firing, return_when=asyncio.FIRST_COMPLETED)
+                # A firing cancelled because the lease was lost leaves its row to the worker that took it over.
+                outcomes = [Outcome(*task.result(), now=now) for task in finished if not task.cancelled()]
+                await self._write(outcomes)
+        finally:
+            # Cut off (shutdown): what is neither written nor kept to write is not held by anyone here any
+            # more, so it must not be renewed; it is given back, to be checked and done again.
+            kept = {o.attempt.work.id for o in self._unwritten}
+            left = [row.id for row in rows if row.id in self._held and row.id not in kept]
+            for id_ in left:
+                task = self._held.get(id_)
+                if task is not None and not task.done():
+                    task.cancel()
+            if left:
+                self._let_go(left)
+                asyncio.ensure_future(self._give_back(left))
+        return len(rows)
+
+    async def write_unwritten(self) -> None:
+        """Write the outcomes earlier sweeps could not (the database was away); raises if it still is."""
+        if not self._unwritten:
+            return
+        unwritten, self._unwritten = self._unwritten, []
+        await self._write(unwritten, again=True)
+        if self._unwritten:
+            raise _StillUnwritten()
+
+    async def _write(self, outcomes: list[Outcome], *, again: bool = False) -> None:
+        if not outcomes:
+            return
+        try:
             async with self.db.transaction() as session:
                 # In one order in every transaction (by incident, then row): two sweeps writing outcomes at
                 # once take their row locks in the same order, so neither waits on the other in a cycle.
-                outcomes = sorted((task.result() for task in finished),
-                                  key=lambda outcome: (outcome[0].work.incident_id, outcome[0].work.id))
-                ids = {attempt.work.incident_id for attempt, _, _ in outcomes}
+                outcomes.sort(key=lambda o: (o.attempt.work.incident_id, o.attempt.work.id))
+                ids = {o.attempt.work.incident_id for o in outcomes}
                 current = {i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(ids)))}
-                for attempt, fired, cadence in outcomes:
-                    await self._settle(session, attempt, current[attempt.work.incident_id], fired, now, cadence)
-        return len(rows)
+                for outcome in outcomes:
+                    await self._settle(session, outcome.attempt, current[outcome.attempt.work.incident_id],
+                                       outcome.fired, outcome.now, outcome.cadence)
+        except Exception as error:  # kept, and written by the next sweep: never dropped with the lease held
+            self._keep_unwritten(outcomes, error)
+            return
+        self.outages.recovered("the database")
+        self.outages.recovered("writing outcomes of due work")
+        self._let_go(o.attempt.work.id for o in outcomes)
+        if again:
+            log.info("Wrote %s outcome(s) of due work that the database had not taken", len(outcomes))
+
+    def _keep_unwritten(self, outcomes: list[Outcome], error: Exception) -> None:
+        if unreachable(error):  # kept as long as it takes: the lease is renewed meanwhile, when it can be
+            self.outages.failed("the database", where(self.db), f"{len(outcomes)} outcome(s) of due work kept "
+                                f"to write at the next sweep: {reason(error)}")
+            self._unwritten.extend(outcomes)
+            return
+        if self.outages.failed("writing outcomes of due work", where(self.db), repr(error)[:300]):
+            log.warning("The first failure of writing outcomes of due work, in full", exc_info=error)
+        for outcome in outcomes:
+            outcome.tries += 1
+        kept = [o for o in outcomes if o.tries < GIVE_UP_WRITING]
+        self._unwritten.extend(kept)
+        given_back = [o.attempt.work.id for o in outcomes if o.tries >= GIVE_UP_WRITING]
+        if given_back:
+            log.error("Could not write the outcome of due work %s after %s tries: given back, to be checked "
+                      "and done again", given_back, GIVE_UP_WRITING)
+            self._let_go(given_back)
+            asyncio.ensure_future(self._give_back(given_back))
+
+    # -- the lease, held while this worker lives -------------------------------------------------------
+
+    def _hold(self, ids: Iterable[int]) -> None:
+        for id_ in ids:
+            self._held[id_] = None
+        self._nothing_held.clear()
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.ensure_future(self._keep_leases())
+
+    def _let_go(self, ids: Iterable[int]) -> None:
+        for id_ in ids:
+            self._held.pop(id_, None)
+        if not self._held:
+            self._nothing_held.set()
+
+    async def _keep_leases(self) -> None:
+        """The heartbeat: while this worker holds rows, renew their lease every third of it. A row found
+        taken over (this worker's lease ran out, a database outage say) is no longer fired here."""
+        while self._held:
+            try:
+                await asyncio.wait_for(self._nothing_held.wait(), timeout=self.lease.total_seconds() / 3)
+                return
+            except TimeoutError:
+                pass
+            ids = list(self._held)
+            try:
+                async with self.db.transaction() as session:
+                    kept = await service.renew(session, ids, worker=self.name, until=self.clock.now() + self.lease)
+            except Exception as error:  # the database is away: the next beat tries again
+                self.outages.failed("the database", where(self.db), f"cannot renew the lease on {len(ids)} "
+                                    f"row(s) of due work: {reason(error)}")
+                continue
+            self.outages.recovered("the database")
+            lost = [id_ for id_ in ids if id_ not in kept and id_ in self._held]
+            for id_ in lost:
+                firing = self._held.get(id_)
+                if firing is not None and not firing.done():
+                    log.warning("Due work %s was taken over by another worker (this one's lease ran out); "
+                                "no longer firing it here", id_)
+                    firing.cancel()
+            self._unwritten = [o for o in self._unwritten if o.attempt.work.id not in lost]
+            self._let_go(lost)
+
+    async def _give_back(self, ids: list[int]) -> None:
+        """Let the lease on these rows run out now (best effort): another sweep takes them over at once."""
+        if not ids:
+            return
+        try:
+            async with self.db.transaction() as session:
+                await service.give_back(session, ids, worker=self.name, now=self.clock.now())
+        except Exception as error:  # noqa: BLE001 - the lease then runs out by itself, in seconds
+            log.warning("Could not give back %s row(s) of due work (their lease runs out in %s s): %s", len(ids),
+                        self.lease.total_seconds(), reason(error))
+
+    async def take_over_left_work(self) -> int:
+        """At start-up of the single-process store (SQLite): whatever a previous incarnation held is free at
+        once (no other process can be alive), and is checked before it is done again."""
+        async with self.db.transaction() as session:
+            freed = await service.take_over_all(session, worker=self.name, now=self.clock.now())
+        if freed:
+            log.info("Taking over %s row(s) of due work the previous process held when it stopped", freed)
+        return freed
 
     async def sweep_all(self) -> int:
         """Sweep until nothing is due (tests and start-up after downtime)."""
@@ -164,41 +333,54 @@ class Sweeper:
                     fired = await self.worker.fire(attempt, incident, now)
                     if attempt.final and attempt.retry:
                         await self.worker.gave_up(attempt, incident)
-                    return attempt, fired, cadence
-                except Exception as error:  # a bug or an unclassified outage: logged, and the row tried again
-                    log.exception("Due work %s (%s, incident %s) failed on attempt %s", row.id, row.kind.value,
-                                  row.incident_id, row.attempts + 1)
+                except Exception as error:  # a bug or an unclassified outage: logged once, and the row tried again
+                    what = f"due work {row.kind.value}"
+                    if self.outages.failed(what, f"due work {row.id}, incident {row.incident_id}, "
+                                                 f"attempt {row.attempts + 1}", repr(error)[:300]):
+                        log.warning("The first failure of %s, in full", what, exc_info=error)
                     return attempt, error, cadence
+                self.outages.recovered(f"due work {row.kind.value}")
+                return attempt, fired, cadence
 
     async def _settle(self, session: AsyncSession, attempt: Attempt, incident: Incident,
                       fired: Fired | BaseException, now: datetime, cadence: timedelta | None) -> None:
         row = attempt.work
         if isinstance(fired, Fired) and fired.outcome == "released":
-            await service.release(session, [row.id])
+            await service.release(session, [row.id], worker=self.name)
             return
         if isinstance(fired, BaseException):
             attempt.fail("fire", Problem(repr(fired)[:200], transient=True))
             fired = Fired(outcome="failed")
-        if attempt.retry and self.observer is not None:
-            self.observer.failed(row.kind.value)
         steps = attempt.steps_to_keep()
         fired.events.extend(_failure_events(row, attempt.new_failures()))
         if attempt.retry and fired.outcome != "cancelled":
             errors = "; ".join(f"{f.step}: {f.error}" for f in attempt.failures)
             if attempt.final:
                 fired.events.append(("clock_failed", f"{row.kind.value} failed {row.attempts + 1} times: {errors}"))
-                await service.finish(session, row, now=now, worker=self.name, outcome="failed", steps=steps)
+                written = await service.finish(session, row, now=now, worker=self.name, outcome="failed",
+                                               steps=steps)
             else:
-                await service.retry_later(session, row, due_at=now + self.retries.backoff(row.attempts + 1, cadence),
-                                          error=errors, steps=steps)
+                written = await service.retry_later(
+                    session, row, due_at=now + self.retries.backoff(row.attempts + 1, cadence), error=errors,
+                    steps=steps, worker=self.name)
                 fired.outcome = "retrying"
         elif row.is_recurring and cadence is not None and fired.outcome == "done":
             # Failures stay recorded, so one that repeats every round is reported once; so does what
             # this round left for the next.
             errors_only = {step: entry for step, entry in steps.items() if "error" in entry or "carry" in entry}
-            await service.come_round(session, row, due_at=now + cadence, steps=errors_only, worker=self.name)
+            written = await service.come_round(session, row, due_at=now + cadence, steps=errors_only,
+                                               worker=self.name)
         else:
-            await service.finish(session, row, now=now, worker=self.name, outcome=fired.outcome, steps=steps)
+            written = await service.finish(session, row, now=now, worker=self.name, outcome=fired.outcome,
+                                           steps=steps)
+        if not written and not await service.held(session, [row.id], worker=self.name):
+            # Settled meanwhile (cancelled, re-planned) it would still be ours; it is not: this worker's lease
+            # ran out and another took the work over. That one checks the channel and records what was done.
+            log.warning("Due work %s (%s, incident %s) was taken over by another worker while this one fired "
+                        "it; leaving its outcome to that worker", row.id, row.kind.value, row.incident_id)
+            return
+        if attempt.retry and self.observer is not None:
+            self.observer.failed(row.kind.value)
         await self.worker.settle(session, attempt, incident, fired, now)
 
     def start(self) -> None:
@@ -218,8 +400,15 @@ class Sweeper:
         try:
             await self.sweep_all()
             self.last_swept_at = time.monotonic()
-        except Exception:  # the job must survive a database blip; the next sweep retries
-            log.exception("Sweep failed; retrying at the next interval")
+            if not self._unwritten:
+                self.outages.recovered("the database")
+        except _StillUnwritten:
+            pass  # said when it failed
+        except Exception as error:  # the job must survive a database blip; the next sweep retries
+            if unreachable(error):
+                self.outages.failed("the database", where(self.db), f"sweeping due work: {reason(error)}")
+            elif self.outages.failed("sweeping due work", where(self.db), repr(error)[:300]):
+                log.warning("The first failure of sweeping due work, in full", exc_info=error)
         finally:
             self._sweeping.discard(task)
 
@@ -231,6 +420,8 @@ class Sweeper:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
+        if self._heartbeat is not None and not self._heartbeat.done():
+            self._heartbeat.cancel()
 
     async def shutdown(self, timeout: float) -> None:
         """Stop sweeping: work already firing finishes (within `timeout`), work claimed but not started
@@ -244,9 +435,18 @@ class Sweeper:
             for task in unfinished:
                 task.cancel()
             if unfinished:
-                log.warning("Shutdown: %s sweep(s) cut off after %s s; their work comes back after its lease",
-                            len(unfinished), timeout)
+                log.warning("Shutdown: %s sweep(s) cut off after %s s; their work is given back, to be checked "
+                            "and done again", len(unfinished), timeout)
+        held = list(self._held)
+        for firing in self._held.values():  # cut off: given back below, so it must not go on here
+            if firing is not None and not firing.done():
+                firing.cancel()
         self.stop()
+        await self._give_back(held)
+
+
+class _StillUnwritten(Exception):
+    """Outcomes of earlier sweeps could still not be written: no new work is claimed until they are."""
 
 
 def _failure_events(row: DueWork, failures: list[StepFailed]) -> list[tuple[str, str]]:

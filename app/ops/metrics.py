@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import select
@@ -79,6 +79,12 @@ class Metrics:
                                       ["kind"], buckets=LAG_BUCKETS, registry=self.registry)
         self.due_work_failures = Counter("due_work_failures", "Attempts at due work that failed, by kind",
                                          ["kind"], registry=self.registry)
+        self.due_work_takeovers = Counter("due_work_takeovers", "Due work taken over from a worker that died or "
+                                          "lost its lease (checked before it is done again), by kind", ["kind"],
+                                          registry=self.registry)
+        self.oldest_leased = Gauge("due_work_oldest_leased_seconds", "Since the longest-held leased due work fell "
+                                  "due, as this process's last sweep saw it (0: nothing leased)",
+                                  registry=self.registry)
         self.request_seconds = Histogram("slack_events_request_seconds", "Time to answer POST /slack/events",
                                          buckets=REQUEST_BUCKETS, registry=self.registry)
 
@@ -88,6 +94,12 @@ class Metrics:
 
     def failed(self, kind: str) -> None:
         self.due_work_failures.labels(kind).inc()
+
+    def took_over(self, kind: str) -> None:
+        self.due_work_takeovers.labels(kind).inc()
+
+    def oldest_lease(self, seconds: float) -> None:
+        self.oldest_leased.set(seconds)
 
     def timing(self, path: str) -> Callable[..., Awaitable[web.StreamResponse]]:
         """aiohttp middleware timing the requests to `path`."""

@@ -1,12 +1,12 @@
 """Declarations the bot wrote down and answered "Declaring…" but never stored, because it stopped (a crash,
 a kill, a deploy) or the incident store went away: each sweep declares those received longer than a lease
-ago, once (the storing transaction settles the received copy with a compare-and-set, so a replica or the
+ago (on SQLite, where one process runs, also all those received before this process started), once (the storing transaction settles the received copy with a compare-and-set, so a replica or the
 original request that gets there first wins and the others let go)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 
 from app.inbox import service as inbox
@@ -24,17 +24,22 @@ FORGOTTEN_AFTER = timedelta(days=1)  # settled copies are kept a day, for the re
 
 
 class UnsettledDeclarations:
-    def __init__(self, declarations: Declarations, *, after: timedelta) -> None:
+    def __init__(self, declarations: Declarations, *, after: timedelta, free_before: datetime | None = None) -> None:
         self.declarations = declarations
         self.flows = declarations.flows
         self.after = after  # how long a received declaration may stay unsettled before a sweep takes it
+        # The single-process store (SQLite): what was received before this process started is nobody's, at once.
+        self.free_before = free_before
 
     async def declare(self) -> int:
         """Declare what was received and never settled; returns how many were taken up."""
         now = self.flows.clock.now()
         async with self.flows.db.transaction() as session:
             await inbox.forget_settled_declarations(session, before=now - FORGOTTEN_AFTER)
-            received = await inbox.unsettled_declarations(session, received_before=now - self.after, limit=AT_ONCE)
+            received_before = now - self.after
+            if self.free_before is not None:
+                received_before = max(received_before, self.free_before)
+            received = await inbox.unsettled_declarations(session, received_before=received_before, limit=AT_ONCE)
         for declaration in received:
             log.info("Declaring what %s typed at %s, received but never stored", declaration.declared_by,
                      declaration.received_at.isoformat())

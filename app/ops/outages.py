@@ -1,0 +1,68 @@
+"""An outage is said once: when it starts, once a minute while it lasts, and when it ends.
+
+A database or Slack that goes away makes every sweep, every heartbeat and every piece of due work fail
+the same way, every few seconds, on every replica. Logging each failure (with its traceback) buries the
+one fact an operator needs. Here each thing that can fail (`what`: "the database", "due work page") is
+one line when it first fails (what, where, why: no traceback), at most one summary line a minute while
+it keeps failing, and one line when it works again, saying how long it was gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+SUMMARY_EVERY = 60.0  # seconds between two "still failing" lines about the same thing
+
+
+@dataclass
+class _Down:
+    since: float
+    said_at: float
+    failures: int = 1  # since the last line said about it
+    total: int = 1
+
+
+class Outages:
+    """What is failing now, per process. `monotonic` is injectable so tests need not wait a minute."""
+
+    def __init__(self, *, summary_every: float = SUMMARY_EVERY,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.summary_every = summary_every
+        self.monotonic = monotonic
+        self._down: dict[str, _Down] = {}
+
+    def is_down(self, what: str) -> bool:
+        return what in self._down
+
+    def failed(self, what: str, where: str, why: str) -> bool:
+        """`what` failed (at `where`, because `why`); True if this is the first failure, which was logged."""
+        now = self.monotonic()
+        down = self._down.get(what)
+        if down is None:
+            self._down[what] = _Down(since=now, said_at=now)
+            log.warning("%s is failing (%s): %s", _capital(what), where, why)
+            return True
+        down.failures += 1
+        down.total += 1
+        if now - down.said_at >= self.summary_every:
+            log.warning("%s still failing after %.0f s (%s): %s; %s failure(s) in the last %.0f s",
+                        _capital(what), now - down.since, where, why, down.failures, now - down.said_at)
+            down.said_at, down.failures = now, 0
+        return False
+
+    def recovered(self, what: str) -> float | None:
+        """`what` works again: one line if it had failed, saying for how long. Returns that, or None."""
+        down = self._down.pop(what, None)
+        if down is None:
+            return None
+        gone = self.monotonic() - down.since
+        log.warning("%s is back after %.1f s (%s failure(s) meanwhile)", _capital(what), gone, down.total)
+        return gone
+
+
+def _capital(what: str) -> str:
+    return what[:1].upper() + what[1:]
