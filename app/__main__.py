@@ -2,8 +2,12 @@
 `python -m app migrate`: bring the database to the latest schema and exit (a release step; needs only DATABASE_URL).
 `python -m app sandbox`: try the bot in the browser against a local fake Slack (app/sandbox; needs no settings).
 
-SIGTERM or SIGINT stops the bot gracefully (within STOP_WITHIN seconds) and it exits 0: no new requests,
-requests in flight answered, the work of requests already answered and the sweep in flight finished (work
+It does not start, in one line on stderr ("Cannot start: ...") and exit code 2, when a setting is wrong, a
+policy file or template is broken, the database or Slack cannot be reached, Slack refuses the bot token (or,
+over Socket Mode, the app token: apps.connections.open is asked once before serving), or PORT is taken.
+
+SIGTERM or SIGINT (also while Socket Mode is still connecting) stops the bot gracefully (within STOP_WITHIN
+seconds) and it exits 0: no new requests, requests in flight answered, the work of requests already answered and the sweep in flight finished (work
 claimed but not started is given back), the detector stopped, the database pool closed, and one line
 logged: "Stopped: ...".
 """
@@ -11,6 +15,7 @@ logged: "Stopped: ...".
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import os
@@ -26,7 +31,7 @@ from app.main import Runtime, start_runtime
 from app.ops.logs import configure_logging
 from app.settings import ConfigError, Settings, database_url, log_format, log_level
 from app.slack.messages import TemplateProblem
-from app.slack.startup import SlackUnusable, check_slack
+from app.slack.startup import SlackUnusable, check_app_token, check_slack
 from app.web import runner as http_runner
 
 log = logging.getLogger("app")
@@ -46,30 +51,57 @@ async def serve(settings: Settings) -> str:
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop_on, signum)
 
+    async def ask_slack() -> None:
+        await check_slack(settings.slack_bot_token, settings.slack_api_url)
+        if settings.slack_app_token:
+            await check_app_token(settings.slack_app_token, settings.slack_api_url)
+
     # Slack is asked after what is local (the plan, the templates) and the database are found sound.
-    runtime = await start_runtime(settings, check_slack=lambda: check_slack(settings.slack_bot_token,
-                                                                           settings.slack_api_url))
+    runtime = await start_runtime(settings, check_slack=ask_slack)
     # Everything loaded at start-up (templates, playbooks, Bolt, SQLAlchemy) lives as long as the process:
     # keep it out of the collector's way, so full collections don't stall acknowledgements (bench.declare).
     gc.freeze()
     runner = http_runner(runtime.web_app, shutdown_timeout=REQUESTS_WITHIN)
     await runner.setup()
-    runtime.sweeper.start()
-    await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
-    log.info("Serving /slack/events, /health, /ready and /metrics on port %s", settings.port)
-    runtime.detector.start()
     socket_mode = None
     try:
+        try:
+            await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
+        except OSError as error:
+            raise PortUnusable(port_problem("PORT", settings.port, error)) from None
+        log.info("Serving /slack/events, /health, /ready and /metrics on port %s", settings.port)
+        runtime.sweeper.start()
+        runtime.detector.start()
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             socket_mode = AsyncSocketModeHandler(runtime.slack_app, settings.slack_app_token)
-            await socket_mode.connect_async()
-            log.info("Connected to Slack over Socket Mode")
+            # slack-sdk retries connecting forever: a signal meanwhile stops the bot rather than waiting on it.
+            connecting = asyncio.ensure_future(socket_mode.connect_async())
+            signalled = asyncio.ensure_future(stopping.wait())
+            await asyncio.wait({connecting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            if connecting.done():
+                connecting.result()
+                log.info("Connected to Slack over Socket Mode")
+            else:
+                connecting.cancel()
+            signalled.cancel()
         await stopping.wait()
     finally:
         outcome = await stop(runtime, runner, socket_mode)
     return f"{received[0] if received else 'stopped'}; {outcome}"
+
+
+class PortUnusable(Exception):
+    """The port to serve on is taken or not ours to bind; the message says which and what to do."""
+
+
+def port_problem(name: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"{name} {port} is in use by another program; stop it or choose another port"
+    if error.errno == errno.EACCES:
+        return f"{name} {port} needs privileges to bind; choose a port above 1023"
+    return f"{name} {port} cannot be bound: {os.strerror(error.errno) if error.errno else error}"
 
 
 async def stop(runtime: Runtime, runner: web.AppRunner, socket_mode: object | None) -> str:
@@ -113,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             how = asyncio.run(serve(Settings.from_env(os.environ)))
             log.info("Stopped: %s", how)
-    except (ConfigError, PolicyError, TemplateProblem, DatabaseUnreachable, SlackUnusable) as problem:
+    except (ConfigError, PolicyError, TemplateProblem, DatabaseUnreachable, SlackUnusable,
+            PortUnusable) as problem:
         print(f"Cannot start: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

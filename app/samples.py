@@ -79,6 +79,8 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "previous_holder": "U0SAMPLE3",
         "failure": "ratelimited",
         "actor": "U0SAMPLE1",
+        "answered": "U0SAMPLE1",  # declared.j2: whoever declared or reopened it
+        "reopened": False,
         "update": StatusUpdate(Status.IDENTIFIED, "Database connection pool exhausted",
                                "Increasing pool size and restarting", "15 minutes"),
         "note": "Rolled back deploy 1234",

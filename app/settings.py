@@ -64,22 +64,19 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        def required(name: str, prefix: str) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                raise ConfigError(f"{name} is not set (find it in your Slack app's settings)")
-            if not value.startswith(prefix):
-                raise ConfigError(f"{name} is malformed: it should start with '{prefix}'")
-            return value
-
         def optional(name: str) -> str | None:
             value = env.get(name, "").strip()
             return value or None
 
-        bot_token = required("SLACK_BOT_TOKEN", "xoxb-")
+        bot_token = optional("SLACK_BOT_TOKEN")
+        if bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN is not set (OAuth & Permissions → Bot User OAuth Token in your Slack "
+                              "app's settings); to try the bot without Slack, run: python -m app sandbox")
+        check_token("SLACK_BOT_TOKEN", bot_token)
         app_token = optional("SLACK_APP_TOKEN")
-        if app_token and not app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN is malformed: it should start with 'xapp-'")
+        if app_token is not None:
+            check_token("SLACK_APP_TOKEN", app_token)
+
 
         # Over Socket Mode, Slack's requests come down the app token's connection: nothing to verify.
         signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip()
@@ -178,6 +175,33 @@ class Settings:
             public_url=public_url.rstrip("/") if public_url else None,
             environment={name: value.strip() for name, value in env.items()},
         )
+
+
+# Which token goes where, by its prefix: what a token pasted into the wrong variable is, in the words of the
+# Slack app's settings pages.
+TOKEN_KINDS = {
+    "xoxb-": ("SLACK_BOT_TOKEN", "the bot token (OAuth & Permissions → Bot User OAuth Token)"),
+    "xapp-": ("SLACK_APP_TOKEN", "the app-level token for Socket Mode (Basic Information → App-Level Tokens)"),
+    "xoxp-": (None, "a user token (xoxp-), which the bot does not use"),
+}
+
+
+def check_token(name: str, token: str) -> str:
+    """A Slack token from the variable `name` (SLACK_BOT_TOKEN or SLACK_APP_TOKEN): one that starts as that
+    variable's kind must; any other is named (never shown), with where it belongs."""
+    wanted, wanted_said = next((prefix, said) for prefix, (variable, said) in TOKEN_KINDS.items() if variable == name)
+    if token.startswith(wanted):
+        return token
+    if token[:1] in "\"'" or token[-1:] in "\"'":
+        raise ConfigError(f"{name} is malformed: its value includes quotes; remove them (set {name}={wanted}..., "
+                          "without quotes)")
+    kind = next(((variable, said) for prefix, (variable, said) in TOKEN_KINDS.items() if token.startswith(prefix)),
+                None)
+    if kind is None:
+        raise ConfigError(f"{name} is malformed: it should start with '{wanted}'")
+    variable, said = kind
+    where = f" and belongs in {variable}" if variable else ""
+    raise ConfigError(f"{name} is malformed: this is {said}{where}; {name} takes {wanted_said}, starting '{wanted}'")
 
 
 def check_routing_key(name: str, key: str) -> str:

@@ -89,3 +89,17 @@ async def test_different_or_older_incidents_are_not_offered(bot: SlackDriver, fa
     clock.advance(minutes=31)
     await declare(bot, fake, people, "P1 Checkout errors for EU cards", user=people.carol, number=3)
     assert await incident_count(bot) == 3
+
+
+async def test_the_question_takes_the_place_of_declaring(bot: SlackDriver, fake: FakeSlack, people: People,
+                                                          clock: ManualClock) -> None:
+    # Whether it looks like an open incident is known after the acknowledgement: the question replaces it.
+    await declare(bot, fake, people, "P1 Checkout errors for EU cards")
+    reply = await bot.command("declare P1 checkout errors EU cards", user=people.bob, channel=people.general)
+    offer = await reply.response()
+
+    assert reply.ack_text.startswith(":hourglass_flowing_sand: Declaring")
+    assert offer["replace_original"] is True and offer["response_type"] == "ephemeral"
+    assert "Join it, or declare" in offer["text"] and set(buttons(offer)) == {"join_incident", "declare_anyway"}
+    await settled(bot.runtime)
+    assert len(reply.responses()) == 1  # the question alone: no "Declared", nothing else

@@ -76,11 +76,60 @@ def test_python_m_app_without_a_token_says_so_in_one_line() -> None:
     finished = subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=60)
 
-    assert finished.returncode != 0
+    assert finished.returncode == 2
     lines = finished.stderr.strip().splitlines()
     assert len(lines) == 1, finished.stderr
-    assert "SLACK_BOT_TOKEN" in lines[0]
+    assert lines[0].startswith("Cannot start: SLACK_BOT_TOKEN is not set")
+    assert lines[0].endswith("to try the bot without Slack, run: python -m app sandbox")  # which needs no settings
     assert "Traceback" not in finished.stderr
+
+
+@pytest.mark.parametrize("changes, said", [
+    ({"SLACK_BOT_TOKEN": "xoxp-1-2-a-user-token"},
+     "SLACK_BOT_TOKEN is malformed: this is a user token (xoxp-), which the bot does not use; SLACK_BOT_TOKEN takes "
+     "the bot token (OAuth & Permissions → Bot User OAuth Token), starting 'xoxb-'"),
+    ({"SLACK_BOT_TOKEN": "xapp-1-A1-an-app-token"},
+     "SLACK_BOT_TOKEN is malformed: this is the app-level token for Socket Mode (Basic Information → App-Level "
+     "Tokens) and belongs in SLACK_APP_TOKEN; SLACK_BOT_TOKEN takes the bot token (OAuth & Permissions → Bot User "
+     "OAuth Token), starting 'xoxb-'"),
+    ({"SLACK_BOT_TOKEN": '"xoxb-1-2-abc"'},
+     "SLACK_BOT_TOKEN is malformed: its value includes quotes; remove them (set SLACK_BOT_TOKEN=xoxb-..., without "
+     "quotes)"),
+    ({"SLACK_BOT_TOKEN": "'xoxb-1-2-abc'"},
+     "SLACK_BOT_TOKEN is malformed: its value includes quotes; remove them (set SLACK_BOT_TOKEN=xoxb-..., without "
+     "quotes)"),
+    ({"SLACK_BOT_TOKEN": "abcdefgh-not-a-token"}, "SLACK_BOT_TOKEN is malformed: it should start with 'xoxb-'"),
+    ({"SLACK_APP_TOKEN": "xoxb-1-2-the-bot-token"},
+     "SLACK_APP_TOKEN is malformed: this is the bot token (OAuth & Permissions → Bot User OAuth Token) and belongs "
+     "in SLACK_BOT_TOKEN; SLACK_APP_TOKEN takes the app-level token for Socket Mode (Basic Information → App-Level "
+     "Tokens), starting 'xapp-'"),
+    ({"SLACK_APP_TOKEN": "xoxp-1-2-a-user-token"},
+     "SLACK_APP_TOKEN is malformed: this is a user token (xoxp-), which the bot does not use; SLACK_APP_TOKEN takes "
+     "the app-level token for Socket Mode (Basic Information → App-Level Tokens), starting 'xapp-'"),
+    ({"SLACK_APP_TOKEN": '"xapp-1-A1-abc"'},
+     "SLACK_APP_TOKEN is malformed: its value includes quotes; remove them (set SLACK_APP_TOKEN=xapp-..., without "
+     "quotes)"),
+])
+def test_a_token_of_another_kind_is_named_and_never_shown(changes: dict[str, str], said: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**GOOD_ENV, **changes})
+
+    assert str(raised.value) == said
+    assert all(token.strip("'\"")[5:] not in said for token in changes.values())
+
+
+def test_python_m_app_with_a_user_token_says_which_token_it_is_in_one_line() -> None:
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith("SLACK_") and name not in ("DATABASE_URL", "PORT", "INCIDENTS_CHANNEL")}
+    env.update(SLACK_BOT_TOKEN="xoxp-1-2-a-user-token", SLACK_SIGNING_SECRET=GOOD_ENV["SLACK_SIGNING_SECRET"])
+
+    finished = subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    assert finished.returncode == 2
+    assert finished.stderr.splitlines() == [
+        "Cannot start: SLACK_BOT_TOKEN is malformed: this is a user token (xoxp-), which the bot does not use; "
+        "SLACK_BOT_TOKEN takes the bot token (OAuth & Permissions → Bot User OAuth Token), starting 'xoxb-'"]
 
 
 # -- the playbooks --------------------------------------------------------------------------------

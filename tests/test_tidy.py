@@ -221,3 +221,35 @@ async def test_the_fake_refuses_to_archive_general_or_twice_and_to_unarchive_an_
     assert await slack_error(client.conversations_archive(channel=channel)) == "already_archived"
     assert await slack_error(client.bookmarks_add(channel_id=channel, title="x", type="link",
                                             link="https://example.com")) == "is_archived"
+
+
+async def test_reopening_an_archived_incident_tells_who_reopened_it_who_the_ic_is_and_updates_the_announcement(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    incident = await incident_of(slack, channel)
+    [announcement] = [m for m in fake.messages_in(people.incidents) if "INCIDENT" in m.text]
+    await resolve(slack, fake, people, channel)
+    await published(slack, fake, people, channel)
+    await tick(slack, clock, days=6)
+    await tick(slack, clock, days=1)
+    assert fake.channels[channel].is_archived
+    archived_name = fake.channels[channel].name
+
+    reply = await slack.command(f"reopen {incident.id}", user=people.bob, channel=people.general)
+    await fake.wait_for(lambda: (c := fake.channel_by_name(f"{archived_name}-2")) is not None and c.pins)
+    await settled(slack.runtime)
+    new = fake.channel_by_name(f"{archived_name}-2")
+    assert new is not None
+
+    # Bob reopened it; Alice, who declared it, is still its Incident Commander.
+    told = await fake.wait_for(lambda: [r["text"] for r in reply.responses()
+                                        if "continues in" in r.get("text", "")])
+    assert told == [f":repeat: Reopened *P1 – High*: Checkout errors. Its channel was archived, so it continues in "
+                    f"<#{new.id}>.\n<@{people.alice}> is the Incident Commander."]
+    assert not any("Declared" in r.get("text", "") or "You are the Incident Commander"
+                   in r.get("text", "") for r in reply.responses())
+    # #incidents keeps one announcement of this incident, now saying it was reopened and where it continues.
+    announcements = [m for m in fake.messages_in(people.incidents) if "INCIDENT" in m.text]
+    assert [m.ts for m in announcements] == [announcement.ts]
+    assert f"*INCIDENT REOPENED* by <@{people.bob}>" in announcements[0].text
+    assert f"<#{new.id}>" in announcements[0].text and "INCIDENT DECLARED" not in announcements[0].text

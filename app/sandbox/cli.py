@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -62,5 +64,13 @@ def said_how_it_ended(playing: asyncio.Task[None]) -> None:
 
 
 def main(args: list[str]) -> int:
-    asyncio.run(run(parse(args)))
+    options = parse(args)
+    try:
+        asyncio.run(run(options))
+    except OSError as error:  # the page's port is bound first, before anything else starts (run.start_sandbox)
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        taken = "is in use by another program" if error.errno == errno.EADDRINUSE else "needs privileges to bind"
+        print(f"Cannot start: port {options.port} {taken}; choose another with --port N", file=sys.stderr)
+        return 2
     return 0

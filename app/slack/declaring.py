@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
 
 from app.db import unreachable
@@ -20,6 +21,7 @@ from app.incidents.errors import NoSuchIncident, UsageError
 from app.incidents.models import Incident, Severity
 from app.slack import parsing
 from app.slack.flows import Actor, IncidentFlows
+from app.slack.messages import Message
 from app.slack.text import clean
 
 AT_ONCE = 4  # declarations of a burst set up together in Slack
@@ -107,12 +109,22 @@ class Declarations:
                     continue
                 if not await self.settle(actor, "looks_alike"):
                     return None
-                await actor.reply(self.flows.messages.render("duplicate_declaration.j2", incident=existing,
-                                                             command=command, now=self.flows.clock.now()))
+                await self._ask_instead(actor, self.flows.messages.render(
+                    "duplicate_declaration.j2", incident=existing, command=command, now=self.flows.clock.now()))
                 return None
             except IntegrityError:  # a declaration in the same minute took the same channel name: next one
                 continue
         raise RuntimeError("could not find a free channel name")
+
+    async def _ask_instead(self, actor: Actor, question: Message) -> None:
+        """The join-or-declare question takes the place of the "Declaring…" acknowledgement: whether a declaration
+        looks like an open incident is known only once it is checked against the store, after the 3 s ack."""
+        if actor.response_url:
+            response = await AsyncWebhookClient(actor.response_url).send(
+                response_type="ephemeral", replace_original=True, **question.as_kwargs())
+            if response.status_code < 400:
+                return
+        await actor.reply(question)
 
     async def receive(self, actor: Actor) -> None:
         """Write a typed declaration down as received (app/inbox/receiving.py): actor.receipt is its number."""

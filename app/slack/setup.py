@@ -69,8 +69,11 @@ class ChannelSetup:
         if kickoff:
             await attempt.once("pin kickoff", lambda: self._pin(channel, kickoff["ts"]))
         await self._record(attempt, incident)
+        # Told to whoever asked: the declarer, or whoever reopened it (whose IC may be someone else).
         await attempt.once("tell declarer", lambda: self._tell(attempt, self.flows.messages.render(
-            "declared.j2", **surfaces.context(incident))), retry=False)
+            "declared.j2", **surfaces.context(incident, answered=declarer,
+                                              reopened=bool(attempt.work.payload.get("reopened_by")))
+        )), retry=False)
         await self.bookmarks.add_at_setup(attempt, incident, channel)  # after the declarer hears: nobody waits
         for changed in self.flows.changed:  # a new incident on the Home tabs
             await changed()
@@ -159,6 +162,13 @@ class ChannelSetup:
 
     async def _announce(self, attempt: Attempt, incident: Incident) -> None:
         """The one announcement; posted before the channel exists, it is brought up to date once it does."""
+        reopened_by = attempt.work.payload.get("reopened_by")
+        if reopened_by and incident.announcement_channel_id and incident.announcement_ts:
+            # Reopened in a new channel: the announcement made when it was declared says so; no second one.
+            first = {"channel": incident.announcement_channel_id, "ts": incident.announcement_ts}
+            await attempt.once("announcement reopened", lambda: self._edit(first, self.flows.messages.render(
+                "announcement.j2", **self.flows.surfaces.context(incident, reopened_by=reopened_by))))
+            return
         where = self.flows.incidents_channel
         if not where:
             return

@@ -1,7 +1,10 @@
-"""Before serving: is the bot token good and is Slack there? One auth.test says both.
+"""Before serving: is the bot token good and is Slack there? One auth.test says both. Over Socket Mode, is the
+app token good? One apps.connections.open says so (slack-sdk's own connect loop would retry a refused app token
+forever, a traceback at a time).
 
-A network that is still coming up (a container started before its sidecar) gets a few tries; a token
-Slack refuses gets none, since asking again will not change the answer.
+A network that is still coming up (a container started before its sidecar) gets a few tries, quietly (DEBUG):
+the outcome is the one line that matters. A token Slack refuses gets none, since asking again will not change
+the answer.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ class SlackUnusable(Exception):
 
 async def check_slack(token: str, api_url: str, *, tries: int = TRIES, pause: float = PAUSE) -> str:
     """The bot's user id, from auth.test; SlackUnusable when the token is refused or Slack cannot be reached."""
-    client = AsyncWebClient(token=token, base_url=api_url, timeout=TIMEOUT)
+    # No retry handlers of slack-sdk's own: the tries here are the only ones, and say nothing at INFO.
+    client = AsyncWebClient(token=token, base_url=api_url, timeout=TIMEOUT, retry_handlers=[])
     problem = ""
     for attempt in range(1, tries + 1):
         try:
@@ -50,10 +54,33 @@ async def check_slack(token: str, api_url: str, *, tries: int = TRIES, pause: fl
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
             problem = _unreachable(error)
         if attempt < tries:
-            log.info("Slack is not answering yet (%s); trying again in %.0f s", problem, pause)
+            log.debug("Slack is not answering yet (%s); trying again in %g s", problem, pause)
             await asyncio.sleep(pause)
     raise SlackUnusable(f"Slack is unreachable at {api_url}: {problem} ({tries} tries); check the network, "
                         "the proxy settings and SLACK_API_URL")
+
+
+APP_TOKEN_REFUSED = {
+    **REFUSED_TOKEN,
+    "not_allowed_token_type": "it is not an app-level token",
+    "missing_scope": "it lacks the connections:write scope",
+}
+
+
+async def check_app_token(token: str, api_url: str) -> None:
+    """SlackUnusable unless Slack lets this app-level token open a Socket Mode connection (apps.connections.open,
+    scope connections:write). Asked once, after check_slack found Slack reachable: the URL it gives expires unused."""
+    client = AsyncWebClient(base_url=api_url, timeout=TIMEOUT, retry_handlers=[])
+    try:
+        await client.apps_connections_open(app_token=token)
+    except SlackApiError as error:
+        code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
+        why = f" ({APP_TOKEN_REFUSED[code]})" if code in APP_TOKEN_REFUSED else ""
+        raise SlackUnusable(f"SLACK_APP_TOKEN is invalid: Slack answered {code}{why}; copy the App-Level Token "
+                            "with the connections:write scope from Basic Information → App-Level Tokens") from None
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+        raise SlackUnusable(f"Slack is unreachable at {api_url}: {_unreachable(error)}; check the network, "
+                            "the proxy settings and SLACK_API_URL") from None
 
 
 def _unreachable(error: BaseException) -> str:

@@ -54,7 +54,8 @@ class ChannelTidying:
             service.record(session, stored, kind="channel_replaced", actor=actor.user_id, now=now,
                            text=f"#{archived} is archived: the reopened incident continues in #{stored.channel_name}")
             await duework.plan(session, stored.id, WorkKind.SETUP, now, now=now,
-                               payload={"declarer": actor.user_id, "response_url": actor.response_url, "bot": False})
+                               payload={"declarer": actor.user_id, "response_url": actor.response_url, "bot": False,
+                                        "reopened_by": actor.user_id})
         if self.flows.fire_now is not None:
             await self.flows.fire_now(incident.id, [WorkKind.SETUP])
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import methods_chat, methods_conversations, methods_files, methods_misc, methods_views, spec
+from . import methods_chat, methods_conversations, methods_files, methods_misc, methods_views, socket_mode, spec
 from .common import Args, SlackError
 from .ratelimits import RateLimiter
 from .scopes import manifest_scopes, refusal
@@ -65,8 +65,11 @@ class Failure:
 
 class FakeSlack(Workspace):
     def __init__(self, bot_token: str = "xoxb-test", team_id: str = "T0001", *,
-                 scopes: Iterable[str] | None = None, plan: str = "paid", rate_limits: bool = False) -> None:
-        """``scopes``: the bot token's scopes, by default the ones manifest.yml asks for."""
+                 scopes: Iterable[str] | None = None, plan: str = "paid", rate_limits: bool = False,
+                 app_token: str = "xapp-1-A0001-test") -> None:
+        """``scopes``: the bot token's scopes, by default the ones manifest.yml asks for.
+        ``app_token``: the app-level token apps.connections.open takes (socket_mode.py)."""
+        self.app_token = app_token
         granted = tuple(scopes) if scopes is not None else manifest_scopes()
         super().__init__(bot_token=bot_token, team_id=team_id, scopes=granted, plan=plan)
         self.latency = 0.0
@@ -199,6 +202,9 @@ class FakeSlack(Workspace):
         return web.json_response(body, status=status, headers=headers)
 
     def _answer(self, method: str, args: Args, token: str | None) -> Answer:
+        if method == socket_mode.METHOD:  # the app-level token's method: its own token rules
+            return socket_mode.open_connection(app_token=self.app_token, token=token, revoked=self.revoked,
+                                               base_url=self.base_url)
         if not spec.is_known(method):
             return self._violation(f"{method}: no such Web API method (not in Slack's spec nor the allow-list)",
                                    "unknown_method")
