@@ -280,7 +280,7 @@ async def test_typed_mentions_pushpins_and_the_shortcut_work_from_the_page(page:
     sandbox.fake.post(channel, sandbox.workspace.monitoring, text=":red_circle: [FIRING] api 5xx rate 97%")
     await me.find(".message", "🔴 [FIRING] api 5xx rate 97%")
     await me.click("#open-home")
-    home = await me.find("#messages", "Checkout errors")
+    home = await me.find("#messages", "· started")
     shown = await page.run(lambda: home.text)
     assert "started just now" in shown and "{ago}" not in shown, shown
 
