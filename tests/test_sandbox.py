@@ -144,3 +144,28 @@ def test_a_speed_out_of_range_is_refused_by_the_command_line() -> None:
                           text=True, timeout=60)
     assert done.returncode == 2
     assert "a speed is above 0 and at most 3600" in done.stderr
+
+
+async def test_a_reaction_from_the_page_shows_on_the_message_and_a_bad_one_is_refused(sandbox: Sandbox) -> None:
+    """(That the bot hears it, signed, is test_sandbox_browser's: a :pushpin: puts a message on the timeline.)"""
+    fake, people = sandbox.fake, sandbox.workspace.people
+    channel = fake.conversation(sandbox.workspace.general)
+    assert channel is not None
+    message = fake.post(channel, people["bob"], text="Something to react to")
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        answer = await http.post("/sandbox/react", json={"user": people["alice"], "channel": channel.id,
+                                                         "ts": message.ts, "name": "pushpin", "add": True})
+        assert answer.status_code == 200
+        assert message.reactions == {"pushpin": [people["alice"]]}
+        state = await seen_by(sandbox, "alice", channel.id)
+        shown = next(m for m in state["channel"]["messages"] if m["ts"] == message.ts)
+        assert shown["reactions"] == [{"name": "pushpin", "count": 1, "mine": True}]
+        assert state["shortcuts"] == [{"callback_id": "add_to_timeline", "name": "Add to incident timeline"}]
+
+        refused = await http.post("/sandbox/react", json={"user": people["alice"], "channel": channel.id,
+                                                          "ts": message.ts, "name": "<script>", "add": True})
+        assert refused.status_code == 400
+        assert message.reactions == {"pushpin": [people["alice"]]}
+        unknown = await http.post("/sandbox/shortcut", json={"user": people["alice"], "channel": channel.id,
+                                                             "ts": message.ts, "callback_id": "delete_all"})
+        assert unknown.status_code == 404

@@ -7,6 +7,7 @@ Client turns into what Slack would send the bot. Only the page itself may ask (s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from aiohttp import web
 import yaml
 
 from app.clock import Clock, SystemClock
+from app.ops.refusals import refuse
 from app.sandbox.client import Client, Private
 from app.sandbox.fakeslack import Channel, FakeSlack, Message
 from app.sandbox.sealed import own_page_only
@@ -26,6 +28,7 @@ WORKSPACE = web.AppKey("sandbox_workspace", Workspace)
 CLIENT = web.AppKey("sandbox_client", Client)
 CLOCK = web.AppKey("sandbox_clock", Clock)
 SHORTCUTS = web.AppKey("sandbox_shortcuts", list)
+EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # what Slack allows in a custom emoji's name, and the standard ones
 
 
 def message_shortcuts(manifest: Path = PROJECT_ROOT / "manifest.yml") -> list[dict[str, str]]:
@@ -180,6 +183,8 @@ async def react(request: web.Request) -> web.Response:
         raise web.HTTPForbidden(text="join the channel first")
     if conversation.message(body["ts"]) is None:
         raise web.HTTPNotFound(text="no such message")
+    if not isinstance(body.get("name"), str) or not EMOJI_NAME.fullmatch(body["name"]):
+        return refuse(request, "not an emoji name", status=400)
     await client.react(body["user"], conversation.id, body["ts"], str(body["name"]), add=bool(body["add"]))
     return web.json_response({"ok": True})
 
