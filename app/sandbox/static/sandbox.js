@@ -122,8 +122,8 @@ function drawReactions(message) {
 // What hovering a message offers in Slack: a quick :pushpin: and the ⋯ menu with the app's message shortcuts.
 function drawTools(message) {
   const mine = (message.reactions || []).some((r) => r.name === "pushpin" && r.mine);
-  const pin = el("button", { type: "button", class: "react-pushpin", title: mine ? "Remove :pushpin:" : "React with :pushpin:" },
-                 "📌");
+  const pin = el("button", { type: "button", class: "react-pushpin",
+                             title: mine ? "Remove :pushpin:" : "React with :pushpin:" }, "📌");
   pin.onclick = () => react(message, "pushpin", !mine);
   const more = el("button", { type: "button", class: "more", title: "More actions" }, "⋯");
   const tools = el("div", { class: "tools" }, [pin, more]);
@@ -258,7 +258,10 @@ function putBack(form, typed) {
     const div = form.querySelector(`.block.input[data-block-id="${blockId}"]`);
     const fields = div ? [...div.querySelectorAll("input, textarea, select")] : [];
     if (fields.length !== values.length) continue;  // the bot changed the field: show its own
-    fields.forEach((field, i) => { if (field.type === "checkbox") field.checked = values[i]; else field.value = values[i]; });
+    fields.forEach((field, i) => {
+      if (field.type === "checkbox") field.checked = values[i];
+      else field.value = values[i];
+    });
   }
 }
 
