@@ -3,6 +3,8 @@ and Slack's faults at their offsets, the team's answers, and the drill report ag
 
 from __future__ import annotations
 
+import re
+
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -121,6 +123,11 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
            "1 gap longer than that :x:" in report
     assert "*Playbook steps done:* 1 of 9; not done: Check recent deployments" in report
     assert "*Resolved:* 35 minutes" in report
+    # the fault it injected at 10m, and how the bot came through it; and why its times run ahead of the wall
+    assert re.search(r"• At 10 minutes: Slack failed the next 2 calls to `chat.postMessage` \(HTTP 500\)\. "
+                     r"The bot retried: 2 failed, and the next went through [\w ]+ later :white_check_mark:", report)
+    assert "*Drill time:* the drill played 35 minutes of incident time in about 35 seconds of yours: one real " \
+           "second played 60 seconds" in report
     assert not await run.tick()
 
 
@@ -157,4 +164,14 @@ async def test_faults_come_and_go_on_time_and_an_unresolved_drill_ends_when_its_
     assert "*Updates:* 0 posted; the longest time without one was 10 minutes (the plan: every 1 hour) " \
            ":white_check_mark:" in report
     assert "*Resolved:* not within the drill" in report
+    # each fault, worded, with what became of it (the bot had nothing to say to Slack meanwhile)
+    assert "• At 2 minutes: Slack's rate limits came on (each method's tier, counted in drill minutes). " \
+           "The bot never went over them :white_check_mark:" in report
+    assert "• At 3 minutes: Slack carried out the next `chat.update` call but answered it only 2 minutes later" \
+           in report
+    # the sweeper may or may not call Slack while the token is off: either way the token is back at 6m
+    assert re.search(r"• At 4 minutes: The bot's token stopped working, as when the app is uninstalled: Slack "
+                     r"refused \d+ calls?\. (It worked again 2 minutes later|Once it worked again the bot's calls "
+                     r"went through, [\w ]+ after it stopped :white_check_mark:)", report), report
+    assert "*Drill time:* the drill played 10 minutes of incident time in about 10 seconds of yours" in report
     assert (fake.latency, fake._limiter, fake.revoked) == (0.0, None, False)  # Slack is itself again

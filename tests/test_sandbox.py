@@ -105,3 +105,67 @@ async def test_the_home_tab_shows_what_the_bot_published_for_that_person(sandbox
 
     assert dana["home"]["blocks"] == home["blocks"]
     assert erin["home"] is None
+
+
+def test_python_m_app_sandbox_runs_fast_on_request_and_says_which_playbooks_it_runs(tmp_path: Path) -> None:
+    """--speed makes the plain sandbox's clock fast (the page is told); --playbooks is taken explicitly, and a
+    PLAYBOOKS_DIR in the environment is not read."""
+    import os
+    import shutil
+    import signal
+    import time
+
+    from app.settings import PROJECT_ROOT
+
+    playbooks = tmp_path / "our-playbooks"
+    shutil.copytree(PROJECT_ROOT / "playbooks", playbooks)
+    environ = {**os.environ, "PLAYBOOKS_DIR": str(tmp_path / "nowhere")}
+    process = subprocess.Popen([sys.executable, "-m", "app", "sandbox", "--port", "0", "--speed", "60",
+                                "--playbooks", str(playbooks)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=environ, cwd=PROJECT_ROOT)
+    try:
+        said = [process.stdout.readline() for _ in range(3)]  # type: ignore[union-attr]
+        url = re.search(r"open (http://127\.0\.0\.1:\d+)/", said[0]).group(1)  # type: ignore[union-attr]
+        assert said[1] == f"Playbooks: a sealed copy of {playbooks} (--playbooks DIR to run others; " \
+                          "PLAYBOOKS_DIR is not read here)\n"
+        assert said[2] == "Clock: one real second plays 60 seconds of the sandbox's time (--speed)\n"
+        clock = httpx.get(f"{url}/sandbox/state").json()["clock"]
+        assert clock["speed"] == 60
+        before = clock["now"]
+        time.sleep(1)
+        assert httpx.get(f"{url}/sandbox/state").json()["clock"]["now"] - before >= 55  # a minute a second
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+def test_a_speed_out_of_range_is_refused_by_the_command_line() -> None:
+    done = subprocess.run([sys.executable, "-m", "app", "sandbox", "--speed", "0"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "a speed is above 0 and at most 3600" in done.stderr
+
+
+async def test_a_reaction_from_the_page_shows_on_the_message_and_a_bad_one_is_refused(sandbox: Sandbox) -> None:
+    """(That the bot hears it, signed, is test_sandbox_browser's: a :pushpin: puts a message on the timeline.)"""
+    fake, people = sandbox.fake, sandbox.workspace.people
+    channel = fake.conversation(sandbox.workspace.general)
+    assert channel is not None
+    message = fake.post(channel, people["bob"], text="Something to react to")
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        answer = await http.post("/sandbox/react", json={"user": people["alice"], "channel": channel.id,
+                                                         "ts": message.ts, "name": "pushpin", "add": True})
+        assert answer.status_code == 200
+        assert message.reactions == {"pushpin": [people["alice"]]}
+        state = await seen_by(sandbox, "alice", channel.id)
+        shown = next(m for m in state["channel"]["messages"] if m["ts"] == message.ts)
+        assert shown["reactions"] == [{"name": "pushpin", "count": 1, "mine": True}]
+        assert state["shortcuts"] == [{"callback_id": "add_to_timeline", "name": "Add to incident timeline"}]
+
+        refused = await http.post("/sandbox/react", json={"user": people["alice"], "channel": channel.id,
+                                                          "ts": message.ts, "name": "<script>", "add": True})
+        assert refused.status_code == 400
+        assert message.reactions == {"pushpin": [people["alice"]]}
+        unknown = await http.post("/sandbox/shortcut", json={"user": people["alice"], "channel": channel.id,
+                                                             "ts": message.ts, "callback_id": "delete_all"})
+        assert unknown.status_code == 404

@@ -178,3 +178,131 @@ async def test_a_drill_played_in_the_browser_ends_with_its_report(page: Page, tm
         await page.screenshot("sandbox-drill-report")
     finally:
         await sandbox.stop()
+
+
+async def opens(sandbox: Sandbox, me: Browser, link_text: str, expected: str) -> None:
+    """The link, as the page wrote it, answers 200 with the document; and clicked, the browser shows it."""
+    import httpx
+    link = await me.find(".message a", link_text)
+    href = await me.page.run(link.get_attribute, "href")
+    assert "&amp;" not in href, href
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(href)
+    assert answer.status_code == 200, (href, answer.status_code)
+    assert expected in answer.text
+    await me.page.run(link.click)
+    await me.page.run(lambda: me.page.driver.switch_to.window(me.page.driver.window_handles[-1]))
+    shown = await me.page.run(lambda: me.page.driver.find_element(me.by.TAG_NAME, "body").text)
+    assert expected in shown and "404" not in shown
+    await me.page.run(me.page.driver.close)
+    await me.page.run(lambda: me.page.driver.switch_to.window(me.page.driver.window_handles[0]))
+
+
+async def test_a_form_with_errors_keeps_what_was_typed_and_the_bots_links_open(page: Page,
+                                                                               sandbox: Sandbox) -> None:
+    me = Browser(page)
+    await page.open(sandbox.url)
+    await me.find("#title", "incidents")
+    await me.say("/incident declare outage P2 Search is slow & flaky | Results take 10 s")
+    await me.click("#channels a", "incident-")
+    await me.find(".message.pinned", "Search is slow & flaky")
+    await me.say("/incident resolve An index rebuild | Paused it")
+    await me.find(".message", "INCIDENT RESOLVED")
+    await me.say("/incident review")
+    await me.find("#modal form", "Post-incident review")
+    filled = {"users_affected": "Everyone searching", "went_well": "Quick rollback",
+              "lessons_learned": "Rebuild indexes off-peak"}
+    for block_id, value in filled.items():
+        await me.fill(block_id, value)
+    await me.click("#modal button.primary")
+    await me.find("#modal .error")  # failed_requests and could_improve are required
+    for block_id, value in filled.items():  # Slack keeps what was typed; so does the page
+        field = await me.find(f'#modal [data-block-id="{block_id}"] input, '
+                              f'#modal [data-block-id="{block_id}"] textarea')
+        assert await page.run(field.get_attribute, "value") == value
+    await me.fill("failed_requests", "about 300")
+    await me.fill("could_improve", "Alert on slow search")
+    await me.click("#modal button.primary")
+    await me.modal_closed()
+    await opens(sandbox, me, "its private link", "Post-Incident Review: Search is slow")  # signed
+
+    await me.say("/incident stats")
+    await opens(sandbox, me, "The charts", "Incident insights")  # the insights page, signed
+
+
+async def test_typed_mentions_pushpins_and_the_shortcut_work_from_the_page(page: Page, sandbox: Sandbox) -> None:
+    from sqlalchemy import select
+
+    from app.incidents.models import Incident, RoleAssignment, TimelineEvent
+
+    me = Browser(page)
+    await page.open(sandbox.url)
+    await me.find("#title", "incidents")
+    await me.say("/incident declare outage P1 Checkout errors | 500s at payment")
+    await me.click("#channels a", "incident-")
+    await me.find(".message.pinned", "Incident: Checkout errors")
+
+    box = await me.find("#say")
+    await page.run(box.send_keys, "/incident role comms @er")
+    await me.click("#suggest li", "Erin Evans")  # the autocomplete completes the name
+    assert await page.run(box.get_attribute, "value") == "/incident role comms @erin "
+    await me.click("#composer button")
+    await me.find(".message", "Erin Evans is now")
+    async with sandbox.runtime.db.transaction() as session:
+        [incident] = (await session.scalars(select(Incident))).all()
+        holders = (await session.scalars(select(RoleAssignment.user_id)
+                                         .where(RoleAssignment.incident_id == incident.id))).all()
+    assert sandbox.workspace.people["erin"] in holders
+
+    async def timeline(kind: str) -> list[str]:
+        async with sandbox.runtime.db.transaction() as session:
+            return list((await session.scalars(select(TimelineEvent.text).where(
+                TimelineEvent.incident_id == incident.id, TimelineEvent.kind == kind))).all())
+
+    await me.say("Error rate dropped after the rollback")
+    said = await me.find(".message", "Error rate dropped")
+    await page.run(lambda: webdriver_hover(page, said))
+    await me.click(".message .react-pushpin")
+    await me.find('.message .reactions button[data-reaction="pushpin"]', "1")
+    assert any("Error rate dropped" in text for text in await eventually_list(lambda: timeline("pinned")))
+
+    await me.say("Payments are flowing again")
+    said = await me.find(".message", "Payments are flowing again")
+    await page.run(lambda: webdriver_hover(page, said))
+    menu = [t for t in await page.run(said.find_elements, me.by.CSS_SELECTOR, ".tools .more")]
+    await page.run(menu[0].click)
+    await page.run(said.find_element(me.by.CSS_SELECTOR, '.menu [data-callback-id="add_to_timeline"]').click)
+    events = await eventually_list(lambda: timeline_all(sandbox, incident.id, "Payments are flowing again"))
+    assert events
+
+    # What Monitoring posts in a drill, and the Home tab's <!date^...^{ago}>: shown as Slack shows them.
+    channel = sandbox.fake.conversation(incident.channel_id)
+    sandbox.fake.post(channel, sandbox.workspace.monitoring, text=":red_circle: [FIRING] api 5xx rate 97%")
+    await me.find(".message", "🔴 [FIRING] api 5xx rate 97%")
+    await me.click("#open-home")
+    home = await me.find("#messages", "· started")
+    shown = await page.run(lambda: home.text)
+    assert "started just now" in shown and "{ago}" not in shown, shown
+
+
+def webdriver_hover(page: Page, element: Any) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    ActionChains(page.driver).move_to_element(element).perform()
+
+
+async def eventually_list(check: Any, timeout: float = 10.0) -> list[Any]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await check()
+        if found or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.2)
+
+
+async def timeline_all(sandbox: Sandbox, incident_id: int, text: str) -> list[str]:
+    from sqlalchemy import select
+
+    from app.incidents.models import TimelineEvent
+    async with sandbox.runtime.db.transaction() as session:
+        return [t for t in (await session.scalars(select(TimelineEvent.text).where(
+            TimelineEvent.incident_id == incident_id))).all() if text in t]

@@ -1,5 +1,9 @@
-"""`python -m app sandbox [--port N] [--drill NAME]`: the bot against a fake Slack, in the browser; with a drill,
-its script plays on the drill's compressed clock (playbooks/drills/NAME.yml)."""
+"""`python -m app sandbox [--port N] [--drill NAME] [--speed N] [--playbooks DIR]`: the bot against a fake Slack,
+in the browser; with a drill, its script plays on the drill's compressed clock (DIR/drills/NAME.yml).
+
+--speed runs the sandbox's clock N times faster than the wall clock (a drill's own speed otherwise; 1 without
+one), so a 30-minute reminder comes in 30 seconds at 60. --playbooks takes the playbooks explicitly: the sandbox
+reads no setting from the environment (PLAYBOOKS_DIR included), and seals its copy of them all the same."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from app.sandbox.run import start_sandbox
 from app.settings import PROJECT_ROOT
 
 log = logging.getLogger("app.sandbox")
+MAX_SPEED = 3600.0  # an hour a second: beyond that each sweep is hours late for what falls due
 
 
 def parse(args: list[str]) -> argparse.Namespace:
@@ -26,22 +31,47 @@ def parse(args: list[str]) -> argparse.Namespace:
                                      description="Try the bot in a local fake Slack workspace, in your browser.")
     parser.add_argument("--port", type=int, default=3000, help="where the page is served (default 3000)")
     parser.add_argument("--drill", metavar="NAME", help="play playbooks/drills/NAME.yml")
+    parser.add_argument("--speed", type=positive, metavar="N",
+                        help="one real second plays N seconds of the sandbox's time (default: the drill's speed, "
+                             "else 1: real time)")
+    parser.add_argument("--playbooks", type=Path, metavar="DIR", default=PROJECT_ROOT / "playbooks",
+                        help="the playbooks to run (default: the project's playbooks/; PLAYBOOKS_DIR is not read "
+                             "here); the sandbox runs a sealed copy of them")
     return parser.parse_args(args)
+
+
+def positive(value: str) -> float:
+    try:
+        speed = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < speed <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"a speed is above 0 and at most {MAX_SPEED:g}")
+    return speed
 
 
 async def run(options: argparse.Namespace) -> None:
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stopping.set)
-    playbooks = PROJECT_ROOT / "playbooks"
+    playbooks = options.playbooks.resolve()
     drill = load_drill(playbooks, options.drill, set(Policy.load(playbooks).playbooks)) if options.drill else None
-    clock = CompressedClock(drill.speed) if drill else None
+    if drill and options.speed:
+        drill = drill.model_copy(update={"speed": options.speed})
+    speed = drill.speed if drill else options.speed or 1.0
+    clock = CompressedClock(speed) if speed != 1 else None
     playing: asyncio.Task[None] | None = None
     with tempfile.TemporaryDirectory(prefix="incident-sandbox-") as directory:
         sandbox = await start_sandbox(Path(directory), port=options.port, clock=clock, playbooks=playbooks,
-                                      sweep_seconds=0.5 if drill else 1.0)
+                                      sweep_seconds=0.5 if speed != 1 else 1.0)
         try:
             print(f"Sandbox ready: open {sandbox.url}/ (Ctrl-C stops it; nothing is kept)", flush=True)
+            print(f"Playbooks: a sealed copy of {playbooks} (--playbooks DIR to run others; PLAYBOOKS_DIR is not "
+                  f"read here)", flush=True)
+            if speed != 1:
+                print(f"Clock: one real second plays {speed:g} seconds of the sandbox's time (--speed)", flush=True)
+            else:
+                print("Clock: real time (--speed 60 makes a minute pass in a second)", flush=True)
             if drill and clock:
                 print(f"Drill {options.drill}: {drill.declared_by} declares now; one real second plays "
                       f"{drill.speed:g} seconds of the drill. Play the roles in the page.", flush=True)

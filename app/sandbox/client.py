@@ -80,6 +80,35 @@ class Client:
         }
         await self._interaction(payload)
 
+    async def react(self, user: str, channel: str, message_ts: str, name: str, *, add: bool) -> None:
+        """A reaction added (or taken back) in the client: the message changes, and the bot hears
+        reaction_added / reaction_removed, as Slack sends them to an app subscribed to them."""
+        message = self.fake.conversation(channel).message(message_ts)  # type: ignore[union-attr]
+        if message is None:
+            raise ValueError(f"no message {message_ts} in {channel}")
+        had = user in message.reactions.get(name, [])
+        if had == add:
+            return  # Slack sends nothing for a reaction that is already (or no longer) there
+        self.fake.react(channel, message_ts, user, name, add=add)
+        await self.event({"type": "reaction_added" if add else "reaction_removed", "user": user, "reaction": name,
+                          "item_user": message.user, "item": {"type": "message", "channel": channel,
+                                                              "ts": message_ts}})
+
+    async def shortcut(self, user: str, channel: str, message_ts: str, callback_id: str) -> None:
+        """A message shortcut from the message's ⋯ menu (message_action), as Slack sends it."""
+        message = self.fake.conversation(channel).message(message_ts)  # type: ignore[union-attr]
+        if message is None:
+            raise ValueError(f"no message {message_ts} in {channel}")
+        await self._interaction({
+            "type": "message_action", "token": "sandbox", "action_ts": f"{time.time():.6f}",
+            "team": {"id": self.fake.team_id, "domain": "sandbox"}, "user": self._user(user),
+            "channel": {"id": channel, "name": self._channel_name(channel)}, "is_enterprise_install": False,
+            "enterprise": None, "callback_id": callback_id, "trigger_id": self._trigger(user),
+            "response_url": self._response_url(user, channel), "message_ts": message_ts,
+            "message": {"type": "message", "user": message.user, "text": message.text, "ts": message_ts,
+                        "team": self.fake.team_id},
+        })
+
     async def press_in_view(self, user: str, view_id: str, action: dict[str, Any]) -> None:
         """A button or checkbox inside a modal or the App Home tab."""
         view = self.fake.open_views[view_id]

@@ -62,7 +62,7 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
                         playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
     runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly(), environ=ENVIRON)
     client = Client(fake, "", signing_secret)
-    add_sandbox_routes(runtime.web_app, workspace, client, port=listening.getsockname()[1])
+    add_sandbox_routes(runtime.web_app, workspace, client, port=listening.getsockname()[1], clock=runtime.clock)
     runner = serving(runtime.web_app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, listening).start()

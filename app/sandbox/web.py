@@ -7,26 +7,45 @@ Client turns into what Slack would send the bot. Only the page itself may ask (s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+import yaml
+
+from app.clock import Clock, SystemClock
+from app.ops.refusals import refuse
 from app.sandbox.client import Client, Private
 from app.sandbox.fakeslack import Channel, FakeSlack, Message
 from app.sandbox.sealed import own_page_only
 from app.sandbox.workspace import Workspace
+from app.settings import PROJECT_ROOT
 
 STATIC = Path(__file__).resolve().parent / "static"
 WORKSPACE = web.AppKey("sandbox_workspace", Workspace)
 CLIENT = web.AppKey("sandbox_client", Client)
+CLOCK = web.AppKey("sandbox_clock", Clock)
+SHORTCUTS = web.AppKey("sandbox_shortcuts", list)
+EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # what Slack allows in a custom emoji's name, and the standard ones
 
 
-def add_sandbox_routes(app: web.Application, workspace: Workspace, client: Client, *, port: int) -> None:
+def message_shortcuts(manifest: Path = PROJECT_ROOT / "manifest.yml") -> list[dict[str, str]]:
+    """The app's message shortcuts, as its manifest declares them to Slack: what a message's ⋯ menu offers."""
+    features = (yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}).get("features", {})
+    return [{"callback_id": s["callback_id"], "name": s["name"]}
+            for s in features.get("shortcuts", []) if s.get("type") == "message"]
+
+
+def add_sandbox_routes(app: web.Application, workspace: Workspace, client: Client, *, port: int,
+                       clock: Clock | None = None) -> None:
     """The page and its API on `app`, which then answers only the page (served on 127.0.0.1:`port`)."""
     app.middlewares.insert(0, own_page_only(port))  # first: nothing else looks at a request from elsewhere
     app[WORKSPACE] = workspace
     app[CLIENT] = client
+    app[CLOCK] = clock or SystemClock()
+    app[SHORTCUTS] = message_shortcuts()
     app.router.add_get("/", index)
     app.router.add_static("/sandbox/static", STATIC)
     app.router.add_get("/sandbox/state", state)
@@ -37,6 +56,8 @@ def add_sandbox_routes(app: web.Application, workspace: Workspace, client: Clien
     app.router.add_post("/sandbox/dismiss", dismiss)
     app.router.add_post("/sandbox/join", join)
     app.router.add_post("/sandbox/home", home_opened)
+    app.router.add_post("/sandbox/react", react)
+    app.router.add_post("/sandbox/shortcut", shortcut)
 
 
 async def index(request: web.Request) -> web.FileResponse:
@@ -56,6 +77,9 @@ async def state(request: web.Request) -> web.Response:
         shown = fake.channels[workspace.incidents]
     return web.json_response({
         "me": user,
+        "bot": fake.bot_user_id,
+        "clock": {"now": request.app[CLOCK].now().timestamp(), "speed": getattr(request.app[CLOCK], "speed", 1)},
+        "shortcuts": request.app[SHORTCUTS],
         "people": [{"id": u.id, "name": u.name, "real_name": u.real_name, "is_bot": u.is_bot,
                     "part": workspace.part(u.id)} for u in fake.users.values() if not u.deleted],
         "channels": [{"id": c.id, "name": c.name, "is_private": c.is_private, "member": user in c.members}
@@ -70,7 +94,7 @@ async def state(request: web.Request) -> web.Response:
 
 
 def conversation(fake: FakeSlack, client: Client, channel: Channel, user: str) -> dict[str, Any]:
-    shown = [message_json(m, pinned=m.ts in channel.pins) for m in fake.messages_in(channel.id)]
+    shown = [message_json(m, pinned=m.ts in channel.pins, me=user) for m in fake.messages_in(channel.id)]
     shown += [{"ts": p.ts, "user": fake.bot_user_id, "text": p.text, "blocks": p.blocks, "private": True}
               for p in client.private(user, channel.id)]
     return {"id": channel.id, "name": channel.name or "Incident Bot", "is_im": channel.is_im,
@@ -78,10 +102,12 @@ def conversation(fake: FakeSlack, client: Client, channel: Channel, user: str) -
             "members": len(channel.members), "messages": sorted(shown, key=lambda m: float(m["ts"]))}
 
 
-def message_json(message: Message, *, pinned: bool) -> dict[str, Any]:
+def message_json(message: Message, *, pinned: bool, me: str) -> dict[str, Any]:
     return {"ts": message.ts, "user": message.user, "text": message.text, "blocks": message.blocks,
             "thread_ts": message.thread_ts if message.thread_ts != message.ts else None,
             "edited": message.edited, "pinned": pinned,
+            "reactions": [{"name": name, "count": len(users), "mine": me in users}
+                          for name, users in message.reactions.items()],
             "files": [{"id": f["id"], "title": f["title"]} for f in message.files]}
 
 
@@ -146,6 +172,34 @@ async def join(request: web.Request) -> web.Response:
         channel.members.add(body["user"])
         await client.event({"type": "member_joined_channel", "user": body["user"], "channel": channel.id,
                             "channel_type": "C", "team": fake.team_id, "inviter": ""})
+    return web.json_response({"ok": True})
+
+
+async def react(request: web.Request) -> web.Response:
+    """A reaction added or taken back on a message the person can see."""
+    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
+    conversation = fake.conversation(body["channel"])
+    if conversation is None or body["user"] not in conversation.members:
+        raise web.HTTPForbidden(text="join the channel first")
+    if conversation.message(body["ts"]) is None:
+        raise web.HTTPNotFound(text="no such message")
+    if not isinstance(body.get("name"), str) or not EMOJI_NAME.fullmatch(body["name"]):
+        return refuse(request, "not an emoji name", status=400)
+    await client.react(body["user"], conversation.id, body["ts"], str(body["name"]), add=bool(body["add"]))
+    return web.json_response({"ok": True})
+
+
+async def shortcut(request: web.Request) -> web.Response:
+    """One of the app's message shortcuts (the manifest's), used on a message the person can see."""
+    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
+    conversation = fake.conversation(body["channel"])
+    if conversation is None or body["user"] not in conversation.members:
+        raise web.HTTPForbidden(text="join the channel first")
+    if conversation.message(body["ts"]) is None:
+        raise web.HTTPNotFound(text="no such message")
+    if body["callback_id"] not in {s["callback_id"] for s in request.app[SHORTCUTS]}:
+        raise web.HTTPNotFound(text="the app has no such message shortcut")
+    await client.shortcut(body["user"], conversation.id, body["ts"], body["callback_id"])
     return web.json_response({"ok": True})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -14,8 +15,8 @@ from sqlalchemy import select
 from app.clock import Clock
 from app.incidents.models import Incident
 from app.sandbox.drills.model import Drill, Fault, Step
-from app.sandbox.drills.report import drill_report
-from app.sandbox.fakeslack.server import Hold
+from app.sandbox.drills.report import FaultSeen, drill_report
+from app.sandbox.fakeslack.server import FakeSlack, Hold
 from app.sandbox.run import Sandbox
 
 TICK_SECONDS = 0.25  # real seconds between ticks
@@ -35,6 +36,42 @@ class CompressedClock:
         return self.start + timedelta(seconds=(self._monotonic() - self._began) * self.speed)
 
 
+@dataclass
+class Watched:
+    """A fault injected, watched tick by tick for how the bot came through it."""
+
+    seen: FaultSeen
+    injected_at: datetime
+    calls_from: int  # the fake's calls before it: what came after is the bot's answer to it
+    restored_from: int | None = None  # revoke: calls before the token worked again
+    hold: Hold | None = None  # hold: the call held
+
+    def watch(self, fake: FakeSlack, now: datetime, held: bool) -> None:
+        seen, calls = self.seen, fake.calls[self.calls_from:]
+        if seen.kind == "fail":
+            tried = [c for c in calls if c.method == seen.method]
+            refused, through = min(seen.times, len(tried)), any(c.status == 200 for c in tried[seen.times:])
+        elif seen.kind == "rate_limits":
+            refused = sum(c.status == 429 for c in calls)
+            # on: turned away at least once, and the latest call went through; off: any call since
+            through = (refused > 0 and calls[-1].status == 200) if seen.on else bool(calls)
+        elif seen.kind == "revoke" and seen.on:
+            if not fake.revoked and self.restored_from is None:
+                self.restored_from = len(fake.calls)
+            refused = len(calls) if fake.revoked else seen.refused
+            through = self.restored_from is not None and len(fake.calls) > self.restored_from
+            if not fake.revoked and seen.back_after is None:
+                seen = replace(seen, back_after=now - self.injected_at)
+        elif seen.kind == "hold":
+            reached = self.hold is not None and self.hold.reached.is_set()
+            refused, through = int(reached), reached and not held
+        else:  # latency, or the token back: any call answered since is one that went through
+            refused, through = 0, any(c.status == 200 for c in calls)
+        if seen.through_after is None and through:
+            seen = replace(seen, through_after=now - self.injected_at)
+        self.seen = replace(seen, refused=refused)
+
+
 class DrillRun:
     def __init__(self, sandbox: Sandbox, drill: Drill, name: str, clock: Clock) -> None:
         self.sandbox = sandbox
@@ -43,6 +80,7 @@ class DrillRun:
         self.clock = clock
         self.to_play: list[Step] = sorted(drill.script, key=lambda step: step.at)
         self.held: list[tuple[datetime, Hold]] = []
+        self.faults: list[Watched] = []
         self.declared_at: datetime | None = None
         self.incident: Incident | None = None
         self.ended = False
@@ -69,6 +107,8 @@ class DrillRun:
         for release_at, hold in [h for h in self.held if h[0] <= now]:
             hold.release.set()
             self.held.remove((release_at, hold))
+        for watched in self.faults:
+            watched.watch(self.sandbox.fake, now, held=any(h is watched.hold for _, h in self.held))
         if incident is not None and incident.channel_id and (
                 incident.resolved_at is not None or now - self.declared_at >= self.drill.ends_after):
             await self._end(incident, now)
@@ -89,6 +129,14 @@ class DrillRun:
 
     def _inject(self, fault: Fault, now: datetime) -> None:
         fake = self.sandbox.fake
+        assert self.declared_at is not None
+        kind = next(k for k in ("fail", "rate_limits", "latency", "revoke", "hold") if getattr(fault, k) is not None)
+        seen = FaultSeen(at=now - self.declared_at, kind=kind, on=bool(fault.rate_limits if kind == "rate_limits"
+                                                                      else fault.revoke if kind == "revoke" else True),
+                         method=fault.fail or fault.hold, times=fault.times, error=fault.error,
+                         latency=fault.latency or 0.0, hold_for=fault.hold_for)
+        watched = Watched(seen, now, len(fake.calls))
+        self.faults.append(watched)
         if fault.fail is not None:
             fake.fail(fault.fail, status=500, times=fault.times, error=fault.error)
         elif fault.rate_limits is not None:
@@ -99,7 +147,8 @@ class DrillRun:
             fake.revoked = fault.revoke
         elif fault.hold is not None:
             method = fault.hold
-            self.held.append((now + fault.hold_for, fake.hold(lambda call: call.method == method)))
+            watched.hold = fake.hold(lambda call: call.method == method)
+            self.held.append((now + fault.hold_for, watched.hold))
 
     async def _incident(self) -> Incident | None:
         runtime = self.sandbox.runtime
@@ -118,6 +167,7 @@ class DrillRun:
         runtime = self.sandbox.runtime
         async with runtime.db.transaction() as session:
             report = await drill_report(session, incident, runtime.policy.for_severity(incident.severity),
-                                        drill=self.name, ended_at=now)
+                                        drill=self.name, ended_at=now, speed=self.drill.speed,
+                                        faults=tuple(w.seen for w in self.faults))
         message = runtime.messages.render("drill_report.j2", incident=incident, drill=report)
         await runtime.client.chat_postMessage(channel=incident.channel_id, **message.as_kwargs())

@@ -14,6 +14,23 @@ from app.incidents.policy import SeverityPolicy
 
 
 @dataclass(frozen=True)
+class FaultSeen:
+    """A fault the drill injected in the fake Slack (its kind as in the drill file), and what became of it;
+    messages/drill_report.j2 words it."""
+
+    at: timedelta  # after the declaration, in the drill's time
+    kind: str  # fail, rate_limits, latency, revoke, hold
+    on: bool = True  # rate_limits and revoke: turned on (False: Slack back to itself)
+    method: str | None = None  # fail, hold
+    times: int = 1  # fail
+    error: str | None = None  # fail: the error Slack answered (None: HTTP 500)
+    latency: float = 0.0  # seconds, real ones
+    hold_for: timedelta = timedelta(0)
+    refused: int = 0  # calls of the bot's that Slack failed, turned away (or, for hold, held) because of it
+    through_after: timedelta | None = None  # drill time until a call of the bot's went through again
+    back_after: timedelta | None = None  # revoke: drill time until the token worked again
+
+@dataclass(frozen=True)
 class DrillReport:
     drill: str
     acknowledge_within: timedelta  # the plan's response time for the severity
@@ -23,6 +40,17 @@ class DrillReport:
     steps_done: list[str]
     steps_left: list[str]
     resolved_after: timedelta | None
+    speed: float = 1.0  # drill seconds per wall-clock second
+    faults: tuple[FaultSeen, ...] = ()
+
+    @property
+    def lasted(self) -> timedelta:
+        """The drill's own time, from the declaration to the end it reports."""
+        return sum(self.update_gaps, timedelta(0))
+
+    @property
+    def wall_time(self) -> timedelta:
+        return self.lasted / self.speed
 
     @property
     def acknowledged_in_time(self) -> bool:
@@ -38,7 +66,7 @@ class DrillReport:
 
 
 async def drill_report(session: AsyncSession, incident: Incident, policy: SeverityPolicy, *, drill: str,
-                       ended_at: datetime) -> DrillReport:
+                       ended_at: datetime, speed: float = 1.0, faults: tuple[FaultSeen, ...] = ()) -> DrillReport:
     updates = await session.scalars(select(TimelineEvent.at).where(
         TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "status_update").order_by(TimelineEvent.at))
     end = incident.resolved_at or ended_at
@@ -53,6 +81,8 @@ async def drill_report(session: AsyncSession, incident: Incident, policy: Severi
         steps_done=[i.text for i in items if i.done_at is not None],
         steps_left=[i.text for i in items if i.done_at is None],
         resolved_after=incident.resolved_at - incident.started_at if incident.resolved_at else None,
+        speed=speed,
+        faults=faults,
     )
 
 
@@ -61,4 +91,14 @@ def sample_drill_report() -> DrillReport:
     return DrillReport(drill="outage", acknowledge_within=timedelta(minutes=15),
                        acknowledged_after=timedelta(minutes=4), update_every=timedelta(minutes=15),
                        update_gaps=[timedelta(minutes=10), timedelta(minutes=22)], steps_done=["Check logs"],
-                       steps_left=["Roll back"], resolved_after=timedelta(minutes=32))
+                       steps_left=["Roll back"], resolved_after=timedelta(minutes=32), speed=60.0,
+                       faults=(FaultSeen(timedelta(minutes=10), "fail", method="chat.postMessage", times=2,
+                                         refused=2, through_after=timedelta(seconds=30)),
+                               FaultSeen(timedelta(minutes=12), "rate_limits", refused=3,
+                                         through_after=timedelta(minutes=1)),
+                               FaultSeen(timedelta(minutes=13), "latency", latency=2.0),
+                               FaultSeen(timedelta(minutes=14), "hold", method="chat.update",
+                                         hold_for=timedelta(minutes=2), through_after=timedelta(minutes=2)),
+                               FaultSeen(timedelta(minutes=15), "revoke", refused=4),
+                               FaultSeen(timedelta(minutes=20), "revoke", on=False,
+                                         through_after=timedelta(seconds=10))))

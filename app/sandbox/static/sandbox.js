@@ -20,6 +20,7 @@ async function refresh() {
   view.me = state.me;
   view.channel = state.channel.id;
   drawOnce("sidebar", [state.me, state.channels, state.channel.id, view.home], drawSidebar);
+  drawClock(state.clock);
   if (view.home) drawOnce("main", ["home", state.home], drawHome);
   else drawOnce("main", [state.channel, state.names], drawChannel);
   drawOnce("modal", [state.modal && state.modal.id, state.modal && state.modal.hash,
@@ -32,6 +33,12 @@ function drawOnce(part, key, draw) {
 }
 
 // ---- the sidebar ----
+
+function drawClock(clock) {
+  const when = new Date(clock.now * 1000).toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+  $("clock").textContent = clock.speed === 1 ? `Sandbox time ${when} (real time)`
+    : `Sandbox time ${when}: one real second plays ${clock.speed} seconds`;
+}
 
 function drawSidebar(state) {
   const select = $("act-as");
@@ -85,14 +92,63 @@ function drawMessage(message) {
              ].filter(Boolean).join(" · ")));
   const blocks = message.blocks && message.blocks.length ? message.blocks
     : [{ type: "section", text: { type: "mrkdwn", text: message.text } }];
+  // A message the bot has marked superseded keeps no live button, whatever blocks it still carries.
+  const live = !/superseded/i.test(message.text || "");
   const onAction = (action) => post("/sandbox/press", { channel: view.channel, ts: message.ts, action });
   for (const block of blocks) div.append(drawBlock(block, onAction));
+  if (!live) div.querySelectorAll("button, input, select").forEach((field) => { field.disabled = true; });
+  if (!message.private) {
+    div.append(drawReactions(message));
+    div.append(drawTools(message));
+  }
   for (const file of message.files || []) {
     div.append(el("div", { class: "file" }, el("a", { href: `/sandbox/files/${file.id}`, target: "_blank" },
                                                `📄 ${file.title}`)));
   }
   div.title = when.toLocaleString();
   return div;
+}
+
+// Reactions under a message; pressing one adds or takes back mine, as in Slack.
+function drawReactions(message) {
+  return el("div", { class: "reactions" }, (message.reactions || []).map((r) => {
+    const button = el("button", { type: "button", class: r.mine ? "mine" : "", "data-reaction": r.name,
+                                  title: `:${r.name}:` }, `${EMOJI[r.name] || `:${r.name}:`} ${r.count}`);
+    button.onclick = () => react(message, r.name, !r.mine);
+    return button;
+  }));
+}
+
+// What hovering a message offers in Slack: a quick :pushpin: and the ⋯ menu with the app's message shortcuts.
+function drawTools(message) {
+  const mine = (message.reactions || []).some((r) => r.name === "pushpin" && r.mine);
+  const pin = el("button", { type: "button", class: "react-pushpin",
+                             title: mine ? "Remove :pushpin:" : "React with :pushpin:" }, "📌");
+  pin.onclick = () => react(message, "pushpin", !mine);
+  const more = el("button", { type: "button", class: "more", title: "More actions" }, "⋯");
+  const tools = el("div", { class: "tools" }, [pin, more]);
+  more.onclick = () => {
+    const open = tools.querySelector(".menu");
+    if (open) { open.remove(); tools.classList.remove("open"); return; }
+    const menu = el("div", { class: "menu" }, view.state.shortcuts.map((shortcut) => {
+      const item = el("button", { type: "button", "data-callback-id": shortcut.callback_id }, shortcut.name);
+      item.onclick = async () => {
+        menu.remove();
+        tools.classList.remove("open");
+        await post("/sandbox/shortcut", { channel: view.channel, ts: message.ts, callback_id: shortcut.callback_id });
+        refresh();
+      };
+      return item;
+    }));
+    tools.classList.add("open");
+    tools.append(menu);
+  };
+  return tools;
+}
+
+async function react(message, name, add) {
+  await post("/sandbox/react", { channel: view.channel, ts: message.ts, name, add });
+  refresh();
 }
 
 // ---- Block Kit ----
@@ -163,8 +219,11 @@ function drawElement(element, block, onAction) {
 function drawModal(state) {
   const modal = state.modal;
   $("modal").hidden = !modal;
+  const before = $("modal").querySelector("form");
+  // Slack keeps what was typed when the bot answers errors (or updates the view): so does the page.
+  const typed = before && modal && before.dataset.viewId === modal.id ? typedIn(before) : {};
   if (!modal) return $("modal").replaceChildren();
-  const form = el("form", { "data-callback-id": modal.callback_id });
+  const form = el("form", { "data-callback-id": modal.callback_id, "data-view-id": modal.id });
   const onAction = (action) => post("/sandbox/press", { view_id: modal.id, action });
   form.append(el("h3", {}, modal.title.text), ...modal.blocks.map((block) => drawBlock(block, onAction)));
   for (const [blockId, error] of Object.entries(modal.errors || {})) {
@@ -182,6 +241,28 @@ function drawModal(state) {
     refresh();
   };
   $("modal").replaceChildren(form);
+  putBack(form, typed);
+}
+
+function typedIn(form) {
+  const typed = {};
+  for (const div of form.querySelectorAll(".block.input")) {
+    typed[div.dataset.blockId] = [...div.querySelectorAll("input, textarea, select")].map((field) =>
+      field.type === "checkbox" ? field.checked : field.value);
+  }
+  return typed;
+}
+
+function putBack(form, typed) {
+  for (const [blockId, values] of Object.entries(typed)) {
+    const div = form.querySelector(`.block.input[data-block-id="${blockId}"]`);
+    const fields = div ? [...div.querySelectorAll("input, textarea, select")] : [];
+    if (fields.length !== values.length) continue;  // the bot changed the field: show its own
+    fields.forEach((field, i) => {
+      if (field.type === "checkbox") field.checked = values[i];
+      else field.value = values[i];
+    });
+  }
 }
 
 function drawInput(block) {
@@ -260,7 +341,12 @@ const EMOJI = { rotating_light: "🚨", white_check_mark: "✅", warning: "⚠�
   alarm_clock: "⏰", scales: "⚖️", clipboard: "📋", wave: "👋", lock: "🔒", eyes: "👀", bar_chart: "📊",
   arrows_counterclockwise: "🔄", zzz: "💤", x: "❌", white_large_square: "⬜", tada: "🎉", pencil2: "✏️",
   pager: "📟", mega: "📣", mag_right: "🔎", mag: "🔍", hourglass_flowing_sand: "⏳", hourglass: "⌛",
-  envelope_with_arrow: "📩", bust_in_silhouette: "👤" };
+  envelope_with_arrow: "📩", bust_in_silhouette: "👤", red_circle: "🔴", large_green_circle: "🟢",
+  large_orange_circle: "🟠", large_yellow_circle: "🟡", large_blue_circle: "🔵", white_circle: "⚪",
+  black_circle: "⚫", chart_with_upwards_trend: "📈", chart_with_downwards_trend: "📉",
+  spiral_calendar_pad: "🗓️", ticket: "🎫", file_cabinet: "🗄️", fire: "🔥", rocket: "🚀", sos: "🆘",
+  heavy_check_mark: "✔️", hammer_and_wrench: "🛠️", speech_balloon: "💬", link: "🔗", bell: "🔔",
+  stopwatch: "⏱️", siren: "🚨", information_source: "ℹ️", no_entry: "⛔", thumbsup: "👍", "+1": "👍" };
 
 function mrkdwn(source) {
   // Code first (nothing inside it is formatted), then <tokens>, then *bold* _italic_ ~strike~ and :emoji:.
@@ -280,7 +366,8 @@ function style(html) {
 }
 
 function token(inner) {
-  const [target, label] = inner.split("|", 2);
+  // Inside <...> Slack's text is escaped already (&amp; &lt; &gt;): read it back once, escape it once for HTML.
+  const [target, label] = unslack(inner).split("|", 2);
   if (target.startsWith("@")) return `<span class="mention">@${escape(person(target.slice(1)).real_name)}</span>`;
   if (target.startsWith("#")) {
     const id = target.slice(1);
@@ -293,7 +380,7 @@ function token(inner) {
   }
   if (target.startsWith("!")) return `<span class="mention">@${escape(target.slice(1))}</span>`;
   if (/^(https?|mailto):/.test(target)) {
-    return `<a href="${escape(target)}" target="_blank">${escape(unslack(label || target))}</a>`;
+    return `<a href="${escape(target)}" target="_blank">${escape(label || target)}</a>`;
   }
   return escape(`<${unslack(inner)}>`);
 }
@@ -305,7 +392,7 @@ function formatDate(target, fallback) {
   if (isNaN(when) || !format) return fallback || "";
   const date = (options) => when.toLocaleDateString(undefined, options);
   const pretty = (options) => {
-    const days = Math.round((startOfDay(when) - startOfDay(new Date())) / 86400000);
+    const days = Math.round((startOfDay(when) - startOfDay(sandboxNow())) / 86400000);
     return { 0: "today", "-1": "yesterday", 1: "tomorrow" }[days] || date(options);
   };
   const parts = {
@@ -318,10 +405,24 @@ function formatDate(target, fallback) {
     date_long_pretty: pretty({ weekday: "long", month: "long", day: "numeric", year: "numeric" }),
     time: when.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" }),
     time_secs: when.toLocaleTimeString(),
+    ago: ago(when),
   };
   return format.replace(/\{(\w+)\}/g, (whole, name) => parts[name] || whole);
 }
 
+// "5 minutes ago", "in 2 hours": measured on the sandbox's clock (which --speed or a drill may run fast).
+function ago(when) {
+  const seconds = Math.round((sandboxNow() - when) / 1000);
+  const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600],
+                 ["minute", 60]];
+  const [unit, size] = units.find(([, size]) => Math.abs(seconds) >= size) || ["second", 1];
+  if (unit === "second" && Math.abs(seconds) < 45) return "just now";
+  const count = Math.round(Math.abs(seconds) / size);
+  const said = `${count} ${unit}${count === 1 ? "" : "s"}`;
+  return seconds >= 0 ? `${said} ago` : `in ${said}`;
+}
+
+const sandboxNow = () => new Date(view.state && view.state.clock ? view.state.clock.now * 1000 : Date.now());
 const startOfDay = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
 const unslack = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 const escape = (s) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
@@ -352,10 +453,53 @@ $("open-home").onclick = async (event) => {
 $("join").onclick = () => post("/sandbox/join", { channel: view.channel }).then(refresh);
 $("composer").onsubmit = async (event) => {
   event.preventDefault();
-  const text = $("say").value;
+  const text = asSlackSends($("say").value);
   $("say").value = "";
+  $("suggest").hidden = true;
   await post("/sandbox/say", { channel: view.channel, text });
   refresh();
+};
+
+// What Slack's client sends for what was typed: &, < and > escaped, @name as <@U…> (a slash command, whose
+// manifest says should_escape, gets <@U…|name>), #channel as <#C…|channel>.
+function asSlackSends(typed) {
+  const command = typed.trim().startsWith("/");
+  return escape(typed).replace(/&#39;/g, "'").replace(/&quot;/g, '"')
+    .replace(/(^|[\s(:])@([a-z0-9._-]+)/gi, (whole, before, name) => {
+      const found = mentionable().find((p) => p.name.toLowerCase() === name.toLowerCase());
+      if (!found) return whole;
+      return `${before}<@${found.id}${command ? `|${found.name}` : ""}>`;
+    })
+    .replace(/(^|[\s(])#([a-z0-9._-]+)/gi, (whole, before, name) => {
+      const id = Object.keys(view.state.names).find((c) => view.state.names[c] === name.toLowerCase());
+      return id ? `${before}<#${id}|${view.state.names[id]}>` : whole;
+    });
+}
+
+const mentionable = () => view.state.people.filter((p) => !p.is_bot || p.id === view.state.bot);
+
+// A simple autocomplete: the word being typed starts with @ or #: the people or channels it could be.
+$("say").oninput = () => {
+  const box = $("say");
+  const word = box.value.slice(0, box.selectionStart).match(/(?:^|\s)([@#])([\w.-]*)$/);
+  const list = $("suggest");
+  if (!word) { list.hidden = true; return; }
+  const [, sign, start] = word;
+  const choices = sign === "@"
+    ? mentionable().map((p) => ({ name: p.name, label: `@${p.name} · ${p.real_name}` }))
+    : view.state.channels.map((c) => ({ name: c.name, label: `#${c.name}` }));
+  const fitting = choices.filter((c) => c.name.toLowerCase().startsWith(start.toLowerCase())).slice(0, 8);
+  list.replaceChildren(...fitting.map((choice) => {
+    const item = el("li", { "data-name": choice.name }, choice.label);
+    item.onclick = () => {
+      const before = box.value.slice(0, box.selectionStart - start.length);
+      box.value = `${before}${choice.name} ${box.value.slice(box.selectionStart)}`;
+      list.hidden = true;
+      box.focus();
+    };
+    return item;
+  }));
+  list.hidden = fitting.length === 0;
 };
 
 refresh();
