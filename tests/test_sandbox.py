@@ -169,3 +169,17 @@ async def test_a_reaction_from_the_page_shows_on_the_message_and_a_bad_one_is_re
         unknown = await http.post("/sandbox/shortcut", json={"user": people["alice"], "channel": channel.id,
                                                              "ts": message.ts, "callback_id": "delete_all"})
         assert unknown.status_code == 404
+
+
+async def test_a_look_alike_declaration_shows_the_question_in_place_of_declaring(sandbox: Sandbox) -> None:
+    incidents = sandbox.workspace.incidents
+    await say(sandbox, "alice", incidents, "/incident declare P2 Search is slow")
+    await sandbox.fake.wait_for(lambda: any(c.name.startswith("incident-") for c in sandbox.fake.channels.values()))
+    await say(sandbox, "bob", incidents, "/incident declare P2 Search is slow")
+    await sandbox.fake.wait_for(lambda: len(sandbox.fake.responses) >= 1 and any(
+        r["payload"].get("replace_original") for r in sandbox.fake.responses))
+
+    answers = [m for m in (await seen_by(sandbox, "bob", incidents))["channel"]["messages"] if m.get("private")]
+
+    assert not any(":hourglass_flowing_sand: Declaring" in m["text"] for m in answers)  # replaced, as Slack does
+    assert len(answers) == 1

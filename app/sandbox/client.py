@@ -45,6 +45,7 @@ class Client:
         self.closed: set[str] = set()  # view ids the person submitted or closed
         self.errors: dict[str, dict[str, str]] = {}  # view id -> field errors of its last submission
         self.acks: list[Private] = []  # what the bot answered in the HTTP acknowledgement itself
+        self.acked_at: dict[str, str] = {}  # an acknowledgement's ts -> the response_url that may replace it
         self._ids = itertools.count(1)
 
     async def close(self) -> None:
@@ -60,9 +61,10 @@ class Client:
                 "response_url": response_url, "trigger_id": self._trigger(user)}
         response = await self._post(urlencode(form).encode(), "application/x-www-form-urlencoded")
         if response.content and response.headers.get("content-type", "").startswith("application/json"):
-            self._acked(user, channel, response.json())
+            self._acked(user, channel, response.json(), response_url)
         elif response.text.strip():
             self.acks.append(Private(user, channel, response.text, None, self.fake.next_ts()))
+            self.acked_at[self.acks[-1].ts] = response_url
 
     async def press(self, user: str, channel: str, message_ts: str, action: dict[str, Any]) -> None:
         """A button or checkbox on a message (block_actions), as Slack reports it."""
@@ -156,7 +158,12 @@ class Client:
 
     def private(self, user: str, channel: str) -> list[Private]:
         """Ephemeral messages and response_url answers to this person in this channel, oldest first."""
-        shown = [p for p in self.acks if p.user == user and p.channel == channel]
+        # As in Slack, a response_url answer with replace_original (or delete_original) replaces the
+        # command's own ephemeral acknowledgement too ("Declaring…" becomes the look-alike question).
+        replaced = {r["url"] for r in self.fake.responses
+                    if r["payload"].get("replace_original") or r["payload"].get("delete_original")}
+        shown = [p for p in self.acks if p.user == user and p.channel == channel
+                 and self.acked_at.get(p.ts) not in replaced]
         shown += [Private(e["user"], e["channel"], e["text"], e["blocks"], e["message_ts"])
                   for e in self.fake.ephemerals if e["user"] == user and e["channel"] == channel]
         by_url: dict[str, list[Private]] = {}
@@ -175,9 +182,11 @@ class Client:
 
     # the mechanics
 
-    def _acked(self, user: str, channel: str, answer: dict[str, Any]) -> None:
+    def _acked(self, user: str, channel: str, answer: dict[str, Any], response_url: str | None = None) -> None:
         if answer.get("text") or answer.get("blocks"):
             self.acks.append(Private(user, channel, answer.get("text", ""), answer.get("blocks"), self.fake.next_ts()))
+            if response_url is not None:
+                self.acked_at[self.acks[-1].ts] = response_url
 
     def _response_url(self, user: str, channel: str) -> str:
         url = self.fake.new_response_url()
