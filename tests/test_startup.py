@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from app.incidents.policy import Policy, PolicyError
-from app.main import load_plan
+from app.main import load_plan, start_runtime
 from app.samples import sample_context
 from app.settings import ConfigError, Settings
 from app.slack.messages import TemplateProblem
+from tests.support import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAYBOOKS = ROOT / "playbooks"
@@ -230,3 +231,15 @@ def test_every_shipped_template_renders_with_the_sample_incident() -> None:
             assert rendered.text.strip() and rendered.blocks, name
             assert "None" not in rendered.text, name
 
+
+
+async def test_building_the_bot_with_slack_bot_token_exported_logs_no_bolt_warning(
+        settings: Settings, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that the client given wins: every real start had that line.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", settings.slack_bot_token)
+    with caplog.at_level("INFO"):
+        runtime = await start_runtime(settings, clock=clock)
+        await runtime.close()
+
+    assert not [r for r in caplog.records if r.name.startswith("slack_bolt") and r.levelname == "WARNING"]

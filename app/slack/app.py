@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -45,9 +46,17 @@ def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return user_id, channel_id
 
 
+def _client_given_on_purpose(record: logging.LogRecord) -> bool:
+    return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def create_slack_app(*, signing_secret: str, client: AsyncWebClient, flows: IncidentFlows,
                      declarations: Declarations, insights_links: InsightsLinks,
                      statuspage: StatuspageIo | None = None) -> AsyncApp:
+    # Bolt reads SLACK_BOT_TOKEN from the environment on its own and warns that the client given wins: it
+    # does on purpose (the client carries the same token, paced), so that one line is left out.
+    bolt_log = logging.getLogger(f"slack_bolt.{AsyncApp.__name__}")
+    bolt_log.addFilter(_client_given_on_purpose)
     app = AsyncApp(client=client, signing_secret=signing_secret, name="incident-coordinator",
                    process_before_response=True)  # listeners answer first: app/slack/acks.py
     flows.handlers[parsing.Declare] = declarations.declare
