@@ -32,6 +32,7 @@ OPEN: ByKind = {"im": "im:write", "mpim": "mpim:write"}
 # Method -> its scope, its scope by conversation kind, or None (no scope: views.*, auth.test, ...).
 METHOD_SCOPES: dict[str, str | ByKind | None] = {
     "auth.test": None,
+    "apps.connections.open": None,  # the app-level token's connections:write, not a bot scope (socket_mode.py)
     "chat.postMessage": "chat:write",
     "chat.update": "chat:write",
     "chat.delete": "chat:write",
