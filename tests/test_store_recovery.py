@@ -40,7 +40,7 @@ async def test_an_unusable_sqlite_file_gets_one_clear_answer_and_a_restored_one_
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock, database_url: str) -> None:
     path = Path(database_url.split("///", 1)[1])
     channel = await declare(slack, fake, people, "P1 Checkout errors")
-    saved = unusable(path)
+    saved = await unusable(path)
     broken = await slack.command("update investigating Looking at the logs", user=people.alice, channel=channel)
     answer = await broken.text()
     await asyncio.sleep(0.5)  # a second answer would show by now
@@ -55,10 +55,20 @@ async def test_an_unusable_sqlite_file_gets_one_clear_answer_and_a_restored_one_
     await fake.wait_for(lambda: any("Bad deploy" in m.text for m in fake.messages_in(channel)), timeout=5)
     assert fixed.responses() == []
 
-def unusable(path: Path) -> bytes:
-    """Overwrite the SQLite file in place (as a bad copy or a full disk would); returns what it held."""
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file, to restore it
+async def unusable(path: Path) -> bytes:
+    """Overwrite the SQLite file in place (as a bad copy or a full disk would); returns what it held.
+
+    Everything is checkpointed into the main file first, and only a checkpoint that completed counts (one
+    the bot's open read blocks says busy): otherwise the frames left in the WAL would be checkpointed into
+    the broken file as the bot's connections close, and the copy restored later would lack them."""
+    for _ in range(100):
+        with sqlite3.connect(path) as connection:
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            break
+        await asyncio.sleep(0.05)  # the bot's reads finish
+    else:
+        raise AssertionError("the WAL could not be checkpointed: a reader held it for 5 s")
     saved = path.read_bytes()
     path.write_bytes(b"this is not a database: it was overwritten by mistake\n" * 200)
     return saved
