@@ -6,11 +6,12 @@ posting twice."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from sqlalchemy import select
@@ -20,19 +21,42 @@ from app.duework.models import DueWork, WorkKind
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.test_declaration_recovery import STEPS, Bot, incident_channels, set_up
+from tests.test_processes import ROOT
 
 CADENCE_SECONDS = 12  # P2 reminders in the rehearsal policy: the first falls due this long after declaring
 
 
-def without_lease_setting(bot: Bot) -> Bot:
-    bot.env.pop("DUE_WORK_LEASE_SECONDS")  # the default lease: what a deployment gets
-    return bot
+STARTING_WITHIN = 90  # seconds: three bots starting at once (each importing, migrating, checking templates)
+
+
+class Replica(Bot):
+    """`python -m app` with the default lease (what a deployment gets), given time to start on a busy
+    machine: how long starting takes is not what these tests measure."""
+
+    def __init__(self, fake: FakeSlack, people: People, database_url: str, playbooks: Path) -> None:
+        super().__init__(fake, people, database_url, playbooks)
+        self.env.pop("DUE_WORK_LEASE_SECONDS")
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=self.env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + STARTING_WITHIN
+        async with httpx.AsyncClient() as http:
+            while time.monotonic() < deadline:
+                try:
+                    if (await http.get(f"http://127.0.0.1:{self.port}/health")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                assert self.process.poll() is None, self.process.stderr.read() if self.process.stderr else ""
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"the bot did not come up within {STARTING_WITHIN} s")
 
 
 async def test_a_restart_on_sqlite_takes_over_the_setup_at_once(
         fake: FakeSlack, people: People, tmp_path: Path, playbooks_dir: Path) -> None:
     url = f"sqlite:///{tmp_path / 'incidents.db'}"
-    bot = without_lease_setting(Bot(fake, people, url, playbooks_dir))
+    bot = Replica(fake, people, url, playbooks_dir)
     held = fake.hold(STEPS["create channel"])
     try:
         await bot.start()
@@ -67,8 +91,35 @@ def rehearsal_playbooks(playbooks_dir: Path) -> Path:
     return playbooks_dir
 
 
+# Replicas share PostgreSQL; SQLite is the single-process store (its restart is the test above).
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+TAKEN_OVER_WITHIN = 15  # seconds after the kill: the default lease (10 s) runs out, and a survivor's sweep
+
+
 def reminder(call: object) -> bool:
     return getattr(call, "method", "") == "chat.postMessage" and ":alarm_clock:" in str(getattr(call, "args", {}).get("text"))
+
+
+def page_dm(call: object) -> bool:
+    return getattr(call, "method", "") == "chat.postMessage" and "You are paged" in str(getattr(call, "args", {}).get("text"))
+
+
+def escalation_dm(call: object) -> bool:
+    return getattr(call, "method", "") == "chat.postMessage" and "Escalation:" in str(getattr(call, "args", {}).get("text"))
+
+
+def escalated_post(call: object) -> bool:
+    return getattr(call, "method", "") == "chat.postMessage" and "Escalated to management" in str(getattr(call, "args", {}).get("text"))
+
+
+async def work_row(url: str, kind: WorkKind) -> DueWork | None:
+    """The newest row of this kind (there is one incident)."""
+    database = Database(url)
+    try:
+        async with database.transaction() as session:
+            return await session.scalar(select(DueWork).where(DueWork.kind == kind).order_by(DueWork.id.desc()))
+    finally:
+        await database.close()
 
 
 async def reminder_row(url: str) -> DueWork | None:
@@ -81,11 +132,34 @@ async def reminder_row(url: str) -> DueWork | None:
         await database.close()
 
 
+async def kill_the_holder(replicas: list[Bot], url: str, kind: WorkKind) -> tuple[DueWork, int]:
+    """SIGKILL the replica whose lease holds this kind of work (it is firing it): the row as it was, its pid."""
+    row = await work_row(url, kind)
+    assert row is not None and row.claimed_by is not None and row.done_at is None
+    pid = int(row.claimed_by.rsplit("-", 2)[1])
+    [holder] = [r for r in replicas if r.process is not None and r.process.pid == pid]
+    holder.kill()
+    return row, pid
+
+
+async def finished_by_a_survivor(url: str, kind: WorkKind, pid: int, killed: float) -> tuple[DueWork, float]:
+    """Wait (at most TAKEN_OVER_WITHIN s after the kill) until another replica wrote the work done."""
+    while True:
+        row = await work_row(url, kind)
+        if row is not None and row.done_at is not None:
+            taken_over_in = time.monotonic() - killed
+            assert row.done_by is not None and f"-{pid}-" not in row.done_by, row.done_by
+            assert row.outcome == "done", (row.outcome, row.last_error)
+            return row, taken_over_in
+        assert time.monotonic() - killed < TAKEN_OVER_WITHIN, f"no survivor finished the {kind.value} within " \
+            f"{TAKEN_OVER_WITHIN} s"
+        await asyncio.sleep(0.2)
+
+
+@ON_POSTGRESQL
 async def test_three_replicas_a_survivor_finishes_the_reminder_of_one_killed_after_slack_took_it(
         fake: FakeSlack, people: People, database_url: str, rehearsal_playbooks: Path) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("replicas share PostgreSQL; SQLite is the single-process store")
-    replicas = [without_lease_setting(Bot(fake, people, database_url, rehearsal_playbooks)) for _ in range(3)]
+    replicas = [Replica(fake, people, database_url, rehearsal_playbooks) for _ in range(3)]
     held = fake.hold(reminder)
     try:
         await asyncio.gather(*(replica.start() for replica in replicas))
@@ -94,11 +168,7 @@ async def test_three_replicas_a_survivor_finishes_the_reminder_of_one_killed_aft
         [channel] = incident_channels(fake)
 
         await asyncio.wait_for(held.reached.wait(), timeout=CADENCE_SECONDS + 15)  # posted: Slack has it
-        row = await reminder_row(database_url)
-        assert row is not None and row.claimed_by is not None
-        pid = int(row.claimed_by.rsplit("-", 2)[1])
-        [holder] = [r for r in replicas if r.process is not None and r.process.pid == pid]
-        holder.kill()
+        row, pid = await kill_the_holder(replicas, database_url, WorkKind.UPDATE_REMINDER)
         killed = time.monotonic()
         held.release.set()
 
@@ -106,7 +176,7 @@ async def test_three_replicas_a_survivor_finishes_the_reminder_of_one_killed_aft
             now = await reminder_row(database_url)
             return now is not None and now.claimed_by is None and now.due_at > row.due_at
         while not await survivor_finished():
-            assert time.monotonic() - killed < 15, "no survivor took the reminder over within 15 s"
+            assert time.monotonic() - killed < TAKEN_OVER_WITHIN, "no survivor took the reminder over within 15 s"
             await asyncio.sleep(0.2)
         taken_over_in = time.monotonic() - killed
         finished = await reminder_row(database_url)
@@ -120,4 +190,94 @@ async def test_three_replicas_a_survivor_finishes_the_reminder_of_one_killed_aft
     assert len([c for c in fake.calls if reminder(c)]) == 1, "the reminder was posted twice"
     assert len(posted) == 1
     assert fake.calls_to("conversations.history"), "the survivor checked the channel before posting"
-    print(f"taken over {taken_over_in:.1f} s after the kill")
+    print(f"reminder taken over {taken_over_in:.1f} s after the kill")
+
+
+@pytest.fixture
+def paging_playbooks(playbooks_dir: Path) -> Path:
+    """P0 pages its roles at declaration; nothing else falls due while the test runs."""
+    path = playbooks_dir / "severities.yml"
+    severities = yaml.safe_load(path.read_text())
+    severities["P0"].update(update_every="1d", response_time="1d")
+    severities["P0"].pop("escalate_after", None)
+    path.write_text(yaml.safe_dump(severities))
+    return playbooks_dir
+
+
+@ON_POSTGRESQL
+async def test_three_replicas_a_survivor_finishes_the_page_of_one_killed_after_slack_took_it(
+        fake: FakeSlack, people: People, database_url: str, paging_playbooks: Path) -> None:
+    replicas = [Replica(fake, people, database_url, paging_playbooks) for _ in range(3)]
+    held = fake.hold(page_dm)  # the on-call primary's page: Slack delivered it, the replica never heard back
+    try:
+        await asyncio.gather(*(replica.start() for replica in replicas))
+        await replicas[0].declare(fake, people, "declare P0 Checkout down | No payments at all")
+        await asyncio.wait_for(held.reached.wait(), timeout=20)
+        await fake.wait_for(lambda: set_up(fake, people), timeout=20)  # the channel to invite the paged to
+        [channel] = incident_channels(fake)
+        assert people.carol not in fake.channels[channel].members  # the page's own step, still to do
+        _, pid = await kill_the_holder(replicas, database_url, WorkKind.PAGE)
+        killed = time.monotonic()
+        held.release.set()
+
+        finished, taken_over_in = await finished_by_a_survivor(database_url, WorkKind.PAGE, pid, killed)
+        await asyncio.sleep(0.5)  # a page sent again would show by now
+    finally:
+        held.release.set()
+        for replica in replicas:
+            replica.stop()
+
+    assert len([c for c in fake.calls if page_dm(c)]) == 1, "the page was sent twice"
+    assert len([m for m in fake.dms_to(people.carol) if "You are paged" in m.text]) == 1
+    assert people.carol in fake.channels[channel].members  # the rest of the page, done by the survivor
+    assert finished.steps[f"page {people.carol}"].get("result"), finished.steps  # adopted, found in the DM
+    assert finished.steps["invite paged roles-P0"].get("result"), finished.steps
+    assert fake.calls_to("conversations.history"), "the survivor checked the DM before paging"
+    print(f"page taken over {taken_over_in:.1f} s after the kill")
+
+
+ESCALATE_AFTER_SECONDS = 8  # the rehearsal's P2 escalation: after the channel is set up, well before the test ends
+
+
+@pytest.fixture
+def escalating_playbooks(playbooks_dir: Path) -> Path:
+    """P2 escalates to management a few seconds after it is declared; nothing else falls due."""
+    path = playbooks_dir / "severities.yml"
+    severities = yaml.safe_load(path.read_text())
+    severities["P2"].update(update_every="1d", response_time="1d", page=[],
+                            escalate_after=f"{ESCALATE_AFTER_SECONDS}s", escalate_to="management")
+    path.write_text(yaml.safe_dump(severities))
+    return playbooks_dir
+
+
+@ON_POSTGRESQL
+async def test_three_replicas_a_survivor_finishes_the_escalation_of_one_killed_after_slack_took_it(
+        fake: FakeSlack, people: People, database_url: str, escalating_playbooks: Path) -> None:
+    replicas = [Replica(fake, people, database_url, escalating_playbooks) for _ in range(3)]
+    held = fake.hold(escalation_dm)  # the manager's DM: Slack delivered it, the replica never heard back
+    try:
+        await asyncio.gather(*(replica.start() for replica in replicas))
+        await replicas[0].declare(fake, people, "declare P2 Search is slow | Results take 10 s")
+        await fake.wait_for(lambda: set_up(fake, people), timeout=20)
+        [channel] = incident_channels(fake)
+
+        await asyncio.wait_for(held.reached.wait(), timeout=ESCALATE_AFTER_SECONDS + 15)
+        _, pid = await kill_the_holder(replicas, database_url, WorkKind.ESCALATION)
+        killed = time.monotonic()
+        held.release.set()
+
+        finished, taken_over_in = await finished_by_a_survivor(database_url, WorkKind.ESCALATION, pid, killed)
+        await asyncio.sleep(0.5)  # a message sent again would show by now
+    finally:
+        held.release.set()
+        for replica in replicas:
+            replica.stop()
+
+    assert len([c for c in fake.calls if escalation_dm(c)]) == 1, "management was told twice"
+    assert len([m for m in fake.dms_to(people.boss) if "Escalation:" in m.text]) == 1
+    # The channel's notice went out once: from the killed replica (in step with the DM) or from the survivor.
+    assert len([c for c in fake.calls if escalated_post(c)]) == 1
+    assert len([m for m in fake.messages_in(channel) if "Escalated to management" in m.text]) == 1
+    assert finished.steps[f"dm {people.boss}"].get("result") and finished.steps["post"].get("result"), finished.steps
+    assert fake.calls_to("conversations.history"), "the survivor checked before telling management"
+    print(f"escalation taken over {taken_over_in:.1f} s after the kill")

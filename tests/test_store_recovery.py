@@ -1,5 +1,7 @@
 """A database that goes away and comes back under the running bot: the answer meanwhile is one clear
-"not recorded", and the first command after it is back works (the connections that failed are thrown away)."""
+"not recorded", and the first command after it is back works (the connections that failed are thrown away).
+Due work a sweep claimed when the database went is written down once it is back, not done again; what it
+had not claimed yet is done by the next sweep."""
 
 from __future__ import annotations
 
@@ -7,25 +9,38 @@ import asyncio
 import dataclasses
 import logging
 import sqlite3
+import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
+import yaml
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from app.duework.models import DueWork, WorkKind
+from app.duework.sweeper import AT_ONCE
+from app.incidents import deadlines
+from app.incidents import service as incidents
+from app.incidents.models import Severity
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
+from tests.fakeslack import Call, FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_clock import declare
 
 
+# Each test here needs one store: the file itself is made unusable, or the server goes away.
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@ON_SQLITE
 async def test_an_unusable_sqlite_file_gets_one_clear_answer_and_a_restored_one_is_used_again(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock, database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the file itself is made unusable")
     path = Path(database_url.split("///", 1)[1])
     channel = await declare(slack, fake, people, "P1 Checkout errors")
-    saved = unusable(path)
+    saved = await unusable(path)
     broken = await slack.command("update investigating Looking at the logs", user=people.alice, channel=channel)
     answer = await broken.text()
     await asyncio.sleep(0.5)  # a second answer would show by now
@@ -40,10 +55,20 @@ async def test_an_unusable_sqlite_file_gets_one_clear_answer_and_a_restored_one_
     await fake.wait_for(lambda: any("Bad deploy" in m.text for m in fake.messages_in(channel)), timeout=5)
     assert fixed.responses() == []
 
-def unusable(path: Path) -> bytes:
-    """Overwrite the SQLite file in place (as a bad copy or a full disk would); returns what it held."""
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file, to restore it
+async def unusable(path: Path) -> bytes:
+    """Overwrite the SQLite file in place (as a bad copy or a full disk would); returns what it held.
+
+    Everything is checkpointed into the main file first, and only a checkpoint that completed counts (one
+    the bot's open read blocks says busy): otherwise the frames left in the WAL would be checkpointed into
+    the broken file as the bot's connections close, and the copy restored later would lack them."""
+    for _ in range(100):
+        with sqlite3.connect(path) as connection:
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            break
+        await asyncio.sleep(0.05)  # the bot's reads finish
+    else:
+        raise AssertionError("the WAL could not be checkpointed: a reader held it for 5 s")
     saved = path.read_bytes()
     path.write_bytes(b"this is not a database: it was overwritten by mistake\n" * 200)
     return saved
@@ -88,15 +113,20 @@ class Cuttable:
         await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 
 
-async def test_a_database_outage_is_a_few_log_lines_naming_it_and_one_when_it_is_back(
-        settings: Settings, fake: FakeSlack, clock: ManualClock, database_url: str,
-        caplog: pytest.LogCaptureFixture) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the database server goes away (behind a proxy the test cuts)")
+async def behind_a_proxy(database_url: str) -> tuple[Cuttable, str]:
+    """A started proxy to the test's PostgreSQL database, and the database's URL through it."""
     url = make_url(database_url)
     proxy = Cuttable(url.port or 5432)
     await proxy.start()
-    proxied = url.set(port=proxy.port).render_as_string(hide_password=False)
+    return proxy, url.set(port=proxy.port).render_as_string(hide_password=False)
+
+
+@ON_POSTGRESQL
+async def test_a_database_outage_is_a_few_log_lines_naming_it_and_one_when_it_is_back(
+        settings: Settings, fake: FakeSlack, clock: ManualClock, database_url: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    url = make_url(database_url)
+    proxy, proxied = await behind_a_proxy(database_url)
     settings = dataclasses.replace(settings, database_url=proxied, sweep_seconds=0.1)
     async with running_bot(settings, fake, clock) as bot:
         bot.runtime.sweeper.start()
@@ -123,3 +153,99 @@ async def test_a_database_outage_is_a_few_log_lines_naming_it_and_one_when_it_is
 
 async def _async(value: object) -> object:
     return value
+
+
+REMINDERS = AT_ONCE + 5  # more than a sweep claims at once: some are claimed when the database goes, some not yet
+CADENCE_SECONDS = 60
+SWEEP_SECONDS = 1.0
+MARGIN_SECONDS = 2.0  # posting a handful of reminders to the fake Slack, on a busy machine
+OUTAGE_SECONDS = 3.0  # shorter than the lease (10 s): the worker that claimed the sweep's rows still holds them
+
+
+@pytest.fixture
+def rehearsal_playbooks(playbooks_dir: Path) -> Path:
+    """P2 reminders and nothing else due (no pages, no escalation, no acknowledgement deadline)."""
+    path = playbooks_dir / "severities.yml"
+    severities = yaml.safe_load(path.read_text())
+    severities["P2"].update(update_every=f"{CADENCE_SECONDS}s", response_time="1d", page=[])
+    severities["P2"].pop("escalate_after", None)
+    path.write_text(yaml.safe_dump(severities))
+    return playbooks_dir
+
+
+def reminder(call: Call) -> bool:
+    return call.method == "chat.postMessage" and ":alarm_clock:" in str(call.args.get("text"))
+
+
+async def open_incidents(bot: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> list[str]:
+    """Open P2 incidents with channels, stored as the declare flow stores them (without the slash commands)."""
+    channels = []
+    async with bot.runtime.db.transaction() as session:
+        for number in range(REMINDERS):
+            incident = await incidents.declare_incident(
+                session, title=f"Rehearsal {number}", severity=Severity.P2, impact="", declared_by=people.alice,
+                roles={}, now=clock.now())
+            incident.channel_id = fake.add_channel(f"rehearsal-{number}", members=[fake.bot_user_id, people.alice])
+            incident.acknowledged_at = clock.now()
+            channels.append(incident.channel_id)
+            await deadlines.plan_clock(session, incident, bot.runtime.policy, now=clock.now())
+    return channels
+
+
+async def reminders_pending(bot: SlackDriver, clock: ManualClock) -> int:
+    """Reminders due now that are not written down as sent (each sent one comes round a cadence later)."""
+    async with bot.runtime.db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(DueWork).where(
+            DueWork.kind == WorkKind.UPDATE_REMINDER, DueWork.done_at.is_(None), DueWork.due_at <= clock.now())) or 0)
+
+
+@ON_POSTGRESQL
+async def test_reminders_due_when_the_database_is_cut_mid_sweep_are_all_sent_once_a_sweep_after_it_is_back(
+        settings: Settings, fake: FakeSlack, people: People, clock: ManualClock, database_url: str,
+        rehearsal_playbooks: Path, caplog: pytest.LogCaptureFixture) -> None:
+    proxy, proxied = await behind_a_proxy(database_url)
+    settings = dataclasses.replace(settings, database_url=proxied, sweep_seconds=SWEEP_SECONDS)
+    caplog.set_level(logging.INFO, logger="app.duework.sweeper")
+    try:
+        async with running_bot(settings, fake, clock) as bot:
+            channels = await open_incidents(bot, fake, people, clock)
+            held = fake.hold(reminder)
+            clock.advance(seconds=CADENCE_SECONDS)  # every reminder falls due at once
+            bot.runtime.sweeper.start()
+            try:
+                # The sweep has claimed its batch (committed) and is posting it: the database goes now.
+                await asyncio.wait_for(held.reached.wait(), timeout=SWEEP_SECONDS + 10)
+                await proxy.cut()
+            finally:
+                held.release.set()
+            await asyncio.sleep(OUTAGE_SECONDS)
+            sent_during = len([c for c in fake.calls if reminder(c)])
+
+            await proxy.start()
+            back = time.monotonic()
+            await fake.wait_for(lambda: all(reminder_count(fake, c) for c in channels),
+                                timeout=SWEEP_SECONDS + MARGIN_SECONDS)
+            all_sent_in = time.monotonic() - back
+            await eventually(lambda: _nothing(reminders_pending(bot, clock)), timeout=SWEEP_SECONDS + MARGIN_SECONDS)
+            all_written_in = time.monotonic() - back
+            await asyncio.sleep(2 * SWEEP_SECONDS)  # a reminder sent again would show by now
+            bot.runtime.sweeper.stop()
+    finally:
+        await proxy.cut()
+
+    assert sent_during <= AT_ONCE, "work was claimed while the database was away"
+    assert sent_during < REMINDERS, "the cut came after the sweep had claimed everything: nothing was left to claim"
+    assert len([c for c in fake.calls if reminder(c)]) == REMINDERS, "a reminder was sent twice"
+    assert {c: reminder_count(fake, c) for c in channels} == {c: 1 for c in channels}
+    # What the cut-off sweep sent was written down after the database came back, not sent again.
+    assert any("outcome(s) of due work that the database had not taken" in r.getMessage() for r in caplog.records)
+    print(f"all {REMINDERS} reminders sent {all_sent_in:.1f} s and written {all_written_in:.1f} s after the "
+          f"database came back ({sent_during} sent during the outage)")
+
+
+def reminder_count(fake: FakeSlack, channel: str) -> int:
+    return len([m for m in fake.messages_in(channel) if ":alarm_clock:" in m.text])
+
+
+async def _nothing(pending: Awaitable[int]) -> bool:
+    return await pending == 0
