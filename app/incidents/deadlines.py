@@ -88,7 +88,7 @@ async def _pages_acknowledged(session: AsyncSession, incident: Incident, acknowl
     for page in acknowledged:
         whose = "their own page" if page.recipient == by else f"the page to {page.who}"
         record(session, incident, kind="page_acknowledged", actor=by, now=now,
-               text=f"Acknowledged {whose} ({page.roles}; {page.page_key}, {how})")
+               text=f"Acknowledged {whose} ({page.roles}; {page.dedup_key or page.page_key}, {how})")
     if acknowledged:
         await acknowledge(session, incident, by=by, now=now, how=how)
 
