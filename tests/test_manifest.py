@@ -1,4 +1,4 @@
-"""manifest.yml asks for exactly the scopes the app's Slack calls need, and the README says why for each.
+"""manifest.yml asks for exactly the scopes the app's Slack calls need, and docs/slack-setup.md says why for each.
 
 A scope nobody uses is one more thing a workspace admin must approve and an attacker with the token
 gets; a missing one is a feature that fails on the first real install. Both are caught here by reading
@@ -19,7 +19,7 @@ from tests.fakeslack import scopes
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
-README = ROOT / "README.md"
+SCOPES_PAGE = ROOT / "docs" / "slack-setup.md"  # the README points at it
 
 # `client.chat_postMessage(`, `self.flows.client.files_upload_v2(`, ...: any attribute call named like a
 # method of slack_sdk's client (whatever the variable is called), and `api_call("emoji.list", ...)`.
@@ -102,10 +102,10 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_app_uses() -> None:
 
 
 def why_each_scope() -> dict[str, str]:
-    """The README's "Why each scope" list: `- \\`scope\\` — reason`, one line per scope."""
-    text = README.read_text(encoding="utf-8")
+    """docs/slack-setup.md's "Why each scope" list: `- \\`scope\\` — reason`, one line per scope."""
+    text = SCOPES_PAGE.read_text(encoding="utf-8")
     match = re.search(r"^#+ Why each scope\n(.*?)(?=^#)", text, flags=re.M | re.S)
-    assert match, "README.md needs a 'Why each scope' section"
+    assert match, "docs/slack-setup.md needs a 'Why each scope' section"
     lines = re.findall(r"^[-*|]\s*`([a-z.:]+)`\s*[—|:-]+\s*(.+)$", match.group(1), flags=re.M)
     return dict(lines)
 
@@ -114,7 +114,7 @@ def why_each_scope() -> dict[str, str]:
 def test_the_readme_says_why_the_app_needs_each_scope(scope: str) -> None:
     reasons = why_each_scope()
 
-    assert reasons.get(scope, "").strip(), f"README.md 'Why each scope' has no line for {scope}"
+    assert reasons.get(scope, "").strip(), f"docs/slack-setup.md 'Why each scope' has no line for {scope}"
 
 
 def test_the_readme_explains_no_scope_the_manifest_does_not_grant() -> None:

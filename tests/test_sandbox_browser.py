@@ -61,6 +61,12 @@ class Browser:
                 await asyncio.sleep(0.2)
         raise AssertionError(f"{css!r} with {text!r} kept being redrawn")
 
+    async def show(self, element: Any) -> None:
+        """Scroll `element` into the middle of the view, so a screenshot shows what its caption says."""
+        await self.page.run(self.page.driver.execute_script,
+                            "arguments[0].scrollIntoView({block: 'center'})", element)
+        await asyncio.sleep(0.3)
+
     async def say(self, text: str) -> None:
         box = await self.find("#say")
         await self.page.run(box.send_keys, text)
@@ -129,7 +135,7 @@ async def test_a_newcomer_runs_an_incident_in_the_browser(page: Page, sandbox: S
     await me.act_as("Erin Evans")  # a bystander finds the public channel and joins it
     await me.click("#channels a", "incident-")
     await me.click("#join")
-    await me.find(".message.private", "Checkout errors")
+    await me.show(await me.find(".message.private", "Checkout errors"))
     await page.screenshot("sandbox-newcomer")
 
     await me.act_as("Alice Adams")
@@ -174,7 +180,7 @@ async def test_a_drill_played_in_the_browser_ends_with_its_report(page: Page, tm
         await me.find(".message", "INCIDENT RESOLVED")
         while await run.tick():
             await asyncio.sleep(0.1)
-        await me.find(".message", "Drill report: data-breach")
+        await me.show(await me.find(".message", "Drill report: data-breach"))
         await page.screenshot("sandbox-drill-report")
     finally:
         await sandbox.stop()
