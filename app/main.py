@@ -98,26 +98,12 @@ def pagers(settings: Settings, roster: Roster, keys: dict[str, str], client: Asy
     slack = SlackPager(client, messages)
     default: Pager = slack
     if settings.pagerduty_routing_key:
-        default = PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url,
-                                 routing_key_name=DEFAULT_ROUTING_KEY_ENV)
+        default = PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
     own: dict[str, Pager] = {}
     for role, how in roster.paging.items():
         own[role] = slack if how.via == "slack" else PagerDutyPager(
-            http, keys[role], url=settings.pagerduty_events_url, service=how.service,
-            routing_key_name=how.routing_key_env)
-
-    def by_key_name(name: str) -> Pager | None:
-        """A key a page went out with that today's playbooks/oncall.yml routes nothing through: still set?"""
-        key = settings.environment.get(name)
-        if name == DEFAULT_ROUTING_KEY_ENV or not key:
-            return None
-        try:
-            key = check_routing_key(name, key)
-        except ConfigError:
-            return None
-        return PagerDutyPager(http, key, url=settings.pagerduty_events_url, routing_key_name=name)
-
-    return Pagers(default, own, by_key_name)
+            http, keys[role], url=settings.pagerduty_events_url, service=how.service)
+    return Pagers(default, own)
 
 
 def alert_sources(settings: Settings) -> dict[str, Source]:
@@ -230,7 +216,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     slack_app = create_slack_app(signing_secret=signing_secret, client=client, flows=flows,
                                  declarations=declarations,
                                  insights_links=insights_links, statuspage=statuspage)
-    worker = SlackClockWorker(db=db, client=client, messages=messages, policy=policy, roster=roster,
+    worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
                               pagers=pagers(settings, roster, keys, client, messages, external),
                               surfaces=flows.surfaces)
     worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
@@ -268,7 +254,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
     declarer = SlackDeclarer(declarations)
     detector = Detector(db, clock, external, checks, declarer)
-    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer, policy.acknowledgement), alert_sources(settings))
+    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
     add_tracker_routes(web_app, tracker_webhook if tracking is not None else None,
                        tracking.finished if tracking is not None else _no_tracker,
                        db=db, clock=clock, deliveries=tracker_rules.deliveries)

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from app.reviews.followup import Followup
     from app.duework.retries import Retries
     from app.comms.status_page import StatusPageRules
-    from app.oncall.acknowledgement import AcknowledgementRules
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
 
@@ -94,7 +93,6 @@ class Policy:
     insights: InsightsRules
     retries: Retries
     status_page: StatusPageRules
-    acknowledgement: AcknowledgementRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -111,7 +109,6 @@ class Policy:
         from app.reviews.followup import Followup
         from app.duework.retries import Retries
         from app.comms.status_page import StatusPageRules
-        from app.oncall.acknowledgement import AcknowledgementRules
 
         severities = load(directory / "severities.yml", SeverityTable)
         roles = load(directory / "roles.yml", RoleTable)
@@ -125,5 +122,4 @@ class Policy:
             insights=load(directory / "insights.yml", InsightsRules, missing={}),
             retries=load(directory / "retries.yml", Retries, missing={}),
             status_page=load(directory / "status_page.yml", StatusPageRules, missing={}),
-            acknowledgement=load(directory / "acknowledgement.yml", AcknowledgementRules, missing={}),
         )

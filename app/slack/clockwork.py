@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import Database
 from app.duework.attempt import Attempt
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired
@@ -24,10 +23,7 @@ from app.incidents.deadlines import OPEN_WORK, next_update_due
 from app.incidents.models import Incident, Role, Severity
 from app.incidents.policy import Policy
 from app.incidents.service import record
-from app.oncall import pages as page_records
-from app.oncall.models import PageRecord
-from app.oncall.pagers import Page, Paged, Pager, Pagers
-from app.oncall.pages import BACKUP_PAGE, Sent
+from app.oncall.pagers import Page, Pager, Pagers
 from app.oncall.roster import Roster
 from app.slack.messages import Message, Messages
 from app.slack.once import classify, post_once
@@ -36,8 +32,7 @@ from app.slack.people import Group, find_people, read_group
 from app.slack.surfaces import Surfaces
 
 log = logging.getLogger(__name__)
-PAGES_SENT = "pages sent"
-PAGES_RESOLVED = "pages resolved"  # what this attempt's pages reached, recorded when its outcome is settled
+BACKUP_PAGE = "backup"
 SLACK_CHANNEL_LINK = "https://slack.com/app_redirect?channel="  # opens the channel in the reader's workspace
 REMINDER_STEP = "post reminder"
 STALE_REMINDERS = "stale reminders"
@@ -48,9 +43,8 @@ Handler = Callable[[Attempt, Incident, datetime], Awaitable[Fired]]
 class SlackClockWorker:
     classify = staticmethod(classify)
 
-    def __init__(self, *, db: Database, client: AsyncWebClient, messages: Messages, policy: Policy, roster: Roster,
+    def __init__(self, *, client: AsyncWebClient, messages: Messages, policy: Policy, roster: Roster,
                  pagers: Pagers, surfaces: Surfaces) -> None:
-        self.db = db
         # Other features (reviews, action items, compliance clocks) add what their due work does.
         self.handlers: dict[WorkKind, Handler] = {}
         # Recurring work other than update reminders, and how often it comes round (resolved or not).
@@ -93,12 +87,6 @@ class SlackClockWorker:
                      now: datetime) -> None:
         for kind, text in fired.events:
             record(session, incident, kind=kind, actor=None, now=now, text=text)
-        sent = attempt.results.get(PAGES_SENT)
-        if sent:  # the page's record rides in the transaction that writes down that the page went out
-            await page_records.record_sent(session, incident.id, [Sent.from_json(s) for s in sent], now=now)
-        resolved = attempt.results.get(PAGES_RESOLVED)
-        if resolved:
-            await page_records.mark_resolved(session, incident.id, resolved, now=now)
         posted = attempt.results.get(REMINDER_STEP) if attempt.work.kind is WorkKind.UPDATE_REMINDER else None
         if posted:
             # The newest reminder (or one adopted after an interruption) is the one the next supersedes.
@@ -148,31 +136,20 @@ class SlackClockWorker:
         return True
 
     async def _page_backup(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
-        """The severity's response time is up: the backup on-call is paged for each page still unanswered
-        (or, when nothing was paged and nobody acknowledged, for the incident itself)."""
-        async with self.db.transaction() as session:
-            sent = await page_records.pages_of(session, incident.id)
-            unanswered = await page_records.unanswered(session, incident.id)
-        if (sent and not unanswered) or (not sent and incident.is_acknowledged):
-            return Fired(outcome="skipped")  # every page was answered: nobody else is woken
         rules = self.policy.for_severity(incident.severity)
         configured = self.roster.shift_at(now).backup
         backups = await find_people(self.client, attempt, [configured]) if configured else []
         pager = self._backup_pager()
         paged = None
-        unanswered_for = ", ".join(dict.fromkeys(page.who for page in unanswered))
-        reason = f"no acknowledgement from {unanswered_for}" if unanswered else "not acknowledged in time"
         if backups or pager.reaches_service:
-            paged = self._sent(attempt, await pager.trigger(self._page(
-                incident, tuple(backups), reason=reason, key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt))
+            paged = await pager.trigger(self._page(incident, tuple(backups), reason="not acknowledged in time",
+                                                   key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt)
         if incident.channel_id:
             await post_once(self.client, attempt, "post", incident.channel_id, self.messages.render(
                 "ack_missed.j2", **self.surfaces.context(
                     incident, backup=backups[0] if backups else None, configured=configured,
-                    response_time=rules.response_time, failures=attempt.failures,
-                    unanswered=[_unanswered(page) for page in unanswered])))
-        return Fired(events=[("ack_missed", paged or f"Not acknowledged in time ({reason}); "
-                                                       f"no backup on-call configured")])
+                    response_time=rules.response_time, failures=attempt.failures)))
+        return Fired(events=[("ack_missed", paged or "Not acknowledged in time; no backup on-call configured")])
 
     async def _escalate(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         listed = await find_people(self.client, attempt, self.roster.management_users)
@@ -212,33 +189,20 @@ class SlackClockWorker:
             page = self._page(incident, tuple(people), reason=f"{incident.severity.value} declared",
                               key=_page_key(name, incident.severity),
                               roles=tuple(roles))
-            events.append(("page", self._sent(attempt, await pager.trigger(page, attempt))))
+            events.append(("page", await pager.trigger(page, attempt)))
         return Fired(events=events or [("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
 
     async def _resolve_pages(self, attempt: Attempt, incident: Incident) -> Fired:
-        """Each page recorded as sent, on the pager holding the key it was sent with (by the key's recorded
-        name): a routing change in playbooks/oncall.yml during the incident leaves no alert open."""
-        async with self.db.transaction() as session:
-            sent = [page for page in await page_records.pages_of(session, incident.id)
-                    if page.dedup_key and page.resolved_at is None]
-        by_name: dict[str | None, list[str]] = {}
-        for page in sent:
-            keys = by_name.setdefault(page.routing_key_name, [])
-            if page.dedup_key not in keys:
-                keys.append(page.dedup_key or "")
-        events, resolved = [], []
-        for name, dedup_keys in by_name.items():
-            pager = self.pagers.for_key_name(name)
-            if pager is None:
-                events.append(("page_resolved", f"PagerDuty alerts {', '.join(dedup_keys)} could not be resolved: "
-                                                f"{name} is no longer set; resolve them in PagerDuty"))
-                continue
-            text = await pager.resolve(incident.id, incident.title, attempt, tuple(dedup_keys))
-            failed = {f.step for f in attempt.failures}
-            resolved += [key for key in dedup_keys if f"pagerduty resolve {key}" not in failed]
+        """Every page the incident can have raised, on the pager that raised it. Resolving a page that was
+        never raised changes nothing, so nothing needs to remember which ones were."""
+        keys: dict[int, tuple[Pager, list[str]]] = {}
+        for pager, key in self._page_keys():
+            keys.setdefault(id(pager), (pager, []))[1].append(key)
+        events = []
+        for pager, pager_keys in keys.values():
+            text = await pager.resolve(incident.id, incident.title, attempt, tuple(pager_keys))
             if text:
                 events.append(("page_resolved", text))
-        attempt.results[PAGES_RESOLVED] = resolved
         return Fired(events=events)
 
     # -- helpers ------------------------------------------------------------------------------
@@ -253,23 +217,23 @@ class SlackClockWorker:
     def _backup_pager(self) -> Pager:
         return self.pagers.own.get(BACKUP_PAGE, self.pagers.default)
 
-    @staticmethod
-    def _sent(attempt: Attempt, paged: Paged) -> str:
-        """Keep what a page reached for settling, and give the timeline its words."""
-        if paged.sent is not None:
-            attempt.results.setdefault(PAGES_SENT, []).append(paged.sent.as_json())
-        return paged.text
+    def _page_keys(self) -> list[tuple[Pager, str]]:
+        """Every page an incident can raise, with its pager: for each severity that pages, each role's own
+        page and the roles' shared one; and the backup's."""
+        keys: list[tuple[Pager, str]] = []
+        for severity in Severity:
+            for role in self.policy.for_severity(severity).page:
+                name, pager = self.pagers.route(role.value)
+                key = _page_key(name, severity)
+                if (pager, key) not in keys:
+                    keys.append((pager, key))
+        return [*keys, (self._backup_pager(), BACKUP_PAGE)]
 
 
 def _page_key(name: str, severity: Severity) -> str:
     """`roles-P1` for the roles without a pager of their own, `tech-P1` for one with its own. Keyed by
     severity: raising P1 to P0 pages the roles P0 adds as a new alert."""
     return f"{name}-{severity.value}"
-
-
-def _unanswered(page: PageRecord) -> dict[str, object]:
-    return {"who": page.recipient or None, "service": page.service, "roles": page.roles.split(","),
-            "sent_at": page.sent_at}
 
 
 def _told(managers: list[str], group: Group | None) -> str:

@@ -21,15 +21,12 @@ from app.duework.models import WorkKind
 from app.incidents import deadlines, service
 from app.incidents.errors import (
     IncidentError,
-    IncidentResolved,
-    NoChange,
     NoSuchIncident,
     NotAnIncidentChannel,
-    NotPaged,
+    NotCommander,
     UnknownUser,
 )
 from app.incidents.models import ChecklistItem, Incident, Role
-from app.oncall import pages
 from app.oncall.roster import Roster
 from app.incidents.policy import Policy
 from app.reviews.links import ReviewLinks
@@ -267,30 +264,15 @@ class IncidentFlows:
         await self.show_change(incident, actor, self.messages.render("resolved.j2", **self.surfaces.context(incident)))
 
     async def acknowledge(self, actor: Actor) -> None:
-        """Acknowledge pressed, on the page's DM or the kickoff: the person paged has it (playbooks/acknowledgement.yml).
-        The IC acknowledges an incident nobody was paged for, as before."""
-        rules = self.policy.acknowledgement
+        """The IC pressed Acknowledge on the kickoff."""
         async with self.db.transaction() as session:
             incident = await self.incident_here(session, actor)
-            if incident.is_resolved:
-                raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
-            acknowledged = await deadlines.acknowledge_page(session, incident, rules, by=actor.user_id,
-                                                            now=self.clock.now(), how="pressed Acknowledge")
-            if not acknowledged:
-                sent = await pages.pages_of(session, incident.id)
-                if any(page.recipient == actor.user_id for page in sent) or (
-                        incident.commander == actor.user_id and incident.is_acknowledged):
-                    raise NoChange(reason="already_acknowledged", by=incident.acknowledged_by,
-                                   at=incident.acknowledged_at)
-                if incident.commander != actor.user_id or sent:
-                    raise NotPaged(pages=list(dict.fromkeys(page.recipient for page in sent
-                                                            if not page.is_acknowledged and page.recipient)))
-                await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
-                                            how="pressed Acknowledge", refuse=True)
+            if incident.commander != actor.user_id:
+                raise NotCommander(commander=incident.commander)
+            await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.clock.now(),
+                                        how="pressed Acknowledge", refuse=True)
         await self.show_change(incident, actor, self.messages.render(
-            "acknowledged.j2", **self.surfaces.context(incident, actor=actor.user_id, acknowledged_pages=[
-                {"who": page.recipient or None, "roles": page.roles.split(","), "via": page.via,
-                 "how": page.acknowledged_how} for page in acknowledged])))
+            "acknowledged.j2", **self.surfaces.context(incident, actor=actor.user_id)))
 
     async def snooze(self, actor: Actor, minutes: int, reminder_ts: str | None) -> None:
         """Someone pressed Snooze on an update reminder."""

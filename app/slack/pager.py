@@ -6,8 +6,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.duework.attempt import Attempt
-from app.oncall.pagers import Page, Paged
-from app.oncall.pages import Sent
+from app.oncall.pagers import Page
 from app.slack.messages import Messages
 from app.slack.once import post_once
 from app.slack.people import find_people
@@ -15,20 +14,18 @@ from app.slack.people import find_people
 
 class SlackPager:
     reaches_service = False  # a DM needs someone to send it to
-    routing_key_name = None
 
     def __init__(self, client: AsyncWebClient, messages: Messages) -> None:
         self.client = client
         self.messages = messages
 
-    async def trigger(self, page: Page, attempt: Attempt) -> Paged:
+    async def trigger(self, page: Page, attempt: Attempt) -> str:
         people = await find_people(self.client, attempt, page.people)
         message = self.messages.render("page.j2", page=page)
         paged = [person for person in people if await post_once(self.client, attempt, f"page {person}", person, message)]
         if page.channel_id and people:
             await attempt.once(f"invite paged {page.key}", lambda: self._invite(page.channel_id or "", people))
-        sent = Sent(page_key=page.key, roles=page.roles, via="slack", recipients=tuple(paged)) if paged else None
-        return Paged(f"Paged {', '.join(paged) or 'nobody'} in Slack ({page.reason})", sent)
+        return f"Paged {', '.join(paged) or 'nobody'} in Slack ({page.reason})"
 
     async def _invite(self, channel_id: str, people: list[str]) -> bool:
         try:
@@ -38,6 +35,5 @@ class SlackPager:
                 raise
         return True
 
-    async def resolve(self, incident_id: int, title: str, attempt: Attempt,
-                      dedup_keys: tuple[str, ...]) -> str | None:
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
         return None  # a Slack page keeps no state to close

@@ -29,16 +29,10 @@ def pressed_by(body: dict[str, Any], respond: AsyncRespond) -> Actor:
 def register(app: AsyncApp, flows: IncidentFlows, checklists: ChecklistFlows) -> None:
     @app.action("acknowledge")
     @flows.acks.first
-    async def acknowledge(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = pressed_by(body, respond)
-
-        async def acknowledge_as_pressed() -> None:
-            # The page's DM is no incident channel: its button names the incident, as the kickoff's does.
-            actor.incident_id = payloads.number(action.get("value"))
-            await flows.acknowledge(actor)
-
-        await flows.guarded(acknowledge_as_pressed(), actor, what="button")
+        await flows.guarded(flows.acknowledge(actor), actor, what="button")
 
     @app.action("snooze_reminder")
     @flows.acks.first
