@@ -7,9 +7,9 @@ policy file or template is broken, the database or Slack cannot be reached, Slac
 over Socket Mode, the app token: apps.connections.open is asked once before serving), or PORT is taken.
 
 SIGTERM or SIGINT (also while Socket Mode is still connecting) stops the bot gracefully (within STOP_WITHIN
-seconds) and it exits 0: no new requests, requests in flight answered, the work of requests already answered and the sweep in flight finished (work
-claimed but not started is given back), the detector stopped, the database pool closed, and one line
-logged: "Stopped: ...".
+seconds) and it exits 0: no new requests, requests in flight answered, the work of requests already answered
+and the sweep in flight finished (work claimed but not started is given back), the detector stopped, the
+database pool closed, and one line logged: "Stopped: ...".
 """
 
 from __future__ import annotations
