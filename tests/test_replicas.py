@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
 from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
