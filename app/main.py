@@ -237,7 +237,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
         worker.handlers[WorkKind.TRACKER_SYNC] = tracking.sync
         worker.cadences[WorkKind.TRACKER_SYNC] = tracker_rules.sync_every
     sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics,
-                      retries=policy.retries, lease=timedelta(seconds=settings.lease_seconds), outages=Outages())
+                      retries=policy.retries, lease=timedelta(seconds=settings.lease_seconds), outages=Outages(clock))
     flows.fire_now = sweeper.fire_now
     # The single-process store: no other process can be alive, so what an earlier one held is free at once.
     alone = db.dialect == "sqlite"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import timedelta
 from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -68,12 +67,12 @@ async def test_three_replicas_send_every_reminder_exactly_once(
         rehearsal_playbooks: Path) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("several replicas share PostgreSQL; SQLite is the single-process store")
-    settings = dataclasses.replace(settings, playbooks_dir=rehearsal_playbooks, sweep_seconds=0.1)
+    settings = dataclasses.replace(settings, playbooks_dir=rehearsal_playbooks, sweep_seconds=0.1,
+                                   lease_seconds=LEASE_SECONDS)
     async with AsyncExitStack() as stack:
         replicas = [await stack.enter_async_context(running_bot(settings, fake, clock)) for _ in range(3)]
         channels = await open_incidents(replicas[0], fake, people, clock)
         for replica in replicas:
-            replica.runtime.sweeper.lease = timedelta(seconds=LEASE_SECONDS)
             replica.runtime.sweeper.start()  # each its own APScheduler, engine and connections
 
         for rounds in range(1, 4):

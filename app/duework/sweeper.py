@@ -5,12 +5,11 @@
    database lock while Slack makes us wait.
 3. Settle: each outcome is written in a short transaction of its own batch.
 
-The lease follows the worker: it is short (LEASE) and a heartbeat renews it while the work runs, so a
-worker that dies between 1 and 3 leaves its rows for seconds, not minutes; they come back marked unsure,
-and the worker that takes them over checks what was already done instead of doing it again. A worker
-writes outcomes only for rows it still holds (a conditional UPDATE ... WHERE claimed_by = me), so one
-that lost its lease never settles over another's claim; an outcome that could not be written (the
-database went away) is kept and written by the next sweep, with the lease still renewed meanwhile.
+The lease follows the worker (app/duework/leases.py): a heartbeat renews it while the work runs, so a
+worker that dies between 1 and 3 leaves its rows for seconds, not minutes. A worker writes outcomes only
+for rows it still holds (a conditional UPDATE ... WHERE claimed_by = me), so one that lost its lease
+never settles over another's claim; an outcome the database did not take is kept and written by the
+next sweep (app/duework/outcomes.py).
 Recurring work (update reminders) never gives up while the incident is open: it backs off, capped
 by its cadence. One-off work gives up after `attempts` tries and says so (both: playbooks/retries.yml).
 The job store is the scheduler's in-memory default: the database, not APScheduler, is what replicas share.
@@ -24,7 +23,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -34,32 +33,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import Clock
-from app.db import Database
+from app.db import Database, reason, unreachable, where
 from app.duework import service
 from app.duework.attempt import Attempt, Classify, Problem, StepFailed
+from app.duework.leases import LEASE, Leases
 from app.duework.models import DueWork, WorkKind
+from app.duework.outcomes import Outcome, Outcomes, StillUnwritten
 from app.duework.retries import Retries
 from app.incidents.models import Incident
-from app.db import reason, unreachable, where
 from app.ops.logs import about
 from app.ops.outages import Outages
 
 log = logging.getLogger(__name__)
-# Renewed every third of it while the work runs: a dead worker's work waits at most this long.
-LEASE = timedelta(seconds=10)
-GIVE_UP_WRITING = 5  # tries at writing an outcome that fails for another reason than an outage
 AT_ONCE = 25  # rows a sweep claims and fires together: what a replica that dies leaves to recover
-
-
-@dataclass
-class Outcome:
-    """A fired row, to be written down (kept in memory until it is)."""
-
-    attempt: Attempt
-    fired: Fired | BaseException
-    cadence: timedelta | None
-    now: datetime
-    tries: int = 0
 
 
 @dataclass
@@ -121,8 +107,10 @@ class Sweeper:
         self.interval = interval
         self.batch = batch
         self.name = name or worker_name()
-        self.lease = lease
-        self.outages = outages or Outages()
+        self.outages = outages or Outages(clock)
+        self.leases = Leases(db, clock, worker=self.name, lease=lease, outages=self.outages,
+                             on_lost=self._lost)
+        self.outcomes = Outcomes(db, self.leases, self.outages, self._settle)
         self.scheduler: AsyncIOScheduler | None = None
         self._at_once = asyncio.Semaphore(AT_ONCE)
         self._stopping = False
@@ -132,15 +120,21 @@ class Sweeper:
         self.last_swept_at: float | None = None  # the end of the last scheduled sweep that did not fail
         # Other work left behind that each sweep takes up first (declarations received, never stored).
         self.also: list[Callable[[], Awaitable[int]]] = []
-        self._held: dict[int, asyncio.Future[Any] | None] = {}  # rows leased to this worker: their firing
-        self._nothing_held = asyncio.Event()
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._unwritten: list[Outcome] = []  # outcomes the database did not take: written by the next sweep
+
+    @property
+    def lease(self) -> timedelta:
+        return self.leases.lease
+
+    async def take_over_left_work(self) -> int:
+        return await self.leases.take_over_left_work()
+
+    def _lost(self, ids: list[int]) -> None:
+        self.outcomes.forget(ids)
 
     async def sweep(self) -> int:
         """Fire what is due now (up to a batch); returns how many rows were handled. Outcomes an earlier
         sweep could not write are written first."""
-        await self.write_unwritten()
+        await self.outcomes.write_unwritten()
         return await self._sweep()
 
     async def fire_now(self, incident_id: int, kinds: list[WorkKind]) -> int:
@@ -162,7 +156,7 @@ class Sweeper:
                 return 0
             ids = {row.incident_id for row in rows}
             incidents = {i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(ids)))}
-        self._hold(row.id for row in rows)
+        self.leases.hold(row.id for row in rows)
         for row in rows:
             if row.unsure:
                 log.info("Took over due work %s (%s, incident %s): the worker that held it stopped or lost its "
@@ -172,7 +166,7 @@ class Sweeper:
         firing: set[asyncio.Future[Any]] = set()
         for row in rows:
             task = asyncio.ensure_future(self._fire(row, incidents[row.incident_id], now))
-            self._held[row.id] = task
+            self.leases.held[row.id] = task
             firing.add(task)
         try:
             while firing:
@@ -181,133 +175,16 @@ class Sweeper:
                 finished, firing = await asyncio.wait(firing, return_when=asyncio.FIRST_COMPLETED)
                 # A firing cancelled because the lease was lost leaves its row to the worker that took it over.
                 outcomes = [Outcome(*task.result(), now=now) for task in finished if not task.cancelled()]
-                await self._write(outcomes)
+                await self.outcomes.write(outcomes)
         finally:
             # Cut off (shutdown): what is neither written nor kept to write is not held by anyone here any
             # more, so it must not be renewed; it is given back, to be checked and done again.
-            kept = {o.attempt.work.id for o in self._unwritten}
-            left = [row.id for row in rows if row.id in self._held and row.id not in kept]
-            for id_ in left:
-                task = self._held.get(id_)
-                if task is not None and not task.done():
-                    task.cancel()
+            kept = self.outcomes.kept()
+            left = [row.id for row in rows if row.id in self.leases.held and row.id not in kept]
+            self.leases.stop_firing(left)
             if left:
-                self._let_go(left)
-                asyncio.ensure_future(self._give_back(left))
+                self.leases.give_back_soon(left)
         return len(rows)
-
-    async def write_unwritten(self) -> None:
-        """Write the outcomes earlier sweeps could not (the database was away); raises if it still is."""
-        if not self._unwritten:
-            return
-        unwritten, self._unwritten = self._unwritten, []
-        await self._write(unwritten, again=True)
-        if self._unwritten:
-            raise _StillUnwritten()
-
-    async def _write(self, outcomes: list[Outcome], *, again: bool = False) -> None:
-        if not outcomes:
-            return
-        try:
-            async with self.db.transaction() as session:
-                # In one order in every transaction (by incident, then row): two sweeps writing outcomes at
-                # once take their row locks in the same order, so neither waits on the other in a cycle.
-                outcomes.sort(key=lambda o: (o.attempt.work.incident_id, o.attempt.work.id))
-                ids = {o.attempt.work.incident_id for o in outcomes}
-                current = {i.id: i for i in await session.scalars(select(Incident).where(Incident.id.in_(ids)))}
-                for outcome in outcomes:
-                    await self._settle(session, outcome.attempt, current[outcome.attempt.work.incident_id],
-                                       outcome.fired, outcome.now, outcome.cadence)
-        except Exception as error:  # kept, and written by the next sweep: never dropped with the lease held
-            self._keep_unwritten(outcomes, error)
-            return
-        self.outages.recovered("the database")
-        self.outages.recovered("writing outcomes of due work")
-        self._let_go(o.attempt.work.id for o in outcomes)
-        if again:
-            log.info("Wrote %s outcome(s) of due work that the database had not taken", len(outcomes))
-
-    def _keep_unwritten(self, outcomes: list[Outcome], error: Exception) -> None:
-        if unreachable(error):  # kept as long as it takes: the lease is renewed meanwhile, when it can be
-            self.outages.failed("the database", where(self.db), f"{len(outcomes)} outcome(s) of due work kept "
-                                f"to write at the next sweep: {reason(error)}")
-            self._unwritten.extend(outcomes)
-            return
-        if self.outages.failed("writing outcomes of due work", where(self.db), repr(error)[:300]):
-            log.warning("The first failure of writing outcomes of due work, in full", exc_info=error)
-        for outcome in outcomes:
-            outcome.tries += 1
-        kept = [o for o in outcomes if o.tries < GIVE_UP_WRITING]
-        self._unwritten.extend(kept)
-        given_back = [o.attempt.work.id for o in outcomes if o.tries >= GIVE_UP_WRITING]
-        if given_back:
-            log.error("Could not write the outcome of due work %s after %s tries: given back, to be checked "
-                      "and done again", given_back, GIVE_UP_WRITING)
-            self._let_go(given_back)
-            asyncio.ensure_future(self._give_back(given_back))
-
-    # -- the lease, held while this worker lives -------------------------------------------------------
-
-    def _hold(self, ids: Iterable[int]) -> None:
-        for id_ in ids:
-            self._held[id_] = None
-        self._nothing_held.clear()
-        if self._heartbeat is None or self._heartbeat.done():
-            self._heartbeat = asyncio.ensure_future(self._keep_leases())
-
-    def _let_go(self, ids: Iterable[int]) -> None:
-        for id_ in ids:
-            self._held.pop(id_, None)
-        if not self._held:
-            self._nothing_held.set()
-
-    async def _keep_leases(self) -> None:
-        """The heartbeat: while this worker holds rows, renew their lease every third of it. A row found
-        taken over (this worker's lease ran out, a database outage say) is no longer fired here."""
-        while self._held:
-            try:
-                await asyncio.wait_for(self._nothing_held.wait(), timeout=self.lease.total_seconds() / 3)
-                return
-            except TimeoutError:
-                pass
-            ids = list(self._held)
-            try:
-                async with self.db.transaction() as session:
-                    kept = await service.renew(session, ids, worker=self.name, until=self.clock.now() + self.lease)
-            except Exception as error:  # the database is away: the next beat tries again
-                self.outages.failed("the database", where(self.db), f"cannot renew the lease on {len(ids)} "
-                                    f"row(s) of due work: {reason(error)}")
-                continue
-            self.outages.recovered("the database")
-            lost = [id_ for id_ in ids if id_ not in kept and id_ in self._held]
-            for id_ in lost:
-                firing = self._held.get(id_)
-                if firing is not None and not firing.done():
-                    log.warning("Due work %s was taken over by another worker (this one's lease ran out); "
-                                "no longer firing it here", id_)
-                    firing.cancel()
-            self._unwritten = [o for o in self._unwritten if o.attempt.work.id not in lost]
-            self._let_go(lost)
-
-    async def _give_back(self, ids: list[int]) -> None:
-        """Let the lease on these rows run out now (best effort): another sweep takes them over at once."""
-        if not ids:
-            return
-        try:
-            async with self.db.transaction() as session:
-                await service.give_back(session, ids, worker=self.name, now=self.clock.now())
-        except Exception as error:  # noqa: BLE001 - the lease then runs out by itself, in seconds
-            log.warning("Could not give back %s row(s) of due work (their lease runs out in %s s): %s", len(ids),
-                        self.lease.total_seconds(), reason(error))
-
-    async def take_over_left_work(self) -> int:
-        """At start-up of the single-process store (SQLite): whatever a previous incarnation held is free at
-        once (no other process can be alive), and is checked before it is done again."""
-        async with self.db.transaction() as session:
-            freed = await service.take_over_all(session, worker=self.name, now=self.clock.now())
-        if freed:
-            log.info("Taking over %s row(s) of due work the previous process held when it stopped", freed)
-        return freed
 
     async def sweep_all(self) -> int:
         """Sweep until nothing is due (tests and start-up after downtime)."""
@@ -342,8 +219,8 @@ class Sweeper:
                 self.outages.recovered(f"due work {row.kind.value}")
                 return attempt, fired, cadence
 
-    async def _settle(self, session: AsyncSession, attempt: Attempt, incident: Incident,
-                      fired: Fired | BaseException, now: datetime, cadence: timedelta | None) -> None:
+    async def _settle(self, session: AsyncSession, outcome: Outcome, incident: Incident) -> None:
+        attempt, fired, now, cadence = outcome.attempt, outcome.fired, outcome.now, outcome.cadence
         row = attempt.work
         if isinstance(fired, Fired) and fired.outcome == "released":
             await service.release(session, [row.id], worker=self.name)
@@ -387,22 +264,24 @@ class Sweeper:
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         # Up to three sweeps overlap: a sweep held up by Slack's rate limits does not hold up work
         # that falls due meanwhile (each claims other rows: they are leased).
-        self.scheduler.add_job(self._scheduled_sweep, "interval", seconds=self.interval, max_instances=3,
+        self.scheduler.add_job(self.scheduled_sweep, "interval", seconds=self.interval, max_instances=3,
                                coalesce=True, id="sweep-due-work")
         self.scheduler.start()
         self.started_at = time.monotonic()
         log.info("Sweeping due work every %s s as %s", self.interval, self.name)
 
-    async def _scheduled_sweep(self) -> None:
+    async def scheduled_sweep(self) -> None:
+        """One sweep as the scheduler runs it: a failure is logged (once an outage, see app/ops/outages.py),
+        never raised, so the job survives a database blip and the next sweep retries."""
         task = asyncio.current_task()
         assert task is not None
         self._sweeping.add(task)
         try:
             await self.sweep_all()
             self.last_swept_at = time.monotonic()
-            if not self._unwritten:
+            if not self.outcomes.unwritten:
                 self.outages.recovered("the database")
-        except _StillUnwritten:
+        except StillUnwritten:
             pass  # said when it failed
         except Exception as error:  # the job must survive a database blip; the next sweep retries
             if unreachable(error):
@@ -420,8 +299,7 @@ class Sweeper:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
-        if self._heartbeat is not None and not self._heartbeat.done():
-            self._heartbeat.cancel()
+        self.leases.stop()
 
     async def shutdown(self, timeout: float) -> None:
         """Stop sweeping: work already firing finishes (within `timeout`), work claimed but not started
@@ -437,16 +315,10 @@ class Sweeper:
             if unfinished:
                 log.warning("Shutdown: %s sweep(s) cut off after %s s; their work is given back, to be checked "
                             "and done again", len(unfinished), timeout)
-        held = list(self._held)
-        for firing in self._held.values():  # cut off: given back below, so it must not go on here
-            if firing is not None and not firing.done():
-                firing.cancel()
+        held = list(self.leases.held)
+        self.leases.stop_firing(held)  # cut off: given back below, so it must not go on here
         self.stop()
-        await self._give_back(held)
-
-
-class _StillUnwritten(Exception):
-    """Outcomes of earlier sweeps could still not be written: no new work is claimed until they are."""
+        await self.leases.give_back(held)
 
 
 def _failure_events(row: DueWork, failures: list[StepFailed]) -> list[tuple[str, str]]:

@@ -4,15 +4,17 @@ A database or Slack that goes away makes every sweep, every heartbeat and every 
 the same way, every few seconds, on every replica. Logging each failure (with its traceback) buries the
 one fact an operator needs. Here each thing that can fail (`what`: "the database", "due work page") is
 one line when it first fails (what, where, why: no traceback), at most one summary line a minute while
-it keeps failing, and one line when it works again, saying how long it was gone.
+it keeps failing, and one line when it works again, saying how long it was gone. Time is the app's
+clock, so a test moves it instead of waiting a minute.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+
+from app.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 SUMMARY_EVERY = 60.0  # seconds between two "still failing" lines about the same thing
@@ -20,19 +22,18 @@ SUMMARY_EVERY = 60.0  # seconds between two "still failing" lines about the same
 
 @dataclass
 class _Down:
-    since: float
-    said_at: float
+    since: datetime
+    said_at: datetime
     failures: int = 1  # since the last line said about it
     total: int = 1
 
 
 class Outages:
-    """What is failing now, per process. `monotonic` is injectable so tests need not wait a minute."""
+    """What is failing now, per process."""
 
-    def __init__(self, *, summary_every: float = SUMMARY_EVERY,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Clock | None = None, *, summary_every: float = SUMMARY_EVERY) -> None:
         self.summary_every = summary_every
-        self.monotonic = monotonic
+        self.clock = clock or SystemClock()
         self._down: dict[str, _Down] = {}
 
     def is_down(self, what: str) -> bool:
@@ -40,7 +41,7 @@ class Outages:
 
     def failed(self, what: str, where: str, why: str) -> bool:
         """`what` failed (at `where`, because `why`); True if this is the first failure, which was logged."""
-        now = self.monotonic()
+        now = self.clock.now()
         down = self._down.get(what)
         if down is None:
             self._down[what] = _Down(since=now, said_at=now)
@@ -48,9 +49,10 @@ class Outages:
             return True
         down.failures += 1
         down.total += 1
-        if now - down.said_at >= self.summary_every:
+        if (now - down.said_at).total_seconds() >= self.summary_every:
             log.warning("%s still failing after %.0f s (%s): %s; %s failure(s) in the last %.0f s",
-                        _capital(what), now - down.since, where, why, down.failures, now - down.said_at)
+                        _capital(what), (now - down.since).total_seconds(), where, why, down.failures,
+                        (now - down.said_at).total_seconds())
             down.said_at, down.failures = now, 0
         return False
 
@@ -59,7 +61,7 @@ class Outages:
         down = self._down.pop(what, None)
         if down is None:
             return None
-        gone = self.monotonic() - down.since
+        gone = (self.clock.now() - down.since).total_seconds()
         log.warning("%s is back after %.1f s (%s failure(s) meanwhile)", _capital(what), gone, down.total)
         return gone
 
