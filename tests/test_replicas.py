@@ -36,11 +36,13 @@ def rehearsal_playbooks(playbooks_dir: Path) -> Path:
     return playbooks_dir
 
 
-async def open_incidents(slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> list[str]:
-    """200 open P2 incidents with channels, stored as the declare flow stores them (without 200 slash commands)."""
+async def open_incidents(slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock,
+                         count: int = INCIDENTS) -> list[str]:
+    """`count` open P2 incidents with channels, stored as the declare flow stores them (without the slash
+    commands); their clock planned, so their first reminders fall due together."""
     channels = []
     async with slack.runtime.db.transaction() as session:
-        for number in range(INCIDENTS):
+        for number in range(count):
             incident = await service.declare_incident(
                 session, title=f"Rehearsal {number}", severity=Severity.P2, impact="", declared_by=people.alice,
                 roles={}, now=clock.now())

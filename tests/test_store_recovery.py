@@ -18,14 +18,12 @@ from sqlalchemy.engine import make_url
 
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import AT_ONCE
-from app.incidents import deadlines
-from app.incidents import service as incidents
-from app.incidents.models import Severity
 from app.settings import Settings
 from tests.conftest import People, running_bot
 from tests.fakeslack import Call, FakeSlack
 from tests.support import ManualClock, SlackDriver
 from tests.test_clock import declare
+from tests.test_replicas import open_incidents
 
 
 # Each test here needs one store: the file itself is made unusable, or the server goes away.
@@ -177,21 +175,6 @@ def reminder(call: Call) -> bool:
     return call.method == "chat.postMessage" and ":alarm_clock:" in str(call.args.get("text"))
 
 
-async def open_incidents(bot: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> list[str]:
-    """Open P2 incidents with channels, stored as the declare flow stores them (without the slash commands)."""
-    channels = []
-    async with bot.runtime.db.transaction() as session:
-        for number in range(REMINDERS):
-            incident = await incidents.declare_incident(
-                session, title=f"Rehearsal {number}", severity=Severity.P2, impact="", declared_by=people.alice,
-                roles={}, now=clock.now())
-            incident.channel_id = fake.add_channel(f"rehearsal-{number}", members=[fake.bot_user_id, people.alice])
-            incident.acknowledged_at = clock.now()
-            channels.append(incident.channel_id)
-            await deadlines.plan_clock(session, incident, bot.runtime.policy, now=clock.now())
-    return channels
-
-
 async def reminders_pending(bot: SlackDriver, clock: ManualClock) -> int:
     """Reminders due now that are not written down as sent (each sent one comes round a cadence later)."""
     async with bot.runtime.db.transaction() as session:
@@ -209,7 +192,7 @@ async def test_reminders_due_when_the_database_is_cut_mid_sweep_are_all_sent_onc
     try:
         async with running_bot(settings, fake, clock) as bot:
             sweeper = bot.runtime.sweeper
-            channels = await open_incidents(bot, fake, people, clock)
+            channels = await open_incidents(bot, fake, people, clock, count=REMINDERS)
             held = fake.hold(reminder)
             clock.advance(seconds=CADENCE_SECONDS)  # every reminder falls due at once
             cut_off = asyncio.ensure_future(sweeper.sweep())
