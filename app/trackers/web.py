@@ -16,7 +16,7 @@ from app.clock import Clock
 from app.db import Database
 from app.ops.refusals import refuse
 from app.trackers.webhooks import BadPayload, Webhook
-from app.webhooks.deliveries import AlreadyReceived, BadDelivery, NotJson, Remembered, is_json, json_body, take
+from app.webhooks.deliveries import AlreadyReceived, BadDelivery, Ledger, NotJson, Remembered, is_json, json_body
 
 TRACKERS_ROUTE = "/trackers/{name}"
 
@@ -34,6 +34,8 @@ def _authentic(webhook: Webhook | None, request: web.Request, body: bytes) -> bo
 
 def add_tracker_routes(app: web.Application, webhook: Webhook | None, finish: Finisher, *, db: Database,
                        clock: Clock, deliveries: Remembered) -> None:
+    ledger = Ledger(deliveries)
+
     async def receive(request: web.Request) -> web.Response:
         body = await request.read()
         if webhook is None or not _authentic(webhook, request, body):
@@ -52,7 +54,7 @@ def add_tracker_routes(app: web.Application, webhook: Webhook | None, finish: Fi
         # finishing fail after this commits, the periodic sync still notices the issue finished in the tracker.
         try:
             async with db.transaction() as session:
-                if not await take(session, delivery, now=clock.now(), rules=deliveries):
+                if not await ledger.take(session, delivery, now=clock.now()):
                     raise AlreadyReceived()
         except AlreadyReceived:
             return web.json_response({"done": [], "already_received": True})
