@@ -103,3 +103,17 @@ async def test_a_whole_incident_leaves_no_secret_link_or_private_title_in_the_lo
         assert leaked == [], (fmt, leaked, [line for line in written.splitlines()
                                             if any(s in line for s in secrets.values())][:5])
         assert "sig=" not in written
+
+
+async def test_a_path_no_route_serves_is_not_written_into_the_access_log(
+        slack: SlackDriver, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    response = await slack.http.get("/nowhere-Forged-Line-In-The-Log/%0A%0Dstill-forged")
+    served = await slack.http.get("/health")
+
+    assert (response.status_code, served.status_code) == (404, 200)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("aiohttp.access")]
+    assert any(line.startswith("GET ? 404 ") for line in lines), lines
+    assert any(line.startswith("GET /health 200 ") for line in lines), lines
+    bots = [r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]  # not the test's
+    assert not any("orged" in line for line in bots), bots

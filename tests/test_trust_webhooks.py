@@ -23,7 +23,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.incidents.models import Incident
 from app.settings import Settings
@@ -338,6 +338,32 @@ async def test_a_jira_delivery_is_taken_once_and_forgotten_after_remembered_for(
     later = await jira_bot.http.post("/trackers/jira", content=body, headers=jira_headers(jira, body, "1003"))
     assert later.json() == {"done": []}
     assert await taken(jira_bot) == [("jira", digest), ("jira", "identifier:1003")]
+
+
+async def test_old_delivery_ids_are_forgotten_now_and_then_not_on_every_request(
+        jira_bot: SlackDriver, jira: FakeJira, clock: ManualClock) -> None:  # noqa: F811
+    deletes: list[str] = []
+
+    def count_deletes(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM WEBHOOK_DELIVERIES"):
+            deletes.append(statement)
+
+    engine = jira_bot.runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count_deletes)
+    try:
+        for number in range(5):
+            body = jira_done(f"OPS-{number}")
+            response = await jira_bot.http.post("/trackers/jira", content=body,
+                                                headers=jira_headers(jira, body, str(2000 + number)))
+            assert response.json() == {"done": []}
+            clock.advance(seconds=60)
+        assert len(deletes) == 1  # the first request forgets; the next four, within the hour, do not
+        clock.advance(hours=1)
+        body = jira_done("OPS-99")
+        await jira_bot.http.post("/trackers/jira", content=body, headers=jira_headers(jira, body, "2099"))
+        assert len(deletes) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", count_deletes)
 
 
 async def test_a_github_delivery_is_taken_once(github_bot: SlackDriver, github: FakeGitHub) -> None:  # noqa: F811

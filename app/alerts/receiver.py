@@ -21,7 +21,7 @@ from app.clock import Clock
 from app.db import Database
 from app.detection.detector import Declaration, DeclareIncident
 from app.incidents.models import Incident
-from app.webhooks.deliveries import AlreadyReceived, Delivery, take
+from app.webhooks.deliveries import AlreadyReceived, Delivery, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class AlertReceiver:
         self.clock = clock
         self.rules = rules
         self.declare = declare
+        self.deliveries = Ledger(rules.deliveries)
         # Within a process, a burst of one fingerprint waits for its first alert rather than racing it to
         # the database; across replicas the database's unique key decides.
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -83,8 +84,7 @@ class AlertReceiver:
                 del self._waiting[key], self._locks[key]
 
     async def _take(self, session: AsyncSession, delivery: Delivery | None) -> None:
-        if delivery is not None and not await take(session, delivery, now=self.clock.now(),
-                                                   rules=self.rules.deliveries):
+        if delivery is not None and not await self.deliveries.take(session, delivery, now=self.clock.now()):
             raise AlreadyReceived()
 
     async def _receive(self, alert: Alert, delivery: Delivery | None) -> Received:

@@ -13,10 +13,10 @@ from contextvars import ContextVar
 from typing import IO, Any
 
 from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web import BaseRequest, StreamResponse
+from aiohttp.web import BaseRequest, Request, StreamResponse
 from pythonjsonlogger.json import JsonFormatter
 
-from app.ops.refusals import REFUSED
+from app.ops.refusals import REFUSED, route_of
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 incident_id: ContextVar[int | None] = ContextVar("incident_id", default=None)
@@ -55,7 +55,9 @@ class AccessLog(AbstractAccessLogger):
     """One line per HTTP request: method, path, status, size and time; never the query string or headers.
 
     The review and insights links carry their signature (`sig=`, a capability valid for weeks) in the query,
-    and a Referer could too. The path is the raw one (still percent-encoded: no line breaks), cut short.
+    and a Referer could too. The path is the raw one (still percent-encoded: no line breaks), cut short, for a
+    route that matched; a path no route serves (a 404 or 405 from the router) is anybody's text, so it is
+    logged as its route, "?".
     """
 
     MAX_PATH = 200
@@ -63,7 +65,8 @@ class AccessLog(AbstractAccessLogger):
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         if request.get(REFUSED):
             return  # app/ops/refusals.py logged it: one line per refused request, not two
-        path = request.rel_url.raw_path[:self.MAX_PATH]
+        served = isinstance(request, Request) and route_of(request) != "?"
+        path = request.rel_url.raw_path[:self.MAX_PATH] if served else "?"
         self.logger.info("%s %s %s %s bytes in %.1f ms", request.method[:16], path, response.status,
                          response.body_length, time * 1000)
 

@@ -175,14 +175,20 @@ async def join(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-async def react(request: web.Request) -> web.Response:
-    """A reaction added or taken back on a message the person can see."""
-    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
+def seen_message(fake: FakeSlack, body: dict[str, Any]) -> Channel:
+    """The conversation of the message `body` names (channel, ts), which its user must be able to see."""
     conversation = fake.conversation(body["channel"])
     if conversation is None or body["user"] not in conversation.members:
         raise web.HTTPForbidden(text="join the channel first")
     if conversation.message(body["ts"]) is None:
         raise web.HTTPNotFound(text="no such message")
+    return conversation
+
+
+async def react(request: web.Request) -> web.Response:
+    """A reaction added or taken back on a message the person can see."""
+    body, client = await request.json(), request.app[CLIENT]
+    conversation = seen_message(request.app[WORKSPACE].fake, body)
     if not isinstance(body.get("name"), str) or not EMOJI_NAME.fullmatch(body["name"]):
         return refuse(request, "not an emoji name", status=400)
     await client.react(body["user"], conversation.id, body["ts"], str(body["name"]), add=bool(body["add"]))
@@ -191,12 +197,8 @@ async def react(request: web.Request) -> web.Response:
 
 async def shortcut(request: web.Request) -> web.Response:
     """One of the app's message shortcuts (the manifest's), used on a message the person can see."""
-    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
-    conversation = fake.conversation(body["channel"])
-    if conversation is None or body["user"] not in conversation.members:
-        raise web.HTTPForbidden(text="join the channel first")
-    if conversation.message(body["ts"]) is None:
-        raise web.HTTPNotFound(text="no such message")
+    body, client = await request.json(), request.app[CLIENT]
+    conversation = seen_message(request.app[WORKSPACE].fake, body)
     if body["callback_id"] not in {s["callback_id"] for s in request.app[SHORTCUTS]}:
         raise web.HTTPNotFound(text="the app has no such message shortcut")
     await client.shortcut(body["user"], conversation.id, body["ts"], body["callback_id"])

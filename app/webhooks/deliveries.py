@@ -5,7 +5,8 @@ each of its ids (the sender's delivery id, and for a signed body the body's dige
 the body, so an exact copy of it is the same delivery whatever its unsigned headers say) by INSERTs
 under a unique key, in the transaction of what the delivery does where the caller can: the database
 decides which copy acts, on SQLite as on PostgreSQL, across replicas and restarts. A delivery dated by
-its sender further from now than `fresh_for` is refused; ids are remembered for `remembered_for`.
+its sender further from now than `fresh_for` is refused; ids are remembered for `remembered_for`
+(a `Ledger` forgets older ones now and then).
 The caller owns the transaction; nothing here commits.
 """
 
@@ -117,16 +118,34 @@ def iso_time(value: object, what: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-async def take(session: AsyncSession, delivery: Delivery, *, now: datetime, rules: Remembered) -> bool:
-    """True if no copy of this delivery was taken before: it should act. On False the caller rolls back
-    (an id of it may have been inserted before one that was taken). Forgets the sender's old ids."""
-    await session.execute(delete(WebhookDelivery).where(WebhookDelivery.source == delivery.source,
-                                                        WebhookDelivery.received_at < now - rules.remembered_for))
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for id_ in delivery.ids:
-        result = await session.execute(
-            insert(WebhookDelivery).values(source=delivery.source, delivery_id=id_, received_at=now)
-            .on_conflict_do_nothing(index_elements=["source", "delivery_id"]))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-    return True
+FORGET_EVERY = timedelta(hours=1)  # how often a process forgets a sender's old ids: not on every request
+
+
+class Ledger:
+    """The deliveries taken from one set of senders, as this process sees them: each taken once, and the
+    ids older than `remembered_for` forgotten now and then (at most every FORGET_EVERY per sender) rather
+    than with a DELETE in every request's transaction. A forgetting rolled back with its request is only
+    late: the rows wait for the next one, and a copy still fresh is never forgotten (remembered_for is at
+    least fresh_for)."""
+
+    def __init__(self, rules: Remembered) -> None:
+        self.rules = rules
+        self._forget_at: dict[str, datetime] = {}
+
+    async def take(self, session: AsyncSession, delivery: Delivery, *, now: datetime) -> bool:
+        """True if no copy of this delivery was taken before: it should act. On False the caller rolls back
+        (an id of it may have been inserted before one that was taken)."""
+        due = self._forget_at.get(delivery.source)
+        if due is None or now >= due:
+            self._forget_at[delivery.source] = now + FORGET_EVERY
+            await session.execute(delete(WebhookDelivery).where(
+                WebhookDelivery.source == delivery.source,
+                WebhookDelivery.received_at < now - self.rules.remembered_for))
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        for id_ in delivery.ids:
+            result = await session.execute(
+                insert(WebhookDelivery).values(source=delivery.source, delivery_id=id_, received_at=now)
+                .on_conflict_do_nothing(index_elements=["source", "delivery_id"]))
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+        return True

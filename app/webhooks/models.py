@@ -12,8 +12,8 @@ from app.db import Base
 
 class WebhookDelivery(Base):
     """One row per (sender, delivery id) taken; the primary key is the unique constraint the INSERT that takes
-    a delivery runs under, so the database decides which copy acts. Forgotten once older than the sender's
-    `remembered_for` (playbooks/alerts.yml, playbooks/trackers.yml)."""
+    a delivery runs under, so the database decides which copy acts. Forgotten (by a Ledger, hourly) once older
+    than the sender's `remembered_for` (playbooks/alerts.yml, playbooks/trackers.yml)."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (Index("ix_webhook_deliveries_received_at", "received_at"),)
