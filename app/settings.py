@@ -77,7 +77,6 @@ class Settings:
         if app_token is not None:
             check_token("SLACK_APP_TOKEN", app_token)
 
-
         # Over Socket Mode, Slack's requests come down the app token's connection: nothing to verify.
         signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip()
         if not signing_secret and not app_token:
