@@ -27,7 +27,7 @@ UPDATE_SCREENSHOTS = "--update-screenshots"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(UPDATE_SCREENSHOTS, action="store_true",
-                     help="write the browser tests' screenshots to docs/screenshots (the README shows them); "
+                     help="write the browser tests' screenshots to docs/screenshots (docs/ shows them); "
                           "without it they go to a temporary folder and the working tree stays clean")
 
 
@@ -56,7 +56,7 @@ class Page:
         await self.run(self.driver.get, url)
 
     async def screenshot(self, name: str) -> Path:
-        """Save a PNG: under docs/screenshots with --update-screenshots (the README shows them), else in a
+        """Save a PNG: under docs/screenshots with --update-screenshots (docs/ shows them), else in a
         temporary folder."""
         self.screenshots.mkdir(parents=True, exist_ok=True)
         path = self.screenshots / f"{name}.png"
