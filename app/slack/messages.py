@@ -17,27 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, MemcachedBytecodeCache, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from app.clock import utc
 from app.policy_files import WrittenDuration, yaml_text
 from app.reviews.markdown import inert, web_url
+from app.template_cache import compiled
 from app.slack.text import fit, readable
 
 SECTION_BREAK = "---"
 MAX_SECTION = 3000  # a section block's text, in UTF-16 code units like every Slack limit
-
-
-class _CompiledTemplates(dict[str, Any]):
-    """Where Jinja keeps templates it has compiled, for as long as the process lives (the `client` of its
-    MemcachedBytecodeCache). A second runtime in one process (a test, a benchmark, the sandbox's drills) reuses
-    them; Jinja compares each template's source with the one compiled and compiles again when it changed."""
-
-    def set(self, key: str, value: Any, timeout: int | None = None) -> None:
-        self[key] = value
-
-
-COMPILED = MemcachedBytecodeCache(_CompiledTemplates(), prefix="messages/")
 
 
 class TemplateProblem(Exception):
@@ -134,7 +123,7 @@ class Messages:
             lstrip_blocks=True,
             autoescape=False,
             auto_reload=False,  # checked once at start-up, and never looked for on disk again
-            bytecode_cache=COMPILED,
+            bytecode_cache=compiled("slack"),
         )
         self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time,
                                 duration=duration, fit=fit,
