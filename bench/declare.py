@@ -291,9 +291,9 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
                       wrap: Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]] | None = None,
                       after_load: Callable[[], None] | None = None) -> tuple[list[float], dict[str, Any]]:
     """Blast the bot, then wait for its background work to drain (every kickoff pinned)."""
-    original = runtime.flows.run
+    original = runtime.commands.run
     if wrap is not None:
-        runtime.flows.run = wrap(original)  # type: ignore[method-assign]
+        runtime.commands.run = wrap(original)  # type: ignore[method-assign]
     try:
         calls_before, pinned_before = len(ws.fake.calls), ws.kickoffs_pinned()
         count = args.warmup + args.requests
@@ -316,7 +316,7 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
         cpu = time.process_time() - cpu
         gc_pauses = GC.take(generated["window"])
     finally:
-        runtime.flows.run = original  # type: ignore[method-assign]
+        runtime.commands.run = original  # type: ignore[method-assign]
     calls = [c for c in ws.fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT]
     return latencies, {
         "seconds_of_measured_load": round(generated["seconds"], 2),
