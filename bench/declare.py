@@ -200,7 +200,7 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 def listener_tasks(runtime: Runtime) -> list[asyncio.Task[Any]]:
-    """Listeners still running after their ack (app/slack/acks.py): the bot's background work."""
+    """Listeners still running after their ack (app/slack/toolkit/acks.py): the bot's background work."""
     return list(runtime.flows.acks.working)
 
 
@@ -251,7 +251,7 @@ class Workspace:
 
 def bare_app(settings: Settings, http: aiohttp.ClientSession, *, before_response: bool = False) -> AsyncApp:
     """Bolt's default runner answers by looking every 10 ms whether ack() was called; with
-    process_before_response it answers when the listener returns (what the bot does, app/slack/acks.py)."""
+    process_before_response it answers when the listener returns (what the bot does, app/slack/toolkit/acks.py)."""
     app = AsyncApp(client=slack_client(settings, http), signing_secret=SIGNING_SECRET, name="bare-bench",
                    process_before_response=before_response)
 

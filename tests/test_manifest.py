@@ -127,7 +127,7 @@ def test_the_manifest_subscribes_to_exactly_the_events_and_shortcuts_the_app_lis
     from app.slack.timeline.shortcut import TIMELINE_SHORTCUT
 
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
-    source = "\n".join(path.read_text(encoding="utf-8") for path in (APP / "slack" / "listeners").glob("*.py"))
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (APP / "slack").rglob("*.py"))
     listened = set(re.findall(r"""@app\.event\(\s*["']([a-z_]+)["']""", source))
 
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == listened

@@ -1,4 +1,4 @@
-"""Bookmarks in the incident channel: the status page and the plan at setup (app/slack/setup.py), the
+"""Bookmarks in the incident channel: the status page and the plan at setup (app/slack/declaring/channel_setup.py), the
 post-incident review once it is published (due work). Each is added once; one that cannot be made (no
 PUBLIC_URL, no plan_url in playbooks/channel.yml, a private incident) is left out."""
 

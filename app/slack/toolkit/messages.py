@@ -37,7 +37,7 @@ class SlackText(str):
 
 
 def escape(text: str) -> str:
-    """People's text made safe to show: as typed (app/slack/text.py's `readable`), then escaped for Slack."""
+    """People's text made safe to show: as typed (app/slack/toolkit/text.py's `readable`), then escaped for Slack."""
     return readable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
