@@ -17,7 +17,7 @@ from app.insights.figures import insights
 from app.insights.links import INSIGHTS_PATH, InsightsLinks
 from app.insights.policy import InsightsRules
 from app.ops.refusals import refuse
-from app.slack.messages import duration, utc_time
+from app.slack.toolkit.messages import duration, utc_time
 
 TEMPLATE = "web/insights.html.j2"
 # The page is whole in itself: its styles and SVG are inline, and it may load nothing from anywhere.
