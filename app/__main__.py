@@ -30,8 +30,8 @@ from app.incidents.policy import PolicyError
 from app.main import Runtime, start_runtime
 from app.ops.logs import configure_logging
 from app.settings import ConfigError, Settings, database_url, log_format, log_level
-from app.slack.messages import TemplateProblem
-from app.slack.startup import SlackUnusable, check_app_token, check_slack
+from app.slack.toolkit.messages import TemplateProblem
+from app.slack.toolkit.startup import SlackUnusable, check_app_token, check_slack
 from app.web import runner as http_runner
 
 log = logging.getLogger("app")

@@ -138,10 +138,6 @@ class Database:
             log.info("Migrated the %s to revision %s (from %s)", where, head, ", ".join(migrated.before) or "empty")
         return migrated
 
-    async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-
     @asynccontextmanager
     async def checking(self) -> AsyncIterator[AsyncSession]:
         """A read-only session for health checks, on a connection that reads the database itself."""

@@ -42,26 +42,13 @@ from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
 from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
 from app.settings import ConfigError, Settings, check_routing_key
-from app.slack.app import create_slack_app
-from app.slack.bookmarks import ChannelBookmarks
-from app.slack.clockwork import SlackClockWorker
-from app.slack.declaring import Declarations
-from app.slack.detection import SlackDeclarer
-from app.slack.flows import IncidentFlows
-from app.slack.meetings import MeetingReminders
-from app.slack.messages import Messages
-from app.slack.pacing import PacedWebClient, Pacer, WaitOutRateLimits
-from app.slack.pager import SlackPager
-from app.slack.playbooks import ComplianceReminders
-from app.slack.action_items import ActionItemReminders
-from app.slack.receiving import UnsettledDeclarations
-from app.slack.reviews import ReviewReminders
-from app.slack.role_duties import RoleDuties
-from app.slack.setup import ChannelSetup
-from app.slack.signatures import verified_first
-from app.slack.statuspage import StatuspagePublisher
-from app.slack.tidy import ChannelTidying
-from app.slack.trackers import TrackerFlows
+from app.slack.bootstrap import build_slack
+from app.slack.clock.slack_pager import SlackPager
+from app.slack.commands import Commands
+from app.slack.toolkit.deps import Deps, Integrations, Links
+from app.slack.toolkit.messages import Messages
+from app.slack.toolkit.pacing import PacedWebClient, Pacer, WaitOutRateLimits
+from app.slack.toolkit.signatures import verified_first
 from app.statuspage import statuspage_io
 from app.statuspage.page import StatusPage, add_status_page
 from app.trackers.config import load_tracker_rules
@@ -156,7 +143,8 @@ class Runtime:
     policy: Policy
     messages: Messages
     client: AsyncWebClient
-    flows: IncidentFlows
+    slack: Deps  # what every feature of the Slack side is given (app/slack/toolkit/deps.py)
+    commands: Commands  # every /incident subcommand, to the feature that carries it out
     slack_app: AsyncApp
     web_app: web.Application
     sweeper: Sweeper
@@ -166,10 +154,15 @@ class Runtime:
     _http: aiohttp.ClientSession = field(repr=False)
     _httpx: httpx.AsyncClient = field(repr=False)
 
+    @property
+    def flows(self) -> Deps:
+        """The Slack side's dependencies, by their former name."""
+        return self.slack
+
     async def close(self) -> None:
         self.sweeper.stop()
         self.detector.stop()
-        await self.flows.acks.finished(longest=LISTENERS_WITHIN)  # before the pool they may still be using
+        await self.slack.acks.finished(longest=LISTENERS_WITHIN)  # before the pool they may still be using
         await self._http.close()
         await self._httpx.aclose()
         await self.db.close()
@@ -211,65 +204,49 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     http = aiohttp.ClientSession()
     metrics = Metrics()
     client = slack_client(settings, http, metrics.slack)
-    flows = IncidentFlows(db=db, clock=clock, policy=policy, roster=roster, messages=messages, client=client,
-                          incidents_channel=settings.incidents_channel)
     statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
                                           settings.statuspage_api_url, external)
     links = ReviewLinks(review_link_key(settings), settings.public_url,
                         policy.followup.review.link_valid_for)
-    flows.review_links = links
-    flows.tracker = tracker
     insights_links = InsightsLinks(review_link_key(settings), settings.public_url,
                                    lifetime=policy.insights.link_valid)
-    declarations = Declarations(flows)
     signing_secret = http_signing_secret(settings)
-    slack_app = create_slack_app(signing_secret=signing_secret, client=client, flows=flows,
-                                 declarations=declarations,
-                                 insights_links=insights_links, statuspage=statuspage)
-    worker = SlackClockWorker(client=client, messages=messages, policy=policy, roster=roster,
-                              pagers=pagers(settings, roster, keys, client, messages, external),
-                              surfaces=flows.surfaces)
-    worker.handlers[WorkKind.COMPLIANCE_DEADLINE] = ComplianceReminders(worker, flows).fire
-    worker.handlers[WorkKind.REVIEW_DUE] = ReviewReminders(worker, flows).fire
-    worker.handlers[WorkKind.ACTION_ITEM_DUE] = ActionItemReminders(flows).fire
-    worker.handlers[WorkKind.MEETING_REMINDER] = MeetingReminders(flows).fire
-    worker.handlers[WorkKind.SETUP] = ChannelSetup(flows).fire
-    worker.handlers[WorkKind.ROLE_DUTIES] = RoleDuties(flows).fire
-    worker.handlers[WorkKind.ARCHIVE] = ChannelTidying(flows).fire
-    worker.handlers[WorkKind.BOOKMARK] = ChannelBookmarks(flows).fire
-    if statuspage is not None:
-        worker.handlers[WorkKind.STATUSPAGE_PUBLISH] = StatuspagePublisher(flows, statuspage).fire
-    tracking = TrackerFlows(flows, tracker, tracker_rules) if tracker is not None else None
-    if tracking is not None:
-        worker.handlers[WorkKind.TRACKER_FILE] = tracking.file
-        worker.handlers[WorkKind.TRACKER_CLOSE] = tracking.close
-        worker.handlers[WorkKind.TRACKER_UPDATE] = tracking.update
-        worker.handlers[WorkKind.TRACKER_SYNC] = tracking.sync
-        worker.cadences[WorkKind.TRACKER_SYNC] = tracker_rules.sync_every
-    sweeper = Sweeper(db, clock, worker, interval=settings.sweep_seconds, observer=metrics,
-                      retries=policy.retries, lease=timedelta(seconds=settings.lease_seconds), outages=Outages(clock))
-    flows.fire_now = sweeper.fire_now
+    lease = timedelta(seconds=settings.lease_seconds)
     # The single-process store: no other process can be alive, so what an earlier one held is free at once.
     alone = db.dialect == "sqlite"
+
+    async def fire_now(incident_id: int, kinds: list[WorkKind]) -> int:
+        # The sweeper is built below, once the Slack side has said what each kind of due work does.
+        return await sweeper.fire_now(incident_id, kinds)
+
+    slack = build_slack(
+        signing_secret=signing_secret, db=db, clock_=clock, client=client, messages=messages, policy=policy,
+        roster=roster, integrations=Integrations(
+            pagers=pagers(settings, roster, keys, client, messages, external), tracker_rules=tracker_rules,
+            tracker=tracker, statuspage=statuspage),
+        links=Links(reviews=links, insights=insights_links), incidents_channel=settings.incidents_channel,
+        fire_now=fire_now, lease=lease, single_process=alone)
+    sweeper = Sweeper(db, clock, slack.worker, interval=settings.sweep_seconds, observer=metrics,
+                      retries=policy.retries, lease=lease, outages=Outages(clock),
+                      also=[sweep for feature in slack.features for sweep in feature.sweeps])
     if alone:
         await sweeper.take_over_left_work()
-    sweeper.also.append(UnsettledDeclarations(declarations, after=sweeper.lease,
-                                              free_before=clock.now() if alone else None).declare)
+    slack_app = slack.app
     web_app = add_routes(slack_app.web_app(path=SLACK_PATH), db, clock, metrics=metrics, links=links,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
-    # Verified before it counts as waiting for an answer, and before Bolt parses it: app/slack/signatures.py.
+    # Verified before it counts as waiting for an answer, and before Bolt parses it: app/slack/toolkit/signatures.py.
     web_app.middlewares.append(verified_first(SLACK_PATH, signing_secret))
-    web_app.middlewares.append(flows.acks.middleware(SLACK_PATH))
+    web_app.middlewares.append(slack.deps.acks.middleware(SLACK_PATH))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
-    declarer = SlackDeclarer(declarations)
+    declarer = slack.declarer
     detector = Detector(db, clock, external, checks, declarer)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
-    add_tracker_routes(web_app, tracker_webhook if tracking is not None else None,
-                       tracking.finished if tracking is not None else _no_tracker,
+    add_tracker_routes(web_app, tracker_webhook if slack.tracker_finished is not None else None,
+                       slack.tracker_finished or _no_tracker,
                        db=db, clock=clock, deliveries=tracker_rules.deliveries)
-    return Runtime(settings, clock, db, policy, messages, client, flows, slack_app, web_app, sweeper, detector,
-                   metrics, links, http, external)
+    return Runtime(settings, clock, db, policy, messages, client, slack.deps, slack.commands, slack_app, web_app,
+                   sweeper, detector, metrics, links, http, external)
 
 
 async def _no_tracker(tracker: str, key: str) -> bool:

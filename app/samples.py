@@ -19,10 +19,10 @@ from app.oncall.roster import Shift
 from app.reviews.models import ActionItem, ActionStatus, Priority
 from app.reviews.samples import review_samples
 from app.sandbox.drills.report import sample_drill_report
-from app.slack.parsing import SUBCOMMANDS, Declare
-from app.slack.people import Group
-from app.slack.pins import ChosenMessage
-from app.slack.steps import StepFailure
+from app.slack.toolkit.command_line import SUBCOMMANDS, Declare
+from app.slack.toolkit.people import Group
+from app.slack.timeline.pins import ChosenMessage
+from app.slack.toolkit.calls import StepFailure
 
 
 def started_sample() -> datetime:
@@ -111,7 +111,6 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "overdue": False,
         "now": incident.started_at + timedelta(hours=1),
         "who": "U0SAMPLE1",
-        "overdue_since": incident.started_at + timedelta(minutes=15),
         "until": incident.started_at + timedelta(minutes=45),
         "archive_at": incident.started_at + timedelta(days=7),
         "added": True,

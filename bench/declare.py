@@ -200,7 +200,7 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 def listener_tasks(runtime: Runtime) -> list[asyncio.Task[Any]]:
-    """Listeners still running after their ack (app/slack/acks.py): the bot's background work."""
+    """Listeners still running after their ack (app/slack/toolkit/acks.py): the bot's background work."""
     return list(runtime.flows.acks.working)
 
 
@@ -251,7 +251,7 @@ class Workspace:
 
 def bare_app(settings: Settings, http: aiohttp.ClientSession, *, before_response: bool = False) -> AsyncApp:
     """Bolt's default runner answers by looking every 10 ms whether ack() was called; with
-    process_before_response it answers when the listener returns (what the bot does, app/slack/acks.py)."""
+    process_before_response it answers when the listener returns (what the bot does, app/slack/toolkit/acks.py)."""
     app = AsyncApp(client=slack_client(settings, http), signing_secret=SIGNING_SECRET, name="bare-bench",
                    process_before_response=before_response)
 
@@ -291,9 +291,9 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
                       wrap: Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]] | None = None,
                       after_load: Callable[[], None] | None = None) -> tuple[list[float], dict[str, Any]]:
     """Blast the bot, then wait for its background work to drain (every kickoff pinned)."""
-    original = runtime.flows.run
+    original = runtime.commands.run
     if wrap is not None:
-        runtime.flows.run = wrap(original)  # type: ignore[method-assign]
+        runtime.commands.run = wrap(original)  # type: ignore[method-assign]
     try:
         calls_before, pinned_before = len(ws.fake.calls), ws.kickoffs_pinned()
         count = args.warmup + args.requests
@@ -316,7 +316,7 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
         cpu = time.process_time() - cpu
         gc_pauses = GC.take(generated["window"])
     finally:
-        runtime.flows.run = original  # type: ignore[method-assign]
+        runtime.commands.run = original  # type: ignore[method-assign]
     calls = [c for c in ws.fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT]
     return latencies, {
         "seconds_of_measured_load": round(generated["seconds"], 2),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.inbox.models import ReceivedEvent
 from app.settings import PROJECT_ROOT, Settings
-from app.slack.deliveries import once_per_event
+from app.slack.toolkit.deliveries import once_per_event
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually

@@ -124,10 +124,10 @@ def test_the_readme_explains_no_scope_the_manifest_does_not_grant() -> None:
 def test_the_manifest_subscribes_to_exactly_the_events_and_shortcuts_the_app_listens_for() -> None:
     import yaml
 
-    from app.slack.listeners.shortcuts import TIMELINE_SHORTCUT
+    from app.slack.timeline.shortcut import TIMELINE_SHORTCUT
 
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
-    source = "\n".join(path.read_text(encoding="utf-8") for path in (APP / "slack" / "listeners").glob("*.py"))
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (APP / "slack").rglob("*.py"))
     listened = set(re.findall(r"""@app\.event\(\s*["']([a-z_]+)["']""", source))
 
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == listened

@@ -14,7 +14,7 @@ import yaml
 from app.main import load_plan
 from app.policy_files import PolicyError, parse_duration
 from app.settings import Settings
-from app.slack.messages import duration
+from app.slack.toolkit.messages import duration
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock

@@ -16,7 +16,7 @@ from app.incidents.policy import Policy, PolicyError
 from app.main import load_plan, start_runtime
 from app.samples import sample_context
 from app.settings import ConfigError, Settings
-from app.slack.messages import TemplateProblem
+from app.slack.toolkit.messages import TemplateProblem
 from tests.support import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent

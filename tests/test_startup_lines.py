@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from app.slack.startup import check_slack
+from app.slack.toolkit.startup import check_slack
 from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET
 from tests.test_processes import ROOT, environment
@@ -107,13 +107,13 @@ async def test_an_unreachable_slack_is_one_line_without_retry_chatter(tmp_path: 
 
 async def test_the_pause_between_tries_is_said_as_it_is(caplog: pytest.LogCaptureFixture) -> None:
     closed = f"http://127.0.0.1:{free_port()}/api/"
-    caplog.set_level(logging.DEBUG, logger="app.slack.startup")
+    caplog.set_level(logging.DEBUG, logger="app.slack.toolkit.startup")
 
     with pytest.raises(Exception, match="3 tries"):
         await check_slack("xoxb-test", closed, pause=1.5)
 
-    said = [r.getMessage() for r in caplog.records if r.name == "app.slack.startup"]
-    assert len(said) == 2 and all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "app.slack.startup")
+    said = [r.getMessage() for r in caplog.records if r.name == "app.slack.toolkit.startup"]
+    assert len(said) == 2 and all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "app.slack.toolkit.startup")
     assert all(line.endswith("trying again in 1.5 s") for line in said), said
     assert not [r for r in caplog.records if r.name.startswith("slack_sdk") and r.levelno >= logging.INFO]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.incidents.models import Role, Severity, Status
-from app.slack import parsing
-from app.slack.text import ELLIPSIS, clean, fit, split_fields, utf16_length
+from app.slack.toolkit import command_line
+from app.slack.toolkit.text import ELLIPSIS, clean, fit, split_fields, utf16_length
 
 BOB = "<@U0BOB|bob>"
 GENERAL = "<#C0GENERAL|general>"
@@ -90,39 +90,39 @@ def test_fit_drops_an_entity_longer_than_the_limit_whole() -> None:
 
 @pytest.mark.parametrize("entity", [BOB, GENERAL, ONCALL, LINK])
 def test_declare_keeps_an_entity_in_the_title_and_the_impact_whole(entity: str) -> None:
-    command = parsing.parse_command(f"declare P2 Checkout down for {entity} | {entity} sees 5% of carts fail")
+    command = command_line.parse_command(f"declare P2 Checkout down for {entity} | {entity} sees 5% of carts fail")
 
-    assert command == parsing.Declare(severity=Severity.P2, title=f"Checkout down for {entity}",
+    assert command == command_line.Declare(severity=Severity.P2, title=f"Checkout down for {entity}",
                                       impact=f"{entity} sees 5% of carts fail")
 
 
 def test_declare_keeps_role_arguments_next_to_mentions_in_the_title() -> None:
-    command = parsing.parse_command(f"declare P1 Ask {BOB} about {ONCALL} | carts fail ic:<@U0ALICE|alice> "
+    command = command_line.parse_command(f"declare P1 Ask {BOB} about {ONCALL} | carts fail ic:<@U0ALICE|alice> "
                                     "tech:<@U0CAROL|carol>")
 
-    assert isinstance(command, parsing.Declare)
+    assert isinstance(command, command_line.Declare)
     assert command.title == f"Ask {BOB} about {ONCALL}" and command.impact == "carts fail"
     assert command.roles == {Role.IC: "U0ALICE", Role.TECH: "U0CAROL"}
 
 
 def test_update_splits_findings_action_and_eta_only_at_bare_bars() -> None:
-    command = parsing.parse_command(f"update identified Pool in {GENERAL} exhausted, ask {BOB} | Page {ONCALL}"
+    command = command_line.parse_command(f"update identified Pool in {GENERAL} exhausted, ask {BOB} | Page {ONCALL}"
                                     f" | see {LINK}")
 
-    assert command == parsing.Update(parsing.StatusUpdate(
+    assert command == command_line.Update(command_line.StatusUpdate(
         Status.IDENTIFIED, f"Pool in {GENERAL} exhausted, ask {BOB}", f"Page {ONCALL}", f"see {LINK}"))
 
 
 def test_resolve_splits_root_cause_and_resolution_only_at_a_bare_bar() -> None:
-    assert parsing.parse_command(f"resolve Deploy by {BOB} | Rolled back, told {ONCALL}") == parsing.Resolve(
+    assert command_line.parse_command(f"resolve Deploy by {BOB} | Rolled back, told {ONCALL}") == command_line.Resolve(
         f"Deploy by {BOB}", f"Rolled back, told {ONCALL}")
-    with pytest.raises(parsing.UsageError):
-        parsing.parse_command(f"resolve Deploy by {BOB}")  # the bar inside the mention is no separator
+    with pytest.raises(command_line.UsageError):
+        command_line.parse_command(f"resolve Deploy by {BOB}")  # the bar inside the mention is no separator
 
 
 def test_control_characters_never_reach_a_command() -> None:
-    command = parsing.parse_command("declare P1 Check\x00out\x07 down\x1b | carts\x9b fail")
+    command = command_line.parse_command("declare P1 Check\x00out\x07 down\x1b | carts\x9b fail")
 
-    assert command == parsing.Declare(severity=Severity.P1, title="Checkout down", impact="carts fail")
-    note = parsing.parse_command("note first line\x00\nsecond\tline\x1b")
-    assert note == parsing.Note("first line\nsecond\tline")
+    assert command == command_line.Declare(severity=Severity.P1, title="Checkout down", impact="carts fail")
+    note = command_line.parse_command("note first line\x00\nsecond\tline\x1b")
+    assert note == command_line.Note("first line\nsecond\tline")

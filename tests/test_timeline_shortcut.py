@@ -134,7 +134,7 @@ async def test_with_no_open_incident_it_says_so(slack: SlackDriver, fake: FakeSl
 
 
 def test_the_form_carries_a_message_within_slacks_metadata_limit_however_its_text_escapes() -> None:
-    from app.slack.pins import METADATA_LIMIT, ChosenMessage
+    from app.slack.timeline.pins import METADATA_LIMIT, ChosenMessage
 
     heavy = ChosenMessage("C1", "1700000000.000100", "U1", '"\\\n' * 2000, "https://acme.slack.com/archives/C1/p1")
     metadata = heavy.as_metadata("https://hooks.slack.com/actions/T1/1/" + "x" * 100)

@@ -10,9 +10,9 @@ import re
 import pytest
 
 from app.incidents.models import Status
-from app.slack.messages import MAX_SECTION, escape
-from app.slack.surfaces import MAX_TOPIC
-from app.slack.text import ELLIPSIS, utf16_length
+from app.slack.toolkit.messages import MAX_SECTION, escape
+from app.slack.toolkit.summary import MAX_TOPIC
+from app.slack.toolkit.text import ELLIPSIS, utf16_length
 from tests.conftest import People
 from tests.fakeslack import Channel, FakeSlack
 from tests.support import SlackDriver

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +51,3 @@ def add_alert(session: AsyncSession, incident: Incident, alert: Alert, *, now: d
     is over is for people to say."""
     record(session, incident, kind="alert_resolved" if alert.is_resolved else "alert", actor=None, now=now,
            text=alert.describe())
-
-
-async def claims_of(session: AsyncSession, incident_id: int) -> list[AlertClaim]:
-    return list(await session.scalars(select(AlertClaim).where(AlertClaim.incident_id == incident_id)))

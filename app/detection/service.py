@@ -93,10 +93,6 @@ async def claim_declaration(session: AsyncSession, check: HealthCheck, incident:
     return True
 
 
-async def state_of(session: AsyncSession, name: str) -> HealthCheckState | None:
-    return await session.get(HealthCheckState, name)
-
-
 async def _ensure(session: AsyncSession, name: str) -> None:
     """The check's row exists (several replicas may create it at once). Being a write, this also
     takes SQLite's write lock, so the read that follows cannot go stale."""

@@ -99,7 +99,7 @@ class Sweeper:
     def __init__(self, db: Database, clock: Clock, worker: Worker, *, interval: float = 5.0,
                  batch: int = AT_ONCE, name: str | None = None, observer: SweepObserver | None = None,
                  retries: Retries | None = None, lease: timedelta = LEASE,
-                 outages: Outages | None = None) -> None:
+                 outages: Outages | None = None, also: list[Callable[[], Awaitable[int]]] | None = None) -> None:
         self.db = db
         self.retries = retries or Retries()
         self.clock = clock
@@ -119,7 +119,7 @@ class Sweeper:
         self.started_at: float | None = None  # time.monotonic(), once start() is called
         self.last_swept_at: float | None = None  # the end of the last scheduled sweep that did not fail
         # Other work left behind that each sweep takes up first (declarations received, never stored).
-        self.also: list[Callable[[], Awaitable[int]]] = []
+        self.also: list[Callable[[], Awaitable[int]]] = list(also or [])
 
     @property
     def lease(self) -> timedelta:

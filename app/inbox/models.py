@@ -25,7 +25,7 @@ class ReceivedDeclaration(Base):
     stored after a burst of requests has been answered): a crash meanwhile loses no declaration. Settled once,
     in the transaction that stores its incident (or when the declarer is offered the look-alike instead, or
     told it cannot be declared); one left unsettled by a crash is declared by the next sweep
-    (app/slack/receiving.py)."""
+    (app/slack/declaring/unsettled.py)."""
 
     __tablename__ = "received_declarations"
     __table_args__ = (

@@ -11,7 +11,7 @@ from app.incidents.models import Incident, Severity
 from app.insights.charts import Charts
 from app.insights.figures import FollowUps, Insights, Nagging, ResponseTimes, Week, monday
 from app.insights.policy import InsightsRules, Window
-from app.slack.messages import duration
+from app.slack.toolkit.messages import duration
 
 
 def insights_samples(incident: Incident, rules: InsightsRules) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from app.insights.figures import insights
 from app.insights.links import INSIGHTS_PATH, InsightsLinks
 from app.insights.policy import InsightsRules
 from app.ops.refusals import refuse
-from app.slack.messages import duration, utc_time
+from app.slack.toolkit.messages import duration, utc_time
 from app.template_cache import compiled
 
 TEMPLATE = "web/insights.html.j2"

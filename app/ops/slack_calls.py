@@ -25,7 +25,7 @@ class SlackFailure:
 
 
 class SlackCalls:
-    """The observer PacedWebClient reports each call to (app/slack/pacing.py)."""
+    """The observer PacedWebClient reports each call to (app/slack/toolkit/pacing.py)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.calls = Counter("slack_api_calls", "Slack Web API calls, by method", ["method"], registry=registry)

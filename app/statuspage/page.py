@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from app.clock import Clock
 from app.comms.status_page import StatusPageRules, public_status
 from app.db import Database
-from app.slack.messages import duration, utc_time
+from app.slack.toolkit.messages import duration, utc_time
 from app.template_cache import compiled
 
 TEMPLATE = "web/status.html.j2"

@@ -1,0 +1,43 @@
+"""Publishing an approved status-page update to Statuspage.io, as due work: retried while Statuspage.io is
+down, said once to the approver when it first fails, and reported in the channel if it never gets through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.comms import service as comms
+from app.duework.attempt import Attempt
+from app.duework.sweeper import Fired
+from app.incidents.models import Incident
+from app.slack.toolkit.deps import Deps
+from app.statuspage.statuspage_io import StatuspageIo
+
+
+class StatuspagePublisher:
+    def __init__(self, deps: Deps, statuspage: StatuspageIo) -> None:
+        self.deps = deps
+        self.statuspage = statuspage
+
+    async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
+        async with self.deps.db.transaction() as session:
+            draft = await comms.get_draft(session, int(attempt.work.key))
+            statuspage_id = await comms.statuspage_incident_id(session, incident)
+        published = await attempt.once("publish", lambda: self.statuspage.publish(
+            statuspage_id, name=incident.title, status=draft.phase.value, body=draft.body))
+        if published is None:
+            failure = attempt.failures[-1].error
+            approver = attempt.work.payload.get("approver")
+            if approver and incident.channel_id:
+                message = self.deps.messages.render("comms/statuspage_failed.j2", failure=failure,
+                                                     retrying=attempt.retry)
+                await attempt.once("tell approver", lambda: self._tell(incident.channel_id or "", approver, message),
+                                   retry=False)
+            return Fired()
+        async with self.deps.db.transaction() as session:
+            (await comms.get_draft(session, draft.id)).statuspage_incident_id = published
+        return Fired(events=[("statuspage_published",
+                              f"Published to Statuspage.io (incident {published}, {draft.phase.value})")])
+
+    async def _tell(self, channel_id: str, user_id: str, message) -> bool:  # type: ignore[no-untyped-def]
+        await self.deps.client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
+        return True

@@ -1,0 +1,59 @@
+"""A failing health check or an alert declares through the same flow people use: as the bot itself, with the
+primary on-call as Incident Commander (the plan's IC contact is the on-call)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from app.detection.detector import Alongside, Declaration
+from app.incidents.models import Incident, Role
+from app.slack.toolkit import command_line
+from app.slack.declaring.declarations import Declarations
+from app.slack.toolkit.acting import Actor
+from app.slack.toolkit.messages import Message
+from app.slack.toolkit.people import resolve_people
+
+log = logging.getLogger(__name__)
+
+
+class SlackDeclarer:
+    def __init__(self, declarations: Declarations) -> None:
+        self.declarations = declarations
+        self.deps = declarations.deps
+        self._bot_user_id: str | None = None
+
+    async def __call__(self, declaration: Declaration, alongside: Alongside) -> Incident:
+        command = command_line.Declare(severity=declaration.severity, title=declaration.title, impact=declaration.impact,
+                                  roles=await self._commander(), kind=declaration.kind)
+        actor = Actor(user_id=await self._bot(), channel_id=None, reply=self._tell_log, is_bot=True)
+        incident = await self.declarations.declare(command, actor, alongside=alongside)
+        assert incident is not None  # the bot is never offered a look-alike
+        return incident
+
+    async def _bot(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = str((await self.deps.client.auth_test())["user_id"])
+        return self._bot_user_id
+
+    async def _commander(self) -> dict[Role, str]:
+        """The primary on-call commands; with nobody on call the bot holds the role until someone takes it."""
+        primary = self.deps.roster.shift_at(self.deps.clock.now()).primary
+        if primary is None:
+            return {}
+        try:
+            [person] = await resolve_people(self.deps.client, [primary])
+        except SlackApiError as error:
+            log.warning("On-call %s not found in Slack (%s); the bot holds the IC role until someone takes it", primary,
+                        error.response.get("error"))
+            return {}
+        return {Role.IC: person}
+
+    @staticmethod
+    async def _tell_log(message: Message) -> None:
+        # The bot declared (a health check or an alert): nobody waits for a private answer. The announcement is the public notice,
+        # and any Slack step that failed is on the incident's timeline too. Not its words in the log: they quote
+        # the title, which a private incident (a data breach) keeps to its channel.
+        log.info("Automatic declaration answered (%d characters, not logged: they may name a private incident)",
+                 len(message.text))

@@ -1,1 +1,0 @@
-"""Bolt listeners, one module per Slack surface, each with a register(app, flows)."""
