@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import timedelta
 
 import aiohttp
+import certifi
 import httpx
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -105,6 +108,13 @@ def alert_sources(settings: Settings) -> dict[str, Source]:
     return {source.name: source for source in sources}
 
 
+@cache
+def trusted_certificates() -> ssl.SSLContext:
+    """The one TLS context of the process's outgoing HTTPS to trackers, paging and status pages (reading the CA
+    bundle takes tens of milliseconds; a context may be shared by any number of clients)."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None,
                  observer: SlackCalls | None = None) -> AsyncWebClient:
     pacer = Pacer()
@@ -176,7 +186,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     tracker_file = settings.playbooks_dir / "trackers.yml"
     tracker_rules = load_tracker_rules(tracker_file)
-    external = httpx.AsyncClient(transport=http_transport, timeout=10)
+    external = httpx.AsyncClient(transport=http_transport, timeout=10, verify=trusted_certificates())
     try:
         tracker, tracker_webhook = connect_tracker(tracker_rules, tracker_file, external, environ)
     except BaseException:  # a secret it names is unset or weak: nothing else has been opened yet

@@ -83,10 +83,15 @@ class StrictModel(BaseModel):
         return data
 
 
+def yaml_text(text: str) -> Any:
+    """YAML read safely, by libyaml where PyYAML was built with it (ten times faster than pure Python)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def read_yaml(path: Path, *, missing: Any = ...) -> Any:
     """The file's YAML; a missing file is an error unless `missing` says what it means."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml_text(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         if missing is not ...:
             return missing

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.db import Database
 from app.main import start_runtime
 from app.settings import PROJECT_ROOT, Settings
 from tests.fakeslack import FakeSlack
@@ -49,8 +50,41 @@ async def _drop_database(name: str) -> None:
         await engine.dispose()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_databases: run on PostgreSQL as well as SQLite (concurrency, "
+                                       "claims, dialect-specific SQL, and a representative end-to-end set)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that needs a database gets SQLite, and PostgreSQL too when it is marked `both_databases`;
+    a test that names its own with ``@pytest.mark.parametrize("database_url", [...], indirect=True)`` keeps it."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    if any("database_url" in str(marker.args[0]) for marker in metafunc.definition.iter_markers("parametrize")):
+        return
+    both = metafunc.definition.get_closest_marker("both_databases") is not None
+    metafunc.parametrize("database_url", ["sqlite", "postgresql"] if both else ["sqlite"], indirect=True)
+
+
+async def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        await database.migrate()
+    finally:
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head once per test process; each test starts from a copy of it."""
+    path = tmp_path_factory.mktemp("migrated") / "incidents.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
+    """This test process's own PostgreSQL database, migrated once; each test starts from its tables emptied."""
     name = f"incidents_test_{os.getpid()}"
     try:
         url = asyncio.run(_create_database(name))
@@ -60,27 +94,38 @@ def postgres_url() -> Iterator[str | None]:
         warnings.warn(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}", stacklevel=1)
         yield None
         return
+    asyncio.run(_migrate(url))
     yield url
     asyncio.run(_drop_database(name))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path,
-                       postgres_url: str | None) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'incidents.db'}"
-        return
-    if postgres_url is None:
-        pytest.skip("PostgreSQL is not reachable")
-    engine = create_async_engine(postgres_url, connect_args={"timeout": 5})
+async def _empty_tables(url: str) -> None:
+    """Every table emptied and every id restarted; the schema stays migrated."""
+    engine = create_async_engine(url, connect_args={"timeout": 5})
     try:
         async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
+            tables = list(await connection.scalars(text(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'")))
+            if tables:
+                await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     except OSError as error:
         raise AssertionError(f"PostgreSQL test database unusable: {error}") from error
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path,
+                       postgres_url: str | None) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "incidents.db"
+        shutil.copyfile(migrated_sqlite, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    if postgres_url is None:
+        pytest.skip("PostgreSQL is not reachable")
+    await _empty_tables(postgres_url)
     yield postgres_url
 
 

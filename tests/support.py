@@ -16,7 +16,7 @@ import httpx
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from app.main import Runtime
+from app.main import Runtime, trusted_certificates
 from app.web import runner as http_runner
 from tests.fakeslack import FakeSlack
 
@@ -94,7 +94,7 @@ class SlackDriver:
         self.url = url
         self.fake = fake
         self.runtime = runtime
-        self.http = httpx.AsyncClient(base_url=url, timeout=10)
+        self.http = httpx.AsyncClient(base_url=url, timeout=10, verify=trusted_certificates())
 
     async def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> httpx.Response:
         headers = {"Content-Type": content_type, **(sign(body) if headers is None else headers)}

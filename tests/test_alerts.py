@@ -116,6 +116,7 @@ RESOLVED = {
 }
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("source", sorted(FIRST))
 async def test_an_alert_declares_an_incident_and_its_repeats_and_resolution_go_on_its_timeline(
         bot: SlackDriver, fake: FakeSlack, people: People, source: str) -> None:
@@ -181,6 +182,7 @@ async def test_a_source_without_a_secret_and_an_unknown_source_are_refused(
         assert await incidents(bot) == []
 
 
+@pytest.mark.both_databases
 async def test_a_burst_of_one_alert_across_two_replicas_makes_one_incident(
         alert_settings: Settings, fake: FakeSlack, clock: ManualClock) -> None:
     body = sample("alertmanager-firing.json")

@@ -20,6 +20,8 @@ from tests.fakeslack import Channel, FakeSlack
 from tests.support import SlackDriver
 from tests.test_lifecycle import declare
 
+pytestmark = pytest.mark.both_databases
+
 UNREACHABLE = "The incident store is unreachable; {what} was not recorded. Try again in a minute."
 UNEXPECTED = "Something went wrong on my side"
 ACK_LIMIT = 3.0

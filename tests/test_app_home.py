@@ -4,6 +4,7 @@ and a Declare button; within Block Kit's 100 blocks however many incidents are o
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 import json
 from datetime import timedelta
@@ -43,6 +44,7 @@ def texts(view: dict[str, Any]) -> str:
     return json.dumps(view["blocks"], ensure_ascii=False)
 
 
+@pytest.mark.both_databases
 async def test_home_shows_incidents_roles_on_call_and_action_items(slack: SlackDriver, fake: FakeSlack,
                                                                     people: People) -> None:
     channel = await declare(slack, fake, people, "P1 Checkout errors")

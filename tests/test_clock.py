@@ -3,6 +3,7 @@ injected clock and explicit sweeps (the same code APScheduler runs every few sec
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.duework.models import DueWork, WorkKind
@@ -12,6 +13,8 @@ from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.fakeslack.state import Message
 from tests.support import ManualClock, SlackDriver, eventually, settled
+
+pytestmark = pytest.mark.both_databases
 
 
 async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str, *, user: str | None = None,

@@ -3,6 +3,7 @@ no database lock is held while Slack makes us wait, and a reminder never gives u
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 
 from sqlalchemy import select
@@ -52,6 +53,7 @@ async def test_a_normal_reminder_costs_two_calls_and_reads_no_history(
     assert fake.calls_to("conversations.history") == []
 
 
+@pytest.mark.both_databases
 async def test_a_reminder_interrupted_after_posting_is_adopted_not_repeated(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, fake, people, "P2 Search is slow")

@@ -105,6 +105,7 @@ async def resolve(slack: SlackDriver, fake: FakeSlack, channel: str, text: str, 
 
 # -- drafting each template with the incident's data ----------------------------------------------
 
+@pytest.mark.both_databases
 async def test_internal_messages_follow_the_incident_from_start_to_resolution(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, people, "P1 Checkout errors | Card payments fail for 20% of users")

@@ -14,6 +14,8 @@ from app.db import Database
 from app.dburl import connect_arguments
 from app.settings import ConfigError, database_url
 
+pytestmark = pytest.mark.both_databases
+
 
 def engine_arguments(raw: str) -> tuple[str, dict[str, object]]:
     """What the engine is made with: the URL (password shown) and asyncpg's connect() arguments."""

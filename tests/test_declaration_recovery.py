@@ -22,6 +22,8 @@ from tests.fakeslack.state import Call
 from tests.support import SIGNING_SECRET, sign
 from tests.test_processes import ROOT, environment
 
+pytestmark = pytest.mark.both_databases
+
 CHANNEL_PREFIX = "incident-"
 # Each step of the setup, as the call Slack receives for it.
 STEPS: dict[str, Callable[[Call], bool]] = {

@@ -10,6 +10,8 @@ from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver, eventually
 
+pytestmark = pytest.mark.both_databases
+
 
 async def declared_channel(fake: FakeSlack, name: str):  # type: ignore[no-untyped-def]
     """Wait until the channel exists and its kickoff is pinned, then return the channel."""

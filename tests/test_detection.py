@@ -255,6 +255,7 @@ async def test_an_unexpected_status_fails_and_an_expected_one_passes(
 # -- several replicas -----------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_replicas_probing_together_declare_once(
         settings: Settings, fake: FakeSlack, clock: ManualClock, endpoint: HealthEndpoint) -> None:
     (settings.playbooks_dir / "detection.yml").write_text(yaml.safe_dump({"checks": [api_check(endpoint.url)]}))
@@ -274,6 +275,7 @@ async def test_replicas_probing_together_declare_once(
         assert len(await timeline(replicas[0], incident, "health_check_failed")) >= 3
 
 
+@pytest.mark.both_databases
 async def test_replicas_take_turns_probing(
         settings: Settings, fake: FakeSlack, clock: ManualClock, endpoint: HealthEndpoint) -> None:
     (settings.playbooks_dir / "detection.yml").write_text(yaml.safe_dump({"checks": [api_check(endpoint.url)]}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 from typing import Any
 
@@ -14,6 +15,8 @@ from app.slack.toolkit.deliveries import once_per_event
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
+
+pytestmark = pytest.mark.both_databases
 
 
 def counting(driver: SlackDriver, seen: list[str]) -> None:

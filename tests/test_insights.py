@@ -28,6 +28,8 @@ from tests.fakeslack import FakeSlack
 from tests.support import START, ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 
+pytestmark = pytest.mark.both_databases
+
 THIRTY_DAYS = Window("30d", timedelta(days=30))
 LINK = re.compile(r"`(/insights\?window=\w+&amp;expires=\d+&amp;sig=[0-9a-f]{64})`")
 

@@ -79,6 +79,7 @@ def blocks_text(message: Message) -> str:
 # -- update ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize("severity, cadence", [("P1", "30 minutes"), ("P0", "15 minutes")])
 async def test_update_posts_the_plan_template_and_edits_the_summaries_in_place(
         slack: SlackDriver, fake: FakeSlack, people: People, severity: str, cadence: str) -> None:
@@ -212,6 +213,7 @@ async def test_bad_severity_gets_the_usage(slack: SlackDriver, fake: FakeSlack, 
 # -- roles ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_role_invites_the_person_tells_them_their_duties_and_updates_the_kickoff(
         slack: SlackDriver, fake: FakeSlack, people: People) -> None:
     channel, _ = await declare(slack, fake, people)
@@ -295,6 +297,7 @@ async def test_note_goes_on_the_timeline_quietly(slack: SlackDriver, fake: FakeS
 # -- resolving ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_resolve_posts_the_resolution_with_its_duration(slack: SlackDriver, fake: FakeSlack, people: People,
                                                              clock: ManualClock) -> None:
     channel, _ = await declare(slack, fake, people)

@@ -29,6 +29,7 @@ from tests.test_review import published, resolve, review_link
 # -- /health and /ready ---------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases
 async def test_health_is_cheap_and_ready_checks_everything(slack: SlackDriver) -> None:
     health, ready = await slack.http.get("/health"), await slack.http.get("/ready")
 

@@ -45,6 +45,7 @@ class PagerDutyInbox:
                                          "dedup_key": self.events[-1]["dedup_key"]})
 
 
+@pytest.mark.both_databases
 async def test_pagerduty_trigger_and_resolve(settings: Settings, fake: FakeSlack, people: People,
                                              clock: ManualClock) -> None:
     inbox = PagerDutyInbox()
@@ -110,6 +111,7 @@ async def test_pagerduty_outage_is_retried_by_the_next_sweeps(settings: Settings
         assert len(events) == 2
 
 
+@pytest.mark.both_databases
 async def test_work_due_while_stopped_fires_once_after_restart(settings: Settings, fake: FakeSlack,
                                                                people: People, clock: ManualClock) -> None:
     async with running_bot(settings, fake, clock) as slack:

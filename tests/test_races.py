@@ -4,6 +4,7 @@ fires its requests together through the real HTTP endpoint, and is run a few tim
 
 from __future__ import annotations
 
+import pytest
 import asyncio
 import json
 from typing import Any
@@ -17,6 +18,8 @@ from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.fakeslack.state import Message
 from tests.support import ManualClock, Reply, SlackDriver, eventually
+
+pytestmark = pytest.mark.both_databases
 
 ROUNDS = 3
 ANSWERS = {"users_affected": "About 2,000", "failed_requests": "12,000", "revenue_impact": "",

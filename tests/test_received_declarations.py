@@ -22,6 +22,8 @@ from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually, settled
 from tests.test_declaration_recovery import Bot, incident_channels, set_up
 
+pytestmark = pytest.mark.both_databases
+
 
 @contextmanager
 def transactions_writing(table: str, slack: SlackDriver) -> Iterator[list[int]]:

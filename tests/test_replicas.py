@@ -20,6 +20,8 @@ from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 
+pytestmark = pytest.mark.both_databases
+
 INCIDENTS = 200
 CADENCE_SECONDS = 30
 LEASE_SECONDS = 10  # shorter than the cadence, so work taken over from the dead replica is due with the rest

@@ -4,6 +4,7 @@ to the incident's channel and served at /incidents/<id>/review.md through the si
 
 from __future__ import annotations
 
+import pytest
 import json
 
 import re
@@ -137,6 +138,7 @@ async def test_review_before_resolution_is_refused_privately(slack: SlackDriver,
     assert fake.views == [] and len(fake.messages_in(channel)) == before
 
 
+@pytest.mark.both_databases
 async def test_the_review_holds_every_timeline_event_in_order_and_the_action_items(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, fake, people, "P1 Checkout errors | Some users can't pay")

@@ -30,6 +30,8 @@ from tests.fakeslack.state import Message
 from tests.support import SIGNING_SECRET, SlackDriver
 from tests.test_processes import ROOT, environment
 
+pytestmark = pytest.mark.both_databases
+
 STOPPED_WITHIN = 12.0  # the bot's own bound is 10 s
 
 

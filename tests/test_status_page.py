@@ -77,6 +77,7 @@ async def page(slack: SlackDriver) -> str:
 
 # -- the bot's own page --------------------------------------------------------------------------
 
+@pytest.mark.both_databases
 async def test_the_status_page_shows_the_latest_approved_update_in_html_and_json(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, people, "P1 Checkout <errors> & refunds | Card payments fail")

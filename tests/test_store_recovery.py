@@ -25,6 +25,8 @@ from tests.support import ManualClock, SlackDriver
 from tests.test_clock import declare
 from tests.test_replicas import open_incidents
 
+pytestmark = pytest.mark.both_databases
+
 
 # Each test here needs one store: the file itself is made unusable, or the server goes away.
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

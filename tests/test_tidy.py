@@ -123,6 +123,7 @@ async def test_a_channel_archived_by_hand_counts_as_archived(slack: SlackDriver,
     assert {w.outcome for w in work} == {"done"}
 
 
+@pytest.mark.both_databases
 async def test_reopen_after_archiving_continues_in_a_new_channel_restarts_the_clock_and_has_one_winner(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     channel = await declare(slack, fake, people, "P1 Checkout errors")

@@ -193,6 +193,7 @@ async def test_a_delivery_replayed_after_its_incident_is_resolved_declares_nothi
     assert incident_channels(fake) == channels and inbox.events == pages and slack_calls(fake) == calls
 
 
+@pytest.mark.both_databases
 async def test_a_later_replay_is_refused_by_its_date_or_known_by_its_signed_body(
         paged_bot: tuple[SlackDriver, PagerDutyInbox], fake: FakeSlack, people: People, clock: ManualClock) -> None:
     bot, inbox = paged_bot
@@ -215,6 +216,7 @@ async def test_a_later_replay_is_refused_by_its_date_or_known_by_its_signed_body
     assert len(await incidents(bot)) == 2 and incident_channels(fake) == channels and inbox.events == pages
 
 
+@pytest.mark.both_databases
 async def test_one_delivery_sent_to_two_replicas_at_once_acts_once(
         alert_settings: Settings, fake: FakeSlack, clock: ManualClock) -> None:  # noqa: F811
     body = sample("pagerduty-incident-triggered.json")

@@ -18,6 +18,7 @@ from app.insights.links import INSIGHTS_PATH, InsightsLinks
 from app.insights.policy import InsightsRules
 from app.ops.refusals import refuse
 from app.slack.toolkit.messages import duration, utc_time
+from app.template_cache import compiled
 
 TEMPLATE = "web/insights.html.j2"
 # The page is whole in itself: its styles and SVG are inline, and it may load nothing from anywhere.
@@ -35,7 +36,7 @@ class InsightsPage:
         self.links = links
         # HTML gets its own environment, autoescaped, as the status page's does.
         self.env = Environment(loader=FileSystemLoader(messages_dir), autoescape=True, undefined=StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True)
+                               trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled("html"))
         self.env.filters.update(utc=utc_time, duration=duration)
         self.env.get_template(TEMPLATE)  # a syntax error stops start-up, not the first visitor
 

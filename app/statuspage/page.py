@@ -11,6 +11,7 @@ from app.clock import Clock
 from app.comms.status_page import StatusPageRules, public_status
 from app.db import Database
 from app.slack.toolkit.messages import duration, utc_time
+from app.template_cache import compiled
 
 TEMPLATE = "web/status.html.j2"
 
@@ -24,7 +25,7 @@ class StatusPage:
         self.clock = clock
         # HTML gets its own environment: autoescaped for HTML, unlike the Slack templates.
         self.env = Environment(loader=FileSystemLoader(messages_dir), autoescape=True, undefined=StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True)
+                               trim_blocks=True, lstrip_blocks=True, bytecode_cache=compiled("html"))
         self.env.filters.update(utc=utc_time, duration=duration)
         self.env.get_template(TEMPLATE)  # a syntax error stops start-up, not the first visitor
 

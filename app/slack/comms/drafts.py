@@ -22,6 +22,7 @@ from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Message, Messages
 from app.slack.toolkit.calls import StepFailure, run_step, run_steps
+from app.template_cache import compiled
 
 EDIT_CALLBACK = "edit_comms_draft"
 
@@ -29,7 +30,8 @@ EDIT_CALLBACK = "edit_comms_draft"
 def plain_text_environment(messages: Messages) -> Environment:
     """The same templates and filters without Slack's escaping: e-mails and status pages leave Slack."""
     env = Environment(loader=messages.env.loader, undefined=StrictUndefined, trim_blocks=True,
-                      lstrip_blocks=True, autoescape=False, finalize=lambda value: "" if value is None else value)
+                      lstrip_blocks=True, autoescape=False, finalize=lambda value: "" if value is None else value,
+                      bytecode_cache=compiled("plain"))
     env.filters.update(messages.env.filters)
     env.globals.update(messages.env.globals)
     return env

@@ -20,9 +20,10 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from app.clock import utc
-from app.policy_files import WrittenDuration
+from app.policy_files import WrittenDuration, yaml_text
 from app.reviews.markdown import inert, web_url
 from app.slack.toolkit.text import fit, readable
+from app.template_cache import compiled
 
 SECTION_BREAK = "---"
 MAX_SECTION = 3000  # a section block's text, in UTF-16 code units like every Slack limit
@@ -122,6 +123,7 @@ class Messages:
             lstrip_blocks=True,
             autoescape=False,
             auto_reload=False,  # checked once at start-up, and never looked for on disk again
+            bytecode_cache=compiled("slack"),
         )
         self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time,
                                 duration=duration, fit=fit,
@@ -159,11 +161,11 @@ class Messages:
 
     def view(self, name: str, **context: Any) -> dict[str, Any]:
         """A modal view: the template renders YAML (use |tojson for people's text)."""
-        return yaml.safe_load(self.env.get_template(name).render(**context))
+        return yaml_text(self.env.get_template(name).render(**context))
 
     def blocks(self, name: str, **context: Any) -> Message:
         """A message laid out in YAML (`text:` fallback and `blocks:`), for layouts sections can't express."""
-        data = yaml.safe_load(self.env.get_template(name).render(**context))
+        data = yaml_text(self.env.get_template(name).render(**context))
         return Message(text=fit(str(data["text"]), MAX_SECTION), blocks=list(data["blocks"]))
 
     def check(self, context: dict[str, Any]) -> None:
