@@ -19,10 +19,10 @@ from app.oncall.roster import Shift
 from app.reviews.models import ActionItem, ActionStatus, Priority
 from app.reviews.samples import review_samples
 from app.sandbox.drills.report import sample_drill_report
-from app.slack.toolkit.command_line import SUBCOMMANDS, Declare
-from app.slack.toolkit.people import Group
 from app.slack.timeline.pins import ChosenMessage
 from app.slack.toolkit.calls import StepFailure
+from app.slack.toolkit.command_line import SUBCOMMANDS, Declare
+from app.slack.toolkit.people import Group
 
 
 def started_sample() -> datetime:

@@ -56,8 +56,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.duework.models import DueWork, WorkKind
 from app.duework.attempt import Attempt
+from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired, Sweeper
 from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status, TimelineEvent
 from app.incidents.policy import Policy
@@ -631,7 +631,7 @@ def report(r: dict[str, Any]) -> str:
 
     row(f"(a) sweep, no-I/O worker, {p['due']} due", lambda d: d["null_worker"]["due"])
     row("(a) idle sweep, nothing due", lambda d: d["null_worker"]["idle"])
-    row(f"(b) sweep, SlackClockWorker + fake Slack", lambda d: d["slack_worker"])
+    row("(b) sweep, SlackClockWorker + fake Slack", lambda d: d["slack_worker"])
 
     lines += ["", "(c) no-I/O worker by open incidents and due items: p50 ms (statements per sweep; claim query ms)"]
     lines.append(f"{'open incidents':>16}{'due':>6}" + "".join(f"{d:>30}" for d in dbs))

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.alerts.models import AlertClaim
 from app.alerts.routing import load_alert_rules

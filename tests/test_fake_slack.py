@@ -13,9 +13,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.fakeslack import FakeSlack
-from tests.fakeslack import scopes, spec
-
+from tests.fakeslack import FakeSlack, scopes, spec
 
 # `fake` (started FakeSlack, asserting no violations at teardown) comes from tests/conftest.py;
 # tests here that provoke violations check and clear them.

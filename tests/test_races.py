@@ -4,11 +4,11 @@ fires its requests together through the real HTTP endpoint, and is run a few tim
 
 from __future__ import annotations
 
-import pytest
 import asyncio
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app.comms.models import CommsDraft

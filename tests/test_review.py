@@ -4,12 +4,11 @@ to the incident's channel and served at /incidents/<id>/review.md through the si
 
 from __future__ import annotations
 
-import pytest
 import json
-
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from app.duework.models import DueWork, WorkKind

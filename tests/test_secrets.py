@@ -10,7 +10,9 @@ import sys
 
 import pytest
 import yaml
-from hypothesis import given, settings as examples, strategies as st
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from app.main import start_runtime
 from app.settings import SECRET_MIN_DISTINCT, ConfigError, Settings, check_secret

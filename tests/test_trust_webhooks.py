@@ -9,23 +9,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import hmac
 import json
 import uuid
-from urllib.parse import quote
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
-from app.incidents.models import Incident
 from app.settings import Settings
 from app.webhooks.models import WebhookDelivery
 from tests.conftest import People, running_bot
@@ -33,8 +32,7 @@ from tests.fakeslack import FakeSlack
 from tests.faketrackers import FakeGitHub, FakeJira
 from tests.fuzzing import JSONISH
 from tests.support import ManualClock, SlackDriver, settled
-from tests.test_alerts import (SENT, another, incidents, sample, send, signed, alert_settings,  # noqa: F401
-                               bot, clock)
+from tests.test_alerts import SENT, alert_settings, another, bot, clock, incidents, sample, send, signed  # noqa: F401
 from tests.test_clock import tick
 from tests.test_paging import ROUTING_KEY, PagerDutyInbox
 from tests.test_trackers import bot_with, github, github_env, github_rules, jira, jira_env, jira_rules  # noqa: F401

@@ -43,7 +43,7 @@ class Rule(StrictModel):
         if self.source is not None and alert.source != self.source:
             return False
         fields = {**alert.fields, "source": alert.source, "summary": alert.summary}
-        return all(fields.get(key) in wanted or "*" in wanted and key in fields
+        return all(fields.get(key) in wanted or ("*" in wanted and key in fields)
                    for key, wanted in self.match.items())
 
 

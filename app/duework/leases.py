@@ -99,7 +99,7 @@ class Leases:
         try:
             async with self.db.transaction() as session:
                 await service.give_back(session, ids, worker=self.worker, now=self.clock.now())
-        except Exception as error:  # noqa: BLE001 - the lease then runs out by itself, in seconds
+        except Exception as error:  # broad on purpose: the lease then runs out by itself, in seconds
             log.warning("Could not give back %s row(s) of due work (their lease runs out in %s s): %s", len(ids),
                         self.lease.total_seconds(), reason(error))
 

@@ -11,13 +11,13 @@ from aiohttp import web
 
 from app.clock import Clock
 from app.main import Runtime, start_runtime
-from app.web import runner as serving
 from app.sandbox.client import Client
 from app.sandbox.fakeslack import FakeSlack
 from app.sandbox.sealed import ENVIRON, LoopbackOnly
 from app.sandbox.web import add_sandbox_routes
 from app.sandbox.workspace import Workspace, build_workspace, sandbox_playbooks
 from app.settings import PROJECT_ROOT, Settings
+from app.web import runner as serving
 
 
 @dataclass

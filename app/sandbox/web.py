@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 import yaml
+from aiohttp import web
 
 from app.clock import Clock, SystemClock
 from app.ops.refusals import refuse

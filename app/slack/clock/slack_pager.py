@@ -8,8 +8,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.duework.attempt import Attempt
 from app.oncall.pagers import Page
 from app.slack.toolkit.messages import Messages
-from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.people import find_people
+from app.slack.toolkit.posting import post_once
 
 
 class SlackPager:

@@ -9,8 +9,8 @@ from slack_sdk.errors import SlackApiError
 
 from app.detection.detector import Alongside, Declaration
 from app.incidents.models import Incident, Role
-from app.slack.toolkit import command_line
 from app.slack.declaring.declarations import Declarations
+from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Actor
 from app.slack.toolkit.messages import Message
 from app.slack.toolkit.people import resolve_people

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from app.inbox import service as inbox
 from app.inbox.models import ReceivedDeclaration
 from app.incidents.errors import UsageError
-from app.slack.toolkit import command_line
 from app.slack.declaring.declarations import Declarations
+from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor, Reply
 from app.slack.toolkit.messages import Message
 

@@ -15,7 +15,9 @@ from app.incidents.models import Incident
 from app.reviews import action_items
 from app.reviews.errors import ActionItemUsage
 from app.reviews.models import ActionItem
+from app.slack.reviews.review import Reviews
 from app.slack.toolkit.acting import Acting, Actor
+from app.slack.toolkit.calls import run_step
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.review_commands import (
@@ -26,8 +28,6 @@ from app.slack.toolkit.review_commands import (
     ListActionItems,
     StartActionItem,
 )
-from app.slack.reviews.review import Reviews
-from app.slack.toolkit.calls import run_step
 from app.trackers import service as trackers
 
 NUMBERING_ATTEMPTS = 5  # each round of colliding additions lets at least one through

@@ -22,10 +22,10 @@ from app.reviews.document import people_in, review_document
 from app.reviews.models import PostIncidentReview
 from app.slack.toolkit import interactions
 from app.slack.toolkit.acting import Acting, Actor
+from app.slack.toolkit.calls import run_step, run_steps
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.review_commands import SubmitReview
-from app.slack.toolkit.calls import run_step, run_steps
 
 REVIEW_CALLBACK = "post_incident_review"
 REQUIRED = ("users_affected", "failed_requests", "went_well", "could_improve", "lessons_learned")

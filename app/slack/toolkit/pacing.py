@@ -121,7 +121,7 @@ class PacedWebClient(AsyncWebClient):
                     self.observer.was_ratelimited(api_method)
                 self.observer.failed(api_method, str(error.response.get("error") or error.response.status_code))
                 raise
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 self.observer.failed(api_method, "unreachable")
                 raise
             self.observer.succeeded(api_method)
