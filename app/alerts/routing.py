@@ -33,7 +33,7 @@ class Rule(StrictModel):
 
     name: str
     source: Literal["sentry", "alertmanager", "pagerduty"] | None = None  # None: any
-    match: dict[str, Annotated[tuple[str, ...], BeforeValidator(_alternatives)]] = {}
+    match: dict[str, Annotated[tuple[str, ...], BeforeValidator(_alternatives)]] = {}  # noqa: RUF012 - pydantic copies a field's default for each instance
     type: str | None = None  # a playbook key
     severity: Annotated[Severity | None, BeforeValidator(_upper)] = None  # None: the playbook's default
     title: str = "{summary}"

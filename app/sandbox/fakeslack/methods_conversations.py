@@ -231,7 +231,7 @@ def _ts_bound(args: Args, key: str, default: str) -> float:
     try:
         return float(args.get_str(key) or default)
     except ValueError:
-        raise SlackError(f"invalid_ts_{key}")
+        raise SlackError(f"invalid_ts_{key}") from None
 
 
 @HANDLERS.method("conversations.history")
