@@ -112,7 +112,7 @@ async def under_rate_limits(incidents: int, spread: float, sweep: float) -> dict
                 started = time.monotonic()
                 wall_start = datetime.now(UTC)
                 deadline = started + spread + 180
-                # noqa below: polls the fake Slack, which signals nothing, as the tests do
+                # ASYNC110 below: polls the fake Slack, which signals nothing, as the tests do
                 while time.monotonic() < deadline and not all(reminders(fake, c) for _, c in made):  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(2 * sweep)  # anything doubled would show by now

@@ -324,7 +324,7 @@ async def test_latency_and_wait_for(fake, client):
     await client.chat_postMessage(channel=cid, text="slow")
     assert time.monotonic() - started >= 0.05
     assert (await fake.wait_for(lambda: fake.messages_in(cid)))[0].text == "slow"
-    with pytest.raises(AssertionError, match="chat.postMessage"):
+    with pytest.raises(AssertionError, match=r"chat\.postMessage"):
         await fake.wait_for(lambda: fake.dms_to(fake.bot_user_id), timeout=0.05)
 
 

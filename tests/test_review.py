@@ -121,7 +121,7 @@ async def test_the_review_is_due_48_hours_after_resolution_with_a_reminder_at_24
     assert first == reminder and "is due now" in due_now.text and "within 48 hours of resolution" in due_now.text
     await tick(slack, clock, hours=72)
     assert len(review_reminders(fake, channel)) == 2
-    incident, events = await stored(slack, channel)
+    _incident, events = await stored(slack, channel)
     assert [e.kind for e in events].count("review_reminder") == 2
 
 
@@ -237,7 +237,7 @@ async def test_the_form_comes_back_with_the_saved_answers_and_a_second_submissio
 
     second = fake.files[1]["content"].decode()
     assert "- **Revenue Impact**: Not estimated" in first and "- **Revenue Impact**: $1,200 (estimated)" in second
-    incident, events = await stored(slack, channel)
+    _incident, events = await stored(slack, channel)
     assert [e.text.split(":")[0] for e in events if e.kind == "review_published"] == [
         "Post-incident review published", "Post-incident review updated"]
     assert (await slack.http.get(review_link(fake, channel))).text == second

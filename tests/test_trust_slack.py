@@ -103,7 +103,7 @@ async def test_a_timestamp_that_is_not_a_number_is_refused_and_nobody_is_told_an
 
 
 @SQLITE
-@pytest.mark.parametrize("signature", ["v0=" + "é" * 64, "v0=" + "a" * 63 + "ü", "v0=ａ" + "a" * 63])
+@pytest.mark.parametrize("signature", ["v0=" + "é" * 64, "v0=" + "a" * 63 + "ü", "v0=ａ" + "a" * 63])  # noqa: RUF001 - a fullwidth a, on purpose
 async def test_a_signature_that_is_not_ascii_is_refused(slack: SlackDriver, fake: FakeSlack, people: People,
                                                        catcher: tuple[Catcher, str], signature: str) -> None:
     target, forged_url = catcher

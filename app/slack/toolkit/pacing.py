@@ -57,7 +57,7 @@ class Pacer:
 
     async def wait(self, method: str, channel: str | None) -> None:
         loop = asyncio.get_running_loop()
-        # noqa below: sleeps out a 429's Retry-After, which another 429 may push back while asleep
+        # ASYNC110 below: sleeps out a 429's Retry-After, which another 429 may push back while asleep
         while (until := self._held_until.get(method, 0.0)) > loop.time():  # noqa: ASYNC110
             await asyncio.sleep(until - loop.time())
         if method not in PER_CHANNEL:
