@@ -1,4 +1,5 @@
-"""Wiring, the composition root: from settings to a running bot. Used by `python -m app`, the tests and the benchmarks."""
+"""Wiring, the composition root: from settings to a running bot. Used by `python -m app`, the tests and the
+benchmarks."""
 
 from __future__ import annotations
 

@@ -32,7 +32,8 @@ def started_sample() -> datetime:
 def sample_incident() -> Incident:
     started = datetime(2025, 10, 24, 14, 30, tzinfo=UTC)
     incident = Incident(
-        id=42, kind="outage", is_private=False, title="Complete API Outage", severity=Severity.P0, status=Status.RESOLVED,
+        id=42, kind="outage", is_private=False, title="Complete API Outage", severity=Severity.P0,
+        status=Status.RESOLVED,
         impact="All API endpoints returning 503", declared_by="U0SAMPLE1", started_at=started,
         resolved_at=started + timedelta(minutes=45), last_update_at=started + timedelta(minutes=30),
         latest_update="Database connection pool exhausted", root_cause="Database connection pool exhaustion",

@@ -206,7 +206,7 @@ async def shortcut(request: web.Request) -> web.Response:
 
 async def home_opened(request: web.Request) -> web.Response:
     body, client = await request.json(), request.app[CLIENT]
-    await client.event({"type": "app_home_opened", "user": body["user"], "channel": client.fake.open_dm([body["user"]]).id,
-                        "tab": "home"})
+    await client.event({"type": "app_home_opened", "user": body["user"],
+                        "channel": client.fake.open_dm([body["user"]]).id, "tab": "home"})
     return web.json_response({"ok": True})
 

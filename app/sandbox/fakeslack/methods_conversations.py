@@ -81,7 +81,8 @@ def invite(ws: Workspace, args: Args) -> dict:
             raise SlackError("cant_invite", errors=[{"user": uid, "ok": False, "error": "cant_invite"}])
     newcomers = [uid for uid in user_ids if uid not in channel.members]
     if not newcomers:
-        raise SlackError("already_in_channel", errors=[{"user": u, "ok": False, "error": "already_in_channel"} for u in user_ids])
+        raise SlackError("already_in_channel",
+                         errors=[{"user": u, "ok": False, "error": "already_in_channel"} for u in user_ids])
     channel.members.update(newcomers)
     return {"channel": channel_json(ws, channel)}
 

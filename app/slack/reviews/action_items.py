@@ -97,7 +97,8 @@ class ActionItems:
         message = self.deps.messages.render("action_item_changed.j2", incident=incident, action_item=item,
                                              change=change, actor=actor.user_id,
                                              tracker=self.deps.tracker.label if self.deps.tracker else None,
-                                             reminder_at=action_items.reminder_at(item, self.deps.policy.followup.action_items))
+                                             reminder_at=action_items.reminder_at(
+                                                 item, self.deps.policy.followup.action_items))
         if incident.channel_id is None:
             await actor.reply(message)
             return

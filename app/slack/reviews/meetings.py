@@ -85,7 +85,8 @@ class Meetings:
             await actor.reply(self.deps.messages.render("meeting_scheduled.j2", **context))
         else:
             steps = await run_step("upload meeting invite", self.deps.client.files_upload_v2(
-                channel=incident.channel_id, content=invite.decode(), filename=f"{incident.channel_name}-postmortem.ics",
+                channel=incident.channel_id, content=invite.decode(),
+                filename=f"{incident.channel_name}-postmortem.ics",
                 title=self.deps.messages.text("meeting_invite_summary.j2", **context), initial_comment=announcement))
             await self.acting.record_failures(incident, steps.failures)
             if steps.failures:

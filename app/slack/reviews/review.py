@@ -161,7 +161,8 @@ class ReviewReminders:
             return Fired(outcome="skipped")
         who = incident.commander or incident.declared_by
         message = self.deps.messages.render(
-            "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident, self.deps.policy.followup.review),
+            "review_reminder.j2", incident=incident, who=who, now=now,
+            review_due_at=reviews.review_due_at(incident, self.deps.policy.followup.review),
             review_overdue=work.key == reviews.DEADLINE)
         if await post_once(self.deps.client, attempt, "post", incident.channel_id, message) is None:
             return Fired()  # the failure is on the attempt
