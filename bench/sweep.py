@@ -652,7 +652,8 @@ def report(r: dict[str, Any]) -> str:
             lines.append(f"  {d} {label}: total {b['total_ms']:.0f} ms = fire {b['fire_all_concurrently_ms']:.0f}"
                          f" + settle {b['settle_ms']:.0f} + rest {b['rest_ms']:.0f} (database share"
                          f" {b['database_share_ms']:.0f}); {sql['statements']} SQL statements"
-                         f" ({sql['statement_ms']:.0f} ms), {sql['orm_flushes']} ORM flushes ({sql['orm_flush_ms']:.0f} ms)")
+                         f" ({sql['statement_ms']:.0f} ms), {sql['orm_flushes']} ORM flushes"
+                         f" ({sql['orm_flush_ms']:.0f} ms)")
             lines.append("      " + ", ".join(f"{k} x{v['statements']}" for k, v in sql["by_kind"].items()))
         calls = ", ".join(f"{m} {n:g}" for m, n in s["web_api_calls_per_sweep"].items())
         lines.append(f"  {d} Web API calls per sweep: {calls}")

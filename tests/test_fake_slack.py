@@ -81,7 +81,8 @@ async def test_channel_name_rules(fake, client, name, error):
 async def test_private_channel_from_form_and_json_bodies(fake):
     headers = {"Authorization": "Bearer xoxb-test"}
     async with aiohttp.ClientSession() as http:
-        form = await http.post(f"{fake.api_url}conversations.create?name=sev1", data={"is_private": "true"}, headers=headers)
+        form = await http.post(f"{fake.api_url}conversations.create?name=sev1", data={"is_private": "true"},
+                               headers=headers)
         assert (await form.json())["channel"]["is_private"] is True
         posted = await http.post(
             f"{fake.api_url}chat.postMessage?channel=sev1", json={"text": "hello"}, headers=headers
@@ -116,7 +117,8 @@ async def test_post_update_pin_and_history(fake, client):
     alice = fake.add_user("alice")
     cid = fake.add_channel("inc-2", members=[fake.bot_user_id, alice])
 
-    first = await client.chat_postMessage(channel=cid, text="Declared", metadata={"event_type": "x", "event_payload": {}})
+    first = await client.chat_postMessage(channel=cid, text="Declared",
+                                          metadata={"event_type": "x", "event_payload": {}})
     second = await client.chat_postMessage(
         channel=cid, text="Thread", blocks=[{"type": "divider"}], thread_ts=first["ts"]
     )
@@ -214,7 +216,8 @@ async def test_users_and_usergroups(fake, client):
 
 async def test_views(fake, client):
     alice = fake.add_user("alice")
-    modal = {"type": "modal", "callback_id": "declare", "title": {"type": "plain_text", "text": "Declare"}, "blocks": []}
+    modal = {"type": "modal", "callback_id": "declare", "title": {"type": "plain_text", "text": "Declare"},
+             "blocks": []}
 
     opened = await client.views_open(trigger_id="123.456.abc", view=modal)
     assert await slack_error(client.views_open(trigger_id="123.456.abc", view=modal)) == "exchanged_trigger_id"

@@ -179,7 +179,8 @@ async def test_the_review_holds_every_timeline_event_in_order_and_the_action_ite
                  "Checkout errors: Some users can't pay. Root cause: Bad config push.",
                  "## Root Cause\n\nBad config push", "- **Users Affected**: About 30% of checkout users",
                  "- **Duration**: 45 minutes", "- **Failed Requests**: ~2,700 (estimated)",
-                 "- **Revenue Impact**: Not estimated", "## What Went Well\n\n1. Monitoring caught it\n2. Rollback was quick",
+                 "- **Revenue Impact**: Not estimated",
+                 "## What Went Well\n\n1. Monitoring caught it\n2. Rollback was quick",
                  "## What Could Be Improved\n\n1. Canary the config change",
                  "## Lessons Learned\n\n1. Config changes deserve the same review as code",
                  "- Action items: 1 open of 2"):

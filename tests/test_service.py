@@ -257,7 +257,8 @@ def test_the_dockerfile_installs_and_runs_as_the_readme_says_as_a_user_without_p
 
     assert "FROM python:3.11-slim" in lines
     assert any("python3 -m venv" in line and "pip install -e ." in line for line in lines)
-    assert "USER bot" in lines and lines.index("USER bot") > max(i for i, line in enumerate(lines) if "pip install" in line)
+    assert "USER bot" in lines
+    assert lines.index("USER bot") > max(i for i, line in enumerate(lines) if "pip install" in line)
     assert lines[-1] == 'CMD ["python", "-m", "app"]'
 
 
