@@ -121,9 +121,7 @@ def _options(value: object) -> dict[str, str]:
         word = words.pop(0)
         if word == "-c" and words:
             word = words.pop(0)
-        elif word.startswith("-c"):
-            word = word[2:]
-        elif word.startswith("--"):
+        elif word.startswith(("-c", "--")):
             word = word[2:]
         else:
             raise DatabaseUrlError(f"options {value!r}: only '-c name=value' settings are supported")

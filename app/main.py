@@ -1,4 +1,5 @@
-"""Wiring, the composition root: from settings to a running bot. Used by `python -m app`, the tests and the benchmarks."""
+"""Wiring, the composition root: from settings to a running bot. Used by `python -m app`, the tests and the
+benchmarks."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import secrets
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import timedelta
+from functools import cache
 
 import aiohttp
 import certifi
@@ -33,12 +34,12 @@ from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
 from app.insights.web import InsightsPage, add_insights_page
-from app.oncall.pagers import PagerDutyPager, Pager, Pagers
+from app.oncall.pagers import Pager, PagerDutyPager, Pagers
+from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
 from app.ops.metrics import Metrics
 from app.ops.outages import Outages
 from app.ops.readiness import Readiness
 from app.ops.slack_calls import SlackCalls
-from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
 from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
 from app.settings import ConfigError, Settings, check_routing_key

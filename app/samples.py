@@ -19,10 +19,10 @@ from app.oncall.roster import Shift
 from app.reviews.models import ActionItem, ActionStatus, Priority
 from app.reviews.samples import review_samples
 from app.sandbox.drills.report import sample_drill_report
-from app.slack.toolkit.command_line import SUBCOMMANDS, Declare
-from app.slack.toolkit.people import Group
 from app.slack.timeline.pins import ChosenMessage
 from app.slack.toolkit.calls import StepFailure
+from app.slack.toolkit.command_line import SUBCOMMANDS, Declare
+from app.slack.toolkit.people import Group
 
 
 def started_sample() -> datetime:
@@ -32,7 +32,8 @@ def started_sample() -> datetime:
 def sample_incident() -> Incident:
     started = datetime(2025, 10, 24, 14, 30, tzinfo=UTC)
     incident = Incident(
-        id=42, kind="outage", is_private=False, title="Complete API Outage", severity=Severity.P0, status=Status.RESOLVED,
+        id=42, kind="outage", is_private=False, title="Complete API Outage", severity=Severity.P0,
+        status=Status.RESOLVED,
         impact="All API endpoints returning 503", declared_by="U0SAMPLE1", started_at=started,
         resolved_at=started + timedelta(minutes=45), last_update_at=started + timedelta(minutes=30),
         latest_update="Database connection pool exhausted", root_cause="Database connection pool exhaustion",

@@ -47,7 +47,8 @@ class Settings:
     playbooks_dir: Path = PROJECT_ROOT / "playbooks"
     messages_dir: Path = PROJECT_ROOT / "messages"
     sweep_seconds: float = 5.0
-    lease_seconds: float = 10.0  # a worker's lease on due work, renewed while it works: a dead one's work waits this long
+    # a worker's lease on due work, renewed while it works: a dead one's work waits this long
+    lease_seconds: float = 10.0
     pagerduty_routing_key: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
     statuspage_api_key: str | None = None  # with the page id: approved updates also go to Statuspage.io
@@ -57,7 +58,8 @@ class Settings:
     sentry_client_secret: str | None = None  # the integration's Client Secret: verifies Sentry-Hook-Signature
     alertmanager_token: str | None = None  # the bearer token Alertmanager (Grafana, Render) sends
     pagerduty_webhook_secret: str | None = None  # a v3 webhook subscription's secret: X-PagerDuty-Signature
-    link_secret: str | None = None  # signs review and insights links; unset: derived from the signing secret (app/reviews/links.py)
+    # signs review and insights links; unset: derived from the signing secret (app/reviews/links.py)
+    link_secret: str | None = None
     public_url: str | None = None  # where people reach this bot over HTTPS, for the links it posts
     # The environment, for secrets a policy file names by variable (oncall.yml's routing_key_env).
     environment: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False, compare=False)

@@ -506,7 +506,8 @@ async def part_critical(ws: Workspace, runtime: Runtime, url: str, args: argpars
         "sql_by_kind": typical["sql_by_kind"],
         "waves": typical["waves"],
         "typical_timeline_ms": typical["timeline_ms"],
-        "per_incident": [{k: v for k, v in x.items() if k not in ("timeline_ms", "waves", "sql_by_kind")} for x in incidents],
+        "per_incident": [{k: v for k, v in x.items() if k not in ("timeline_ms", "waves", "sql_by_kind")}
+                         for x in incidents],
     }
     figures["ok"] = figures["round_trips_to_kickoff"] <= ROUND_TRIP_TARGET and median_calls <= CALLS_TARGET
     return figures
@@ -695,9 +696,10 @@ def report(r: dict[str, Any]) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.declare", description="Benchmark /incident declare against the fake Slack: acknowledgement latency "
-                                     "against a bare Bolt app, the critical path to the kickoff, peak memory. "
-                                     "See bench/README.md.")
+    parser = argparse.ArgumentParser(prog="python -m bench.declare",
+                                     description="Benchmark /incident declare against the fake Slack: "
+                                     "acknowledgement latency against a bare Bolt app, the critical path to the "
+                                     "kickoff, peak memory. See bench/README.md.")
     parser.add_argument("--requests", type=int, default=200, help="measured declarations per app (default 200)")
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight (default 20)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured declarations first (default 20)")

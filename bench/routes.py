@@ -138,7 +138,7 @@ def headers() -> st.SearchStrategy[dict[str, bytes]]:
 
 def on_the_wire(value: str) -> bytes:
     """What a client can send of this text as a header value: its UTF-8 bytes, no control characters."""
-    return bytes(b for b in value.encode("utf-8", "surrogatepass") if b == 9 or (32 <= b and b != 127)).strip()
+    return bytes(b for b in value.encode("utf-8", "surrogatepass") if b == 9 or (b >= 32 and b != 127)).strip()
 
 
 @st.composite

@@ -56,8 +56,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.duework.models import DueWork, WorkKind
 from app.duework.attempt import Attempt
+from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired, Sweeper
 from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status, TimelineEvent
 from app.incidents.policy import Policy
@@ -631,7 +631,7 @@ def report(r: dict[str, Any]) -> str:
 
     row(f"(a) sweep, no-I/O worker, {p['due']} due", lambda d: d["null_worker"]["due"])
     row("(a) idle sweep, nothing due", lambda d: d["null_worker"]["idle"])
-    row(f"(b) sweep, SlackClockWorker + fake Slack", lambda d: d["slack_worker"])
+    row("(b) sweep, SlackClockWorker + fake Slack", lambda d: d["slack_worker"])
 
     lines += ["", "(c) no-I/O worker by open incidents and due items: p50 ms (statements per sweep; claim query ms)"]
     lines.append(f"{'open incidents':>16}{'due':>6}" + "".join(f"{d:>30}" for d in dbs))
@@ -652,7 +652,8 @@ def report(r: dict[str, Any]) -> str:
             lines.append(f"  {d} {label}: total {b['total_ms']:.0f} ms = fire {b['fire_all_concurrently_ms']:.0f}"
                          f" + settle {b['settle_ms']:.0f} + rest {b['rest_ms']:.0f} (database share"
                          f" {b['database_share_ms']:.0f}); {sql['statements']} SQL statements"
-                         f" ({sql['statement_ms']:.0f} ms), {sql['orm_flushes']} ORM flushes ({sql['orm_flush_ms']:.0f} ms)")
+                         f" ({sql['statement_ms']:.0f} ms), {sql['orm_flushes']} ORM flushes"
+                         f" ({sql['orm_flush_ms']:.0f} ms)")
             lines.append("      " + ", ".join(f"{k} x{v['statements']}" for k, v in sql["by_kind"].items()))
         calls = ", ".join(f"{m} {n:g}" for m, n in s["web_api_calls_per_sweep"].items())
         lines.append(f"  {d} Web API calls per sweep: {calls}")

@@ -7,8 +7,8 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -100,7 +100,8 @@ class SlackDriver:
         headers = {"Content-Type": content_type, **(sign(body) if headers is None else headers)}
         return await self.http.post("/slack/events", content=body, headers=headers)
 
-    async def command(self, text: str, *, user: str, channel: str, trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> Reply:
+    async def command(self, text: str, *, user: str, channel: str,
+                      trigger_id: str = "13345224609.738474920.8088930838d88f008e0") -> Reply:
         response_url = self.fake.new_response_url()
         form = {
             "token": "legacy", "team_id": self.fake.team_id, "team_domain": "acme", "channel_id": channel,
@@ -122,7 +123,8 @@ class SlackDriver:
         payload = {
             "type": "block_actions", "team": {"id": self.fake.team_id}, "api_app_id": "A0001",
             "user": {"id": user, "name": self.fake.users[user].name, "team_id": self.fake.team_id},
-            "channel": {"id": channel}, "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+            "channel": {"id": channel},
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
             "message": {"ts": message_ts, "type": "message"}, "trigger_id": f"trigger-{time.monotonic_ns()}",
             "response_url": self.fake.new_response_url(),
             "actions": [{"type": "button", "action_id": action_id, "block_id": "b", "value": value,

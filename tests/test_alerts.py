@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.alerts.models import AlertClaim
 from app.alerts.routing import load_alert_rules
@@ -144,7 +144,7 @@ async def test_an_alert_declares_an_incident_and_its_repeats_and_resolution_go_o
     assert not still_open.is_resolved  # people say when it is over, not the alert
     [detected] = await timeline(bot, incident.id, "detected")
     assert f"{source} alert" in detected.text
-    [repeat] = await timeline(bot, incident.id, "alert")
+    [_repeat] = await timeline(bot, incident.id, "alert")
     [resolution] = await timeline(bot, incident.id, "alert_resolved")
     assert "resolved" in resolution.text
 

@@ -4,11 +4,12 @@ and a Declare button; within Block Kit's 100 blocks however many incidents are o
 
 from __future__ import annotations
 
-import pytest
 import asyncio
 import json
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from app.incidents import service
 from app.incidents.models import Role, Severity

@@ -54,7 +54,7 @@ async def test_p0_reminds_every_15_minutes_and_replaces_the_previous_reminder(
     await tick(slack, clock, seconds=1)
     [first] = reminders(fake, channel)
     assert f"<@{people.alice}>" in first.text and "every 15 minutes" in first.text
-    actions = [b for b in first.blocks if b["type"] == "actions"][0]["elements"]
+    actions = next(b for b in first.blocks if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == ["post_update", "snooze_reminder", "snooze_reminder"]
 
     await tick(slack, clock, minutes=15)
@@ -276,7 +276,7 @@ async def test_post_update_button_opens_a_form_that_posts_the_update(
     response = await slack.interaction(submission)
     assert response.status_code == 200
     await fake.wait_for(lambda: any("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel)))
-    update = [m for m in fake.messages_in(channel) if "INCIDENT UPDATE" in m.text][0]
+    update = next(m for m in fake.messages_in(channel) if "INCIDENT UPDATE" in m.text)
     assert "*Status:* Monitoring" in update.text and "Fix deployed" in update.text
     await tick(slack, clock, minutes=14)
     assert reminders(fake, channel) == []

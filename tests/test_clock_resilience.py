@@ -3,9 +3,9 @@ no database lock is held while Slack makes us wait, and a reminder never gives u
 
 from __future__ import annotations
 
-import pytest
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from app.duework import service as duework

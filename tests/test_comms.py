@@ -34,7 +34,8 @@ async def declare(slack: SlackDriver, people: People, text: str, *, user: str | 
 
 
 def drafts_in(fake: FakeSlack, channel: str) -> list[Message]:
-    return [m for m in fake.messages_in(channel) if m.text.startswith((":memo: *Draft", ":white_check_mark: *Approved"))]
+    return [m for m in fake.messages_in(channel)
+            if m.text.startswith((":memo: *Draft", ":white_check_mark: *Approved"))]
 
 
 def buttons(message: Message) -> dict[str, str]:
@@ -156,7 +157,8 @@ async def test_customer_emails_are_the_notification_then_the_resolution_in_utc(
     assert resolution.phase is Phase.RESOLUTION
     assert resolution.subject == "Resolved - Service Disruption - AgentGuard API: Complete API outage"
     assert "Duration: 45 minutes (14:30 - 15:15 UTC, November 25, 2026)" in resolution.body
-    assert "Root Cause: DB pool exhausted" in resolution.body and "Resolution: Increased pool capacity" in resolution.body
+    assert "Root Cause: DB pool exhausted" in resolution.body
+    assert "Resolution: Increased pool capacity" in resolution.body
 
 
 async def test_status_page_updates_follow_the_incident_status(

@@ -137,7 +137,8 @@ async def test_a_health_check_that_starts_failing_declares_exactly_one_incident(
 
     assert third.verdict is Verdict.DECLARE and third.declared is not None
     [incident] = await incidents(bot)
-    assert (incident.kind, incident.severity, incident.title) == ("outage", Severity.P1, "Health check failing: api (503)")
+    assert (incident.kind, incident.severity, incident.title) == (
+        "outage", Severity.P1, "Health check failing: api (503)")
     assert incident.impact == "The API answers 503 to everyone"
     assert incident.declared_by == fake.bot_user_id
     assert incident.commander == people.carol  # the primary on-call, not the bot

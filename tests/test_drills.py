@@ -4,7 +4,6 @@ and Slack's faults at their offsets, the team's answers, and the drill report ag
 from __future__ import annotations
 
 import re
-
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 import asyncio
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import select
 

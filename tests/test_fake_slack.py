@@ -13,9 +13,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.fakeslack import FakeSlack
-from tests.fakeslack import scopes, spec
-
+from tests.fakeslack import FakeSlack, scopes, spec
 
 # `fake` (started FakeSlack, asserting no violations at teardown) comes from tests/conftest.py;
 # tests here that provoke violations check and clear them.
@@ -83,7 +81,8 @@ async def test_channel_name_rules(fake, client, name, error):
 async def test_private_channel_from_form_and_json_bodies(fake):
     headers = {"Authorization": "Bearer xoxb-test"}
     async with aiohttp.ClientSession() as http:
-        form = await http.post(f"{fake.api_url}conversations.create?name=sev1", data={"is_private": "true"}, headers=headers)
+        form = await http.post(f"{fake.api_url}conversations.create?name=sev1", data={"is_private": "true"},
+                               headers=headers)
         assert (await form.json())["channel"]["is_private"] is True
         posted = await http.post(
             f"{fake.api_url}chat.postMessage?channel=sev1", json={"text": "hello"}, headers=headers
@@ -118,7 +117,8 @@ async def test_post_update_pin_and_history(fake, client):
     alice = fake.add_user("alice")
     cid = fake.add_channel("inc-2", members=[fake.bot_user_id, alice])
 
-    first = await client.chat_postMessage(channel=cid, text="Declared", metadata={"event_type": "x", "event_payload": {}})
+    first = await client.chat_postMessage(channel=cid, text="Declared",
+                                          metadata={"event_type": "x", "event_payload": {}})
     second = await client.chat_postMessage(
         channel=cid, text="Thread", blocks=[{"type": "divider"}], thread_ts=first["ts"]
     )
@@ -216,7 +216,8 @@ async def test_users_and_usergroups(fake, client):
 
 async def test_views(fake, client):
     alice = fake.add_user("alice")
-    modal = {"type": "modal", "callback_id": "declare", "title": {"type": "plain_text", "text": "Declare"}, "blocks": []}
+    modal = {"type": "modal", "callback_id": "declare", "title": {"type": "plain_text", "text": "Declare"},
+             "blocks": []}
 
     opened = await client.views_open(trigger_id="123.456.abc", view=modal)
     assert await slack_error(client.views_open(trigger_id="123.456.abc", view=modal)) == "exchanged_trigger_id"
@@ -326,7 +327,7 @@ async def test_latency_and_wait_for(fake, client):
     await client.chat_postMessage(channel=cid, text="slow")
     assert time.monotonic() - started >= 0.05
     assert (await fake.wait_for(lambda: fake.messages_in(cid)))[0].text == "slow"
-    with pytest.raises(AssertionError, match="chat.postMessage"):
+    with pytest.raises(AssertionError, match=r"chat\.postMessage"):
         await fake.wait_for(lambda: fake.dms_to(fake.bot_user_id), timeout=0.05)
 
 

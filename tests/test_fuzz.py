@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
-
-import pytest
 
 from app.incidents.models import Incident
 from tests.conftest import People

@@ -61,7 +61,8 @@ async def test_change_severity_from_the_kickoff(slack: SlackDriver, fake: FakeSl
     assert view is not None and view["callback_id"] == "change_severity"
 
     assert await submit(slack, fake, people.alice, view, {"severity": chosen(None)}) == {
-        "response_action": "errors", "errors": {"severity": "Choose a severity, or an incident type (it has a default)."}}
+        "response_action": "errors",
+        "errors": {"severity": "Choose a severity, or an incident type (it has a default)."}}
     assert await submit(slack, fake, people.alice, view, {"severity": chosen("P0")}) == {}
 
     async def raised() -> bool:

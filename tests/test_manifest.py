@@ -89,7 +89,8 @@ def test_the_scan_finds_the_calls_the_app_makes() -> None:
 
     assert {"chat.postMessage", "conversations.create", "conversations.history", "views.open"} <= calls.keys()
     unknown = sorted(set(calls) - scopes.METHOD_SCOPES.keys())
-    assert not unknown, f"add these methods' scopes (Slack's method pages) to app/sandbox/fakeslack/scopes.py: {unknown}"
+    assert not unknown, (f"add these methods' scopes (Slack's method pages) to app/sandbox/fakeslack/scopes.py:"
+                         f" {unknown}")
 
 
 def test_the_manifest_asks_for_exactly_the_scopes_the_app_uses() -> None:

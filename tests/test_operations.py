@@ -158,7 +158,8 @@ async def test_the_review_is_served_only_through_its_signed_link(slack: SlackDri
     flipped = sig[:-1] + ("0" if sig[-1] != "0" else "1")
     for refused in (path, f"{path}?expires={expires}", f"{path}?expires={expires}&sig={flipped}",
                     f"{path}?expires={int(expires) + 1}&sig={sig}", f"{path}?expires=&sig={sig}",
-                    path.replace(path.split("/")[2], str(int(path.split("/")[2]) + 1)) + f"?expires={expires}&sig={sig}",
+                    path.replace(path.split("/")[2], str(int(path.split("/")[2]) + 1))
+                    + f"?expires={expires}&sig={sig}",
                     other):
         assert (await slack.http.get(refused)).status_code == 404, refused
     clock.advance(seconds=LIFETIME.total_seconds() + 1)

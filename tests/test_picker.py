@@ -36,7 +36,7 @@ def buttons(answer: dict) -> list[dict]:
 
 async def test_a_command_typed_elsewhere_runs_for_the_incident_picked(slack: SlackDriver, fake: FakeSlack,
                                                                         people: People) -> None:
-    channel, _ = await declare(slack, fake, people)
+    _channel, _ = await declare(slack, fake, people)
     second = await slack.command("declare P3 Search results are stale", user=people.bob, channel=people.general)
     await fake.wait_for(lambda: len([c for c in fake.channels.values() if c.name.startswith("incident-")]) == 2)
 

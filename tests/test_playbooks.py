@@ -172,13 +172,13 @@ def test_a_malformed_playbook_stops_start_up_naming_the_file(tmp_path: Path) -> 
     data = yaml.safe_load(broken.read_text())
     del data["immediate_actions"]
     broken.write_text(yaml.safe_dump(data))
-    with pytest.raises(PolicyError, match="ddos.yml: missing 'immediate_actions'"):
+    with pytest.raises(PolicyError, match=r"ddos\.yml: missing 'immediate_actions'"):
         load_playbooks(tmp_path / "playbooks")
 
     data["immediate_actions"] = ["x"]
     data["default_severity"] = "P9"
     broken.write_text(yaml.safe_dump(data))
-    with pytest.raises(PolicyError, match="ddos.yml"):
+    with pytest.raises(PolicyError, match=r"ddos\.yml"):
         load_playbooks(tmp_path / "playbooks")
 
 

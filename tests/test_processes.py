@@ -135,7 +135,8 @@ def test_four_migrators_at_once_on_a_postgresql_database_left_at_an_older_revisi
 def test_an_unknown_command_says_how_to_use_it() -> None:
     finished = run("migrat")
 
-    assert finished.returncode == 2 and finished.stderr.strip() == "usage: python -m app [migrate | sandbox [--port N] [--drill NAME]]"
+    assert finished.returncode == 2
+    assert finished.stderr.strip() == "usage: python -m app [migrate | sandbox [--port N] [--drill NAME]]"
 
 
 # -- LOG_LEVEL ------------------------------------------------------------------------------------

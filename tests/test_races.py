@@ -4,11 +4,11 @@ fires its requests together through the real HTTP endpoint, and is run a few tim
 
 from __future__ import annotations
 
-import pytest
 import asyncio
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app.comms.models import CommsDraft
@@ -209,10 +209,10 @@ async def test_two_people_ticking_the_same_item_at_once_tick_it_once(slack: Slac
     channel = incident.channel_id
     message = fake.channels[channel].message(incident.checklist_ts)
     for round_ in range(ROUNDS):
-        block = [b for b in message.blocks if b["type"] == "actions"][0]
+        block = next(b for b in message.blocks if b["type"] == "actions")
         options = block["elements"][0]["options"]
         ticked = block["elements"][0].get("initial_options", [])
-        wanted = ticked + [options[round_]]
+        wanted = [*ticked, options[round_]]
         edits = len(message.history)
 
         responses = await at_once(*(slack.interaction(checklist_press(fake, people, message, user, wanted, block))

@@ -4,14 +4,12 @@ transaction that stores its incident, and declared by the next sweep when the bo
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
-
-import asyncpg
-import pytest
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 

@@ -99,19 +99,23 @@ TAKEN_OVER_WITHIN = 15  # seconds after the kill: the default lease (10 s) runs 
 
 
 def reminder(call: object) -> bool:
-    return getattr(call, "method", "") == "chat.postMessage" and ":alarm_clock:" in str(getattr(call, "args", {}).get("text"))
+    return (getattr(call, "method", "") == "chat.postMessage"
+            and ":alarm_clock:" in str(getattr(call, "args", {}).get("text")))
 
 
 def page_dm(call: object) -> bool:
-    return getattr(call, "method", "") == "chat.postMessage" and "You are paged" in str(getattr(call, "args", {}).get("text"))
+    return (getattr(call, "method", "") == "chat.postMessage"
+            and "You are paged" in str(getattr(call, "args", {}).get("text")))
 
 
 def escalation_dm(call: object) -> bool:
-    return getattr(call, "method", "") == "chat.postMessage" and "Escalation:" in str(getattr(call, "args", {}).get("text"))
+    return (getattr(call, "method", "") == "chat.postMessage"
+            and "Escalation:" in str(getattr(call, "args", {}).get("text")))
 
 
 def escalated_post(call: object) -> bool:
-    return getattr(call, "method", "") == "chat.postMessage" and "Escalated to management" in str(getattr(call, "args", {}).get("text"))
+    return (getattr(call, "method", "") == "chat.postMessage"
+            and "Escalated to management" in str(getattr(call, "args", {}).get("text")))
 
 
 async def work_row(url: str, kind: WorkKind) -> DueWork | None:

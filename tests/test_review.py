@@ -4,12 +4,11 @@ to the incident's channel and served at /incidents/<id>/review.md through the si
 
 from __future__ import annotations
 
-import pytest
 import json
-
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from app.duework.models import DueWork, WorkKind
@@ -122,7 +121,7 @@ async def test_the_review_is_due_48_hours_after_resolution_with_a_reminder_at_24
     assert first == reminder and "is due now" in due_now.text and "within 48 hours of resolution" in due_now.text
     await tick(slack, clock, hours=72)
     assert len(review_reminders(fake, channel)) == 2
-    incident, events = await stored(slack, channel)
+    _incident, events = await stored(slack, channel)
     assert [e.kind for e in events].count("review_reminder") == 2
 
 
@@ -180,7 +179,8 @@ async def test_the_review_holds_every_timeline_event_in_order_and_the_action_ite
                  "Checkout errors: Some users can't pay. Root cause: Bad config push.",
                  "## Root Cause\n\nBad config push", "- **Users Affected**: About 30% of checkout users",
                  "- **Duration**: 45 minutes", "- **Failed Requests**: ~2,700 (estimated)",
-                 "- **Revenue Impact**: Not estimated", "## What Went Well\n\n1. Monitoring caught it\n2. Rollback was quick",
+                 "- **Revenue Impact**: Not estimated",
+                 "## What Went Well\n\n1. Monitoring caught it\n2. Rollback was quick",
                  "## What Could Be Improved\n\n1. Canary the config change",
                  "## Lessons Learned\n\n1. Config changes deserve the same review as code",
                  "- Action items: 1 open of 2"):
@@ -238,7 +238,7 @@ async def test_the_form_comes_back_with_the_saved_answers_and_a_second_submissio
 
     second = fake.files[1]["content"].decode()
     assert "- **Revenue Impact**: Not estimated" in first and "- **Revenue Impact**: $1,200 (estimated)" in second
-    incident, events = await stored(slack, channel)
+    _incident, events = await stored(slack, channel)
     assert [e.text.split(":")[0] for e in events if e.kind == "review_published"] == [
         "Post-incident review published", "Post-incident review updated"]
     assert (await slack.http.get(review_link(fake, channel))).text == second

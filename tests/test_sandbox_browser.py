@@ -1,5 +1,6 @@
 """A newcomer tries the bot in the sandbox, in a real browser: declares, presses the kickoff's buttons, fills
-a modal, updates, acts as other people, resolves and reads the review. Screenshots go to a temporary folder, or to docs/screenshots with --update-screenshots."""
+a modal, updates, acts as other people, resolves and reads the review. Screenshots go to a temporary folder, or
+to docs/screenshots with --update-screenshots."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ no credential, calls nothing beyond this machine, and answers only its own page.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import AsyncIterator
@@ -166,7 +167,7 @@ async def test_a_post_from_another_origin_is_refused(sandbox: Sandbox, caplog: p
 async def test_a_post_that_is_not_json_is_refused(sandbox: Sandbox, content_type: str | None) -> None:
     """What another page may send without a preflight: the body is JSON, the content type is not."""
     erin, general = sandbox.workspace.people["erin"], sandbox.workspace.general
-    body = '{"user": "%s", "channel": "%s", "text": "pwned"}' % (erin, general)
+    body = json.dumps({"user": erin, "channel": general, "text": "pwned"})
     headers = {"Content-Type": content_type} if content_type else {}
     async with httpx.AsyncClient(base_url=sandbox.url) as http:
         answer = await http.post("/sandbox/say", content=body, headers=headers)

@@ -10,7 +10,9 @@ import sys
 
 import pytest
 import yaml
-from hypothesis import given, settings as examples, strategies as st
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from app.main import start_runtime
 from app.settings import SECRET_MIN_DISTINCT, ConfigError, Settings, check_secret
@@ -54,7 +56,7 @@ def test_a_weak_secret_stops_start_up_naming_the_variable(name: str, weak: str) 
 @given(st.text(min_size=1, max_size=SECRET_MIN_DISTINCT - 1).flatmap(
     lambda chars: st.lists(st.sampled_from(chars), min_size=16, max_size=80).map("".join)))
 def test_too_few_different_characters_are_refused_whatever_the_length(value: str) -> None:
-    with pytest.raises(ConfigError, match="^PAGERDUTY_WEBHOOK_SECRET is malformed"):
+    with pytest.raises(ConfigError, match=r"^PAGERDUTY_WEBHOOK_SECRET is malformed"):
         check_secret("PAGERDUTY_WEBHOOK_SECRET", value)
 
 

@@ -4,6 +4,7 @@ line, when Slack refuses its token or cannot be reached. Real processes, against
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 import socket
 import sys
@@ -175,7 +176,7 @@ async def test_a_signal_during_a_sweep_stops_gracefully_and_a_restart_loses_and_
     sent = [c.at for c in fake.calls_to("chat.postMessage")
             if c.status == 200 and WorkKind.UPDATE_REMINDER.value in str(c.args.get("metadata"))]
     assert len(sent) == len(events)
-    assert all(later - earlier > 1.0 for earlier, later in zip(sent, sent[1:])), sent  # none twice in a round
+    assert all(later - earlier > 1.0 for earlier, later in itertools.pairwise(sent)), sent  # none twice in a round
 
 
 async def test_a_signal_with_nothing_in_flight_stops_at_once(tmp_path: Path, fake: FakeSlack, people: People,
@@ -256,7 +257,8 @@ def test_the_dockerfile_installs_and_runs_as_the_readme_says_as_a_user_without_p
 
     assert "FROM python:3.11-slim" in lines
     assert any("python3 -m venv" in line and "pip install -e ." in line for line in lines)
-    assert "USER bot" in lines and lines.index("USER bot") > max(i for i, l in enumerate(lines) if "pip install" in l)
+    assert "USER bot" in lines
+    assert lines.index("USER bot") > max(i for i, line in enumerate(lines) if "pip install" in line)
     assert lines[-1] == 'CMD ["python", "-m", "app"]'
 
 

@@ -113,7 +113,8 @@ async def test_the_pause_between_tries_is_said_as_it_is(caplog: pytest.LogCaptur
         await check_slack("xoxb-test", closed, pause=1.5)
 
     said = [r.getMessage() for r in caplog.records if r.name == "app.slack.toolkit.startup"]
-    assert len(said) == 2 and all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "app.slack.toolkit.startup")
+    assert len(said) == 2
+    assert all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "app.slack.toolkit.startup")
     assert all(line.endswith("trying again in 1.5 s") for line in said), said
     assert not [r for r in caplog.records if r.name.startswith("slack_sdk") and r.levelno >= logging.INFO]
 

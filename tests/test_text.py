@@ -72,9 +72,9 @@ def test_fit_counts_utf16_code_units_like_slack() -> None:
 
 @pytest.mark.parametrize("entity", ["&amp;", "&lt;", "&gt;", "<@U0BOB>", "<!channel>", DATE, BOB])
 def test_fit_never_cuts_an_entity(entity: str) -> None:
-    for prefix in range(0, 12):
+    for prefix in range(12):
         text = "x" * prefix + entity + " tail" * 10
-        for limit in range(0, prefix + len(entity) + 2):
+        for limit in range(prefix + len(entity) + 2):
             fitted = fit(text, limit)
             assert utf16_length(fitted) <= limit
             body = fitted.removesuffix(ELLIPSIS)

@@ -19,8 +19,8 @@ from app.settings import Settings
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, settled
-from tests.test_fake_slack import slack_error
 from tests.test_clock import reminders, tick
+from tests.test_fake_slack import slack_error
 from tests.test_races import at_once
 from tests.test_review import declare, published, resolve
 

@@ -393,6 +393,6 @@ def test_trackers_yml_is_strict_and_keeps_secrets_out(tmp_path: Path) -> None:
 async def test_a_tracker_whose_token_is_not_set_stops_start_up(settings: Settings, clock: ManualClock) -> None:
     (settings.playbooks_dir / "trackers.yml").write_text(yaml.safe_dump(
         {"tracker": "github", "github": {"repo": "acme/incidents"}}))
-    with pytest.raises(PolicyError, match="github.token_env names the environment variable GITHUB_TOKEN, which is "
+    with pytest.raises(PolicyError, match=r"github\.token_env names the environment variable GITHUB_TOKEN, which is "
                                           "not set"):
         await start_runtime(settings, clock=clock, environ={})

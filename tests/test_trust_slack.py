@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from app.settings import Settings
-
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, serve, sign
@@ -104,7 +103,7 @@ async def test_a_timestamp_that_is_not_a_number_is_refused_and_nobody_is_told_an
 
 
 @SQLITE
-@pytest.mark.parametrize("signature", ["v0=" + "é" * 64, "v0=" + "a" * 63 + "ü", "v0=ａ" + "a" * 63])
+@pytest.mark.parametrize("signature", ["v0=" + "é" * 64, "v0=" + "a" * 63 + "ü", "v0=ａ" + "a" * 63])  # noqa: RUF001 - a fullwidth a, on purpose
 async def test_a_signature_that_is_not_ascii_is_refused(slack: SlackDriver, fake: FakeSlack, people: People,
                                                        catcher: tuple[Catcher, str], signature: str) -> None:
     target, forged_url = catcher
@@ -247,7 +246,7 @@ bodies = st.one_of(st.binary(max_size=2000), st.text(max_size=2000).map(str.enco
 
 def on_the_wire(value: str) -> bytes:
     """What an HTTP client can send of this text as a header value: its UTF-8 bytes, minus control characters."""
-    return bytes(b for b in value.encode("utf-8", "surrogatepass") if b == 9 or (32 <= b and b != 127))
+    return bytes(b for b in value.encode("utf-8", "surrogatepass") if b == 9 or (b >= 32 and b != 127))
 
 
 @SQLITE

@@ -9,23 +9,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import hmac
 import json
 import uuid
-from urllib.parse import quote
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
-from app.incidents.models import Incident
 from app.settings import Settings
 from app.webhooks.models import WebhookDelivery
 from tests.conftest import People, running_bot
@@ -33,8 +32,7 @@ from tests.fakeslack import FakeSlack
 from tests.faketrackers import FakeGitHub, FakeJira
 from tests.fuzzing import JSONISH
 from tests.support import ManualClock, SlackDriver, settled
-from tests.test_alerts import (SENT, another, incidents, sample, send, signed, alert_settings,  # noqa: F401
-                               bot, clock)
+from tests.test_alerts import SENT, alert_settings, another, bot, clock, incidents, sample, send, signed  # noqa: F401
 from tests.test_clock import tick
 from tests.test_paging import ROUTING_KEY, PagerDutyInbox
 from tests.test_trackers import bot_with, github, github_env, github_rules, jira, jira_env, jira_rules  # noqa: F401
@@ -140,7 +138,7 @@ async def test_a_sentry_delivery_dated_outside_the_window_is_refused(
     assert "sentry: dated outside the delivery window" in refusals(caplog)[0]
 
 
-@pytest.mark.parametrize("timestamp", ["", "soon", "１７６５２８８９３１", "9" * 30])
+@pytest.mark.parametrize("timestamp", ["", "soon", "１７６５２８８９３１", "9" * 30])  # noqa: RUF001 - fullwidth digits, on purpose
 async def test_a_sentry_delivery_without_a_readable_date_is_a_400(bot: SlackDriver, timestamp: str) -> None:
     body = sample("sentry-event-alert.json")
     headers = {**signed("sentry", body), "Sentry-Hook-Timestamp": timestamp.encode()}
@@ -152,8 +150,8 @@ async def test_a_sentry_delivery_without_a_readable_date_is_a_400(bot: SlackDriv
 
 
 @pytest.fixture
-async def paged_bot(alert_settings: Settings, fake: FakeSlack,  # noqa: F811
-                    clock: ManualClock) -> AsyncIterator[tuple[SlackDriver, PagerDutyInbox]]:  # noqa: F811
+async def paged_bot(alert_settings: Settings, fake: FakeSlack,
+                    clock: ManualClock) -> AsyncIterator[tuple[SlackDriver, PagerDutyInbox]]:
     inbox = PagerDutyInbox()
     settings = dataclasses.replace(alert_settings, pagerduty_routing_key=ROUTING_KEY)
     async with running_bot(settings, fake, clock, httpx.MockTransport(inbox.handle)) as driver:
@@ -218,7 +216,7 @@ async def test_a_later_replay_is_refused_by_its_date_or_known_by_its_signed_body
 
 @pytest.mark.both_databases
 async def test_one_delivery_sent_to_two_replicas_at_once_acts_once(
-        alert_settings: Settings, fake: FakeSlack, clock: ManualClock) -> None:  # noqa: F811
+        alert_settings: Settings, fake: FakeSlack, clock: ManualClock) -> None:
     body = sample("pagerduty-incident-triggered.json")
     async with AsyncExitStack() as stack:
         replicas = [await stack.enter_async_context(running_bot(alert_settings, fake, clock)) for _ in range(2)]
@@ -246,14 +244,14 @@ async def test_a_new_delivery_of_the_same_alert_still_goes_on_the_timeline(bot: 
 
 @pytest.fixture
 async def jira_bot(settings: Settings, fake: FakeSlack, clock: ManualClock,
-                   jira: FakeJira) -> AsyncIterator[SlackDriver]:  # noqa: F811
+                   jira: FakeJira) -> AsyncIterator[SlackDriver]:
     async with bot_with(settings, fake, clock, jira_rules(jira), jira_env(jira)) as driver:
         yield driver
 
 
 @pytest.fixture
 async def github_bot(settings: Settings, fake: FakeSlack, people: People, clock: ManualClock,
-                     github: FakeGitHub) -> AsyncIterator[SlackDriver]:  # noqa: F811
+                     github: FakeGitHub) -> AsyncIterator[SlackDriver]:
     async with bot_with(settings, fake, clock, github_rules(github, people), github_env(github)) as driver:
         yield driver
 
@@ -263,7 +261,7 @@ def jira_done(key: str) -> bytes:
                        "issue": {"key": key, "fields": {"status": {"statusCategory": {"key": "done"}}}}}).encode()
 
 
-def jira_headers(jira: FakeJira, body: bytes, identifier: str = "4711") -> dict[str, str]:  # noqa: F811
+def jira_headers(jira: FakeJira, body: bytes, identifier: str = "4711") -> dict[str, str]:
     return {"Content-Type": "application/json", "X-Hub-Signature": jira.signature(body),
             "X-Atlassian-Webhook-Identifier": identifier}
 
@@ -283,7 +281,7 @@ MALFORMED_TRACKER = [
 @pytest.mark.parametrize("what, body, sign, content_type, status", MALFORMED_TRACKER,
                          ids=[case[0] for case in MALFORMED_TRACKER])
 async def test_malformed_tracker_webhooks_are_refused_with_a_4xx(
-        jira_bot: SlackDriver, jira: FakeJira, fake: FakeSlack, caplog: pytest.LogCaptureFixture,  # noqa: F811
+        jira_bot: SlackDriver, jira: FakeJira, fake: FakeSlack, caplog: pytest.LogCaptureFixture,
         what: str, body: bytes, sign: bool, content_type: str, status: int) -> None:
     headers = {**jira_headers(jira, body), "Content-Type": content_type} if sign else {"Content-Type": content_type}
     calls = slack_calls(fake)
@@ -300,7 +298,7 @@ async def test_malformed_tracker_webhooks_are_refused_with_a_4xx(
     {"X-Hub-Signature": "sha256=" + "é" * 64}, {"X-Hub-Signature": "sha256=²"},
     {"X-Atlassian-Webhook-Identifier": "é"}, {"X-Atlassian-Webhook-Identifier": ""}])
 async def test_non_ascii_or_malformed_tracker_credentials_and_ids_are_refused(
-        jira_bot: SlackDriver, jira: FakeJira, headers: dict[str, str]) -> None:  # noqa: F811
+        jira_bot: SlackDriver, jira: FakeJira, headers: dict[str, str]) -> None:
     body = jira_done("OPS-1")
     encoded = {k: v.encode() for k, v in headers.items()}
     response = await jira_bot.http.post("/trackers/jira", content=body,
@@ -308,7 +306,7 @@ async def test_non_ascii_or_malformed_tracker_credentials_and_ids_are_refused(
     assert response.status_code == (401 if "X-Hub-Signature" in headers else 400)
 
 
-async def test_a_signed_jira_body_of_an_odd_shape_is_not_a_500(jira_bot: SlackDriver, jira: FakeJira) -> None:  # noqa: F811
+async def test_a_signed_jira_body_of_an_odd_shape_is_not_a_500(jira_bot: SlackDriver, jira: FakeJira) -> None:
     for payload in ({"webhookEvent": "jira:issue_updated", "issue": {"key": "OPS-1", "fields": [1]}},
                     {"webhookEvent": "jira:issue_updated", "issue": {"key": ["OPS-1"], "fields": {"status": {
                         "statusCategory": {"key": "done"}}}}}):
@@ -324,7 +322,7 @@ async def taken(slack: SlackDriver) -> list[tuple[str, str]]:
 
 
 async def test_a_jira_delivery_is_taken_once_and_forgotten_after_remembered_for(
-        jira_bot: SlackDriver, jira: FakeJira, clock: ManualClock) -> None:  # noqa: F811
+        jira_bot: SlackDriver, jira: FakeJira, clock: ManualClock) -> None:
     body = jira_done("OPS-9")
 
     first = await jira_bot.http.post("/trackers/jira", content=body, headers=jira_headers(jira, body, "1001"))
@@ -343,7 +341,7 @@ async def test_a_jira_delivery_is_taken_once_and_forgotten_after_remembered_for(
 
 
 async def test_old_delivery_ids_are_forgotten_now_and_then_not_on_every_request(
-        jira_bot: SlackDriver, jira: FakeJira, clock: ManualClock) -> None:  # noqa: F811
+        jira_bot: SlackDriver, jira: FakeJira, clock: ManualClock) -> None:
     deletes: list[str] = []
 
     def count_deletes(conn: object, cursor: object, statement: str, *args: object) -> None:
@@ -368,7 +366,7 @@ async def test_old_delivery_ids_are_forgotten_now_and_then_not_on_every_request(
         event.remove(engine, "before_cursor_execute", count_deletes)
 
 
-async def test_a_github_delivery_is_taken_once(github_bot: SlackDriver, github: FakeGitHub) -> None:  # noqa: F811
+async def test_a_github_delivery_is_taken_once(github_bot: SlackDriver, github: FakeGitHub) -> None:
     body = json.dumps({"action": "closed", "issue": {"number": 5},
                        "repository": {"full_name": github.repo}}).encode()
     headers = github.webhook_headers(body)
@@ -402,7 +400,7 @@ async def test_bad_review_and_insights_link_parameters_are_404(
     assert len(refusals(caplog)) == 4
 
 
-@pytest.mark.parametrize("path", ["/incidents/x/review.md", "/incidents/١/review.md", "/incidents/9999999999/review.md"])
+@pytest.mark.parametrize("path", ["/incidents/x/review.md", "/incidents/١/review.md", "/incidents/9999999999/review.md"])  # noqa: RUF001, E501
 async def test_a_review_link_with_no_number_for_an_id_is_404(slack: SlackDriver, path: str) -> None:
     assert (await slack.http.get(path)).status_code == 404
 
@@ -466,7 +464,7 @@ def no_alert_rules(playbooks_dir: Any) -> None:
 @FUZZ
 @given(data=st.data())
 async def test_property_alerts_never_answer_5xx_nor_call_slack(
-        no_alert_rules: None, bot: SlackDriver, fake: FakeSlack, clock: ManualClock,  # noqa: F811
+        no_alert_rules: None, bot: SlackDriver, fake: FakeSlack, clock: ManualClock,
         data: st.DataObject) -> None:
     source = data.draw(st.sampled_from(["sentry", "alertmanager", "pagerduty", "nagios"]))
     content = data.draw(body([json.loads(sample(name)) for name in SAMPLES]))
@@ -487,7 +485,7 @@ async def test_property_alerts_never_answer_5xx_nor_call_slack(
 @FUZZ
 @given(data=st.data())
 async def test_property_tracker_webhooks_never_answer_5xx_nor_call_slack(
-        jira_bot: SlackDriver, jira: FakeJira, fake: FakeSlack, data: st.DataObject) -> None:  # noqa: F811
+        jira_bot: SlackDriver, jira: FakeJira, fake: FakeSlack, data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(["jira", "jira", "github", "x"]))
     issue = {"webhookEvent": "jira:issue_updated", "issue": {"key": "OPS-1", "fields": {"status": {
         "statusCategory": {"key": "done"}}}}}

@@ -105,7 +105,7 @@ async def test_control_characters_typed_in_a_command_never_reach_slack(slack: Sl
     await slack.command("update monitoring Error rate\x07 falling\x1b", user=people.alice, channel=channel.id)
     await fake.wait_for(lambda: len(fake.messages_in(channel.id)) == 2)
     assert "*Findings:* Error rate falling" in fake.messages_in(channel.id)[1].text
-    for shown in everything_sent(channel) + [reply.ack_text, await reply.text()]:
+    for shown in [*everything_sent(channel), reply.ack_text, await reply.text()]:
         assert not CONTROL.search(shown), shown
 
 

@@ -33,7 +33,7 @@ class Rule(StrictModel):
 
     name: str
     source: Literal["sentry", "alertmanager", "pagerduty"] | None = None  # None: any
-    match: dict[str, Annotated[tuple[str, ...], BeforeValidator(_alternatives)]] = {}
+    match: dict[str, Annotated[tuple[str, ...], BeforeValidator(_alternatives)]] = {}  # noqa: RUF012 - pydantic copies a field's default for each instance
     type: str | None = None  # a playbook key
     severity: Annotated[Severity | None, BeforeValidator(_upper)] = None  # None: the playbook's default
     title: str = "{summary}"
@@ -43,7 +43,7 @@ class Rule(StrictModel):
         if self.source is not None and alert.source != self.source:
             return False
         fields = {**alert.fields, "source": alert.source, "summary": alert.summary}
-        return all(fields.get(key) in wanted or "*" in wanted and key in fields
+        return all(fields.get(key) in wanted or ("*" in wanted and key in fields)
                    for key, wanted in self.match.items())
 
 

@@ -106,7 +106,8 @@ class Sentry:
             tags = event.get("tags") or []
             if not isinstance(tags, list):
                 raise BadPayload("data.event.tags is not a list")
-            fields.update({_text(pair[0]): _text(pair[1]) for pair in tags if isinstance(pair, list) and len(pair) == 2})
+            fields.update({_text(pair[0]): _text(pair[1])
+                           for pair in tags if isinstance(pair, list) and len(pair) == 2})
             fields["rule"] = _text(data.get("triggered_rule"))
             return [Alert(source=self.name, fingerprint=issue_id, status=AlertStatus.FIRING,
                           summary=_summary(event.get("title"), event.get("message"), event.get("culprit")),

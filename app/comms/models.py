@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, str_enum
 
-
 MAX_SUBJECT = 250
 
 

@@ -7,8 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.comms.errors import (DraftAlreadyApproved, DraftChanged, NotAnApprover, NotAnEditor,
-                              PrivateIncidentOffStatusPage)
+from app.comms.errors import (
+    DraftAlreadyApproved,
+    DraftChanged,
+    NotAnApprover,
+    NotAnEditor,
+    PrivateIncidentOffStatusPage,
+)
 from app.comms.models import MAX_SUBJECT, Audience, CommsDraft, DraftStatus, Phase
 from app.db import compare_and_set
 from app.incidents.errors import AlreadyDone

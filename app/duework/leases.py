@@ -40,6 +40,7 @@ class Leases:
         self.held: dict[int, asyncio.Future[Any] | None] = {}  # rows leased to this worker: their firing
         self._nothing_held = asyncio.Event()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._giving_back: set[asyncio.Future[None]] = set()  # referenced until done, so not collected midway
 
     def hold(self, ids: Iterable[int]) -> None:
         for id_ in ids:
@@ -63,7 +64,9 @@ class Leases:
     def give_back_soon(self, ids: list[int]) -> None:
         """No longer held here: given back in the background (the lease runs out by itself if that fails)."""
         self.let_go(ids)
-        asyncio.ensure_future(self.give_back(ids))
+        giving_back = asyncio.ensure_future(self.give_back(ids))
+        self._giving_back.add(giving_back)
+        giving_back.add_done_callback(self._giving_back.discard)
 
     async def _keep(self) -> None:
         """The heartbeat: while this worker holds rows, renew their lease every third of it."""
@@ -99,7 +102,7 @@ class Leases:
         try:
             async with self.db.transaction() as session:
                 await service.give_back(session, ids, worker=self.worker, now=self.clock.now())
-        except Exception as error:  # noqa: BLE001 - the lease then runs out by itself, in seconds
+        except Exception as error:  # broad on purpose: the lease then runs out by itself, in seconds
             log.warning("Could not give back %s row(s) of due work (their lease runs out in %s s): %s", len(ids),
                         self.lease.total_seconds(), reason(error))
 

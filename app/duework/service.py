@@ -61,8 +61,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker:
     """Lease pending work that is due to this worker; the caller commits at once, before any of it is done.
 
     A row leased by a worker that died comes back when its lease runs out (seconds: a live worker renews
-    it, see `renew`), marked `unsure`: that worker may have reached Slack without writing it down. PostgreSQL skips rows another replica
-    is claiming at this moment; SQLite has one writer at a time.
+    it, see `renew`), marked `unsure`: that worker may have reached Slack without writing it down.
+    PostgreSQL skips rows another replica is claiming at this moment; SQLite has one writer at a time.
     """
     due = (select(DueWork.id)
            .where(DueWork.done_at.is_(None), DueWork.due_at <= now,

@@ -5,7 +5,6 @@ The caller owns the transaction; nothing here commits."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update

@@ -13,13 +13,13 @@ from app.incidents.models import Role, Severity
 from app.policy_files import Duration, PolicyError, PositiveDuration, StrictModel, load, parse_duration
 
 if TYPE_CHECKING:
-    from app.incidents.playbooks import Playbook
+    from app.comms.status_page import StatusPageRules
+    from app.duework.retries import Retries
     from app.incidents.channel_rules import ChannelRules
     from app.incidents.duplicates import Declaring
+    from app.incidents.playbooks import Playbook
     from app.insights.policy import InsightsRules
     from app.reviews.followup import Followup
-    from app.duework.retries import Retries
-    from app.comms.status_page import StatusPageRules
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
 
@@ -102,13 +102,13 @@ class Policy:
 
     @classmethod
     def load(cls, directory: Path) -> Policy:
-        from app.incidents.playbooks import load_playbooks  # playbooks use this module's models
+        from app.comms.status_page import StatusPageRules
+        from app.duework.retries import Retries
         from app.incidents.channel_rules import ChannelRules
         from app.incidents.duplicates import Declaring
+        from app.incidents.playbooks import load_playbooks  # playbooks use this module's models
         from app.insights.policy import InsightsRules
         from app.reviews.followup import Followup
-        from app.duework.retries import Retries
-        from app.comms.status_page import StatusPageRules
 
         severities = load(directory / "severities.yml", SeverityTable)
         roles = load(directory / "roles.yml", RoleTable)

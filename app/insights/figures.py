@@ -25,8 +25,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.insights.policy import Window
 from app.incidents.models import Incident, Severity, TimelineEvent
+from app.insights.policy import Window
 from app.reviews.models import ActionItem, ActionStatus
 
 REMINDER, ESCALATED, BACKUP_PAGED = "reminder", "escalated", "ack_missed"  # timeline kinds the clock records

@@ -9,15 +9,16 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import app.duework.models  # noqa: F401  (registers the tables)
-import app.incidents.models  # noqa: F401
-import app.detection.models  # noqa: F401
-import app.reviews.models  # noqa: F401
-import app.comms.models  # noqa: F401
-import app.alerts.models  # noqa: F401
-import app.inbox.models  # noqa: F401
-import app.home.models  # noqa: F401
-import app.webhooks.models  # noqa: F401
+# Imported for their side effect: each models module registers its tables on Base.metadata.
+import app.alerts.models
+import app.comms.models
+import app.detection.models
+import app.duework.models
+import app.home.models
+import app.inbox.models
+import app.incidents.models
+import app.reviews.models
+import app.webhooks.models  # noqa: F401 - registers its tables, like the imports above
 from app.db import Base, Database
 from app.settings import database_url
 

@@ -20,6 +20,7 @@ from app.reviews.followup import ActionItemRules
 from app.reviews.models import ActionItem, ActionStatus, Priority
 from app.trackers import service as trackers
 
+
 @dataclass(frozen=True)
 class ActionItemFields:
     """What someone typed about an item; None leaves a field as it is."""

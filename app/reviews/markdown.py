@@ -1,5 +1,6 @@
 """People's words in the review's Markdown are data, not markup: no heading, table row, list, code, emphasis or
-link of their own, whatever they typed. Used as the `markdown` and `markdown_url` filters (app/slack/toolkit/messages.py)."""
+link of their own, whatever they typed. Used as the `markdown` and `markdown_url` filters
+(app/slack/toolkit/messages.py)."""
 
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from app.incidents.models import Incident, TimelineEvent
 from app.reviews.document import review_document
+from app.reviews.followup import Followup
 from app.reviews.invite import Invitee
 from app.reviews.models import ActionItem, ActionStatus, PostIncidentReview, PostmortemMeeting, Priority
-from app.reviews.followup import Followup
 from app.reviews.service import review_due_at
 
 

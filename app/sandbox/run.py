@@ -11,13 +11,13 @@ from aiohttp import web
 
 from app.clock import Clock
 from app.main import Runtime, start_runtime
-from app.web import runner as serving
 from app.sandbox.client import Client
 from app.sandbox.fakeslack import FakeSlack
 from app.sandbox.sealed import ENVIRON, LoopbackOnly
 from app.sandbox.web import add_sandbox_routes
 from app.sandbox.workspace import Workspace, build_workspace, sandbox_playbooks
 from app.settings import PROJECT_ROOT, Settings
+from app.web import runner as serving
 
 
 @dataclass
@@ -49,7 +49,7 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
     the runtime's environment is the sandbox's own, empty; its outgoing HTTP reaches loopback hosts only."""
     # The page's port is taken first, so the bot's links (reviews, insights, bookmarks) carry its address.
     listening = socket.create_server(("127.0.0.1", port))
-    url = "http://127.0.0.1:%d" % listening.getsockname()[1]
+    url = f"http://127.0.0.1:{listening.getsockname()[1]}"
     # A token nobody can guess: another page that finds the fake's port still cannot call its API.
     fake = await FakeSlack(bot_token=f"xoxb-sandbox-{secrets.token_hex(16)}").start()
     workspace = build_workspace(fake)

@@ -11,9 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 import yaml
+from aiohttp import web
 
 from app.clock import Clock, SystemClock
 from app.ops.refusals import refuse
@@ -207,7 +206,7 @@ async def shortcut(request: web.Request) -> web.Response:
 
 async def home_opened(request: web.Request) -> web.Response:
     body, client = await request.json(), request.app[CLIENT]
-    await client.event({"type": "app_home_opened", "user": body["user"], "channel": client.fake.open_dm([body["user"]]).id,
-                        "tab": "home"})
+    await client.event({"type": "app_home_opened", "user": body["user"],
+                        "channel": client.fake.open_dm([body["user"]]).id, "tab": "home"})
     return web.json_response({"ok": True})
 

@@ -17,8 +17,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack.toolkit import interactions
-from app.slack.toolkit.acting import Acting, answer_to, pressed_by
 from app.slack.toolkit.acks import Failed
+from app.slack.toolkit.acting import Acting, answer_to, pressed_by
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.signatures import verified
@@ -56,7 +56,7 @@ async def answer_failure(messages: Messages, error: BaseException, body: dict[st
         elif user_id:
             # A form has no response_url: the person hears back in a direct message, as after declaring.
             await client.chat_postMessage(channel=user_id, **answer.as_kwargs())
-    except Exception:  # noqa: BLE001 - the answer to a failure failing too must not become a 500 to Slack
+    except Exception:  # broad on purpose: the answer to a failure failing too must not become a 500 to Slack
         log.exception("Could not tell %s in %s about a failure", user_id, channel_id)
 
 

@@ -45,8 +45,9 @@ class JiraSettings(StrictModel):
     token_env: EnvName = "JIRA_API_TOKEN"
     webhook_secret_env: EnvName = "JIRA_WEBHOOK_SECRET"  # the admin webhook's secret (X-Hub-Signature)
     labels: tuple[str, ...] = ("incident-follow-up",)
-    priorities: dict[Priority, str] = {Priority.P0: "Highest", Priority.P1: "High", Priority.P2: "Medium",
-                                       Priority.P3: "Low"}
+    priorities: dict[Priority, str] = {  # noqa: RUF012 - pydantic copies a field's default for each instance
+        Priority.P0: "Highest", Priority.P1: "High", Priority.P2: "Medium",
+        Priority.P3: "Low"}
 
 
 class GitHubSettings(StrictModel):
@@ -55,8 +56,8 @@ class GitHubSettings(StrictModel):
     token_env: EnvName = "GITHUB_TOKEN"  # a token allowed to write the repository's issues
     webhook_secret_env: EnvName = "GITHUB_WEBHOOK_SECRET"  # the webhook's secret (X-Hub-Signature-256)
     labels: tuple[str, ...] = ("incident-follow-up",)
-    priority_labels: dict[Priority, str] = {p: f"priority: {p.value}" for p in Priority}
-    logins: dict[str, str] = {}  # Slack user id or e-mail → GitHub login, for the assignee
+    priority_labels: dict[Priority, str] = {p: f"priority: {p.value}" for p in Priority}  # noqa: RUF012 - pydantic copies a field's default for each instance
+    logins: dict[str, str] = {}  # noqa: RUF012 - Slack user id or e-mail → GitHub login, for the assignee; copied per instance
 
     @model_validator(mode="after")
     def _repo(self) -> GitHubSettings:

@@ -1,7 +1,17 @@
 """The fake Slack now lives in app/sandbox/fakeslack (the sandbox runs on it); tests keep importing it from here."""
 
-from app.sandbox.fakeslack import Call, Channel, FakeSlack, Message, ScopeFailure, User, Usergroup
-from app.sandbox.fakeslack import ratelimits, scopes, spec
+from app.sandbox.fakeslack import (
+           Call,
+           Channel,
+           FakeSlack,
+           Message,
+           ScopeFailure,
+           User,
+           Usergroup,
+           ratelimits,
+           scopes,
+           spec,
+)
 
 __all__ = ["Call", "Channel", "FakeSlack", "Message", "ScopeFailure", "User", "Usergroup",
            "ratelimits", "scopes", "spec"]

@@ -67,7 +67,7 @@ class Drill(StrictModel):
     declared_by: str = "alice"  # one of the sandbox's people
     speed: PositiveFloat = 60.0
     ends_after: PositiveDuration = timedelta(hours=2)
-    script: list[Step] = []
+    script: list[Step] = []  # noqa: RUF012 - pydantic copies a field's default for each instance
 
     @field_validator("declared_by")
     @classmethod

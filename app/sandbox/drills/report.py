@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,7 +78,7 @@ async def drill_report(session: AsyncSession, incident: Incident, policy: Severi
         acknowledge_within=policy.response_time,
         acknowledged_after=incident.acknowledged_at - incident.started_at if incident.acknowledged_at else None,
         update_every=policy.update_every,
-        update_gaps=[later - earlier for earlier, later in zip(moments, moments[1:])],
+        update_gaps=[later - earlier for earlier, later in itertools.pairwise(moments)],
         steps_done=[i.text for i in items if i.done_at is not None],
         steps_left=[i.text for i in items if i.done_at is None],
         resolved_after=incident.resolved_at - incident.started_at if incident.resolved_at else None,

@@ -43,7 +43,8 @@ class Args(dict):
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {name}: not a number"]})
+            raise SlackError("invalid_arguments",
+                             response_metadata={"messages": [f"[ERROR] {name}: not a number"]}) from None
 
     def get_list(self, name: str) -> list[str]:
         """Comma-separated ids (``"U1,U2"``) or a JSON list."""
@@ -64,7 +65,8 @@ class Args(dict):
         try:
             return json.loads(value)
         except json.JSONDecodeError:
-            raise SlackError("invalid_arguments", response_metadata={"messages": [f"[ERROR] {name}: invalid JSON"]})
+            raise SlackError("invalid_arguments",
+                             response_metadata={"messages": [f"[ERROR] {name}: invalid JSON"]}) from None
 
 
 Handler = Callable[[Workspace, Args], dict]
@@ -87,7 +89,7 @@ def paginate(items: list, args: Args, default_limit: int = 100) -> tuple[list, d
     try:
         start = int(base64.b64decode(cursor).decode().removeprefix("offset:")) if cursor else 0
     except ValueError:
-        raise SlackError("invalid_cursor")
+        raise SlackError("invalid_cursor") from None
     limit = args.get_int("limit", default_limit) or default_limit
     end = start + limit
     next_cursor = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""

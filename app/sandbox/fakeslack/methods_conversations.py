@@ -81,7 +81,8 @@ def invite(ws: Workspace, args: Args) -> dict:
             raise SlackError("cant_invite", errors=[{"user": uid, "ok": False, "error": "cant_invite"}])
     newcomers = [uid for uid in user_ids if uid not in channel.members]
     if not newcomers:
-        raise SlackError("already_in_channel", errors=[{"user": u, "ok": False, "error": "already_in_channel"} for u in user_ids])
+        raise SlackError("already_in_channel",
+                         errors=[{"user": u, "ok": False, "error": "already_in_channel"} for u in user_ids])
     channel.members.update(newcomers)
     return {"channel": channel_json(ws, channel)}
 
@@ -231,7 +232,7 @@ def _ts_bound(args: Args, key: str, default: str) -> float:
     try:
         return float(args.get_str(key) or default)
     except ValueError:
-        raise SlackError(f"invalid_ts_{key}")
+        raise SlackError(f"invalid_ts_{key}") from None
 
 
 @HANDLERS.method("conversations.history")

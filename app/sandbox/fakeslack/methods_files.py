@@ -36,7 +36,7 @@ def complete_upload(ws: Workspace, args: Args) -> dict:
     channels = [destination(ws, Args(channel=cid)) for cid in channel_ids]
     comment = args.get_str("initial_comment") or ""
     shown = []
-    for item, upload in zip(items, uploads):
+    for item, upload in zip(items, uploads, strict=True):
         del ws.pending_uploads[upload["id"]]
         title = item.get("title") or upload["filename"]
         stored = {

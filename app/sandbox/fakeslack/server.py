@@ -285,7 +285,7 @@ async def read_args(request: web.Request) -> Args:
         try:
             body = json.loads(raw) if raw.strip() else {}
         except ValueError:
-            raise SlackError("invalid_json")
+            raise SlackError("invalid_json") from None
         if not isinstance(body, dict):
             raise SlackError("invalid_json")
         args.update(body)

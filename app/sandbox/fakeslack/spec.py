@@ -1,9 +1,9 @@
 """Which Web API methods exist and which arguments they require, from Slack's own OpenAPI spec.
 
 The spec (vendor/web-api-openapi-v2.json, slackapi/slack-api-specs, MIT: vendor/LICENSE-slack-api-specs;
-env SLACK_OPENAPI_SPEC overrides) is vendored so the repository stands alone. It dates from 2020: newer methods are allowed by name below, and where it marks nothing
-required but Slack does (it lists no required argument for any conversations.* method), the
-second table adds what Slack's method pages say.
+env SLACK_OPENAPI_SPEC overrides) is vendored so the repository stands alone. It dates from 2020: newer
+methods are allowed by name below, and where it marks nothing required but Slack does (it lists no required
+argument for any conversations.* method), the second table adds what Slack's method pages say.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.duework.attempt import Attempt
 from app.oncall.pagers import Page
 from app.slack.toolkit.messages import Messages
-from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.people import find_people
+from app.slack.toolkit.posting import post_once
 
 
 class SlackPager:
@@ -22,7 +22,8 @@ class SlackPager:
     async def trigger(self, page: Page, attempt: Attempt) -> str:
         people = await find_people(self.client, attempt, page.people)
         message = self.messages.render("page.j2", page=page)
-        paged = [person for person in people if await post_once(self.client, attempt, f"page {person}", person, message)]
+        paged = [person for person in people
+                 if await post_once(self.client, attempt, f"page {person}", person, message)]
         if page.channel_id and people:
             await attempt.once(f"invite paged {page.key}", lambda: self._invite(page.channel_id or "", people))
         return f"Paged {', '.join(paged) or 'nobody'} in Slack ({page.reason})"

@@ -19,9 +19,9 @@ from app.incidents import service
 from app.incidents.models import Incident
 from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor
+from app.slack.toolkit.calls import StepFailure, run_step, run_steps
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Message, Messages
-from app.slack.toolkit.calls import StepFailure, run_step, run_steps
 from app.template_cache import compiled
 
 EDIT_CALLBACK = "edit_comms_draft"

@@ -9,12 +9,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.slack.toolkit import interactions
 from app.slack.comms.drafts import EDIT_CALLBACK, CommsDrafts
+from app.slack.toolkit import interactions
 from app.slack.toolkit.acting import Acting, Actor, pressed_by
 from app.slack.toolkit.deps import Deps
-from app.slack.toolkit.messages import Message
 from app.slack.toolkit.forms import form_values
+from app.slack.toolkit.messages import Message
 
 
 def read_edit(deps: Deps, view: dict[str, Any]) -> tuple[dict[str, str | None], dict[str, str]]:

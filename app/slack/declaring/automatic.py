@@ -9,8 +9,8 @@ from slack_sdk.errors import SlackApiError
 
 from app.detection.detector import Alongside, Declaration
 from app.incidents.models import Incident, Role
-from app.slack.toolkit import command_line
 from app.slack.declaring.declarations import Declarations
+from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Actor
 from app.slack.toolkit.messages import Message
 from app.slack.toolkit.people import resolve_people
@@ -25,8 +25,8 @@ class SlackDeclarer:
         self._bot_user_id: str | None = None
 
     async def __call__(self, declaration: Declaration, alongside: Alongside) -> Incident:
-        command = command_line.Declare(severity=declaration.severity, title=declaration.title, impact=declaration.impact,
-                                  roles=await self._commander(), kind=declaration.kind)
+        command = command_line.Declare(severity=declaration.severity, title=declaration.title,
+                                       impact=declaration.impact, roles=await self._commander(), kind=declaration.kind)
         actor = Actor(user_id=await self._bot(), channel_id=None, reply=self._tell_log, is_bot=True)
         incident = await self.declarations.declare(command, actor, alongside=alongside)
         assert incident is not None  # the bot is never offered a look-alike
@@ -52,8 +52,8 @@ class SlackDeclarer:
 
     @staticmethod
     async def _tell_log(message: Message) -> None:
-        # The bot declared (a health check or an alert): nobody waits for a private answer. The announcement is the public notice,
-        # and any Slack step that failed is on the incident's timeline too. Not its words in the log: they quote
-        # the title, which a private incident (a data breach) keeps to its channel.
+        # The bot declared (a health check or an alert): nobody waits for a private answer. The announcement is the
+        # public notice, and any Slack step that failed is on the incident's timeline too. Not its words in the log:
+        # they quote the title, which a private incident (a data breach) keeps to its channel.
         log.info("Automatic declaration answered (%d characters, not logged: they may name a private incident)",
                  len(message.text))

@@ -20,12 +20,12 @@ from app.duework.sweeper import Fired
 from app.incidents import channels, service
 from app.incidents import checklist as checklists
 from app.incidents.models import Incident, Role
-from app.slack.toolkit.bookmarks import ChannelBookmarks
 from app.slack.toolkit.acting import Acting
+from app.slack.toolkit.bookmarks import ChannelBookmarks
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Message
-from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.people import find_people
+from app.slack.toolkit.posting import post_once
 
 log = logging.getLogger(__name__)
 NAME_PROBES = 20  # names taken by channels the bot did not make, tried in one attempt (the next goes on)

@@ -1,7 +1,8 @@
 """Declarations the bot wrote down and answered "Declaring…" but never stored, because it stopped (a crash,
 a kill, a deploy) or the incident store went away: each sweep declares those received longer than a lease
-ago (on SQLite, where one process runs, also all those received before this process started), once (the storing transaction settles the received copy with a compare-and-set, so a replica or the
-original request that gets there first wins and the others let go)."""
+ago (on SQLite, where one process runs, also all those received before this process started), once (the storing
+transaction settles the received copy with a compare-and-set, so a replica or the original request that gets there
+first wins and the others let go)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from datetime import datetime, timedelta
 from app.inbox import service as inbox
 from app.inbox.models import ReceivedDeclaration
 from app.incidents.errors import UsageError
-from app.slack.toolkit import command_line
 from app.slack.declaring.declarations import Declarations
+from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor, Reply
 from app.slack.toolkit.messages import Message
 

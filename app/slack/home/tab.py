@@ -65,7 +65,7 @@ class HomeTab:
             self._again = False
             try:
                 await self.refresh()
-            except Exception:  # noqa: BLE001 - cosmetic: the tab is drawn afresh when next opened
+            except Exception:  # broad on purpose: cosmetic: the tab is drawn afresh when next opened
                 log.warning("Home tabs not redrawn", exc_info=True)
 
     async def opened(self, user_id: str) -> None:

@@ -46,7 +46,8 @@ class IncidentChanges:
     async def list_open(self, command: command_line.ListOpen, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
             incidents = await service.open_incidents(session)
-        await actor.reply(self.deps.messages.render("list.j2", incidents=await self.acting.visible_to(actor, incidents)))
+        visible = await self.acting.visible_to(actor, incidents)
+        await actor.reply(self.deps.messages.render("list.j2", incidents=visible))
 
     async def status(self, command: command_line.ShowStatus, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
@@ -70,9 +71,11 @@ class IncidentChanges:
             incident = await self.acting.incident_here(session, actor)
             service.post_status_update(session, incident, command.update, author=actor.user_id,
                                        now=self.deps.clock.now())
-            await deadlines.update_posted(session, incident, self.deps.policy, by=actor.user_id, now=self.deps.clock.now())
+            await deadlines.update_posted(session, incident, self.deps.policy, by=actor.user_id,
+                                          now=self.deps.clock.now())
             answered_reminder, incident.reminder_ts = incident.reminder_ts, None
-        post = self.deps.messages.render("status_update.j2", **self.deps.summary.context(incident, update=command.update))
+        post = self.deps.messages.render("status_update.j2",
+                                         **self.deps.summary.context(incident, update=command.update))
         await self.acting.show_change(incident, actor, post,
                                       **self._settle_reminder(incident, answered_reminder, "reminder_answered.j2"))
 
@@ -91,8 +94,8 @@ class IncidentChanges:
                                                      now=self.deps.clock.now())
             await deadlines.plan_clock(session, incident, self.deps.policy, now=self.deps.clock.now(),
                                        page=command.severity < previous)
-        post = self.deps.messages.render("severity_changed.j2",
-                                    **self.deps.summary.context(incident, previous_severity=previous, actor=actor.user_id))
+        post = self.deps.messages.render("severity_changed.j2", **self.deps.summary.context(
+            incident, previous_severity=previous, actor=actor.user_id))
         await self.acting.show_change(incident, actor, post)
 
     async def assign_role(self, command: command_line.AssignRole, actor: Actor) -> None:
@@ -107,7 +110,8 @@ class IncidentChanges:
                 await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.deps.clock.now(),
                                             how="took the IC role")
             # The invitation and the duties DM are due work: a Slack outage delays them, never loses them.
-            await duework.plan(session, incident.id, WorkKind.ROLE_DUTIES, self.deps.clock.now(), now=self.deps.clock.now(),
+            await duework.plan(session, incident.id, WorkKind.ROLE_DUTIES, self.deps.clock.now(),
+                               now=self.deps.clock.now(),
                                key=f"{command.role.value}:{command.user_id}",
                                payload={"role": command.role.value, "holder": command.user_id,
                                         "previous": previous, "actor": actor.user_id})
@@ -120,11 +124,12 @@ class IncidentChanges:
         async with self.deps.db.transaction() as session:
             incident = await self.acting.incident_here(session, actor)
             await service.resolve_incident(session, incident, root_cause=command.root_cause,
-                                           resolution=command.resolution, actor=actor.user_id, now=self.deps.clock.now())
+                                           resolution=command.resolution, actor=actor.user_id,
+                                           now=self.deps.clock.now())
             await deadlines.stop_clock(session, incident, self.deps.policy, now=self.deps.clock.now())
             live_reminder, incident.reminder_ts = incident.reminder_ts, None
-        await self.acting.show_change(incident, actor,
-                                      self.deps.messages.render("resolved.j2", **self.deps.summary.context(incident)),
+        resolved = self.deps.messages.render("resolved.j2", **self.deps.summary.context(incident))
+        await self.acting.show_change(incident, actor, resolved,
                                       **self._settle_reminder(incident, live_reminder, "reminder_closed.j2"))
 
     async def acknowledge(self, actor: Actor) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.incidents import checklist as checklists
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from app.incidents import checklist as checklists
 from app.slack.toolkit import interactions
 from app.slack.toolkit.acting import Acting, Actor, pressed_by
+from app.slack.toolkit.calls import run_step
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.interactions import StaleInteraction
-from app.slack.toolkit.calls import run_step
 
 
 class Checklists:

@@ -8,8 +8,7 @@ from typing import Any
 from app.incidents.errors import UsageError
 from app.incidents.models import Incident, Role, Severity, Status
 from app.incidents.service import StatusUpdate
-from app.slack.toolkit import command_line
-from app.slack.toolkit import interactions
+from app.slack.toolkit import command_line, interactions
 from app.slack.toolkit.deps import Deps
 
 UPDATE_CALLBACK = "post_status_update"

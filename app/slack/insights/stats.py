@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.incidents.errors import UsageError
 from app.insights.figures import insights
 from app.slack.toolkit.acting import Actor
-from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.command_line import ShowStats
+from app.slack.toolkit.deps import Deps
 
 
 class StatsAnswers:

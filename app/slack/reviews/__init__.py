@@ -17,7 +17,7 @@ from app.slack.reviews.meetings import MeetingReminders, Meetings
 from app.slack.reviews.review import ReviewReminders, Reviews
 from app.slack.reviews.trackers import TrackerSync
 from app.slack.toolkit.deps import Deps
-from app.slack.toolkit.feature import Feature, DueWorkHandler
+from app.slack.toolkit.feature import DueWorkHandler, Feature
 from app.slack.toolkit.review_commands import (
     AddActionItem,
     CompleteActionItem,

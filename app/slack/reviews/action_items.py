@@ -15,7 +15,9 @@ from app.incidents.models import Incident
 from app.reviews import action_items
 from app.reviews.errors import ActionItemUsage
 from app.reviews.models import ActionItem
+from app.slack.reviews.review import Reviews
 from app.slack.toolkit.acting import Acting, Actor
+from app.slack.toolkit.calls import run_step
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.review_commands import (
@@ -26,8 +28,6 @@ from app.slack.toolkit.review_commands import (
     ListActionItems,
     StartActionItem,
 )
-from app.slack.reviews.review import Reviews
-from app.slack.toolkit.calls import run_step
 from app.trackers import service as trackers
 
 NUMBERING_ATTEMPTS = 5  # each round of colliding additions lets at least one through
@@ -97,7 +97,8 @@ class ActionItems:
         message = self.deps.messages.render("action_item_changed.j2", incident=incident, action_item=item,
                                              change=change, actor=actor.user_id,
                                              tracker=self.deps.tracker.label if self.deps.tracker else None,
-                                             reminder_at=action_items.reminder_at(item, self.deps.policy.followup.action_items))
+                                             reminder_at=action_items.reminder_at(
+                                                 item, self.deps.policy.followup.action_items))
         if incident.channel_id is None:
             await actor.reply(message)
             return

@@ -8,11 +8,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.slack.reviews.meetings import MEETING_CALLBACK, SCHEDULE_BUTTON, Meetings, read_meeting_form
+from app.slack.reviews.review import REVIEW_CALLBACK, Reviews, read_review_form, read_review_form_metadata
 from app.slack.toolkit.acting import Acting, pressed_by
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.forms import form_submitter, read_or_refuse
-from app.slack.reviews.meetings import MEETING_CALLBACK, SCHEDULE_BUTTON, Meetings, read_meeting_form
-from app.slack.reviews.review import REVIEW_CALLBACK, Reviews, read_review_form, read_review_form_metadata
 
 
 def register(app: AsyncApp, deps: Deps, reviews: Reviews, meetings: Meetings) -> None:

@@ -15,14 +15,14 @@ from app.incidents.models import Incident, Role
 from app.reviews import meetings
 from app.reviews.invite import Invitee, meeting_invite
 from app.reviews.service import require_resolved
+from app.slack.reviews.review import Reviews
 from app.slack.toolkit import interactions
-from app.slack.toolkit.text import SLACK_CHANNEL_LINK
 from app.slack.toolkit.acting import Acting, Actor
+from app.slack.toolkit.calls import run_step, run_steps
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.review_commands import ScheduleMeeting
-from app.slack.reviews.review import Reviews
-from app.slack.toolkit.calls import run_step, run_steps
+from app.slack.toolkit.text import SLACK_CHANNEL_LINK
 
 MEETING_CALLBACK = "postmortem_meeting"
 SCHEDULE_BUTTON = "schedule_meeting"
@@ -85,7 +85,8 @@ class Meetings:
             await actor.reply(self.deps.messages.render("meeting_scheduled.j2", **context))
         else:
             steps = await run_step("upload meeting invite", self.deps.client.files_upload_v2(
-                channel=incident.channel_id, content=invite.decode(), filename=f"{incident.channel_name}-postmortem.ics",
+                channel=incident.channel_id, content=invite.decode(),
+                filename=f"{incident.channel_name}-postmortem.ics",
                 title=self.deps.messages.text("meeting_invite_summary.j2", **context), initial_comment=announcement))
             await self.acting.record_failures(incident, steps.failures)
             if steps.failures:

@@ -22,10 +22,10 @@ from app.reviews.document import people_in, review_document
 from app.reviews.models import PostIncidentReview
 from app.slack.toolkit import interactions
 from app.slack.toolkit.acting import Acting, Actor
+from app.slack.toolkit.calls import run_step, run_steps
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.review_commands import SubmitReview
-from app.slack.toolkit.calls import run_step, run_steps
 
 REVIEW_CALLBACK = "post_incident_review"
 REQUIRED = ("users_affected", "failed_requests", "went_well", "could_improve", "lessons_learned")
@@ -161,7 +161,8 @@ class ReviewReminders:
             return Fired(outcome="skipped")
         who = incident.commander or incident.declared_by
         message = self.deps.messages.render(
-            "review_reminder.j2", incident=incident, who=who, now=now, review_due_at=reviews.review_due_at(incident, self.deps.policy.followup.review),
+            "review_reminder.j2", incident=incident, who=who, now=now,
+            review_due_at=reviews.review_due_at(incident, self.deps.policy.followup.review),
             review_overdue=work.key == reviews.DEADLINE)
         if await post_once(self.deps.client, attempt, "post", incident.channel_id, message) is None:
             return Fired()  # the failure is on the attempt

@@ -14,12 +14,12 @@ from app.incidents.models import Incident
 from app.reviews import action_items
 from app.reviews.errors import ActionItemAlreadyDone
 from app.reviews.models import ActionItem
-from app.slack.toolkit.text import SLACK_CHANNEL_LINK
+from app.slack.reviews.review import Reviews
 from app.slack.toolkit.acting import Acting
+from app.slack.toolkit.calls import run_step
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.posting import post_once
-from app.slack.reviews.review import Reviews
-from app.slack.toolkit.calls import run_step
+from app.slack.toolkit.text import SLACK_CHANNEL_LINK
 from app.trackers import service as trackers
 from app.trackers.issues import Filed, NewIssue, Tracker
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from app.slack.timeline.pins import TimelinePins
 from app.slack.toolkit.deliveries import once_per_event
 from app.slack.toolkit.deps import Deps
-from app.slack.timeline.pins import TimelinePins
 
 
 def register(app: AsyncApp, deps: Deps, pins: TimelinePins) -> None:

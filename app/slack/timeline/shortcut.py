@@ -8,12 +8,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from app.slack.timeline.pins import TIMELINE_PICK_CALLBACK, ChosenMessage, TimelinePins
 from app.slack.toolkit import interactions
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
-from app.slack.toolkit.messages import Message
-from app.slack.timeline.pins import TIMELINE_PICK_CALLBACK, ChosenMessage, TimelinePins
 from app.slack.toolkit.forms import form_values
+from app.slack.toolkit.messages import Message
 
 TIMELINE_SHORTCUT = "add_to_timeline"
 

@@ -221,7 +221,7 @@ def _declare(rest: str, kinds: Collection[str] = ()) -> Command:
     remainder = " ".join(words)
     roles = {Role(r.lower()): parse_user(m, "declare") for r, m in ROLE_ARGUMENT.findall(remainder)}
     remainder = ROLE_ARGUMENT.sub("", remainder)
-    title, impact = (split_fields(remainder, 1) + [""])[:2]
+    title, impact = [*split_fields(remainder, 1), ""][:2]
     title = " ".join(title.split())
     if not title:
         raise UsageError(subcommand="declare", problem="missing_title")
@@ -235,7 +235,7 @@ def _update(rest: str) -> Command:
     statuses = [s.value for s in Status if s is not Status.RESOLVED]
     if first.lower() not in statuses:
         raise UsageError(subcommand="update", problem="bad_status", given=first)
-    findings, action, eta = (split_fields(text, 2) + ["", ""])[:3]
+    findings, action, eta = [*split_fields(text, 2), "", ""][:3]
     if not findings:
         raise UsageError(subcommand="update", problem="missing_text")
     return Update(StatusUpdate(Status(first.lower()), findings, action or None, eta or None))
@@ -274,7 +274,7 @@ def _notified(rest: str) -> Command:
 
 
 def _resolve(rest: str) -> Command:
-    root_cause, resolution = (split_fields(rest, 1) + [""])[:2]
+    root_cause, resolution = [*split_fields(rest, 1), ""][:2]
     if not root_cause or not resolution:
         raise UsageError(subcommand="resolve", problem="missing_parts")
     return Resolve(root_cause, resolution)

@@ -57,7 +57,8 @@ class Pacer:
 
     async def wait(self, method: str, channel: str | None) -> None:
         loop = asyncio.get_running_loop()
-        while (until := self._held_until.get(method, 0.0)) > loop.time():
+        # ASYNC110 below: sleeps out a 429's Retry-After, which another 429 may push back while asleep
+        while (until := self._held_until.get(method, 0.0)) > loop.time():  # noqa: ASYNC110
             await asyncio.sleep(until - loop.time())
         if method not in PER_CHANNEL:
             await self._method(method).acquire()
@@ -121,7 +122,7 @@ class PacedWebClient(AsyncWebClient):
                     self.observer.was_ratelimited(api_method)
                 self.observer.failed(api_method, str(error.response.get("error") or error.response.status_code))
                 raise
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 self.observer.failed(api_method, "unreachable")
                 raise
             self.observer.succeeded(api_method)

@@ -51,7 +51,7 @@ async def check_slack(token: str, api_url: str, *, tries: int = TRIES, pause: fl
                                     f"({REFUSED_TOKEN[code]}); reinstall the app and copy the new Bot User "
                                     "OAuth Token") from None
             problem = f"Slack answered {code or f'HTTP {error.response.status_code}'}"
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             problem = _unreachable(error)
         if attempt < tries:
             log.debug("Slack is not answering yet (%s); trying again in %g s", problem, pause)
@@ -78,7 +78,7 @@ async def check_app_token(token: str, api_url: str) -> None:
         why = f" ({APP_TOKEN_REFUSED[code]})" if code in APP_TOKEN_REFUSED else ""
         raise SlackUnusable(f"SLACK_APP_TOKEN is invalid: Slack answered {code}{why}; copy the App-Level Token "
                             "with the connections:write scope from Basic Information → App-Level Tokens") from None
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+    except (TimeoutError, aiohttp.ClientError, OSError) as error:
         raise SlackUnusable(f"Slack is unreachable at {api_url}: {_unreachable(error)}; check the network, "
                             "the proxy settings and SLACK_API_URL") from None
 

@@ -12,8 +12,8 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
-from app.slack.toolkit.messages import Message, Messages
 from app.slack.toolkit.calls import Steps, run_steps
+from app.slack.toolkit.messages import Message, Messages
 from app.slack.toolkit.text import fit
 
 MAX_TOPIC = 250  # UTF-16 code units, as Slack counts

@@ -14,7 +14,7 @@ ELLIPSIS = "…"
 _FIELD_OR_ENTITY = re.compile(r"<[^<>]*>|\|")
 _PIECE = re.compile(r"<[^<>]*>|&(?:amp|lt|gt);|.", re.DOTALL)
 
-_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]  # C0, DEL and C1
+_CONTROLS = [*range(0x20), 0x7F, *range(0x80, 0xA0)]  # C0, DEL and C1
 _SINGLE_LINE = {code: None for code in _CONTROLS} | {ord(c): " " for c in "\t\n\r\v\f"}
 _MULTI_LINE = {code: None for code in _CONTROLS} | {ord("\t"): "\t", ord("\n"): "\n", ord("\r"): "\n"}
 
