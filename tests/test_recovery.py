@@ -189,7 +189,8 @@ async def test_three_replicas_a_survivor_finishes_the_reminder_of_one_killed_aft
             now = await reminder_row(database_url)
             return now is not None and now.claimed_by is None and now.due_at > row.due_at
         while not await survivor_finished():
-            assert time.monotonic() - killed < TAKEN_OVER_WITHIN, f"no survivor took the reminder over within {TAKEN_OVER_WITHIN} s"
+            assert time.monotonic() - killed < TAKEN_OVER_WITHIN, \
+                f"no survivor took the reminder over within {TAKEN_OVER_WITHIN} s"
             await asyncio.sleep(0.2)
         taken_over_in = time.monotonic() - killed
         finished = await reminder_row(database_url)
