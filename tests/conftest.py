@@ -53,6 +53,19 @@ async def _drop_database(name: str) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_databases: run on PostgreSQL as well as SQLite (concurrency, "
                                        "claims, dialect-specific SQL, and a representative end-to-end set)")
+    # The slow kinds, all run by the README's test command (and CI); `-m "not processes and not browser"` leaves
+    # them out of a quick run while working.
+    config.addinivalue_line("markers", "processes: starts real processes (python -m app, replicas, kill -9)")
+    config.addinivalue_line("markers", "browser: drives a real Chromium (marked by using the chromium fixture)")
+    config.addinivalue_line("markers", "fuzz: a Hypothesis property over generated input (marked by being one)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "chromium" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.fuzz)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -22,7 +22,7 @@ from tests.fakeslack.state import Call
 from tests.support import SIGNING_SECRET, sign
 from tests.test_processes import ROOT, environment
 
-pytestmark = pytest.mark.both_databases
+pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
 CHANNEL_PREFIX = "incident-"
 # Each step of the setup, as the call Slack receives for it.

@@ -385,6 +385,7 @@ async def test_a_malformed_detection_file_stops_start_up(settings: Settings) -> 
     assert "detection.yml" in str(raised.value) and "check 1 (api)" in str(raised.value)
 
 
+@pytest.mark.processes
 def test_python_m_app_with_a_malformed_detection_file_says_so_in_one_line(tmp_path: Path) -> None:
     playbooks = tmp_path / "playbooks"
     playbooks.mkdir()

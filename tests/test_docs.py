@@ -112,6 +112,7 @@ def helps() -> dict[tuple[str, ...], str]:
 
 @pytest.mark.parametrize(("page", "module", "arguments"), commands(),
                          ids=lambda v: name(v) if isinstance(v, Path) else " ".join(v) if isinstance(v, list) else v)
+@pytest.mark.processes
 def test_every_command_names_a_module_and_flags_that_exist(page: Path, module: str, arguments: list[str],
                                                            helps: dict[tuple[str, ...], str]) -> None:
     assert importlib.util.find_spec(module) is not None, f"{name(page)}: python -m {module}: no such module"
@@ -133,6 +134,7 @@ def test_the_readme_gives_the_sandbox_run_and_test_commands_in_its_first_60_line
     assert "http://127.0.0.1:3000/" in opening
 
 
+@pytest.mark.processes
 def test_a_wrong_flag_or_anchor_would_be_caught(helps: dict[tuple[str, ...], str]) -> None:
     """The checks above can fail: a flag no --help lists, and an anchor no heading makes."""
     assert not re.search(r"--no-such-flag\b", helps[("app", "sandbox")])

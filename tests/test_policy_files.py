@@ -134,6 +134,7 @@ def test_the_follow_up_times_come_from_the_file(playbooks: Path) -> None:
     assert reminder_at(item, followup.action_items) == datetime(2026, 12, 8, 14, 30, tzinfo=UTC)
 
 
+@pytest.mark.processes
 def test_python_m_app_with_a_typo_in_a_playbook_says_so_in_one_line(playbooks: Path, tmp_path: Path) -> None:
     path = playbooks / "types" / "data-breach.yml"
     path.write_text(path.read_text().replace("private: true", "privat: true"))

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from app.db import MIGRATIONS, Database
 from tests.conftest import _create_database, _drop_database
 
-pytestmark = pytest.mark.both_databases
+pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
 ROOT = Path(__file__).resolve().parent.parent
 SLACK_ENV = {"SLACK_BOT_TOKEN": "xoxb-123-456-abc", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}

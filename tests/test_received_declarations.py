@@ -124,6 +124,7 @@ async def test_a_received_declaration_that_looks_like_an_open_incident_is_offere
     assert len(offers) == 1
 
 
+@pytest.mark.processes
 async def test_a_declaration_killed_after_it_was_written_down_is_declared_after_the_restart(
         fake: FakeSlack, people: People, database_url: str, playbooks_dir: object) -> None:
     """kill -9 between writing the declaration down and storing its incident. PostgreSQL only: the test holds

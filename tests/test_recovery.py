@@ -23,7 +23,7 @@ from tests.fakeslack import FakeSlack
 from tests.test_declaration_recovery import STEPS, Bot, incident_channels, set_up
 from tests.test_processes import ROOT
 
-pytestmark = pytest.mark.both_databases
+pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
 CADENCE_SECONDS = 9  # P2 reminders in the rehearsal policy: the first falls due this long after declaring
 

@@ -20,7 +20,7 @@ from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 
-pytestmark = pytest.mark.both_databases
+pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
 INCIDENTS = 200
 CADENCE_SECONDS = 30

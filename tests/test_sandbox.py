@@ -85,6 +85,7 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
         assert "@import" not in path.read_text() and "cdn" not in path.read_text().lower(), path.name
 
 
+@pytest.mark.processes
 def test_python_m_app_sandbox_names_a_missing_drill_in_one_line() -> None:
     done = subprocess.run([sys.executable, "-m", "app", "sandbox", "--drill", "fire"], capture_output=True,
                           text=True, timeout=60)
@@ -107,6 +108,7 @@ async def test_the_home_tab_shows_what_the_bot_published_for_that_person(sandbox
     assert erin["home"] is None
 
 
+@pytest.mark.processes
 def test_python_m_app_sandbox_runs_fast_on_request_and_says_which_playbooks_it_runs(tmp_path: Path) -> None:
     """--speed makes the plain sandbox's clock fast (the page is told); --playbooks is taken explicitly, and a
     PLAYBOOKS_DIR in the environment is not read."""
@@ -139,6 +141,7 @@ def test_python_m_app_sandbox_runs_fast_on_request_and_says_which_playbooks_it_r
         process.wait(timeout=30)
 
 
+@pytest.mark.processes
 def test_a_speed_out_of_range_is_refused_by_the_command_line() -> None:
     done = subprocess.run([sys.executable, "-m", "app", "sandbox", "--speed", "0"], capture_output=True,
                           text=True, timeout=60)

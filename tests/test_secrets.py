@@ -78,6 +78,7 @@ async def test_a_weak_tracker_webhook_secret_stops_start_up_naming_it(settings: 
     assert str(raised.value).startswith(f"{variable} is malformed") and "\n" not in str(raised.value)
 
 
+@pytest.mark.processes
 def test_python_m_app_with_a_weak_link_secret_says_so_in_one_line() -> None:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("SLACK_") and name not in ("DATABASE_URL", "PORT", "INCIDENTS_CHANNEL")}

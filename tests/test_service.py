@@ -31,7 +31,7 @@ from tests.fakeslack.state import Message
 from tests.support import SIGNING_SECRET, SlackDriver
 from tests.test_processes import ROOT, environment
 
-pytestmark = pytest.mark.both_databases
+pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
 STOPPED_WITHIN = 12.0  # the bot's own bound is 10 s
 

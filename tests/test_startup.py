@@ -69,6 +69,7 @@ def test_a_missing_or_malformed_setting_is_named(changes: dict[str, str | None],
     assert "\n" not in str(raised.value)
 
 
+@pytest.mark.processes
 def test_python_m_app_without_a_token_says_so_in_one_line() -> None:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("SLACK_") and name not in ("DATABASE_URL", "PORT", "INCIDENTS_CHANNEL")}
@@ -119,6 +120,7 @@ def test_a_token_of_another_kind_is_named_and_never_shown(changes: dict[str, str
     assert all(token.strip("'\"")[5:] not in said for token in changes.values())
 
 
+@pytest.mark.processes
 def test_python_m_app_with_a_user_token_says_which_token_it_is_in_one_line() -> None:
     env = {name: value for name, value in os.environ.items()
            if not name.startswith("SLACK_") and name not in ("DATABASE_URL", "PORT", "INCIDENTS_CHANNEL")}

@@ -23,6 +23,8 @@ from tests.support import SIGNING_SECRET
 from tests.test_processes import ROOT, environment
 from tests.test_service import free_port
 
+pytestmark = pytest.mark.processes
+
 
 @dataclass
 class Run:
