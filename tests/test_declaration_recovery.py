@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -56,8 +57,10 @@ class Bot:
     async def start(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=self.env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # A start takes a few seconds; on a machine busy with other work it has taken more than 15.
+        deadline = time.monotonic() + 60
         async with httpx.AsyncClient() as http:
-            for _ in range(300):
+            while time.monotonic() < deadline:
                 try:
                     if (await http.get(f"http://127.0.0.1:{self.port}/health")).status_code == 200:
                         return
@@ -65,7 +68,7 @@ class Bot:
                     pass
                 assert self.process.poll() is None, self.process.stderr.read() if self.process.stderr else ""
                 await asyncio.sleep(0.05)
-        raise AssertionError("the bot did not come up")
+        raise AssertionError("the bot did not come up within 60 s")
 
     async def declare(self, fake: FakeSlack, people: People, text: str) -> None:
         form = {"team_id": fake.team_id, "channel_id": people.general, "channel_name": "general",
