@@ -115,7 +115,7 @@ async def stop(runtime: Runtime, runner: web.AppRunner, socket_mode: object | No
     # of requests already answered do (what does not finish is due work, done after the restart).
     settling = STOP_WITHIN - REQUESTS_WITHIN - 1
     await asyncio.gather(runner.cleanup(), runtime.sweeper.shutdown(timeout=settling),
-                         runtime.flows.acks.finished(longest=settling))
+                         runtime.slack.acks.finished(longest=settling))
     await runtime.close()
     return f"{sweeping} sweep(s) in flight settled or given back, pool closed, in {time.monotonic() - started:.1f} s"
 

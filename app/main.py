@@ -155,11 +155,6 @@ class Runtime:
     _http: aiohttp.ClientSession = field(repr=False)
     _httpx: httpx.AsyncClient = field(repr=False)
 
-    @property
-    def flows(self) -> Deps:
-        """The Slack side's dependencies, by their former name."""
-        return self.slack
-
     async def close(self) -> None:
         self.sweeper.stop()
         self.detector.stop()

@@ -201,7 +201,7 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 def listener_tasks(runtime: Runtime) -> list[asyncio.Task[Any]]:
     """Listeners still running after their ack (app/slack/toolkit/acks.py): the bot's background work."""
-    return list(runtime.flows.acks.working)
+    return list(runtime.slack.acks.working)
 
 
 async def wait_until(predicate: Callable[[], Any], timeout: float, what: str, poll: float = 0.005) -> float:

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # counting answers; idle for half a second counts as finished.
         idle = 0
         for _ in range(600):
-            idle = idle + 1 if not runtime.flows.acks.working else 0
+            idle = idle + 1 if not runtime.slack.acks.working else 0
             if idle == 5:
                 return
             await asyncio.sleep(0.1)

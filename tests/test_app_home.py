@@ -36,7 +36,7 @@ def published_for(fake: FakeSlack, user: str) -> list[dict[str, Any]]:
 def home_drawing(slack: SlackDriver) -> bool:
     """A command's work is still under way (each listener runs as a task of its own after its answer,
     app/slack/acks.py), or a redrawing of the Home tabs it asked for (app/slack/home.py)."""
-    return bool(slack.runtime.flows.acks.working) or any(
+    return bool(slack.runtime.slack.acks.working) or any(
         getattr(task.get_coro(), "__qualname__", "").endswith("HomeTab._draw_until_current")
         for task in asyncio.all_tasks() if not task.done())
 

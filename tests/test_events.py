@@ -27,7 +27,7 @@ def counting(driver: SlackDriver, seen: list[str]) -> None:
         seen.append(event["reaction"])
 
     app = driver.runtime.slack_app
-    app.event("reaction_added", middleware=[once_per_event(driver.runtime.flows)])(noted)
+    app.event("reaction_added", middleware=[once_per_event(driver.runtime.slack)])(noted)
     # Ahead of the app's own catch-all for reactions (Bolt hands an event to the first listener that matches).
     app._async_listeners.insert(0, app._async_listeners.pop())
 

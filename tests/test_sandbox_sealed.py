@@ -84,7 +84,7 @@ async def test_no_credential_from_the_environment_reaches_the_sandbox(sandbox: S
     assert dict(settings.environment) == {}
     assert settings.slack_api_url == sandbox.fake.api_url and settings.slack_bot_token == sandbox.fake.bot_token
     assert settings.database_url.startswith("sqlite+aiosqlite:///") and "sandbox" in settings.database_url
-    assert runtime.flows.tracker is None  # trackers.yml said github, with GITHUB_TOKEN set
+    assert runtime.slack.integrations.tracker is None  # trackers.yml said github, with GITHUB_TOKEN set
     assert runtime.detector.checks == []  # detection.yml probed api.example.com
     pagers = runtime.sweeper.worker.pagers  # type: ignore[attr-defined]
     assert not isinstance(pagers.default, PagerDutyPager)  # PAGERDUTY_ROUTING_KEY was set

@@ -49,8 +49,8 @@ def register(app: AsyncApp, deps: Deps) -> Reviewing:
     }
     cadences = {}
     tracking = None
-    if deps.tracker is not None:
-        tracking = TrackerSync(deps, deps.tracker)
+    if deps.integrations.tracker is not None:
+        tracking = TrackerSync(deps, deps.integrations.tracker)
         due_work |= {WorkKind.TRACKER_FILE: tracking.file, WorkKind.TRACKER_CLOSE: tracking.close,
                      WorkKind.TRACKER_UPDATE: tracking.update, WorkKind.TRACKER_SYNC: tracking.sync}
         cadences[WorkKind.TRACKER_SYNC] = deps.integrations.tracker_rules.sync_every

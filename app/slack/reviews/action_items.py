@@ -56,7 +56,7 @@ class ActionItems:
         await self._announce(incident, item, change, actor)
         await self.reviews.refresh(incident.id)
         await self.deps.changed()  # an owner's open items are on their Home tab
-        if self.deps.tracker is not None and change in ("added", "edited", "done"):
+        if self.deps.integrations.tracker is not None and change in ("added", "edited", "done"):
             # File (or close) it in the tracker now rather than at the next sweep; if the tracker is down,
             # the sweeps keep trying.
             await self.deps.fire_now(incident.id, [WorkKind.TRACKER_FILE, WorkKind.TRACKER_UPDATE,
@@ -70,7 +70,7 @@ class ActionItems:
             match command:
                 case AddActionItem(fields):
                     item = await action_items.add_action_item(session, incident, fields, rules, by=by, now=now)
-                    if self.deps.tracker is not None:
+                    if self.deps.integrations.tracker is not None:
                         await trackers.plan_filing(session, item, now=now)
                     return incident, item, "added"
                 case EditActionItem(number, fields):
@@ -94,9 +94,10 @@ class ActionItems:
         await actor.reply(self.deps.messages.render("action_items.j2", incident=incident, action_items=items))
 
     async def _announce(self, incident: Incident, item: ActionItem, change: str, actor: Actor) -> None:
+        tracker = self.deps.integrations.tracker
         message = self.deps.messages.render("action_item_changed.j2", incident=incident, action_item=item,
                                              change=change, actor=actor.user_id,
-                                             tracker=self.deps.tracker.label if self.deps.tracker else None,
+                                             tracker=tracker.label if tracker else None,
                                              reminder_at=action_items.reminder_at(
                                                  item, self.deps.policy.followup.action_items))
         if incident.channel_id is None:

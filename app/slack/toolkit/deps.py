@@ -66,7 +66,3 @@ class Deps:
     incidents_channel: str | None = None
     lease: timedelta = timedelta(minutes=1)  # the sweeper's: work left longer than this is anyone's
     single_process: bool = False  # SQLite: no other process is alive, so what an earlier one left is free at once
-
-    @property
-    def tracker(self) -> Tracker | None:
-        return self.integrations.tracker
