@@ -57,7 +57,10 @@ class Fired:
 
 
 class Worker(Protocol):
-    classify: Classify
+    @property
+    def classify(self) -> Classify:
+        """Which failures are known problems (read only: a sweep never swaps it)."""
+        ...
 
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired: ...
 
