@@ -506,7 +506,9 @@ async def explain_claim(world: World) -> dict[str, Any]:
         result = await connection.exec_driver_sql(prefix + statement, parameters)
         rows = result.all()
         await connection.rollback()  # EXPLAIN ANALYZE really leased the rows
-    plan = [row[0] for row in rows] if postgres else [f"{row[1]}|{row[3]}" for row in rows]
+    # SQLAlchemy declares exec_driver_sql's rows as one column each: read them as the tuples they are.
+    fields = [tuple(row) for row in rows]
+    plan = [f[0] for f in fields] if postgres else [f"{f[1]}|{f[3]}" for f in fields]
     joined = "\n".join(plan)
     return {"statement": " ".join(statement.split()), "plan": plan,
             "uses_partial_index": "ix_due_work_pending" in joined,

@@ -212,6 +212,8 @@ class Client:
 
     async def _post(self, body: bytes, content_type: str) -> httpx.Response:
         timestamp = str(int(time.time()))
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp,
-                   "X-Slack-Signature": self.verifier.generate_signature(timestamp=timestamp, body=body)}
+        signature = self.verifier.generate_signature(timestamp=timestamp, body=body)
+        if signature is None:  # slack_sdk makes none only without a timestamp
+            raise RuntimeError("slack_sdk made no signature for the request")
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
         return await self.http.post(f"{self.bot_url}/slack/events", content=body, headers=headers)
