@@ -81,8 +81,8 @@ class TrackerSync:
             item = await trackers.item_numbered(session, incident.id, attempt.work.key)
         if item is None or not item.tracker_key:
             return Fired(outcome="cancelled")
-        key = item.tracker_key
-        email = await attempt.once("owner e-mail", lambda: self._email(item.owner), retry=False) if item.owner else ""
+        key, owner = item.tracker_key, item.owner
+        email = await attempt.once("owner e-mail", partial(self._email, owner), retry=False) if owner else ""
         issue = self._issue(incident, item, email or None)
         if await attempt.once("update", lambda: self.tracker.update(key, issue)) is None:
             return await self._failed(attempt, incident, item, "update")
