@@ -123,7 +123,10 @@ class DrillRun:
         fake, workspace = self.sandbox.fake, self.sandbox.workspace
         if step.post is not None:
             channel = incident.channel_id if step.to == "incident" and incident else workspace.incidents
-            fake.post(fake.conversation(channel), workspace.monitoring, text=step.post)  # type: ignore[arg-type]
+            conversation = fake.conversation(channel)
+            if conversation is None:
+                raise LookupError(f"drill {self.name}: no conversation {channel} to post step {step.post!r} in")
+            fake.post(conversation, workspace.monitoring, text=step.post)
         if step.fault is not None:
             self._inject(step.fault, now)
 
