@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -33,6 +34,9 @@ from app.settings import ConfigError, Settings, database_url, log_format, log_le
 from app.slack.toolkit.messages import TemplateProblem
 from app.slack.toolkit.startup import SlackUnusable, check_app_token, check_slack
 from app.web import runner as http_runner
+
+if TYPE_CHECKING:  # imported when Socket Mode is on (below): it needs the websocket client
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 log = logging.getLogger("app")
 STOP_WITHIN = 10.0  # seconds, all in: platforms send SIGKILL after their own grace period (Heroku 30 s, k8s 30 s)
@@ -104,11 +108,11 @@ def port_problem(name: str, port: int, error: OSError) -> str:
     return f"{name} {port} cannot be bound: {os.strerror(error.errno) if error.errno else error}"
 
 
-async def stop(runtime: Runtime, runner: web.AppRunner, socket_mode: object | None) -> str:
+async def stop(runtime: Runtime, runner: web.AppRunner, socket_mode: AsyncSocketModeHandler | None) -> str:
     """Stop taking work, let what is in flight finish (bounded), then let go of every resource."""
     started = time.monotonic()
     if socket_mode is not None:
-        await socket_mode.close_async()  # type: ignore[attr-defined]
+        await socket_mode.close_async()
     runtime.detector.stop()
     sweeping = runtime.sweeper.sweeps_in_flight
     # All at once: the listener closes and requests in flight finish while the sweep in flight and the work

@@ -15,13 +15,14 @@ from typing import Any, ClassVar
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import ColumnElement, DateTime, Enum, event, inspect, text, update
-from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
+from sqlalchemy import ColumnElement, DateTime, Enum, Table, event, inspect, text, update
+from sqlalchemy.engine import Connection, CursorResult, Dialect, ExceptionContext, Result, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.types import TypeDecorator
 
 from app.clock import utc
@@ -76,14 +77,31 @@ async def compare_and_set(session: AsyncSession, row: Base, *still: ColumnElemen
     who was first."""
     mapper = inspect(type(row))
     [key] = mapper.primary_key
+    if key.key is None:
+        raise TypeError(f"{type(row).__name__}'s primary key column has no name to read it by")
     statement = (update(type(row)).where(key == getattr(row, key.key), *still).values(**values)
                  .execution_options(synchronize_session=False))
-    result = await session.execute(statement)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_matched(await session.execute(statement)) != 1:
         return False
     for name, value in values.items():
         set_committed_value(row, name, value)
     return True
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a model is mapped to, for Core statements (the ORM declares `__table__` as any FROM clause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is mapped to {type(table).__name__}, not to a table")
+    return table
+
+
+def rows_matched(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE matched. Session.execute returns a CursorResult for one, which
+    has the count, but is declared to return the Result of any statement."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count: {type(result).__name__} is not the result of an INSERT, UPDATE or DELETE")
+    return result.rowcount
 
 
 class Database:
@@ -180,7 +198,7 @@ def _raised_in(error: BaseException, packages: tuple[str, ...]) -> bool:
     return False
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # The driver must not open transactions itself: _begin_immediate does (SQLAlchemy's recipe for
     # pysqlite and aiosqlite).
     dbapi_connection.isolation_level = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -40,7 +40,7 @@ class WrittenDuration(timedelta):
         span.amount, span.unit = amount, unit
         return span
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]  # copies keep the words
+    def __reduce__(self) -> tuple[Callable[[int, str], WrittenDuration], tuple[int, str]]:  # copies keep the words
         return WrittenDuration.written, (self.amount, self.unit)
 
     @property

@@ -10,19 +10,26 @@ autoescaping, plain text) compile differently, so each configuration has a cache
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
-from jinja2 import MemcachedBytecodeCache
+from jinja2.bccache import Bucket, BytecodeCache
 
 
-class _InMemory(dict[str, Any]):
-    """The `client` MemcachedBytecodeCache writes to: `get` is dict's own; `set` keeps the value for good."""
+class _InMemory(BytecodeCache):
+    """Each template's bytecode, by Jinja's key for it, kept for good."""
 
-    def set(self, key: str, value: Any, timeout: int | None = None) -> None:
-        self[key] = value
+    def __init__(self) -> None:
+        self.codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.codes.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.codes[bucket.key] = bucket.bytecode_to_string()
 
 
 @cache
-def compiled(configuration: str) -> MemcachedBytecodeCache:
+def compiled(configuration: str) -> BytecodeCache:
     """The cache for environments configured as `configuration` says ("slack", "html", "plain")."""
-    return MemcachedBytecodeCache(_InMemory(), prefix=f"{configuration}/")
+    return _InMemory()

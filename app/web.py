@@ -3,6 +3,8 @@ and the review files behind their signed links."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from app.clock import Clock
@@ -16,15 +18,15 @@ from app.reviews.web import REVIEW_ROUTE, review_markdown
 SLACK_PATH = "/slack/events"
 
 
-def runner(app: web.Application, **options: object) -> web.AppRunner:
+def runner(app: web.Application, **options: Any) -> web.AppRunner:
     """How the bot's HTTP is served (by `python -m app`, the tests and the benchmarks alike).
 
     The access log leaves out query strings (the links' signatures). Request bodies are not decompressed:
     no sender the bot serves compresses its requests (Slack, Alertmanager, Sentry, PagerDuty, the trackers),
     and aiohttp, draining a body nobody read, logs a corrupt one's decoding error as a 28-line traceback on
-    any route: a way to write into the log without any secret.
+    any route: a way to write into the log without any secret. `options` are AppRunner's.
     """
-    return web.AppRunner(app, access_log_class=AccessLog, auto_decompress=False, **options)  # type: ignore[arg-type]
+    return web.AppRunner(app, access_log_class=AccessLog, auto_decompress=False, **options)
 
 
 def add_routes(app: web.Application, db: Database, clock: Clock, *, readiness: Readiness, metrics: Metrics,

@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +54,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.main import Runtime, slack_client, start_runtime
 from app.settings import PROJECT_ROOT, Settings
 from app.settings import database_url as normalise_database_url
+from app.slack.toolkit.acting import Actor, CommandHandler
+from app.slack.toolkit.pacing import PacedWebClient, Pacer
 from bench import load
 from bench.sweep import statements
 from tests.fakeslack import FakeSlack
@@ -288,12 +290,13 @@ class Counters:
 
 async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.Namespace, numbers: Counters,
                       profile: cProfile.Profile | None = None,
-                      wrap: Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]] | None = None,
+                      wrap: Callable[[CommandHandler], CommandHandler] | None = None,
                       after_load: Callable[[], None] | None = None) -> tuple[list[float], dict[str, Any]]:
-    """Blast the bot, then wait for its background work to drain (every kickoff pinned)."""
-    original = runtime.commands.run
+    """Blast the bot, then wait for its background work to drain (every kickoff pinned); `wrap`, if given,
+    wraps each command's handler for the measurement."""
+    original = runtime.commands.table
     if wrap is not None:
-        runtime.commands.run = wrap(original)  # type: ignore[method-assign]
+        runtime.commands.table = {kind: wrap(handler) for kind, handler in original.items()}
     try:
         calls_before, pinned_before = len(ws.fake.calls), ws.kickoffs_pinned()
         count = args.warmup + args.requests
@@ -316,7 +319,7 @@ async def measure_bot(ws: Workspace, runtime: Runtime, url: str, args: argparse.
         cpu = time.process_time() - cpu
         gc_pauses = GC.take(generated["window"])
     finally:
-        runtime.commands.run = original  # type: ignore[method-assign]
+        runtime.commands.table = original
     calls = [c for c in ws.fake.calls[calls_before:] if c.method not in NOT_PER_INCIDENT]
     return latencies, {
         "seconds_of_measured_load": round(generated["seconds"], 2),
@@ -396,18 +399,18 @@ async def part_diagnose(ws: Workspace, runtime: Runtime, url: str, args: argpars
     follow-up work limited to 2 declarations at a time (what the same event loop can do for the acks)."""
     gate = asyncio.Event()
 
-    def held_back(run: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
-        async def wrapped(*a: Any, **k: Any) -> None:
+    def held_back(run: CommandHandler) -> CommandHandler:
+        async def wrapped(command: Any, actor: Actor) -> object:
             await gate.wait()
-            await run(*a, **k)
+            return await run(command, actor)
         return wrapped
 
-    def two_at_a_time(run: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    def two_at_a_time(run: CommandHandler) -> CommandHandler:
         semaphore = asyncio.Semaphore(2)
 
-        async def wrapped(*a: Any, **k: Any) -> None:
+        async def wrapped(command: Any, actor: Actor) -> object:
             async with semaphore:
-                await run(*a, **k)
+                return await run(command, actor)
         return wrapped
 
     results = {}
@@ -520,7 +523,7 @@ def by_package(profile: cProfile.Profile) -> dict[str, float]:
     """Own time (tottime) in the main thread grouped by where the code lives: who used the event loop."""
     stats = pstats.Stats(profile)
     groups: Counter[str] = Counter()
-    entries = stats.stats.items()  # type: ignore[attr-defined]
+    entries = stats.stats.items()  # type: ignore[attr-defined]  # typeshed's pstats.Stats leaves out its `stats` table
     for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in entries:
         if "select.epoll" in function or "'poll'" in function:
             key = "(idle: waiting in epoll)"
@@ -568,7 +571,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     runtime = await start_runtime(settings, clock=BenchClock())
     # This bench measures the bot, not Slack's limits: the client does not pace itself to Slack's tiers here
     # (at Tier 2, 220 channels take 11 minutes to create). bench.reminders and bench.channels keep them on.
-    runtime.client.pacer.wait = _no_wait  # type: ignore[attr-defined, method-assign]
+    if not isinstance(runtime.client, PacedWebClient):
+        raise TypeError(f"bench.declare turns the client's pacing off; {type(runtime.client).__name__} has none")
+    runtime.client.pacer = Unpaced()
     if args.gc_freeze:
         gc.collect()
         gc.freeze()  # as `python -m app` does once started: start-up objects are never scanned again
@@ -734,8 +739,11 @@ def load_test_playbooks() -> Path:
     return directory
 
 
-async def _no_wait(method: str, channel: str | None) -> None:
-    return None
+class Unpaced(Pacer):
+    """Never waits for room in Slack's limits (a 429 is still waited out, by the client's retry handler)."""
+
+    async def wait(self, method: str, channel: str | None) -> None:
+        return None
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -64,10 +64,13 @@ class Commander:
         }
         body = urlencode(form).encode()
         timestamp = str(int(time.time()))
+        signature = self.verifier.generate_signature(timestamp=timestamp, body=body)
+        if signature is None:  # slack_sdk makes none only without a timestamp
+            raise RuntimeError("slack_sdk made no signature for the request")
         return body, {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": self.verifier.generate_signature(timestamp=timestamp, body=body),
+            "X-Slack-Signature": signature,
         }
 
     async def send(self, body: bytes, headers: dict[str, str]) -> bytes:

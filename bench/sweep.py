@@ -55,7 +55,7 @@ from sqlalchemy import delete, event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
-from app.db import Database
+from app.db import Database, table_of
 from app.duework.attempt import Attempt
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired, Sweeper
@@ -359,8 +359,8 @@ async def add_incidents(world: World, ids: range) -> None:
     started = time.perf_counter()
     due = {i: n for n, i in enumerate(world.due) if i in ids}
     rows = incident_rows(world, ids, due)
-    tables = {"incidents": Incident.__table__, "role_assignments": RoleAssignment.__table__,
-              "timeline_events": TimelineEvent.__table__, "due_work": DueWork.__table__}
+    tables = {"incidents": table_of(Incident), "role_assignments": table_of(RoleAssignment),
+              "timeline_events": table_of(TimelineEvent), "due_work": table_of(DueWork)}
     async with world.db.transaction() as session:
         for name, table in tables.items():
             for chunk in range(0, len(rows[name]), 5000):
@@ -393,7 +393,7 @@ async def arm(world: World, n: int) -> None:
         await session.execute(delete(DueWork).where(DueWork.incident_id.in_(world.due),
                                                     DueWork.kind == WorkKind.UPDATE_REMINDER,
                                                     DueWork.done_at.is_(None)))
-        await session.execute(insert(DueWork.__table__), [
+        await session.execute(insert(table_of(DueWork)), [
             work_row(i, WorkKind.UPDATE_REMINDER,
                      NOW - timedelta(minutes=1, seconds=k) if k < n else NOW + timedelta(minutes=10, seconds=k),
                      created_at=NOW - timedelta(hours=1))
@@ -486,7 +486,9 @@ async def instrumented_sweep(world: World, worker: Any, probes: int = 5) -> dict
             total = time.perf_counter() - started
         fire = max(e for _, e in timed.fire_spans) - min(s for s, _ in timed.fire_spans)
         samples.append((total, fire, timed.settle_seconds, log))
-    total, fire, settle = (statistics.median(x[i] for x in samples) for i in range(3))
+    total = statistics.median(s[0] for s in samples)
+    fire = statistics.median(s[1] for s in samples)
+    settle = statistics.median(s[2] for s in samples)
     return {"probes": probes, "total_ms": ms(total), "fire_all_concurrently_ms": ms(fire), "settle_ms": ms(settle),
             "rest_ms": ms(total - fire - settle), "database_share_ms": ms(total - fire),
             "sql": samples[len(samples) // 2][3].as_dict()}
@@ -504,7 +506,9 @@ async def explain_claim(world: World) -> dict[str, Any]:
         result = await connection.exec_driver_sql(prefix + statement, parameters)
         rows = result.all()
         await connection.rollback()  # EXPLAIN ANALYZE really leased the rows
-    plan = [row[0] for row in rows] if postgres else [f"{row[1]}|{row[3]}" for row in rows]
+    # SQLAlchemy declares exec_driver_sql's rows as one column each: read them as the tuples they are.
+    fields = [tuple(row) for row in rows]
+    plan = [f[0] for f in fields] if postgres else [f"{f[1]}|{f[3]}" for f in fields]
     joined = "\n".join(plan)
     return {"statement": " ".join(statement.split()), "plan": plan,
             "uses_partial_index": "ix_due_work_pending" in joined,

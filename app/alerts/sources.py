@@ -33,7 +33,8 @@ class BadPayload(Exception):
 
 
 class Source(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool: ...
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rows_matched
 from app.duework.models import DueWork, WorkKind
 
 
@@ -90,7 +91,7 @@ async def finish(session: AsyncSession, work: DueWork, *, now: datetime, worker:
         update(DueWork).where(DueWork.id == work.id, DueWork.done_at.is_(None), DueWork.claimed_by == worker)
         .values(done_at=now, done_by=worker, outcome=outcome, attempts=DueWork.attempts + 1, steps=steps,
                 claimed_by=None, claimed_until=None, unsure=False))
-    return bool(written.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_matched(written))
 
 
 async def come_round(session: AsyncSession, work: DueWork, *, due_at: datetime, steps: dict[str, Any],
@@ -103,7 +104,7 @@ async def come_round(session: AsyncSession, work: DueWork, *, due_at: datetime, 
                               DueWork.claimed_by == worker)
         .values(due_at=due_at, attempts=0, steps=steps, last_error=None, claimed_by=None, claimed_until=None,
                 unsure=False, done_by=worker))
-    if moved.rowcount:  # type: ignore[attr-defined]
+    if rows_matched(moved):
         return True
     return bool(await release(session, [work.id], worker=worker, steps=steps))
 
@@ -116,7 +117,7 @@ async def retry_later(session: AsyncSession, work: DueWork, *, due_at: datetime,
         .values(attempts=DueWork.attempts + 1, steps=steps, last_error=error[:2000], claimed_by=None,
                 claimed_until=None, unsure=False,
                 due_at=case((DueWork.due_at == work.due_at, due_at), else_=DueWork.due_at)))
-    return bool(written.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_matched(written))
 
 
 async def release(session: AsyncSession, ids: Iterable[int], *, worker: str,
@@ -127,7 +128,7 @@ async def release(session: AsyncSession, ids: Iterable[int], *, worker: str,
         values.update(steps=steps, attempts=0, last_error=None, unsure=False)
     released = await session.execute(update(DueWork).where(DueWork.id.in_(list(ids)), DueWork.done_at.is_(None),
                                                            DueWork.claimed_by == worker).values(**values))
-    return int(released.rowcount)  # type: ignore[attr-defined]
+    return rows_matched(released)
 
 
 # -- leases that follow the worker ------------------------------------------------------------------------
@@ -162,7 +163,7 @@ async def take_over_all(session: AsyncSession, *, worker: str, now: datetime) ->
     freed = await session.execute(update(DueWork).where(DueWork.done_at.is_(None), DueWork.claimed_by.is_not(None),
                                                         DueWork.claimed_by != worker, DueWork.claimed_until > now)
                                   .values(claimed_until=now))
-    return int(freed.rowcount)  # type: ignore[attr-defined]
+    return rows_matched(freed)
 
 
 async def oldest_leased_due_at(session: AsyncSession) -> datetime | None:

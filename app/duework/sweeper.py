@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
@@ -56,8 +56,14 @@ class Fired:
     outcome: str = "done"
 
 
+Firing = tuple[Attempt, Fired | BaseException, timedelta | None]  # what a row's firing gives its Outcome
+
+
 class Worker(Protocol):
-    classify: Classify
+    @property
+    def classify(self) -> Classify:
+        """Which failures are known problems (read only: a sweep never swaps it)."""
+        ...
 
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired: ...
 
@@ -163,7 +169,7 @@ class Sweeper:
                          "lease; what it may have done is checked first", row.id, row.kind.value, row.incident_id)
                 if self.observer is not None:
                     self.observer.took_over(row.kind.value)
-        firing: set[asyncio.Future[Any]] = set()
+        firing: set[asyncio.Future[Firing]] = set()
         for row in rows:
             task = asyncio.ensure_future(self._fire(row, incidents[row.incident_id], now))
             self.leases.held[row.id] = task
@@ -195,8 +201,7 @@ class Sweeper:
             total += handled
         return total
 
-    async def _fire(self, row: DueWork, incident: Incident,
-                    now: datetime) -> tuple[Attempt, Fired | BaseException, timedelta | None]:
+    async def _fire(self, row: DueWork, incident: Incident, now: datetime) -> Firing:
         cadence = self.worker.cadence(row, incident)
         final = not row.never_gives_up and row.attempts + 1 >= self.retries.attempts
         attempt = Attempt(row, self.worker.classify, final=final)

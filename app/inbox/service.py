@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rows_matched, table_of
 from app.inbox.models import ReceivedDeclaration, ReceivedEvent
 
 # Slack retries an event for about an hour (three retries, the last after ~5 minutes on top of backoff);
@@ -24,12 +25,12 @@ async def claim_event(session: AsyncSession, *, event_id: str, now: datetime) ->
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     result = await session.execute(insert(ReceivedEvent).values(event_id=event_id, received_at=now)
                                    .on_conflict_do_nothing(index_elements=["event_id"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_matched(result))
 
 
 async def receive_declarations(session: AsyncSession, received: list[dict[str, Any]]) -> list[int]:
     """Write declarations as received (columns of ReceivedDeclaration); their ids, in the same order."""
-    table = ReceivedDeclaration.__table__  # Core, not the ORM's bulk path: a burst costs one cheap statement
+    table = table_of(ReceivedDeclaration)  # Core, not the ORM's bulk path: a burst costs one cheap statement
     result = await session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), received)
     return list(result.scalars())
 
@@ -41,7 +42,7 @@ async def settle_declaration(session: AsyncSession, receipt: int, *, outcome: st
         update(ReceivedDeclaration)
         .where(ReceivedDeclaration.id == receipt, ReceivedDeclaration.settled_at.is_(None))
         .values(settled_at=now, outcome=outcome, incident_id=incident_id))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_matched(result))
 
 
 async def unsettled_declarations(session: AsyncSession, *, received_before: datetime,

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rows_matched
 from app.duework import service as duework
 from app.duework.models import DueWork, WorkKind
 from app.incidents.errors import NoChange, UsageError
@@ -53,7 +54,7 @@ async def mark_notified(session: AsyncSession, incident: Incident, playbook: Pla
         update(DueWork).where(DueWork.incident_id == incident.id, DueWork.kind == WorkKind.COMPLIANCE_DEADLINE,
                               pending, DueWork.done_at.is_(None))
         .values(done_at=now, outcome="met"))
-    if not cancelled.rowcount and await _already_met(session, incident, clock):
+    if not rows_matched(cancelled) and await _already_met(session, incident, clock):
         raise NoChange(reason="already_notified", deadline=clock.name)
     late = bool(clock.within) and now > deadline(incident, clock)  # "immediately" is never late, only done
     record(session, incident, kind="compliance_met", actor=by, now=now,

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rows_matched
 from app.incidents.models import Incident, TimelineEvent
 
 PINNED = "pinned"
@@ -23,7 +24,7 @@ async def pin_message(session: AsyncSession, incident: Incident, *, message_ts: 
         .values(incident_id=incident.id, at=said_at, actor=author, kind=PINNED, text=text, source_ts=message_ts,
                 link=link)
         .on_conflict_do_nothing(index_elements=["incident_id", "source_ts"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_matched(result))
 
 
 async def unpin_message(session: AsyncSession, incident: Incident, *, message_ts: str) -> bool:
@@ -31,4 +32,4 @@ async def unpin_message(session: AsyncSession, incident: Incident, *, message_ts
     result = await session.execute(delete(TimelineEvent).where(
         TimelineEvent.incident_id == incident.id, TimelineEvent.source_ts == message_ts,
         TimelineEvent.kind == PINNED))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rows_matched(result))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import httpx
@@ -100,8 +101,8 @@ class PagerDutyPager:
         # incident may have raised is resolved without remembering which ones did.
         dedup_keys = [self.dedup_key(incident_id, key) for key in keys]
         for dedup_key in dedup_keys:
-            await attempt.once(f"pagerduty resolve {dedup_key}", lambda k=dedup_key: self._send({  # type: ignore[misc]
-                "routing_key": self.routing_key, "event_action": "resolve", "dedup_key": k}))
+            await attempt.once(f"pagerduty resolve {dedup_key}", partial(self._send, {
+                "routing_key": self.routing_key, "event_action": "resolve", "dedup_key": dedup_key}))
         return f"PagerDuty alerts {', '.join(dedup_keys)}{f' on {self.service}' if self.service else ''} resolved"
 
     async def _send(self, event: dict[str, object]) -> bool:

@@ -7,10 +7,10 @@ Slack call), so every line logged inside carries the incident id, the due-work i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, Request, StreamResponse
@@ -23,6 +23,7 @@ incident_id: ContextVar[int | None] = ContextVar("incident_id", default=None)
 due_work_id: ContextVar[int | None] = ContextVar("due_work_id", default=None)
 slack_method: ContextVar[str | None] = ContextVar("slack_method", default=None)
 CONTEXT = (incident_id, due_work_id, slack_method)
+T = TypeVar("T")
 # APScheduler logs every run of every job at INFO: a line per sweep, every few seconds. httpx logs every
 # request with its full URL at INFO: a line per health-check probe, and whatever a URL's query carries.
 QUIET = ("apscheduler.executors.default", "apscheduler.scheduler", "httpx")
@@ -87,9 +88,15 @@ def configure_logging(level: str, fmt: str) -> None:
 def about(**values: Any) -> Iterator[None]:
     """Log lines inside are about these (incident_id=..., due_work_id=..., slack_method=...)."""
     variables = {variable.name: variable for variable in CONTEXT}
-    tokens = [(variables[name], variables[name].set(value)) for name, value in values.items()]
+    resets = [_set(variables[name], value) for name, value in values.items()]
     try:
         yield
     finally:
-        for variable, token in reversed(tokens):
-            variable.reset(token)
+        for reset in reversed(resets):
+            reset()
+
+
+def _set(variable: ContextVar[T], value: T) -> Callable[[], None]:
+    """Set the variable; what puts it back as it was."""
+    token = variable.set(value)
+    return lambda: variable.reset(token)

@@ -41,6 +41,6 @@ def meeting_invite(meeting: PostmortemMeeting, *, uid: str, summary: str, descri
             attendee = vCalAddress(f"mailto:{invitee.email}")
             attendee.params["cn"] = vText(invitee.name)
             attendee.params["role"] = vText("REQ-PARTICIPANT")
-            event.add("attendee", attendee, encode=0)
+            event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
     return calendar.to_ical()

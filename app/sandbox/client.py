@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack import Channel, FakeSlack
 from app.sandbox.sealed import LoopbackOnly
 
 APP_ID = "A00000001"
@@ -66,9 +66,15 @@ class Client:
             self.acks.append(Private(user, channel, response.text, None, self.fake.next_ts()))
             self.acked_at[self.acks[-1].ts] = response_url
 
+    def _conversation(self, channel: str) -> Channel:
+        conversation = self.fake.conversation(channel)
+        if conversation is None:
+            raise LookupError(f"no conversation {channel} in the fake Slack")
+        return conversation
+
     async def press(self, user: str, channel: str, message_ts: str, action: dict[str, Any]) -> None:
         """A button or checkbox on a message (block_actions), as Slack reports it."""
-        message = self.fake.conversation(channel).message(message_ts)  # type: ignore[union-attr]
+        message = self._conversation(channel).message(message_ts)
         payload = {
             "type": "block_actions", "user": self._user(user), "api_app_id": APP_ID, "token": "sandbox",
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
@@ -85,7 +91,7 @@ class Client:
     async def react(self, user: str, channel: str, message_ts: str, name: str, *, add: bool) -> None:
         """A reaction added (or taken back) in the client: the message changes, and the bot hears
         reaction_added / reaction_removed, as Slack sends them to an app subscribed to them."""
-        message = self.fake.conversation(channel).message(message_ts)  # type: ignore[union-attr]
+        message = self._conversation(channel).message(message_ts)
         if message is None:
             raise ValueError(f"no message {message_ts} in {channel}")
         had = user in message.reactions.get(name, [])
@@ -98,7 +104,7 @@ class Client:
 
     async def shortcut(self, user: str, channel: str, message_ts: str, callback_id: str) -> None:
         """A message shortcut from the message's ⋯ menu (message_action), as Slack sends it."""
-        message = self.fake.conversation(channel).message(message_ts)  # type: ignore[union-attr]
+        message = self._conversation(channel).message(message_ts)
         if message is None:
             raise ValueError(f"no message {message_ts} in {channel}")
         await self._interaction({
@@ -212,6 +218,8 @@ class Client:
 
     async def _post(self, body: bytes, content_type: str) -> httpx.Response:
         timestamp = str(int(time.time()))
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp,
-                   "X-Slack-Signature": self.verifier.generate_signature(timestamp=timestamp, body=body)}
+        signature = self.verifier.generate_signature(timestamp=timestamp, body=body)
+        if signature is None:  # slack_sdk makes none only without a timestamp
+            raise RuntimeError("slack_sdk made no signature for the request")
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
         return await self.http.post(f"{self.bot_url}/slack/events", content=body, headers=headers)

@@ -24,6 +24,7 @@ from types import MappingProxyType
 import httpx
 import yaml
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from app.ops.refusals import refuse
 
@@ -80,7 +81,7 @@ def seal_playbooks(playbooks: Path) -> None:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def own_page_only(port: int) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def own_page_only(port: int) -> Middleware:
     """A middleware for everything served on the sandbox's port: its own host, its own origin, JSON POSTs."""
     hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
     origins = {f"http://{host}" for host in hosts}

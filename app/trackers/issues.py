@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -58,10 +58,10 @@ class Tracker(Protocol):
     async def close(self, key: str) -> bool: ...
 
 
-async def call(http: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: object) -> httpx.Response:
+async def call(http: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
     """One request; an outage, throttling or refusal becomes TrackerUnavailable saying which."""
     try:
-        response = await http.request(method, url, **kwargs)  # type: ignore[arg-type]
+        response = await http.request(method, url, **kwargs)
     except httpx.HTTPError as error:
         raise TrackerUnavailable(f"{what}: {type(error).__name__}",
                                  unsure=not isinstance(error, httpx.ConnectError)) from error
@@ -77,7 +77,12 @@ def field(data: object, *path: str | int) -> object:
     """A value deep in a tracker's answer; a missing one is the tracker answering something unexpected."""
     for part in path:
         try:
-            data = data[part]  # type: ignore[index]
+            if isinstance(data, dict):
+                data = data[part]
+                continue
+            if not (isinstance(data, list) and isinstance(part, int)):
+                raise TypeError(f"{type(data).__name__} has no {part!r}")
+            data = data[part]
         except (KeyError, IndexError, TypeError):
             raise TrackerUnavailable(f"unexpected answer (no {'.'.join(map(str, path))})", transient=False) from None
     return data

@@ -40,7 +40,8 @@ def _at(data: object, *path: str) -> object:
 
 
 class Webhook(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def authentic(self, headers: Mapping[str, str], body: bytes) -> bool: ...
 

@@ -24,6 +24,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import rows_matched
 from app.policy_files import PositiveDuration, StrictModel
 from app.webhooks.models import WebhookDelivery
 
@@ -146,6 +147,6 @@ class Ledger:
             result = await session.execute(
                 insert(WebhookDelivery).values(source=delivery.source, delivery_id=id_, received_at=now)
                 .on_conflict_do_nothing(index_elements=["source", "delivery_id"]))
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if rows_matched(result) != 1:
                 return False
         return True

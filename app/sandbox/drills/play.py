@@ -123,7 +123,10 @@ class DrillRun:
         fake, workspace = self.sandbox.fake, self.sandbox.workspace
         if step.post is not None:
             channel = incident.channel_id if step.to == "incident" and incident else workspace.incidents
-            fake.post(fake.conversation(channel), workspace.monitoring, text=step.post)  # type: ignore[arg-type]
+            conversation = fake.conversation(channel)
+            if conversation is None:
+                raise LookupError(f"drill {self.name}: no conversation {channel} to post step {step.post!r} in")
+            fake.post(conversation, workspace.monitoring, text=step.post)
         if step.fault is not None:
             self._inject(step.fault, now)
 
@@ -170,4 +173,6 @@ class DrillRun:
                                         drill=self.name, ended_at=now, speed=self.drill.speed,
                                         faults=tuple(w.seen for w in self.faults))
         message = runtime.messages.render("drill_report.j2", incident=incident, drill=report)
+        if incident.channel_id is None:
+            raise RuntimeError(f"drill {self.name}: incident {incident.id} has no channel for its report")
         await runtime.client.chat_postMessage(channel=incident.channel_id, **message.as_kwargs())

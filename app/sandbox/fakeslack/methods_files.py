@@ -29,9 +29,12 @@ def complete_upload(ws: Workspace, args: Args) -> dict:
     items = args.get_json("files")
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) and i.get("id") for i in items):
         raise SlackError("invalid_arguments")
-    uploads = [ws.pending_uploads.get(item["id"]) for item in items]
-    if any(u is None or u["content"] is None for u in uploads):
-        raise SlackError("file_not_found")
+    uploads = []
+    for item in items:
+        upload = ws.pending_uploads.get(item["id"])
+        if upload is None or upload["content"] is None:
+            raise SlackError("file_not_found")
+        uploads.append(upload)
     channel_ids = args.get_list("channels") or args.get_list("channel_id")
     channels = [destination(ws, Args(channel=cid)) for cid in channel_ids]
     comment = args.get_str("initial_comment") or ""

@@ -150,4 +150,4 @@ def needed(ws: Workspace, method: str, args: Args) -> list[str]:
         kinds = [LIST_TYPES[t] for t in args.get_list("types") or ["public_channel"] if t in LIST_TYPES]
         return [entry[kind] for kind in kinds]
     kind = conversation_kind(ws, method, args)
-    return [entry[kind]] if kind in entry else []
+    return [entry[kind]] if kind is not None and kind in entry else []

@@ -187,7 +187,8 @@ class FakeSlack(Workspace):
         try:
             args = await read_args(request)
         except SlackError as error:
-            status, body, headers = 200, {"ok": False, "error": error.error}, {}
+            refused: Answer = 200, {"ok": False, "error": error.error}, {}
+            status, body, headers = refused
         else:
             token = args.pop("token", None)
             call.args = dict(args)

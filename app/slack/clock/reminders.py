@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -56,7 +57,7 @@ class UpdateReminders:
         waiting = []
         for ts in dict.fromkeys(stale):
             if not self.pacer or self.pacer.has_room("chat.update"):
-                await attempt.once(f"supersede {ts}", lambda ts=ts: self._edit(channel_id, ts, superseded),
+                await attempt.once(f"supersede {ts}", partial(self._edit, channel_id, ts, superseded),
                                    retry=False)
             else:
                 waiting.append(ts)

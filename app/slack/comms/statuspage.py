@@ -10,6 +10,7 @@ from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident
 from app.slack.toolkit.deps import Deps
+from app.slack.toolkit.messages import Message
 from app.statuspage.statuspage_io import StatuspageIo
 
 
@@ -38,6 +39,6 @@ class StatuspagePublisher:
         return Fired(events=[("statuspage_published",
                               f"Published to Statuspage.io (incident {published}, {draft.phase.value})")])
 
-    async def _tell(self, channel_id: str, user_id: str, message) -> bool:  # type: ignore[no-untyped-def]
+    async def _tell(self, channel_id: str, user_id: str, message: Message) -> bool:
         await self.deps.client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
         return True

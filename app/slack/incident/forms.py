@@ -52,7 +52,7 @@ def severity_modal(deps: Deps, incident: Incident, *, channel_id: str) -> dict[s
 
 def read_severity_modal(values: dict[str, dict[str, Any]]) -> command_line.ChangeSeverity:
     severity = (values["severity"].get("selected_option") or {}).get("value")
-    if severity not in Severity.__members__:
+    if not isinstance(severity, str) or severity not in Severity.__members__:
         raise UsageError(subcommand="severity", problems={"severity": "bad_severity"})
     return command_line.ChangeSeverity(Severity(severity))
 

@@ -29,6 +29,7 @@ from app.slack.incident.forms import (
     update_modal,
 )
 from app.slack.toolkit import command_line, interactions
+from app.slack.toolkit.acks import Listener
 from app.slack.toolkit.acting import Acting, Actor, pressed_by
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.forms import form_submitter, read_or_refuse
@@ -90,7 +91,7 @@ def register(app: AsyncApp, deps: Deps, changes: IncidentChanges) -> None:
         await acting.run(changes.post_update, command, form_submitter(body, view, client))
 
     for action_id, form in FORMS.items():
-        def opener(form: Form = form):  # type: ignore[no-untyped-def]
+        def opener(form: Form = form) -> Listener:
             async def open_form(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
                                 client: AsyncWebClient) -> None:
                 await ack()
@@ -106,7 +107,7 @@ def register(app: AsyncApp, deps: Deps, changes: IncidentChanges) -> None:
         app.action(action_id)(deps.acks.first(opener()))
 
     def submitted(read: Callable[[dict[str, dict[str, Any]], str], command_line.Command],
-                  handler: Callable[[Any, Actor], Any]):  # type: ignore[no-untyped-def]
+                  handler: Callable[[Any, Actor], Any]) -> Listener:
         async def run(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
             user_id, channel_id = body["user"]["id"], view["private_metadata"]
             command = await read_or_refuse(deps.messages, ack, lambda values: read(values, user_id), view)

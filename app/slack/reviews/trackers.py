@@ -5,6 +5,7 @@ finished there (webhook or the periodic sync). Each is due work, so a tracker ou
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from app.duework.attempt import Attempt
@@ -42,7 +43,8 @@ class TrackerSync:
             return Fired(outcome="cancelled")
         if item.tracker_key:
             return Fired(outcome="skipped")
-        email = await attempt.once("owner e-mail", lambda: self._email(item.owner), retry=False) if item.owner else ""
+        owner = item.owner
+        email = await attempt.once("owner e-mail", partial(self._email, owner), retry=False) if owner else ""
         issue = self._issue(incident, item, email or None)
         filed = await attempt.once("file", lambda: self._create(issue),
                                    recover=lambda: self._find(issue.marker))
@@ -79,8 +81,8 @@ class TrackerSync:
             item = await trackers.item_numbered(session, incident.id, attempt.work.key)
         if item is None or not item.tracker_key:
             return Fired(outcome="cancelled")
-        key = item.tracker_key
-        email = await attempt.once("owner e-mail", lambda: self._email(item.owner), retry=False) if item.owner else ""
+        key, owner = item.tracker_key, item.owner
+        email = await attempt.once("owner e-mail", partial(self._email, owner), retry=False) if owner else ""
         issue = self._issue(incident, item, email or None)
         if await attempt.once("update", lambda: self.tracker.update(key, issue)) is None:
             return await self._failed(attempt, incident, item, "update")
@@ -95,7 +97,7 @@ class TrackerSync:
             return Fired(outcome="finished")
         for item in items:
             key = item.tracker_key or ""
-            if await attempt.once(f"check {key}", lambda key=key: self.tracker.is_done(key)):
+            if await attempt.once(f"check {key}", partial(self.tracker.is_done, key)):
                 await self.finished(self.tracker.name, key)
         return Fired()
 
@@ -140,7 +142,7 @@ class TrackerSync:
             priority=item.priority, due_on=item.due_on, owner_email=email, owner=item.owner,
             marker=trackers.marker(incident.id, item.number))
 
-    async def _email(self, user_id: str | None) -> str:
+    async def _email(self, user_id: str) -> str:
         person = (await self.deps.client.users_info(user=user_id))["user"]
         return str((person.get("profile") or {}).get("email") or "")
 

@@ -111,12 +111,14 @@ class TimelinePins:
         """The message itself (a channel message; a thread reply is read from its thread)."""
         history = await self.deps.client.conversations_history(channel=channel_id, latest=ts, oldest=ts,
                                                                 inclusive=True, limit=1)
-        found = [m for m in history.get("messages", []) if m.get("ts") == ts]
+        messages: list[dict[str, Any]] = history.get("messages", [])
+        found = [m for m in messages if m.get("ts") == ts]
         if found:
             return found[0]
         replies = await self.deps.client.conversations_replies(channel=channel_id, ts=ts, latest=ts, oldest=ts,
                                                                 inclusive=True, limit=1)
-        return next((m for m in replies.get("messages", []) if m.get("ts") == ts), None)
+        in_thread: list[dict[str, Any]] = replies.get("messages", [])
+        return next((m for m in in_thread if m.get("ts") == ts), None)
 
     # -- the message shortcut ------------------------------------------------------------------
 

@@ -20,11 +20,12 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,8 @@ _arrived: ContextVar[float] = ContextVar("arrived", default=0.0)  # time.monoton
 SETTLE = 0.02  # seconds without a new request before a burst counts as answered
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Listener = Callable[..., Awaitable[Any]]
-Failed = Callable[[BaseException, AsyncArgs], Awaitable[None]]
+Listener = Callable[..., Coroutine[Any, Any, Any]]  # each runs in a task of its own
+Failed = Callable[[BaseException, AsyncArgs], Coroutine[Any, Any, None]]
 
 
 class Acknowledgements:
@@ -53,7 +54,7 @@ class Acknowledgements:
         # answer); without it, the failure is logged.
         self.failed = failed
 
-    def middleware(self, path: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self, path: str) -> Middleware:
         @web.middleware
         async def answering(request: web.Request, handler: Handler) -> web.StreamResponse:
             if request.path != path:
@@ -114,7 +115,11 @@ class Acknowledgements:
             if "ack" not in names:  # an event: Bolt acknowledges when this returns
                 work.add_done_callback(lambda done: self._report(done, args))
                 return
-            work.add_done_callback(lambda done: acked.done() or acked.set_result(None))
+            def now_answered(_done: asyncio.Task[Any]) -> None:
+                if not acked.done():
+                    acked.set_result(None)
+
+            work.add_done_callback(now_answered)
             await acked
             if work.done() and (work.cancelled() or work.exception() is not None) and args.ack.response is None:
                 work.result()  # it failed before acknowledging: Bolt's error handler answers

@@ -24,6 +24,8 @@ from app.slack.toolkit.messages import Message, Messages
 log = logging.getLogger(__name__)
 
 Reply = Callable[[Message], Awaitable[Any]]
+# Carries out one parsed command for the actor; whatever it returns (a declared incident) is not the caller's.
+CommandHandler = Callable[[Any, "Actor"], Awaitable[object]]
 PICKER_SIZE = 5  # open incidents offered as buttons to run a command typed outside their channels
 
 
@@ -73,7 +75,7 @@ class Acting:
         self.acks = deps.acks
         self.summary = deps.summary
 
-    async def run(self, handler: Callable[[Any, Actor], Awaitable[None]], command: Any, actor: Actor) -> None:
+    async def run(self, handler: CommandHandler, command: Any, actor: Actor) -> None:
         """Carry out a command with its handler; a known problem becomes a private answer."""
         await self.guarded(handler(command, actor), actor, what=command_line.asked_for(command))
 

@@ -5,6 +5,7 @@ PUBLIC_URL, no plan_url in playbooks/channel.yml, a private incident) is left ou
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
@@ -36,7 +37,7 @@ class ChannelBookmarks:
 
     async def add_at_setup(self, attempt: Attempt, incident: Incident, channel: str) -> None:
         for what, url in self.at_setup(incident).items():
-            await attempt.once(f"bookmark {what}", lambda what=what, url=url: self._add(channel, what, url),
+            await attempt.once(f"bookmark {what}", partial(self._add, channel, what, url),
                                retry=False)
 
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from app.comms.models import Audience
@@ -241,7 +241,7 @@ def _update(rest: str) -> Command:
     return Update(StatusUpdate(Status(first.lower()), findings, action or None, eta or None))
 
 
-def _no_arguments(command: Command, name: str):  # type: ignore[no-untyped-def]
+def _no_arguments(command: Command, name: str) -> Callable[[str], Command]:
     def parse(rest: str) -> Command:
         if rest:
             raise UsageError(subcommand=name, problem="unexpected_arguments", given=rest)

@@ -26,20 +26,20 @@ from app.slack.toolkit.deps import Deps
 log = logging.getLogger(__name__)
 
 
-Middleware = Callable[[dict[str, Any], Callable[[], Awaitable[None]]], Awaitable[BoltResponse | None]]
+Middleware = Callable[[dict[str, Any], Callable[[], Awaitable[BoltResponse]]], Awaitable[BoltResponse]]
 
 
 def once_per_event(deps: Deps) -> Middleware:
-    async def claimed(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+    async def claimed(body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
-            return await next()  # type: ignore[func-returns-value]
+            return await next()
         async with deps.db.transaction() as session:
             first = await inbox.claim_event(session, event_id=str(event_id), now=deps.clock.now())
         if not first:
             log.info("Event %s (%s) was delivered before: acknowledged, not acted on again", event_id,
                      (body.get("event") or {}).get("type"))
             return BoltResponse(status=200, body="")
-        return await next()  # type: ignore[func-returns-value]
+        return await next()
 
     return claimed

@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from app.duework.attempt import Attempt
 from app.duework.models import WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident
-from app.slack.toolkit.acting import Actor
+from app.slack.toolkit.acting import CommandHandler
 
-CommandHandler = Callable[[Any, Actor], Awaitable[None]]
 DueWorkHandler = Callable[[Attempt, Incident, datetime], Awaitable[Fired]]
 Sweep = Callable[[], Awaitable[int]]
 

@@ -20,7 +20,9 @@ def form_values(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A submitted form's element states by block (interactions.form_answers: never a crash on a shape our forms
     do not send), typed text cleaned as it arrives: newlines and tabs are kept only in the inputs the form
     made multi-line."""
-    blocks = view.get("blocks") if isinstance(view.get("blocks"), list) else []
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        blocks = []
     multiline = {block.get("block_id") for block in blocks
                  if isinstance(block, dict) and isinstance(block.get("element"), dict)
                  and block["element"].get("multiline")}
@@ -39,8 +41,10 @@ async def read_or_refuse(messages: Messages, ack: AsyncAck, read: Callable[[dict
     try:
         command = read(form_values(view))
     except UsageError as error:
-        errors = {block: messages.text("errors/modal_field.j2", problem=problem)
-                  for block, problem in error.details["problems"].items()}
+        problems = error.details.get("problems")
+        if not isinstance(problems, dict):
+            raise TypeError(f"a form's problems are by block, not {problems!r}") from error
+        errors = {block: messages.text("errors/modal_field.j2", problem=problem) for block, problem in problems.items()}
         await ack(response_action="errors", errors=errors)
         return None
     await ack()

@@ -109,7 +109,7 @@ class PacedWebClient(AsyncWebClient):
         self.pacer = pacer
         self.observer = observer
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         with about(slack_method=api_method):
             await self.pacer.wait(api_method, _channel_of(kwargs))
             if self.observer is None:

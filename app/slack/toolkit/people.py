@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypedDict
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,7 +34,7 @@ async def find_people(client: AsyncWebClient, attempt: Attempt, people: Iterable
         if USER_ID.match(person):
             user_id: str | None = person
         else:
-            user_id = await attempt.once(f"find {person}", lambda email=person: _lookup(client, email))
+            user_id = await attempt.once(f"find {person}", partial(_lookup, client, person))
         if user_id and user_id not in found:
             found.append(user_id)
     return found
@@ -67,7 +69,14 @@ async def read_group(client: AsyncWebClient, attempt: Attempt, group: str) -> Gr
     return Group(handle, mention_id=found["id"], members=list(found["users"]))
 
 
-async def _group_by_handle(client: AsyncWebClient, handle: str) -> dict[str, object]:
+class _FoundGroup(TypedDict, total=False):
+    """A group found by its handle, as the step records it: empty when there is none."""
+
+    id: str
+    users: list[str]
+
+
+async def _group_by_handle(client: AsyncWebClient, handle: str) -> _FoundGroup:
     """{"id": ..., "users": [...]} for the group with this handle, or {} when there is none."""
     groups = (await client.usergroups_list(include_users=True))["usergroups"]
     group = next((g for g in groups if g.get("handle") == handle), None)

@@ -46,7 +46,8 @@ async def find_post(client: AsyncWebClient, channel: str, work_id: int, step: st
     if USER_ID.match(channel):
         conversation = (await client.conversations_open(users=channel))["channel"]["id"]
     history = await client.conversations_history(channel=conversation, limit=GUARD_LOOKBACK, include_all_metadata=True)
-    for message in history.get("messages", []):
+    messages: list[dict[str, Any]] = history.get("messages", [])
+    for message in messages:
         payload = (message.get("metadata") or {}).get("event_payload") or {}
         if payload.get("work_id") == work_id and payload.get("step") == step and (
                 newer_than is None or float(message["ts"]) > float(newer_than)):

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
@@ -40,7 +41,7 @@ def verified(request: AsyncBoltRequest) -> bool:
     return request.mode == "socket_mode" or _verified.get()
 
 
-def verified_first(path: str, signing_secret: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def verified_first(path: str, signing_secret: str) -> Middleware:
     """aiohttp middleware: a POST to `path` goes on only with a valid, fresh Slack signature; else a 401."""
     verifier = SignatureVerifier(signing_secret)  # its clock is the wall's: Slack's timestamps are real time
 
