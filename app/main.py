@@ -21,9 +21,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.alerts.receiver import AlertReceiver
+from app.alerts.words import AlertWords
 from app.alerts.routing import load_alert_rules
 from app.alerts.sources import Alertmanager, PagerDuty, Sentry, Source
-from app.alerts.web import add_alert_routes
+from app.alerts.web import ALERTS_PREFIX, add_alert_routes
 from app.clock import Clock, SystemClock
 from app.db import Database
 from app.detection.config import load_checks
@@ -236,12 +237,13 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     # Verified before it counts as waiting for an answer, and before Bolt parses it: app/slack/toolkit/signatures.py.
     web_app.middlewares.append(verified_first(SLACK_PATH, signing_secret))
-    web_app.middlewares.append(slack.deps.acks.middleware(SLACK_PATH))
+    web_app.middlewares.append(slack.deps.acks.middleware(SLACK_PATH, also=(ALERTS_PREFIX,)))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
     declarer = slack.declarer
     detector = Detector(db, clock, external, checks, declarer)
-    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
+    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer, AlertWords(settings.messages_dir)),
+                     alert_sources(settings))
     add_tracker_routes(web_app, tracker_webhook if slack.tracker_finished is not None else None,
                        slack.tracker_finished or _no_tracker,
                        db=db, clock=clock, deliveries=tracker_rules.deliveries)
