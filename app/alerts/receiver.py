@@ -187,4 +187,4 @@ class AlertReceiver:
         else:
             declaration = Declaration(check=f"{alert.source} alert rule {route.rule}", title=route.title,
                                       severity=route.severity, impact=route.impact, kind=route.kind)
-        return await self.declare(declaration, alongside, declaring_as)
+        return await self.declare(declaration, alongside, declaring_as, set_up_later=True)

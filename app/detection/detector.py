@@ -54,14 +54,15 @@ class DeclaringAs:
 
 class DeclareIncident(Protocol):
     """The declare flow: store the incident, run `alongside` in that same transaction, then set up its
-    channel as due work, after returning. Raising from `alongside` stores nothing."""
+    channel as due work (`set_up_later`: after returning, for a caller whose sender waits for its answer).
+    Raising from `alongside` stores nothing."""
 
     async def ready(self) -> DeclaringAs:
         """Who declares and who commands: the only questions the chat side is asked, remembered for a while."""
         ...
 
     async def __call__(self, declaration: Declaration, alongside: Alongside,
-                       declaring_as: DeclaringAs | None = None) -> Incident: ...
+                       declaring_as: DeclaringAs | None = None, *, set_up_later: bool = False) -> Incident: ...
 
 
 class AlreadyDeclared(Exception):

@@ -35,14 +35,14 @@ class SlackDeclarer:
             return DeclaringAs(declared_by=await self._bot(), roles=await self._commander())
 
     async def __call__(self, declaration: Declaration, alongside: Alongside,
-                       declaring_as: DeclaringAs | None = None) -> Incident:
-        """Stored, and its setup in Slack started after this returns: whoever is waiting (an alert's sender)
-        is not held up by Slack's pacing."""
+                       declaring_as: DeclaringAs | None = None, *, set_up_later: bool = False) -> Incident:
+        """Stored, then set up in Slack; `set_up_later`: the setup starts after this returns, so whoever is
+        waiting (an alert's sender) is not held up by Slack's pacing."""
         declaring_as = declaring_as or await self.ready()
         command = command_line.Declare(severity=declaration.severity, title=declaration.title, impact=declaration.impact,
                                   roles=dict(declaring_as.roles), kind=declaration.kind)
         actor = Actor(user_id=declaring_as.declared_by, channel_id=None, reply=self._tell_log, is_bot=True)
-        incident = await self.declarations.declare(command, actor, alongside=alongside, set_up_later=True)
+        incident = await self.declarations.declare(command, actor, alongside=alongside, set_up_later=set_up_later)
         assert incident is not None  # the bot is never offered a look-alike
         return incident
 
