@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,7 +29,7 @@ from app.alerts.web import ALERTS_PREFIX, add_alert_routes
 from app.clock import Clock, SystemClock
 from app.db import Database
 from app.detection.config import load_checks
-from app.detection.detector import Detector
+from app.detection.detector import DeclareIncident, Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
@@ -56,6 +57,8 @@ from app.trackers.config import load_tracker_rules
 from app.trackers.connect import connect as connect_tracker
 from app.trackers.web import add_tracker_routes
 from app.web import SLACK_PATH, add_routes
+
+log = logging.getLogger(__name__)
 
 
 def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
@@ -242,13 +245,26 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
     declarer = slack.declarer
     detector = Detector(db, clock, external, checks, declarer)
+    senders = alert_sources(settings)
     add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer, AlertWords(settings.messages_dir)),
-                     alert_sources(settings))
+                     senders)
+    if senders:
+        await _ready_for_alerts(declarer)
     add_tracker_routes(web_app, tracker_webhook if slack.tracker_finished is not None else None,
                        slack.tracker_finished or _no_tracker,
                        db=db, clock=clock, deliveries=tracker_rules.deliveries)
     return Runtime(settings, clock, db, policy, messages, client, slack.deps, slack.commands, slack_app, web_app,
                    sweeper, detector, metrics, links, http, external)
+
+
+async def _ready_for_alerts(declarer: DeclareIncident) -> None:
+    """Who an alert's incident is declared by and commanded by, asked of Slack now rather than while the
+    first alert's sender waits. Slack not answering is no reason not to start: the first alert asks again."""
+    try:
+        await declarer.ready()
+    except Exception as error:  # noqa: BLE001 - whatever Slack or the network says, the first alert asks again
+        log.warning("Could not ask Slack who declares for alerts (%s); the first alert asks again",
+                    type(error).__name__)
 
 
 async def _no_tracker(tracker: str, key: str) -> bool:

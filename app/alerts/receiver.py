@@ -143,8 +143,8 @@ class AlertReceiver:
                     incident = await service.group_incident(session, route.rule, route.group,
                                                             since=now - grouping.window, now=now)
                     how = "grouped"
-                if incident is None and grouping.storm is not None:
-                    incident = await service.group_incident(session, STORM, "", since=now - grouping.storm.window,
+                if incident is None and grouping.folds is not None:
+                    incident = await service.group_incident(session, STORM, "", since=now - grouping.folds.window,
                                                             now=now)
                     how = "storm"
                 if incident is None:
@@ -160,7 +160,7 @@ class AlertReceiver:
 
     async def _declare(self, alert: Alert, route: Route, delivery: Delivery | None, declaring_as: DeclaringAs,
                        *, storm: bool) -> Incident:
-        storm_rule = self.rules.grouping.storm
+        storm_rule = self.rules.grouping.folds
 
         async def alongside(session: AsyncSession, incident: Incident) -> None:
             await self._take(session, delivery)  # raising stores nothing: no incident, no channel, no page

@@ -58,7 +58,7 @@ class Rule(StrictModel):
 class Storm(StrictModel):
     """Past `threshold` new incidents from alerts within `window`, further alerts join one storm incident."""
 
-    threshold: int = Field(default=5, ge=1)  # 0 is not a storm rule: leave the section out to never fold
+    threshold: int = Field(default=5, ge=0)  # 0: never fold a storm
     window: PositiveDuration = timedelta(minutes=10)
     title: str = "Alert storm"
     severity: Annotated[Severity, BeforeValidator(_upper)] = Severity.P1
@@ -71,7 +71,12 @@ class Grouping(StrictModel):
 
     window: PositiveDuration = timedelta(minutes=30)  # how long after a group's last alert it still joins
     group_by: tuple[str, ...] = ("alertname", "service")  # the rules' default
-    storm: Storm | None = Storm()
+    storm: Storm = Storm()
+
+    @property
+    def folds(self) -> Storm | None:
+        """The storm rule, if storms fold at all."""
+        return self.storm if self.storm.threshold > 0 else None
 
 
 class AlertsFile(StrictModel):
@@ -133,7 +138,7 @@ def load_alert_rules(path: Path, *, kinds: Collection[str]) -> AlertRules:
     loaded = load(path, AlertsFile, missing=None)
     rules = loaded.rules
     storm = loaded.grouping.storm
-    if storm is not None and storm.type is not None and storm.type not in kinds:
+    if storm.type is not None and storm.type not in kinds:
         raise PolicyError(f"{path}: grouping.storm: type {storm.type!r} is not a playbook "
                           f"(known: {', '.join(sorted(kinds)) or 'none'})")
     names: set[str] = set()
