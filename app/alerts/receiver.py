@@ -120,6 +120,10 @@ class AlertReceiver:
                              alert.fingerprint, alert.status.value)
                     return Received(alert, Fate.IGNORED)
                 async with self._declaring:
+                    # What was declared while this one waited its turn (its group's, the storm's) is joined.
+                    joined = await self._join(alert, route, delivery)
+                    if joined is not None:
+                        return joined
                     try:
                         incident = await self._declare(alert, route, delivery, declaring_as, storm=False)
                     except StormNow:
@@ -163,6 +167,7 @@ class AlertReceiver:
         storm_rule = self.rules.grouping.folds
 
         async def alongside(session: AsyncSession, incident: Incident) -> None:
+            assert storm_rule is not None or not storm
             await self._take(session, delivery)  # raising stores nothing: no incident, no channel, no page
             now = self.clock.now()
             if not await service.claim(session, alert, incident, now=now):
@@ -171,10 +176,11 @@ class AlertReceiver:
                     session, since=now - storm_rule.window) >= storm_rule.threshold:
                 raise StormNow()
             service.from_alert(incident, alert)
-            if storm and not await service.open_group(session, STORM, "", incident, now=now):
+            if storm and not await service.open_group(session, STORM, "", incident, now=now,
+                                                       since=now - storm_rule.window):
                 raise Taken()
             if not storm and route.group is not None and not await service.open_group(
-                    session, route.rule, route.group, incident, now=now):
+                    session, route.rule, route.group, incident, now=now, since=now - self.rules.grouping.window):
                 raise Taken()
             service.add_alert(session, incident, alert, now=now, kind="detected", text=self.words.line(
                 alert, how="storm_declared" if storm else "declared", rule=route.rule, group=route.group))

@@ -61,12 +61,16 @@ async def group_incident(session: AsyncSession, rule: str, key: str, *, since: d
     return incident
 
 
-async def open_group(session: AsyncSession, rule: str, key: str, incident: Incident, *, now: datetime) -> bool:
-    """In the transaction that stores `incident`: make it the group's. A row of an earlier group (resolved,
-    or quiet past the window: the caller looked) gives way; False if another declaration opened the group
-    meanwhile (the unique key decides), and the caller rolls back and joins that one."""
+async def open_group(session: AsyncSession, rule: str, key: str, incident: Incident, *, since: datetime,
+                     now: datetime) -> bool:
+    """In the transaction that stores `incident`: make it the group's. A row of an earlier group gives way if
+    its incident is resolved or its last alert came before `since`; False if the group is open (another
+    declaration opened it meanwhile: the unique key decides), and the caller rolls back and joins that one."""
     earlier = await session.get(AlertGroup, (rule, key), populate_existing=True)
     if earlier is not None:
+        resolved = await session.scalar(select(Incident.resolved_at).where(Incident.id == earlier.incident_id))
+        if earlier.last_at >= since and resolved is None:
+            return False
         await session.execute(delete(AlertGroup).where(AlertGroup.rule == rule, AlertGroup.key == key,
                                                        AlertGroup.incident_id == earlier.incident_id,
                                                        AlertGroup.last_at == earlier.last_at))
