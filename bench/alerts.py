@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import yaml
 from sqlalchemy import func, select
 
@@ -163,16 +163,18 @@ async def measure(runtime: Any, fake: FakeSlack, base: str, args: argparse.Names
     plan.append(distinct[-1])
     spacing = args.seconds / len(plan)
     answers: list[tuple[int, float]] = []
-    limits = httpx.Limits(max_connections=len(plan), max_keepalive_connections=len(plan))
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+    # aiohttp, not httpx: httpx's pool costs O(connections) per request, and the generator shares the loop.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=30)) as http:
         async def one(at: float, source: str, payload: dict[str, Any]) -> None:
             await asyncio.sleep(max(0.0, at - (time.monotonic() - started)))
             body, headers = signed(source, json.loads(json.dumps(payload)))
             sent = time.monotonic()
             try:
-                response = await http.post(f"/alerts/{source}", content=body, headers=headers)
-                answers.append((response.status_code, time.monotonic() - sent))
-            except httpx.HTTPError:
+                async with http.post(f"{base}/alerts/{source}", data=body, headers=headers) as response:
+                    await response.read()
+                    answers.append((response.status, time.monotonic() - sent))
+            except (aiohttp.ClientError, TimeoutError):
                 answers.append((0, time.monotonic() - sent))
 
         started = time.monotonic()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -14,6 +14,9 @@ from app.alerts.models import AlertClaim, AlertGroup
 from app.alerts.routing import STORM
 from app.incidents.models import Incident, TimelineEvent
 from app.incidents.service import record
+
+
+LAST_AT_EVERY = timedelta(seconds=30)
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -49,15 +52,17 @@ async def claim(session: AsyncSession, alert: Alert, incident: Incident, *, now:
 async def group_incident(session: AsyncSession, rule: str, key: str, *, since: datetime,
                          now: datetime) -> Incident | None:
     """The open incident of this group whose last alert came after `since`; the alert joining it makes
-    `now` its last. None: no such group (none yet, its incident resolved, or quiet for too long)."""
+    `now` its last (written at most every LAST_AT_EVERY: a storm's row is not a lock every alert queues for).
+    None: no such group (none yet, its incident resolved, or quiet for too long)."""
     group = await session.get(AlertGroup, (rule, key), populate_existing=True)
     if group is None or group.last_at < since:
         return None
     incident = await session.get(Incident, group.incident_id)
     if incident is None or incident.is_resolved:
         return None
-    await session.execute(update(AlertGroup).where(AlertGroup.rule == rule, AlertGroup.key == key,
-                                                   AlertGroup.last_at < now).values(last_at=now))
+    if group.last_at < now - LAST_AT_EVERY:
+        await session.execute(update(AlertGroup).where(AlertGroup.rule == rule, AlertGroup.key == key,
+                                                       AlertGroup.last_at < now).values(last_at=now))
     return incident
 
 
