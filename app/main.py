@@ -3,6 +3,7 @@ benchmarks."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,11 +25,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.alerts.receiver import AlertReceiver
 from app.alerts.routing import load_alert_rules
 from app.alerts.sources import Alertmanager, PagerDuty, Sentry, Source
-from app.alerts.web import add_alert_routes
+from app.alerts.web import ALERTS_PREFIX, add_alert_routes
+from app.alerts.words import AlertWords
 from app.clock import Clock, SystemClock
 from app.db import Database
 from app.detection.config import load_checks
-from app.detection.detector import Detector
+from app.detection.detector import DeclareIncident, Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
 from app.incidents.policy import Policy
@@ -56,6 +58,8 @@ from app.trackers.config import load_tracker_rules
 from app.trackers.connect import connect as connect_tracker
 from app.trackers.web import add_tracker_routes
 from app.web import SLACK_PATH, add_routes
+
+log = logging.getLogger(__name__)
 
 
 def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
@@ -232,17 +236,31 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                          readiness=Readiness(db, clock, sweeper, metrics.slack))
     # Verified before it counts as waiting for an answer, and before Bolt parses it: app/slack/toolkit/signatures.py.
     web_app.middlewares.append(verified_first(SLACK_PATH, signing_secret))
-    web_app.middlewares.append(slack.deps.acks.middleware(SLACK_PATH))
+    web_app.middlewares.append(slack.deps.acks.middleware(SLACK_PATH, also=(ALERTS_PREFIX,)))
     add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
     add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
     declarer = slack.declarer
     detector = Detector(db, clock, external, checks, declarer)
-    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer), alert_sources(settings))
+    senders = alert_sources(settings)
+    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer, AlertWords(settings.messages_dir)),
+                     senders)
+    if senders:
+        await _ready_for_alerts(declarer)
     add_tracker_routes(web_app, tracker_webhook if slack.tracker_finished is not None else None,
                        slack.tracker_finished or _no_tracker,
                        db=db, clock=clock, deliveries=tracker_rules.deliveries)
     return Runtime(settings, clock, db, policy, messages, client, slack.deps, slack.commands, slack_app, web_app,
                    sweeper, detector, metrics, links, http, external)
+
+
+async def _ready_for_alerts(declarer: DeclareIncident) -> None:
+    """Who an alert's incident is declared by and commanded by, asked of Slack now rather than while the
+    first alert's sender waits. Slack not answering is no reason not to start: the first alert asks again."""
+    try:
+        await declarer.ready()
+    except Exception as error:
+        log.warning("Could not ask Slack who declares for alerts (%s); the first alert asks again",
+                    type(error).__name__)
 
 
 async def _no_tracker(tracker: str, key: str) -> bool:

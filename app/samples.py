@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from app.alerts.alert import Alert, AlertStatus
 from app.comms.samples import sample_comms
 from app.duework.attempt import Problem, StepFailed
 from app.duework.models import DueWork, WorkKind
@@ -96,6 +97,12 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "work": DueWork(id=7, incident_id=42, kind=WorkKind.ESCALATION, key="management", due_at=started_sample(),
                         created_at=started_sample(), attempts=7),
         "error": error,
+        "alert": Alert(source="alertmanager", fingerprint='{}:{alertname="APIDown"}', status=AlertStatus.FIRING,
+                       summary="The AgentGuard API is not answering", fields={"alertname": "APIDown"},
+                       url="http://prometheus.internal:9090/graph?g0.expr=up", severity="critical"),
+        "how": "grouped",  # alert_line.txt.j2
+        "rule": "critical-infrastructure",
+        "group_key": "alertname=APIDown",
         "details": error.details,
         "subcommands": SUBCOMMANDS,
         "problem": "missing_title",

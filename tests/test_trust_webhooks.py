@@ -199,6 +199,7 @@ async def test_a_later_replay_is_refused_by_its_date_or_known_by_its_signed_body
     await declared_and_resolved(bot, fake, people, clock, "sentry", sentry_body, signed("sentry", sentry_body))
     first = await send(bot, "pagerduty", pagerduty_body)
     assert len(first.json()["declared"]) == 1
+    await settled(bot.runtime)  # answered once stored: its channel is set up after the answer
     clock.advance(minutes=10)
     channels, pages = incident_channels(fake), list(inbox.events)
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
+
+LINK = re.compile(r"https?://[^\s<>|\x00-\x1f\x7f]+", re.IGNORECASE)
+MAX_LINK = 2000
 
 
 class AlertStatus(enum.StrEnum):
@@ -18,13 +22,17 @@ class Alert:
     status: AlertStatus
     summary: str  # one line, for the timeline and a default title
     fields: dict[str, str] = field(default_factory=dict)  # labels and fields the routing rules match on
-    url: str | None = None  # where the sender shows it
+    url: str | None = None  # where the sender shows it (http or https only: see link())
+    severity: str | None = None  # the sender's own word for how bad: Sentry's level, Alertmanager's severity
+    # label, PagerDuty's urgency
 
     @property
     def is_resolved(self) -> bool:
         return self.status is AlertStatus.RESOLVED
 
-    def describe(self) -> str:
-        """How the alert reads on the timeline."""
-        text = f"{self.source} alert {self.status.value}: {self.summary}"
-        return f"{text} ({self.url})" if self.url else text
+
+def link(value: str | None) -> str | None:
+    """A sender's URL, if it is one a message may link to: http(s), no spaces, nothing that ends a Slack link."""
+    if not value or len(value) > MAX_LINK or not LINK.fullmatch(value):
+        return None
+    return value

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from app.alerts.alert import Alert
 from app.incidents.models import Severity
-from app.policy_files import PolicyError, StrictModel, load
+from app.policy_files import PolicyError, PositiveDuration, StrictModel, load
 from app.webhooks.deliveries import DeliveryRules
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 MAX_TITLE = 200
 SOURCES = ("sentry", "alertmanager", "pagerduty")
+MAX_RULE_NAME = 60
+MAX_GROUP_KEY = 300
+STORM = "*storm*"  # the storm's row among the groups: no rule may be named so (a rule's name has no "*")
 
 
 def _upper(value: object) -> object:
@@ -38,6 +43,9 @@ class Rule(StrictModel):
     severity: Annotated[Severity | None, BeforeValidator(_upper)] = None  # None: the playbook's default
     title: str = "{summary}"
     impact: str = ""
+    # Alerts this rule takes that share these fields' values join one incident (within grouping.window of the
+    # group's last alert). None: grouping.group_by; []: each fingerprint an incident of its own.
+    group_by: tuple[str, ...] | None = None
 
     def takes(self, alert: Alert) -> bool:
         if self.source is not None and alert.source != self.source:
@@ -47,9 +55,34 @@ class Rule(StrictModel):
                    for key, wanted in self.match.items())
 
 
+class Storm(StrictModel):
+    """Past `threshold` new incidents from alerts within `window`, further alerts join one storm incident."""
+
+    threshold: int = Field(default=5, ge=0)  # 0: never fold a storm
+    window: PositiveDuration = timedelta(minutes=10)
+    title: str = "Alert storm"
+    severity: Annotated[Severity, BeforeValidator(_upper)] = Severity.P1
+    type: str | None = None  # a playbook key; None: no playbook
+    impact: str = "Many alerts at once; each is on this incident's timeline."
+
+
+class Grouping(StrictModel):
+    """The `grouping:` section of playbooks/alerts.yml."""
+
+    window: PositiveDuration = timedelta(minutes=30)  # how long after a group's last alert it still joins
+    group_by: tuple[str, ...] = ("alertname", "service")  # the rules' default
+    storm: Storm = Storm()
+
+    @property
+    def folds(self) -> Storm | None:
+        """The storm rule, if storms fold at all."""
+        return self.storm if self.storm.threshold > 0 else None
+
+
 class AlertsFile(StrictModel):
     rules: tuple[Rule, ...] = ()
     deliveries: DeliveryRules = DeliveryRules()
+    grouping: Grouping = Grouping()
 
 
 @dataclass(frozen=True)
@@ -61,12 +94,14 @@ class Route:
     severity: Severity | None
     title: str
     impact: str
+    group: str | None = None  # the key of the group it joins (its group_by fields' values); None: not grouped
 
 
 @dataclass(frozen=True)
 class AlertRules:
     rules: tuple[Rule, ...]
     deliveries: DeliveryRules = DeliveryRules()  # how fresh a delivery must be, and how long it is remembered
+    grouping: Grouping = Grouping()
 
     def route(self, alert: Alert) -> Route | None:
         """The first rule that takes the alert; None: no rule does, the alert makes no incident."""
@@ -75,7 +110,20 @@ class AlertRules:
             return None
         return Route(rule=rule.name, kind=rule.type, severity=rule.severity,
                      title=fill(rule.title, alert)[:MAX_TITLE] or alert.summary[:MAX_TITLE],
-                     impact=fill(rule.impact, alert))
+                     impact=fill(rule.impact, alert), group=self.group_key(rule, alert))
+
+    def group_key(self, rule: Rule, alert: Alert) -> str | None:
+        """`field=value` for each of the rule's group_by fields the alert has; None if it has none of them
+        (an alert that carries nothing to group by is not folded with strangers)."""
+        fields = {**alert.fields, "source": alert.source}
+        by = self.grouping.group_by if rule.group_by is None else rule.group_by
+        present = [(name, fields[name]) for name in by if fields.get(name)]
+        if not present:
+            return None
+        key = ",".join(f"{name}={value}" for name, value in present)
+        if len(key) > MAX_GROUP_KEY:  # kept whole in the database's key by its digest
+            key = key[:MAX_GROUP_KEY - 65] + "#" + hashlib.sha256(key.encode()).hexdigest()
+        return key
 
 
 def fill(template: str, alert: Alert) -> str:
@@ -89,6 +137,10 @@ def load_alert_rules(path: Path, *, kinds: Collection[str]) -> AlertRules:
     """The rules in the file; no file means no rules (every alert is only logged)."""
     loaded = load(path, AlertsFile, missing=None)
     rules = loaded.rules
+    storm = loaded.grouping.storm
+    if storm.type is not None and storm.type not in kinds:
+        raise PolicyError(f"{path}: grouping.storm: type {storm.type!r} is not a playbook "
+                          f"(known: {', '.join(sorted(kinds)) or 'none'})")
     names: set[str] = set()
     for number, rule in enumerate(rules, start=1):
         where = f"rules[{number}] ({rule.name})"
@@ -98,7 +150,9 @@ def load_alert_rules(path: Path, *, kinds: Collection[str]) -> AlertRules:
         if rule.type is not None and rule.type not in kinds:
             raise PolicyError(f"{path}: {where}: type {rule.type!r} is not a playbook "
                               f"(known: {', '.join(sorted(kinds)) or 'none'})")
+        if len(rule.name) > MAX_RULE_NAME or "*" in rule.name:
+            raise PolicyError(f"{path}: {where}: a name is at most {MAX_RULE_NAME} characters, without '*'")
         if rule.name in names:
             raise PolicyError(f"{path}: {where}: the name {rule.name!r} is used twice")
         names.add(rule.name)
-    return AlertRules(rules, loaded.deliveries)
+    return AlertRules(rules, loaded.deliveries, loaded.grouping)

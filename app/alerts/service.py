@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts.alert import Alert
-from app.alerts.models import AlertClaim
-from app.incidents.models import Incident
+from app.alerts.models import AlertClaim, AlertGroup
+from app.alerts.routing import STORM
+from app.incidents.models import Incident, TimelineEvent
 from app.incidents.service import record
+
+LAST_AT_EVERY = timedelta(seconds=30)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident | None:
@@ -30,24 +37,72 @@ async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident | N
     return None
 
 
-async def claim(session: AsyncSession, alert: Alert, incident: Incident, *, rule: str, now: datetime) -> bool:
-    """In the transaction that stores the incident: make it the fingerprint's open incident. False if
-    another declaration holds the fingerprint already (the database decides: a unique key); the caller
-    then rolls back and adds the alert to that one instead."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+async def claim(session: AsyncSession, alert: Alert, incident: Incident, *, now: datetime) -> bool:
+    """Make `incident` the fingerprint's open incident, in the transaction that stores the incident or joins
+    the alert to it. False if another declaration holds the fingerprint already (the database decides: a
+    unique key); the caller then rolls back and adds the alert to that one instead."""
     claimed = cast(CursorResult[Any], await session.execute(
-        insert(AlertClaim).values(source=alert.source, fingerprint=alert.fingerprint, incident_id=incident.id,
-                                  claimed_at=now)
+        _insert(session)(AlertClaim).values(source=alert.source, fingerprint=alert.fingerprint,
+                                            incident_id=incident.id, claimed_at=now)
         .on_conflict_do_nothing(index_elements=["source", "fingerprint"])))
-    if claimed.rowcount != 1:
-        return False
-    record(session, incident, kind="detected", actor=None, now=now,
-           text=f"Declared by the {alert.source} alert rule {rule}: {alert.describe()}")
-    return True
+    return claimed.rowcount == 1
 
 
-def add_alert(session: AsyncSession, incident: Incident, alert: Alert, *, now: datetime) -> None:
-    """The alert on the incident's timeline. A resolved alert is only written down: whether the incident
-    is over is for people to say."""
-    record(session, incident, kind="alert_resolved" if alert.is_resolved else "alert", actor=None, now=now,
-           text=alert.describe())
+async def group_incident(session: AsyncSession, rule: str, key: str, *, since: datetime,
+                         now: datetime) -> Incident | None:
+    """The open incident of this group whose last alert came after `since`; the alert joining it makes
+    `now` its last (written at most every LAST_AT_EVERY: a storm's row is not a lock every alert queues for).
+    None: no such group (none yet, its incident resolved, or quiet for too long)."""
+    group = await session.get(AlertGroup, (rule, key), populate_existing=True)
+    if group is None or group.last_at < since:
+        return None
+    incident = await session.get(Incident, group.incident_id)
+    if incident is None or incident.is_resolved:
+        return None
+    if group.last_at < now - LAST_AT_EVERY:
+        await session.execute(update(AlertGroup).where(AlertGroup.rule == rule, AlertGroup.key == key,
+                                                       AlertGroup.last_at < now).values(last_at=now))
+    return incident
+
+
+async def open_group(session: AsyncSession, rule: str, key: str, incident: Incident, *, since: datetime,
+                     now: datetime) -> bool:
+    """In the transaction that stores `incident`: make it the group's. A row of an earlier group gives way if
+    its incident is resolved or its last alert came before `since`; False if the group is open (another
+    declaration opened it meanwhile: the unique key decides), and the caller rolls back and joins that one."""
+    earlier = await session.get(AlertGroup, (rule, key), populate_existing=True)
+    if earlier is not None:
+        resolved = await session.scalar(select(Incident.resolved_at).where(Incident.id == earlier.incident_id))
+        if earlier.last_at >= since and resolved is None:
+            return False
+        await session.execute(delete(AlertGroup).where(AlertGroup.rule == rule, AlertGroup.key == key,
+                                                       AlertGroup.incident_id == earlier.incident_id,
+                                                       AlertGroup.last_at == earlier.last_at))
+    opened = cast(CursorResult[Any], await session.execute(
+        _insert(session)(AlertGroup).values(rule=rule, key=key, incident_id=incident.id, opened_at=now,
+                                            last_at=now)
+        .on_conflict_do_nothing(index_elements=["rule", "key"])))
+    return opened.rowcount == 1
+
+
+async def declared_from_alerts(session: AsyncSession, *, since: datetime) -> int:
+    """How many incidents alerts declared since then, storms apart: what the storm threshold counts."""
+    storms = select(AlertGroup.incident_id).where(AlertGroup.rule == STORM)
+    return int(await session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.alert_source.is_not(None), Incident.started_at >= since, Incident.id.not_in(storms))) or 0)
+
+
+def from_alert(incident: Incident, alert: Alert) -> None:
+    """The incident an alert declared remembers where it came from, for its kickoff."""
+    incident.alert_source = alert.source
+    incident.alert_link = alert.url
+    incident.alert_severity = (alert.severity or "")[:60] or None
+
+
+def add_alert(session: AsyncSession, incident: Incident, alert: Alert, *, text: str, now: datetime,
+              kind: str | None = None) -> TimelineEvent:
+    """The alert's line on the incident's timeline (its words, with the sender's link, from
+    messages/alert_line.txt.j2). A resolved alert is only written down: whether the incident is over is for
+    people to say."""
+    return record(session, incident, kind=kind or ("alert_resolved" if alert.is_resolved else "alert"),
+                  actor=None, now=now, text=text)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.alerts.alert import Alert, AlertStatus
+from app.alerts.alert import Alert, AlertStatus, link
 from app.oncall.pagers import is_our_dedup_key
 from app.webhooks.deliveries import Delivery, body_id, delivery_id, iso_time, unix_time
 
@@ -112,7 +112,8 @@ class Sentry:
             fields["rule"] = _text(data.get("triggered_rule"))
             return [Alert(source=self.name, fingerprint=issue_id, status=AlertStatus.FIRING,
                           summary=_summary(event.get("title"), event.get("message"), event.get("culprit")),
-                          fields=fields, url=_text(event.get("web_url")) or None)]
+                          fields=fields, url=link(_text(event.get("web_url"))),
+                          severity=fields.get("level") or None)]
         if resource == "issue":
             issue = _mapping(data.get("issue"), "data.issue")
             status = {"created": AlertStatus.FIRING, "unresolved": AlertStatus.FIRING,
@@ -125,7 +126,8 @@ class Sentry:
                 fields["project"] = _text(project.get("slug"))
             return [Alert(source=self.name, fingerprint=_text(issue["id"]), status=status,
                           summary=_summary(issue.get("title"), issue.get("culprit")), fields=fields,
-                          url=_text(issue.get("web_url") or issue.get("permalink")) or None)]
+                          url=link(_text(issue.get("web_url") or issue.get("permalink"))),
+                          severity=fields.get("level") or None)]
         return []  # installation, comment, metric_alert...: not an issue alert
 
 
@@ -165,7 +167,8 @@ class Alertmanager:
             found.append(Alert(source=self.name, fingerprint=fingerprint, status=status,
                                summary=_summary(fields.get("summary"), fields.get("description"),
                                                 fields.get("alertname")),
-                               fields=fields, url=_text(entry.get("generatorURL")) or None))
+                               fields=fields, severity=fields.get("severity") or None,
+                               url=link(_text(entry.get("generatorURL"))) or link(_text(payload.get("externalURL")))))
         return found
 
 
@@ -204,4 +207,4 @@ class PagerDuty:
                 fields[key] = _text(incident[key].get("summary"))
         return [Alert(source=self.name, fingerprint=_text(incident["id"]), status=status,
                       summary=_summary(incident.get("title"), incident.get("summary")), fields=fields,
-                      url=_text(incident.get("html_url")) or None)]
+                      url=link(_text(incident.get("html_url"))), severity=fields.get("urgency") or None)]

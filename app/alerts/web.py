@@ -21,7 +21,8 @@ from app.ops.refusals import refuse
 from app.webhooks.deliveries import BadDelivery, NotFresh
 from app.webhooks.signed import signed_json
 
-ALERTS_ROUTE = "/alerts/{source}"
+ALERTS_PREFIX = "/alerts/"
+ALERTS_ROUTE = ALERTS_PREFIX + "{source}"
 
 
 def add_alert_routes(app: web.Application, receiver: AlertReceiver, sources: Mapping[str, Source]) -> None:

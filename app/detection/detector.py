@@ -25,7 +25,7 @@ from app.db import Database
 from app.detection.config import HealthCheck
 from app.detection.probe import ProbeResult, probe_once
 from app.detection.service import Verdict, claim_declaration, claim_probe, record_probe
-from app.incidents.models import Incident, Severity
+from app.incidents.models import Incident, Role, Severity
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,26 @@ class Declaration:
     kind: str | None
 
 
-class DeclareIncident(Protocol):
-    """The declare flow: store the incident, run `alongside` in that same transaction, then open its
-    channel. Raising from `alongside` stores nothing."""
+@dataclass(frozen=True)
+class DeclaringAs:
+    """Who an automatic declaration is made by, and who commands it: asked of the chat side before the
+    declaration (and any lock its caller holds) starts."""
 
-    async def __call__(self, declaration: Declaration, alongside: Alongside) -> Incident: ...
+    declared_by: str
+    roles: dict[Role, str]
+
+
+class DeclareIncident(Protocol):
+    """The declare flow: store the incident, run `alongside` in that same transaction, then set up its
+    channel as due work (`set_up_later`: after returning, for a caller whose sender waits for its answer).
+    Raising from `alongside` stores nothing."""
+
+    async def ready(self) -> DeclaringAs:
+        """Who declares and who commands: the only questions the chat side is asked, remembered for a while."""
+        ...
+
+    async def __call__(self, declaration: Declaration, alongside: Alongside,
+                       declaring_as: DeclaringAs | None = None, *, set_up_later: bool = False) -> Incident: ...
 
 
 class AlreadyDeclared(Exception):

@@ -35,7 +35,8 @@ class Role(enum.StrEnum):
 
 class Incident(Base):
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_open", "resolved_at", "started_at"),)
+    __table_args__ = (Index("ix_incidents_open", "resolved_at", "started_at"),
+                      Index("ix_incidents_alert_started", "alert_source", "started_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -61,6 +62,10 @@ class Incident(Base):
     announcement_ts: Mapped[str | None] = mapped_column(String(32))
     reminder_ts: Mapped[str | None] = mapped_column(String(32))
     checklist_ts: Mapped[str | None] = mapped_column(String(32))
+    # Declared from an alert: its sender, its link there, and the sender's own severity or urgency (the kickoff's).
+    alert_source: Mapped[str | None] = mapped_column(String(20))
+    alert_link: Mapped[str | None] = mapped_column(Text)
+    alert_severity: Mapped[str | None] = mapped_column(String(60))
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", lazy="selectin", cascade="all, delete-orphan"

@@ -3,11 +3,13 @@ primary on-call as Incident Commander (the plan's IC contact is the on-call)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from slack_sdk.errors import SlackApiError
 
-from app.detection.detector import Alongside, Declaration
+from app.detection.detector import Alongside, Declaration, DeclaringAs
 from app.incidents.models import Incident, Role
 from app.slack.declaring.declarations import Declarations
 from app.slack.toolkit import command_line
@@ -16,6 +18,7 @@ from app.slack.toolkit.messages import Message
 from app.slack.toolkit.people import resolve_people
 
 log = logging.getLogger(__name__)
+REMEMBERED_FOR = 600.0  # seconds an on-call's Slack user, looked up by e-mail, is remembered
 
 
 class SlackDeclarer:
@@ -23,12 +26,23 @@ class SlackDeclarer:
         self.declarations = declarations
         self.deps = declarations.deps
         self._bot_user_id: str | None = None
+        self._found: dict[str, tuple[str, float]] = {}  # on-call as configured -> (Slack user, when looked up)
+        self._asking = asyncio.Lock()  # a burst of alerts asks Slack once
 
-    async def __call__(self, declaration: Declaration, alongside: Alongside) -> Incident:
+    async def ready(self) -> DeclaringAs:
+        """The bot declares; the primary on-call commands. Remembered: a burst of alerts asks Slack once."""
+        async with self._asking:
+            return DeclaringAs(declared_by=await self._bot(), roles=await self._commander())
+
+    async def __call__(self, declaration: Declaration, alongside: Alongside,
+                       declaring_as: DeclaringAs | None = None, *, set_up_later: bool = False) -> Incident:
+        """Stored, then set up in Slack; `set_up_later`: the setup starts after this returns, so whoever is
+        waiting (an alert's sender) is not held up by Slack's pacing."""
+        declaring_as = declaring_as or await self.ready()
         command = command_line.Declare(severity=declaration.severity, title=declaration.title,
-                                       impact=declaration.impact, roles=await self._commander(), kind=declaration.kind)
-        actor = Actor(user_id=await self._bot(), channel_id=None, reply=self._tell_log, is_bot=True)
-        incident = await self.declarations.declare(command, actor, alongside=alongside)
+                                       impact=declaration.impact, roles=dict(declaring_as.roles), kind=declaration.kind)
+        actor = Actor(user_id=declaring_as.declared_by, channel_id=None, reply=self._tell_log, is_bot=True)
+        incident = await self.declarations.declare(command, actor, alongside=alongside, set_up_later=set_up_later)
         assert incident is not None  # the bot is never offered a look-alike
         return incident
 
@@ -42,12 +56,16 @@ class SlackDeclarer:
         primary = self.deps.roster.shift_at(self.deps.clock.now()).primary
         if primary is None:
             return {}
+        found = self._found.get(primary)
+        if found is not None and time.monotonic() - found[1] < REMEMBERED_FOR:
+            return {Role.IC: found[0]}
         try:
             [person] = await resolve_people(self.deps.client, [primary])
         except SlackApiError as error:
             log.warning("On-call %s not found in Slack (%s); the bot holds the IC role until someone takes it", primary,
                         error.response.get("error"))
             return {}
+        self._found[primary] = (person, time.monotonic())
         return {Role.IC: person}
 
     @staticmethod

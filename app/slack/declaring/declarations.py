@@ -42,13 +42,16 @@ class Declarations:
         self._at_once = asyncio.Semaphore(AT_ONCE)
 
     async def declare(self, command: command_line.Declare, actor: Actor,
-                      alongside: Callable[[Any, Incident], Awaitable[None]] | None = None) -> Incident | None:
+                      alongside: Callable[[Any, Incident], Awaitable[None]] | None = None,
+                      set_up_later: bool = False) -> Incident | None:
         """Store the incident, its channel's name and the work of setting it up in Slack, then do that work.
 
         Nothing is asked of Slack before the incident is stored: the setup is due work (channel_setup.py),
         so a crash or a Slack outage delays the channel but never loses the declaration.
         `alongside` runs in the transaction that stores the incident (a health check claims its
-        declaration there, so two replicas never both declare); raising from it stores nothing."""
+        declaration there, so two replicas never both declare); raising from it stores nothing.
+        `set_up_later`: return once it is stored, the setup started in a task of its own (an alert's sender
+        has its answer at once; the sweep does the setup if this process stops first)."""
         playbook = self.deps.policy.playbook(command.kind)
         severity = command.severity or (playbook.default_severity if playbook else None)
         if severity is None:
@@ -74,13 +77,19 @@ class Declarations:
             return None
         if incident is None:
             return None
+        if set_up_later:
+            self.deps.acks.start(self._set_up(incident.id), name=f"setting up incident {incident.id}")
+            return incident
+        await self._set_up(incident.id, quiet=actor.receipt is None)
+        return incident
+
+    async def _set_up(self, incident_id: int, *, quiet: bool = True) -> None:
         # A burst of declarations is set up a few at a time, and after the requests still waiting for
-        # their answer have had it (bench.declare). Each incident is already stored.
-        if actor.receipt is None:
+        # their answer have had it (bench.declare, bench.alerts). Each incident is already stored.
+        if quiet:
             await self.deps.acks.quiet(QUIET_LONGEST)
         async with self._at_once:
-            await self.deps.fire_now(incident.id, [WorkKind.SETUP])
-        return incident
+            await self.deps.fire_now(incident_id, [WorkKind.SETUP])
 
     async def _store(self, command: command_line.Declare, actor: Actor, *, severity: Severity, private: bool,
                      look_alike: bool, setup: dict[str, Any],

@@ -54,10 +54,12 @@ class Acknowledgements:
         # answer); without it, the failure is logged.
         self.failed = failed
 
-    def middleware(self, path: str) -> Middleware:
+    def middleware(self, path: str, *, also: tuple[str, ...] = ()) -> Middleware:
+        """Counts the requests to `path`, and to any path under the prefixes `also` (the alerts' senders, who
+        wait for their answer as Slack does)."""
         @web.middleware
         async def answering(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if request.path != path:
+            if request.path != path and not request.path.startswith(also):
                 return await handler(request)
             answered = asyncio.Event()
             token = _answered.set(answered)  # the listener's task copies this context
@@ -137,6 +139,15 @@ class Acknowledgements:
         self.working.add(report)
         report.add_done_callback(self.working.discard)
 
+    def start(self, work: Awaitable[Any], *, name: str) -> None:
+        """Work that follows an answer without being a listener's (an alert's incident set up in Slack): run in
+        a task of its own, waited for at shutdown like the listeners, its failure logged."""
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self.working.add(task)
+        task.add_done_callback(self.working.discard)
+        task.add_done_callback(_log_failure)
+
     async def finished(self, longest: float) -> None:
         """Wait (at most `longest` seconds) for the listeners still at work: before shutting down."""
         if self.working:
@@ -158,6 +169,11 @@ class Acknowledgements:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(longest):
                     await self._calm.wait()
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("%s failed; the sweep does it again", task.get_name(), exc_info=error)
 
 
 def _argument(args: AsyncArgs, name: str) -> Any:
