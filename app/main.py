@@ -183,7 +183,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
     keys = routing_keys(settings, roster)
-    checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
+    checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks,
+                         services=policy.services.keys())
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     tracker_file = settings.playbooks_dir / "trackers.yml"
     tracker_rules = load_tracker_rules(tracker_file)

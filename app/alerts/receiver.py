@@ -125,5 +125,6 @@ class AlertReceiver:
                 raise FingerprintTaken(alert.fingerprint)
 
         declaration = Declaration(check=f"{alert.source} alert rule {route.rule}", title=route.title,
-                                  severity=route.severity, impact=route.impact, kind=route.kind)
+                                  severity=route.severity, impact=route.impact, kind=route.kind,
+                                  services=route.services)
         return await self.declare(declaration, claim)

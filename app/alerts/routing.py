@@ -38,6 +38,7 @@ class Rule(StrictModel):
     severity: Annotated[Severity | None, BeforeValidator(_upper)] = None  # None: the playbook's default
     title: str = "{summary}"
     impact: str = ""
+    service_field: str | None = None  # the alert's label or field naming the affected service(s), comma-separated
 
     def takes(self, alert: Alert) -> bool:
         if self.source is not None and alert.source != self.source:
@@ -61,6 +62,7 @@ class Route:
     severity: Severity | None
     title: str
     impact: str
+    services: tuple[str, ...] = ()  # as the alert's `service_field` names them (the declaration keeps the known)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ class AlertRules:
             return None
         return Route(rule=rule.name, kind=rule.type, severity=rule.severity,
                      title=fill(rule.title, alert)[:MAX_TITLE] or alert.summary[:MAX_TITLE],
-                     impact=fill(rule.impact, alert))
+                     impact=fill(rule.impact, alert), services=tuple(
+                         s.strip().lower() for s in str(alert.fields.get(rule.service_field or "", "")).split(",")
+                         if s.strip()))
 
 
 def fill(template: str, alert: Alert) -> str:

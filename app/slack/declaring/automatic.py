@@ -25,8 +25,13 @@ class SlackDeclarer:
         self._bot_user_id: str | None = None
 
     async def __call__(self, declaration: Declaration, alongside: Alongside) -> Incident:
+        known = [key for key in declaration.services if key in self.deps.policy.services]
+        if len(known) < len(declaration.services):
+            log.info("%s named services not in playbooks/services.yml, left out: %s", declaration.check,
+                     ", ".join(self.deps.policy.services.unknown(declaration.services)))
         command = command_line.Declare(severity=declaration.severity, title=declaration.title,
-                                       impact=declaration.impact, roles=await self._commander(), kind=declaration.kind)
+                                       impact=declaration.impact, roles=await self._commander(), kind=declaration.kind,
+                                       services=tuple(known))
         actor = Actor(user_id=await self._bot(), channel_id=None, reply=self._tell_log, is_bot=True)
         incident = await self.declarations.declare(command, actor, alongside=alongside)
         assert incident is not None  # the bot is never offered a look-alike
