@@ -3,6 +3,7 @@ benchmarks."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
@@ -31,6 +32,7 @@ from app.detection.config import load_checks
 from app.detection.detector import Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
+from app.incidents.affected import open_incidents_naming_unknown
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
 from app.insights.web import InsightsPage, add_insights_page
@@ -56,6 +58,8 @@ from app.trackers.config import load_tracker_rules
 from app.trackers.connect import connect as connect_tracker
 from app.trackers.web import add_tracker_routes
 from app.web import SLACK_PATH, add_routes
+
+log = logging.getLogger(__name__)
 
 
 def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
@@ -197,6 +201,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     db = Database(settings.database_url)
     try:
         await db.migrate()
+        await say_services_gone(db, policy)
         if check_slack is not None:
             await check_slack()
     except BaseException:
@@ -253,6 +258,16 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
 
 async def _no_tracker(tracker: str, key: str) -> bool:
     return False
+
+
+async def say_services_gone(db: Database, policy: Policy) -> None:
+    """One line naming the open incidents that name services playbooks/services.yml no longer has: they keep
+    the key, and people may want to put it back or name another."""
+    async with db.transaction() as session:
+        gone = await open_incidents_naming_unknown(session, list(policy.services.keys()))
+    if gone:
+        log.warning("Open incidents name services no longer in playbooks/services.yml: %s",
+                    "; ".join(f"#{number} ({', '.join(keys)})" for number, keys in gone.items()))
 
 
 def http_signing_secret(settings: Settings) -> str:
