@@ -214,7 +214,7 @@ def test_catalog_mistakes_name_the_file_and_the_key(tmp_path: Path, change, prob
     catalog = yaml.safe_load((ROOT / "playbooks" / "services.yml").read_text())
     change(catalog["services"])
     (tmp_path / "services.yml").write_text(yaml.safe_dump(catalog))
-    with pytest.raises(PolicyError, match="services.yml") as stopped:
+    with pytest.raises(PolicyError, match=r"services\.yml") as stopped:
         load_catalog(tmp_path / "services.yml", kinds={"outage", "database"})
     assert problem in str(stopped.value)
 

@@ -7,7 +7,7 @@ incident stores, as text: a service later removed from the file stays named on t
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,7 +21,7 @@ MAX_KEY = 40
 RESERVED = {"private", "p0", "p1", "p2", "p3"}  # words `/incident declare` reads before the title
 
 
-def _text_or_mapping(key: str):  # type: ignore[no-untyped-def]
+def _text_or_mapping(key: str) -> Callable[[object], object]:
     """`owner: platform` is `owner: {usergroup: platform}`; a runbook given as a URL is `{url: ...}`."""
     def before(value: object) -> object:
         return {key: value} if isinstance(value, str) else value
@@ -112,7 +112,7 @@ class Catalog:
     def __contains__(self, key: object) -> bool:
         return key in self.services
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Service]:
         return iter(self.services.values())
 
     def __bool__(self) -> bool:

@@ -132,7 +132,8 @@ class Messages:
             auto_reload=False,  # checked once at start-up, and never looked for on disk again
             bytecode_cache=compiled("slack"),
         )
-        self.env.filters.update(user=user, person=person, usergroup=usergroup, channel=channel, date=date, link=link, utc=utc_time,
+        self.env.filters.update(user=user, person=person, usergroup=usergroup,
+                                channel=channel, date=date, link=link, utc=utc_time,
                                 duration=duration, fit=fit,
                                 # People's text inside a YAML view's mrkdwn (|tojson alone leaves it as typed).
                                 escaped=lambda v: SlackText(escape(str(v))),
