@@ -33,6 +33,7 @@ from app.detection.config import load_checks
 from app.detection.detector import DeclareIncident, Detector
 from app.duework.models import WorkKind
 from app.duework.sweeper import Sweeper
+from app.incidents.affected import open_incidents_naming_unknown
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
 from app.insights.web import InsightsPage, add_insights_page
@@ -182,7 +183,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
     keys = routing_keys(settings, roster)
-    checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks)
+    checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks,
+                         services=policy.services.keys())
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
     tracker_file = settings.playbooks_dir / "trackers.yml"
     tracker_rules = load_tracker_rules(tracker_file)
@@ -195,6 +197,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     db = Database(settings.database_url)
     try:
         await db.migrate()
+        await say_services_gone(db, policy)
         if check_slack is not None:
             await check_slack()
     except BaseException:
@@ -265,6 +268,16 @@ async def _ready_for_alerts(declarer: DeclareIncident) -> None:
 
 async def _no_tracker(tracker: str, key: str) -> bool:
     return False
+
+
+async def say_services_gone(db: Database, policy: Policy) -> None:
+    """One line naming the open incidents that name services playbooks/services.yml no longer has: they keep
+    the key, and people may want to put it back or name another."""
+    async with db.transaction() as session:
+        gone = await open_incidents_naming_unknown(session, list(policy.services.keys()))
+    if gone:
+        log.warning("Open incidents name services no longer in playbooks/services.yml: %s",
+                    "; ".join(f"#{number} ({', '.join(keys)})" for number, keys in gone.items()))
 
 
 def http_signing_secret(settings: Settings) -> str:

@@ -159,6 +159,10 @@ def _keys_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     """The keys the model allows at this place in the file."""
     current: Any = model
     for part in loc:
+        value = _dict_value(current)
+        if value is not None and isinstance(part, str):  # a key of a mapping (services.<key>), not a field
+            current = value
+            continue
         current = _element(current)
         if isinstance(part, int):
             continue
@@ -184,3 +188,18 @@ def _element(annotation: Any) -> Any:
             annotation = args[-1] if origin is dict or args[-1] is not Ellipsis else args[0]
         else:
             return annotation
+
+
+def _dict_value(annotation: Any) -> Any:
+    """The type of a mapping's values, through Optional and Annotated; None if it is not a mapping."""
+    while True:
+        origin, args = get_origin(annotation), get_args(annotation)
+        if origin is Annotated:
+            annotation = args[0]
+        elif origin in (Union, types.UnionType):
+            inner = [a for a in args if a is not type(None)]
+            if len(inner) != 1:
+                return None
+            annotation = inner[0]
+        else:
+            return args[-1] if origin is dict and args else None

@@ -10,7 +10,7 @@ from app.comms.samples import sample_comms
 from app.duework.attempt import Problem, StepFailed
 from app.duework.models import DueWork, WorkKind
 from app.incidents.errors import UsageError
-from app.incidents.models import ChecklistItem, Incident, Role, RoleAssignment, Severity, Status
+from app.incidents.models import AffectedService, ChecklistItem, Incident, Role, RoleAssignment, Severity, Status
 from app.incidents.playbooks import ComplianceClock, Playbook
 from app.incidents.policy import Policy
 from app.incidents.service import StatusUpdate
@@ -44,6 +44,9 @@ def sample_incident() -> Incident:
     )
     incident.roles = [RoleAssignment(role=Role.IC, user_id="U0SAMPLE1", assigned_at=started),
                       RoleAssignment(role=Role.TECH, user_id="U0SAMPLE2", assigned_at=started)]
+    # One the catalog may have, and one it has not (a service removed from playbooks/services.yml).
+    incident.services = [AffectedService(incident_id=42, service="api", named_at=started, named_by="U0SAMPLE1"),
+                         AffectedService(incident_id=42, service="retired-service", named_at=started, named_by=None)]
     return incident
 
 
@@ -75,6 +78,10 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "plan": policy,
         "severities": list(Severity),
         "roles": policy.roles,
+        "catalog": policy.services,
+        "service": "api",
+        "services_added": ["api"],
+        "services_removed": ["retired-service"],
         "role": policy.roles[Role.TECH],
         "holder": "U0SAMPLE2",
         "previous_severity": Severity.P1,

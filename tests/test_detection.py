@@ -21,6 +21,7 @@ import yaml
 from aiohttp import web
 from sqlalchemy import func, select
 
+from app.catalog.services import load_catalog
 from app.detection.config import load_checks
 from app.detection.detector import Outcome
 from app.detection.models import FailedProbe, HealthCheckState
@@ -324,8 +325,9 @@ def test_the_shipped_file_has_no_checks_and_its_example_loads(tmp_path: Path) ->
     start = lines.index("# checks:")
     example = [line[2:] for line in lines[start:] if line.startswith("# ")]
     (tmp_path / "detection.yml").write_text("\n".join(["checks:", *example[1:]]) + "\n")
-    [check] = load_checks(tmp_path / "detection.yml", kinds=shipped_kinds())
-    assert check.url == "https://agentguard-api.onrender.com/health"
+    catalog = load_catalog(ROOT / "playbooks" / "services.yml", kinds=shipped_kinds())
+    [check] = load_checks(tmp_path / "detection.yml", kinds=shipped_kinds(), services=catalog.keys())
+    assert check.url == "https://agentguard-api.onrender.com/health" and check.service == "api"
     assert (check.kind, check.severity, check.failures, check.interval.total_seconds()) == ("outage", Severity.P0,
                                                                                             3, 30)
     assert check.accepts(204) and not check.accepts(301)

@@ -192,5 +192,6 @@ class AlertReceiver:
                                       impact=storm_rule.impact, kind=storm_rule.type)
         else:
             declaration = Declaration(check=f"{alert.source} alert rule {route.rule}", title=route.title,
-                                      severity=route.severity, impact=route.impact, kind=route.kind)
+                                      severity=route.severity, impact=route.impact, kind=route.kind,
+                                      services=route.services)
         return await self.declare(declaration, alongside, declaring_as, set_up_later=True)

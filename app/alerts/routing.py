@@ -46,6 +46,7 @@ class Rule(StrictModel):
     # Alerts this rule takes that share these fields' values join one incident (within grouping.window of the
     # group's last alert). None: grouping.group_by; []: each fingerprint an incident of its own.
     group_by: tuple[str, ...] | None = None
+    service_field: str | None = None  # the alert's label or field naming the affected service(s), comma-separated
 
     def takes(self, alert: Alert) -> bool:
         if self.source is not None and alert.source != self.source:
@@ -95,6 +96,7 @@ class Route:
     title: str
     impact: str
     group: str | None = None  # the key of the group it joins (its group_by fields' values); None: not grouped
+    services: tuple[str, ...] = ()  # as the alert's `service_field` names them (the declaration keeps the known)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ class AlertRules:
             return None
         return Route(rule=rule.name, kind=rule.type, severity=rule.severity,
                      title=fill(rule.title, alert)[:MAX_TITLE] or alert.summary[:MAX_TITLE],
-                     impact=fill(rule.impact, alert), group=self.group_key(rule, alert))
+                     impact=fill(rule.impact, alert), group=self.group_key(rule, alert), services=tuple(
+                         s.strip().lower() for s in str(alert.fields.get(rule.service_field or "", "")).split(",")
+                         if s.strip()))
 
     def group_key(self, rule: Rule, alert: Alert) -> str | None:
         """`field=value` for each of the rule's group_by fields the alert has; None if it has none of them

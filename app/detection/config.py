@@ -39,6 +39,7 @@ class HealthCheck:
     severity: Severity | None  # None: the playbook's default
     kind: str | None  # the playbook key ("type" in the file), stored on the incident
     impact: str
+    service: str | None = None  # the catalog's service it checks (playbooks/services.yml)
 
     def accepts(self, status_code: int) -> bool:
         return any(low <= status_code <= high for low, high in self.expect_status)
@@ -65,6 +66,7 @@ class CheckEntry(StrictModel):
     severity: Annotated[Severity | None, BeforeValidator(_upper)] = None  # None: the playbook's default
     type: str | None = None  # a playbook key
     impact: str = ""
+    service: str | None = None  # a key of playbooks/services.yml
 
     @field_validator("name")
     @classmethod
@@ -101,8 +103,9 @@ class DetectionFile(StrictModel):
     checks: tuple[Any, ...] = ()  # each check is validated on its own, so a problem names it
 
 
-def load_checks(path: Path, *, kinds: Collection[str]) -> list[HealthCheck]:
-    """The checks in the file; no file means no checks. `kinds` are the playbook keys a check may name."""
+def load_checks(path: Path, *, kinds: Collection[str], services: Collection[str] = ()) -> list[HealthCheck]:
+    """The checks in the file; no file means no checks. `kinds` are the playbook keys a check may name,
+    `services` the catalog's."""
     data = read_yaml(path, missing=None)
     if data is None:
         return []
@@ -115,12 +118,15 @@ def load_checks(path: Path, *, kinds: Collection[str]) -> list[HealthCheck]:
         if check.type is not None and check.type not in kinds:
             raise PolicyError(f"{path}: {where}: type {check.type!r} is not a playbook "
                               f"(known: {', '.join(sorted(kinds)) or 'none'})")
+        if check.service is not None and check.service not in services:
+            raise PolicyError(f"{path}: {where}: service {check.service!r} is not in playbooks/services.yml "
+                              f"(known: {', '.join(sorted(services)) or 'none'})")
         if any(c.name == check.name for c in checks):
             raise PolicyError(f"{path}: {where}: the name {check.name!r} is used twice")
         checks.append(HealthCheck(
             name=check.name, url=check.url, interval=check.interval, failures=check.failures,
             timeout=check.timeout or min(DEFAULT_TIMEOUT, check.interval), expect_status=check.expect_status,
-            title=check.title, severity=check.severity, kind=check.type, impact=check.impact))
+            title=check.title, severity=check.severity, kind=check.type, impact=check.impact, service=check.service))
     return checks
 
 

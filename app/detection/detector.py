@@ -41,6 +41,7 @@ class Declaration:
     severity: Severity | None  # None: the playbook's default
     impact: str
     kind: str | None
+    services: tuple[str, ...] = ()  # the catalog's services it affects (a check's `service`, an alert's label)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ class Detector:
                 raise AlreadyDeclared(check.name)
 
         declaration = Declaration(check=check.name, title=check.title_for(result.status), severity=check.severity,
-                                  impact=check.impact, kind=check.kind)
+                                  impact=check.impact, kind=check.kind,
+                                  services=(check.service,) if check.service else ())
         try:
             incident = await self.declare(declaration, claim)
         except AlreadyDeclared:

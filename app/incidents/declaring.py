@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.duework import service as duework
 from app.duework.models import WorkKind
-from app.incidents import channels, compliance, deadlines, duplicates, service
+from app.incidents import affected, channels, compliance, deadlines, duplicates, service
 from app.incidents import checklist as checklists
 from app.incidents.models import Incident, Role, Severity
 from app.incidents.policy import Policy
@@ -28,16 +28,20 @@ class LooksAlike(Exception):
 async def store_declaration(session: AsyncSession, policy: Policy, *, title: str, severity: Severity, impact: str,
                             declared_by: str, roles: dict[Role, str], kind: str | None, private: bool,
                             look_alike: bool, setup: dict[str, Any], now: datetime,
-                            alongside: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None) -> Incident:
+                            alongside: Callable[[AsyncSession, Incident], Awaitable[None]] | None = None,
+                            services: Sequence[str] = ()) -> Incident:
     """The incident, its channel's name, the work of setting it up (`setup`: who to tell), its clock and its
-    playbook's checklist and compliance deadlines. `look_alike`: raise LooksAlike first if it is one."""
+    playbook's checklist and compliance deadlines. `look_alike`: raise LooksAlike first if it is one (a title
+    alike enough, or any of the same `services`, the catalog's keys it affects)."""
     if look_alike:
-        existing = await duplicates.likely_duplicate(session, title, policy.declaring.duplicates, now=now)
+        existing = await duplicates.likely_duplicate(session, title, policy.declaring.duplicates, now=now,
+                                                     services=services)
         if existing is not None:
             raise LooksAlike(existing.id)
     incident = await service.declare_incident(session, title=title, severity=severity, impact=impact,
                                               declared_by=declared_by, roles=roles, now=now, kind=kind,
                                               private=private)
+    affected.name_at_declaration(session, incident, services, by=declared_by, now=now)
     incident.channel_name = await channels.next_free_name(session, incident)
     await session.flush()
     await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=setup, fresh=True)

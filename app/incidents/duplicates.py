@@ -4,6 +4,7 @@ The rules come from playbooks/declaring.yml."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from difflib import SequenceMatcher
 
@@ -11,6 +12,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.incidents import affected
 from app.incidents.models import Incident
 from app.policy_files import PositiveDuration, StrictModel
 
@@ -39,8 +41,12 @@ def likeness(one: str, other: str) -> float:
 
 
 async def likely_duplicate(session: AsyncSession, title: str, rules: DuplicateRules, *,
-                           now: datetime) -> Incident | None:
-    """The open incident declared within the window whose title is most like this one, if alike enough."""
+                           now: datetime, services: Sequence[str] = ()) -> Incident | None:
+    """The open incident declared within the window that names one of the same services (the latest), else the
+    one whose title is most like this one, if alike enough."""
+    same_service = await affected.open_incidents_naming(session, services, since=now - rules.within)
+    if same_service:
+        return await session.get(Incident, same_service[0])
     query = select(Incident.id, Incident.title).where(Incident.resolved_at.is_(None),
                                                        Incident.started_at >= now - rules.within)
     best, score = None, rules.similarity

@@ -70,6 +70,10 @@ class Incident(Base):
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", lazy="selectin", cascade="all, delete-orphan"
     )
+    # The services it affects (playbooks/services.yml), by key, in the order they were named.
+    services: Mapped[list[AffectedService]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="(AffectedService.named_at, AffectedService.service)"
+    )
     events: Mapped[list[TimelineEvent]] = relationship(
         back_populates="incident",
         lazy="raise",
@@ -94,6 +98,23 @@ class Incident(Base):
 
     def role_holders(self) -> dict[Role, str]:
         return {r.role: r.user_id for r in self.roles}
+
+    @property
+    def service_keys(self) -> list[str]:
+        return [s.service for s in self.services]
+
+
+class AffectedService(Base):
+    """A service of the catalog an incident affects. The key is stored as text, not a reference: a service
+    removed from playbooks/services.yml stays named on the incidents that named it."""
+
+    __tablename__ = "incident_services"
+    __table_args__ = (Index("ix_incident_services_service", "service"),)
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+    named_at: Mapped[datetime]
+    named_by: Mapped[str | None] = mapped_column(String(32))  # the bot, for an alert or a health check
 
 
 class RoleAssignment(Base):

@@ -13,6 +13,7 @@ from app.incidents.models import Role, Severity
 from app.policy_files import Duration, PolicyError, PositiveDuration, StrictModel, load, parse_duration
 
 if TYPE_CHECKING:
+    from app.catalog.services import Catalog
     from app.comms.status_page import StatusPageRules
     from app.duework.retries import Retries
     from app.incidents.channel_rules import ChannelRules
@@ -93,6 +94,7 @@ class Policy:
     insights: InsightsRules
     retries: Retries
     status_page: StatusPageRules
+    services: Catalog  # playbooks/services.yml
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -102,6 +104,7 @@ class Policy:
 
     @classmethod
     def load(cls, directory: Path) -> Policy:
+        from app.catalog.services import load_catalog
         from app.comms.status_page import StatusPageRules
         from app.duework.retries import Retries
         from app.incidents.channel_rules import ChannelRules
@@ -112,14 +115,16 @@ class Policy:
 
         severities = load(directory / "severities.yml", SeverityTable)
         roles = load(directory / "roles.yml", RoleTable)
+        playbooks = load_playbooks(directory)
         return cls(
             severities={s: SeverityPolicy(severity=s, **getattr(severities, s.value).model_dump()) for s in Severity},
             roles={r: RoleDescription(role=r, **getattr(roles, r.value).model_dump()) for r in Role},
-            playbooks=load_playbooks(directory),
+            playbooks=playbooks,
             followup=load(directory / "followup.yml", Followup),
             declaring=load(directory / "declaring.yml", Declaring),
             channel=load(directory / "channel.yml", ChannelRules, missing={}),
             insights=load(directory / "insights.yml", InsightsRules, missing={}),
             retries=load(directory / "retries.yml", Retries, missing={}),
             status_page=load(directory / "status_page.yml", StatusPageRules, missing={}),
+            services=load_catalog(directory / "services.yml", kinds=playbooks),
         )

@@ -54,6 +54,7 @@ async def declare_incident(
         started_at=now,
         last_update_at=now,
         roles=[],
+        services=[],
     )
     holders = {Role.IC: declared_by, **roles}
     for role, user in holders.items():

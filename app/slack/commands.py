@@ -50,7 +50,8 @@ def register(app: AsyncApp, deps: Deps, commands: Commands, declarations: Declar
     async def incident_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
                                client: AsyncWebClient) -> None:
         try:
-            parsed = command_line.parse_command(command.get("text", ""), kinds=deps.policy.playbooks.keys())
+            parsed = command_line.parse_command(command.get("text", ""), kinds=deps.policy.playbooks.keys(),
+                                                services=deps.policy.services.keys())
         except UsageError as error:
             await ack(**acting.error_message(error).as_kwargs())
             return
@@ -92,6 +93,7 @@ def register(app: AsyncApp, deps: Deps, commands: Commands, declarations: Declar
                       trigger_id=body.get("trigger_id"), response_url=body.get("response_url"))
 
         async def run_it() -> None:
-            await commands.run(command_line.chosen_for_incident(action["value"], deps.policy.playbooks.keys()), actor)
+            await commands.run(command_line.chosen_for_incident(action["value"], deps.policy.playbooks.keys(),
+                                                                deps.policy.services.keys()), actor)
 
         await acting.guarded(run_it(), actor, what="button")

@@ -39,8 +39,13 @@ class SlackDeclarer:
         """Stored, then set up in Slack; `set_up_later`: the setup starts after this returns, so whoever is
         waiting (an alert's sender) is not held up by Slack's pacing."""
         declaring_as = declaring_as or await self.ready()
+        known = [key for key in declaration.services if key in self.deps.policy.services]
+        if len(known) < len(declaration.services):
+            log.info("%s named services not in playbooks/services.yml, left out: %s", declaration.check,
+                     ", ".join(self.deps.policy.services.unknown(declaration.services)))
         command = command_line.Declare(severity=declaration.severity, title=declaration.title,
-                                       impact=declaration.impact, roles=dict(declaring_as.roles), kind=declaration.kind)
+                                       impact=declaration.impact, roles=dict(declaring_as.roles),
+                                       kind=declaration.kind, services=tuple(known))
         actor = Actor(user_id=declaring_as.declared_by, channel_id=None, reply=self._tell_log, is_bot=True)
         incident = await self.declarations.declare(command, actor, alongside=alongside, set_up_later=set_up_later)
         assert incident is not None  # the bot is never offered a look-alike

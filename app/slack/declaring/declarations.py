@@ -110,7 +110,8 @@ class Declarations:
                     return await store_declaration(
                         session, self.deps.policy, title=command.title, severity=severity, impact=command.impact,
                         declared_by=actor.user_id, roles=command.roles, kind=command.kind, private=private,
-                        look_alike=look_alike, setup=setup, now=self.deps.clock.now(), alongside=settling)
+                        look_alike=look_alike, setup=setup, now=self.deps.clock.now(), alongside=settling,
+                        services=command.services)
             except LooksAlike as found:
                 async with self.deps.db.transaction() as session:  # the rollback let go of what it had loaded
                     existing = await service.find_incident(session, found.incident_id)

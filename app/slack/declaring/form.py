@@ -21,7 +21,8 @@ def declare_modal(deps: Deps, *, channel_id: str | None) -> dict[str, Any]:
     return view
 
 
-def read_declare_modal(values: dict[str, dict[str, Any]], kinds: Collection[str] = ()) -> command_line.Declare:
+def read_declare_modal(values: dict[str, dict[str, Any]], kinds: Collection[str] = (),
+                       services: Collection[str] = ()) -> command_line.Declare:
     """The modal's answers (see toolkit.forms.form_values) as a Declare command; problems are keyed by their block."""
     title = " ".join(interactions.typed(values, "title").split())
     severity = interactions.chosen(values, "severity")
@@ -29,6 +30,8 @@ def read_declare_modal(values: dict[str, dict[str, Any]], kinds: Collection[str]
     impact = interactions.typed(values, "impact")
     commander = interactions.text(values.get("commander", {}).get("selected_user")) or None
     private = bool(values.get("private", {}).get("selected_options"))
+    named = [interactions.text(option.get("value")) for option in values.get("services", {}).get("selected_options")
+             or [] if isinstance(option, dict)]
     problems: dict[str, str] = {}
     if not title:
         problems["title"] = "missing_title"
@@ -36,10 +39,12 @@ def read_declare_modal(values: dict[str, dict[str, Any]], kinds: Collection[str]
         problems["title"] = "title_too_long"
     if kind is not None and kind not in kinds:
         problems["kind"] = "bad_kind"
+    if any(key not in services for key in named):
+        problems["services"] = "bad_service"
     if severity not in Severity.__members__ and not (severity is None and kind):
         problems["severity"] = "bad_severity"
     if problems:
         raise UsageError(subcommand="declare", problems=problems)
     roles = {Role.IC: commander} if commander else {}
     return command_line.Declare(severity=Severity(severity) if severity else None, title=title, impact=impact,
-                           roles=roles, kind=kind, private=private)
+                                roles=roles, kind=kind, private=private, services=tuple(dict.fromkeys(named)))

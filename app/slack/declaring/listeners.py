@@ -51,7 +51,8 @@ def register(app: AsyncApp, deps: Deps, declarations: Declarations) -> None:
     async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                 client: AsyncWebClient) -> None:
         command = await read_or_refuse(
-            deps.messages, ack, lambda values: read_declare_modal(values, deps.policy.playbooks.keys()), view)
+            deps.messages, ack, lambda values: read_declare_modal(values, deps.policy.playbooks.keys(),
+                                                             deps.policy.services.keys()), view)
         if command is None:
             return
         user_id = body["user"]["id"]

@@ -48,7 +48,8 @@ class UnsettledDeclarations:
                           reply=self._answer(declaration), response_url=declaration.response_url,
                           typed=declaration.text, receipt=declaration.id)
             try:
-                command = command_line.parse_command(declaration.text, kinds=self.deps.policy.playbooks.keys())
+                command = command_line.parse_command(declaration.text, kinds=self.deps.policy.playbooks.keys(),
+                                                     services=self.deps.policy.services.keys())
             except UsageError as error:  # the playbooks changed since: it is no longer a declaration
                 await self.declarations.settle(actor, "refused")
                 await actor.reply(self.acting.error_message(error))

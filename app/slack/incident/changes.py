@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from app.duework import service as duework
 from app.duework.models import WorkKind
-from app.incidents import deadlines, service
+from app.incidents import affected, deadlines, service
 from app.incidents.errors import NotCommander, UnknownUser
 from app.incidents.models import Incident, Role
 from app.slack.toolkit import command_line
@@ -28,6 +28,7 @@ class IncidentChanges:
         return {
             command_line.Help: self.help,
             command_line.ListOpen: self.list_open,
+            command_line.ChangeServices: self.change_services,
             command_line.ShowStatus: self.status,
             command_line.Update: self.post_update,
             command_line.ChangeSeverity: self.change_severity,
@@ -46,8 +47,10 @@ class IncidentChanges:
     async def list_open(self, command: command_line.ListOpen, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
             incidents = await service.open_incidents(session)
+        if command.service is not None:
+            incidents = [incident for incident in incidents if command.service in incident.service_keys]
         visible = await self.acting.visible_to(actor, incidents)
-        await actor.reply(self.deps.messages.render("list.j2", incidents=visible))
+        await actor.reply(self.deps.messages.render("list.j2", incidents=visible, service=command.service))
 
     async def status(self, command: command_line.ShowStatus, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
@@ -86,6 +89,16 @@ class IncidentChanges:
         settled = self.deps.messages.render(template, **self.deps.summary.context(incident))
         return {"settle reminder": self.deps.client.chat_update(channel=incident.channel_id, ts=reminder_ts,
                                                                  **settled.as_kwargs())}
+
+    async def change_services(self, command: command_line.ChangeServices, actor: Actor) -> None:
+        async with self.deps.db.transaction() as session:
+            incident = await self.acting.incident_here(session, actor)
+            change = affected.add_services if command.add else affected.remove_services
+            changed = await change(session, incident, command.keys, by=actor.user_id, now=self.deps.clock.now())
+        post = self.deps.messages.render("services_changed.j2", **self.deps.summary.context(
+            incident, services_added=changed if command.add else [], services_removed=[] if command.add else changed,
+            actor=actor.user_id))
+        await self.acting.show_change(incident, actor, post)
 
     async def change_severity(self, command: command_line.ChangeSeverity, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:

@@ -6,7 +6,9 @@ import json
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import partial
 
+from app.catalog.services import split_keys
 from app.comms.models import Audience
 from app.incidents.errors import UsageError
 from app.incidents.models import Role, Severity, Status
@@ -55,12 +57,14 @@ class Declare:
     kind: str | None = None
     private: bool = False
     anyway: bool = False  # declared although an open incident looks the same (the declarer chose to)
+    services: tuple[str, ...] = ()  # the catalog's keys it affects (playbooks/services.yml)
 
     def as_choice(self) -> str:
         """The declaration, kept in a button's value until the declarer chooses (Slack allows 2000 chars)."""
         return json.dumps({"severity": self.severity.value if self.severity else None, "title": self.title,
                            "impact": self.impact[:1000], "roles": {r.value: u for r, u in self.roles.items()},
-                           "kind": self.kind, "private": self.private}, ensure_ascii=False)
+                           "kind": self.kind, "private": self.private, "services": list(self.services)},
+                          ensure_ascii=False)
 
     @classmethod
     def chosen(cls, value: str) -> Declare:
@@ -68,7 +72,7 @@ class Declare:
         data = json.loads(value)
         return cls(severity=Severity(data["severity"]) if data["severity"] else None, title=data["title"],
                    impact=data["impact"], roles={Role(r): u for r, u in data["roles"].items()}, kind=data["kind"],
-                   private=data["private"], anyway=True)
+                   private=data["private"], services=tuple(data.get("services") or ()), anyway=True)
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,15 @@ class ShowStatus:
 
 @dataclass(frozen=True)
 class ListOpen:
-    pass
+    service: str | None = None  # only the incidents naming this service (`list service:api`)
+
+
+@dataclass(frozen=True)
+class ChangeServices:
+    """`/incident services add|remove <keys>`: the catalog's services this incident affects."""
+
+    add: bool
+    keys: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -153,28 +165,29 @@ def for_incident(incident_id: int, typed: str) -> str | None:
     return value if len(value) <= MAX_BUTTON_VALUE else None
 
 
-def chosen_for_incident(value: str, kinds: Collection[str] = ()) -> Targeted:
+def chosen_for_incident(value: str, kinds: Collection[str] = (), services: Collection[str] = ()) -> Targeted:
     """The command a picker's button carried, for the incident it names."""
     data = json.loads(value)
-    return Targeted(int(data["incident"]), parse_command(str(data["text"]), kinds))
+    return Targeted(int(data["incident"]), parse_command(str(data["text"]), kinds, services))
 
 
-Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | OnCall | ChangeSeverity
-           | AssignRole | Note | Resolve | Reopen | ShowChecklist | Notified | DraftComms | OpenReview
+Command = (Help | OpenDeclareModal | Declare | Update | ShowStatus | ListOpen | ChangeServices | OnCall
+           | ChangeSeverity | AssignRole | Note | Resolve | Reopen | ShowChecklist | Notified | DraftComms | OpenReview
            | ActionItemCommand | MeetingCommand | ShowStats | Targeted)
-SUBCOMMANDS = ("declare", "update", "status", "list", "severity", "role", "note", "resolve", "reopen", "oncall",
-               "checklist", "notified", "comms", "review", "meeting", "action", "actions", "stats", "help")
+SUBCOMMANDS = ("declare", "update", "status", "list", "services", "severity", "role", "note", "resolve", "reopen",
+               "oncall", "checklist", "notified", "comms", "review", "meeting", "action", "actions", "stats", "help")
 
 
-def parse_command(text: str, kinds: Collection[str] = ()) -> Command:
-    """What someone typed after /incident; `kinds` are the playbook types declare accepts."""
+def parse_command(text: str, kinds: Collection[str] = (), services: Collection[str] = ()) -> Command:
+    """What someone typed after /incident; `kinds` are the playbook types declare accepts, `services` the
+    catalog's service keys (playbooks/services.yml)."""
     words = clean(text).strip().split(maxsplit=1)
     if not words:
         return Help()
     name, rest = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
     if name == "declare":
-        return _declare(rest, kinds)
-    parser = _PARSERS.get(name)
+        return _declare(rest, kinds, services)
+    parser = partial(_services, services=services) if name == "services" else _PARSERS.get(name)
     if parser is None:
         raise UsageError(subcommand=None, problem="unknown_subcommand", given=words[0])
     first, _, after = rest.partition(" ")
@@ -198,8 +211,8 @@ def parse_user(text: str, subcommand: str) -> str:
     return match.group(1)
 
 
-def _declare(rest: str, kinds: Collection[str] = ()) -> Command:
-    """declare [private] [<type>] [<P0-P3>] <title> [| impact] [role:@someone ...]"""
+def _declare(rest: str, kinds: Collection[str] = (), services: Collection[str] = ()) -> Command:
+    """declare [private] [<type>] [<P0-P3>] [<service>[,<service>...]] <title> [| impact] [role:@someone ...]"""
     if not rest:
         return OpenDeclareModal()
     words = rest.split(" ")
@@ -218,6 +231,12 @@ def _declare(rest: str, kinds: Collection[str] = ()) -> Command:
     if severity is None and kind is None:
         raise UsageError(subcommand="declare", problem="bad_severity", given=words[0] if words else "",
                          kinds=sorted(kinds))
+    named: list[str] = []
+    # After the severity or type, words that are all service keys (`api`, `api,postgres`) name the services it
+    # affects; a word that is the whole title stays the title.
+    while len(words) > 1 and words[0] and set(keys := split_keys(words[0])) <= set(services):
+        named.extend(k for k in keys if k not in named)
+        words.pop(0)
     remainder = " ".join(words)
     roles = {Role(r.lower()): parse_user(m, "declare") for r, m in ROLE_ARGUMENT.findall(remainder)}
     remainder = ROLE_ARGUMENT.sub("", remainder)
@@ -227,7 +246,8 @@ def _declare(rest: str, kinds: Collection[str] = ()) -> Command:
         raise UsageError(subcommand="declare", problem="missing_title")
     if len(title) > MAX_TITLE:
         raise UsageError(subcommand="declare", problem="title_too_long", limit=MAX_TITLE)
-    return Declare(severity=severity, title=title, impact=impact, roles=roles, kind=kind, private=private)
+    return Declare(severity=severity, title=title, impact=impact, roles=roles, kind=kind, private=private,
+                   services=tuple(named))
 
 
 def _update(rest: str) -> Command:
@@ -239,6 +259,28 @@ def _update(rest: str) -> Command:
     if not findings:
         raise UsageError(subcommand="update", problem="missing_text")
     return Update(StatusUpdate(Status(first.lower()), findings, action or None, eta or None))
+
+
+def _services(rest: str, services: Collection[str]) -> Command:
+    first, _, keys_typed = rest.partition(" ")
+    if first.lower() not in ("add", "remove"):
+        raise UsageError(subcommand="services", problem="bad_services_action", given=first)
+    keys = split_keys(keys_typed)
+    if not keys:
+        raise UsageError(subcommand="services", problem="missing_services", services=sorted(services))
+    unknown = [key for key in keys if key not in services]
+    if unknown and first.lower() == "add":  # a service no longer in the catalog can still be removed
+        raise UsageError(subcommand="services", problem="bad_service", given=unknown[0], services=sorted(services))
+    return ChangeServices(add=first.lower() == "add", keys=tuple(keys))
+
+
+def _list(rest: str) -> Command:
+    if not rest:
+        return ListOpen()
+    match = re.fullmatch(r"service:\s*([a-z][a-z0-9_-]{0,39})", rest.strip().lower())
+    if not match:
+        raise UsageError(subcommand="list", problem="unexpected_arguments", given=rest)
+    return ListOpen(service=match.group(1))  # any key: a service removed from the catalog still finds its incidents
 
 
 def _no_arguments(command: Command, name: str) -> Callable[[str], Command]:
@@ -300,13 +342,13 @@ def _comms(rest: str) -> Command:
 # cause, an action item), only `#12` does, so a note that starts with a number stays a note.
 _NUMBER, _HASH_NUMBER = re.compile(r"#?\d{1,9}"), re.compile(r"#\d{1,9}")
 NAMED_INCIDENT = {**{name: _NUMBER for name in ("update", "status", "severity", "role", "checklist", "notified",
-                                                "comms", "review", "actions", "reopen", "meeting")},
+                                                "comms", "review", "actions", "reopen", "meeting", "services")},
                   **{name: _HASH_NUMBER for name in ("note", "resolve", "action")}}
 
 _PARSERS = {
     "update": _update,
     "status": _no_arguments(ShowStatus(), "status"),
-    "list": _no_arguments(ListOpen(), "list"),
+    "list": _list,
     "oncall": _no_arguments(OnCall(), "oncall"),
     "checklist": _no_arguments(ShowChecklist(), "checklist"),
     "notified": lambda rest: _notified(rest),
@@ -335,7 +377,7 @@ def asked_for(command: Command) -> str:
 _SUBCOMMAND_OF: dict[type, str] = {
     Declare: "declare", Update: "update", Note: "note", Resolve: "resolve", Reopen: "reopen",
     ChangeSeverity: "severity", AssignRole: "role", ShowStatus: "status",
-    ListOpen: "list", ShowChecklist: "checklist", Notified: "notified",
+    ListOpen: "list", ChangeServices: "services", ShowChecklist: "checklist", Notified: "notified",
     DraftComms: "comms", OpenReview: "review", SubmitReview: "review",
     ListActionItems: "actions", AddActionItem: "action",
     EditActionItem: "action", StartActionItem: "action",

@@ -63,6 +63,13 @@ def person(who: str | None, nobody: str = "nobody") -> str:
     return SlackText(f"<@{who}>") if who[:1] in "UW" and who.isalnum() else who
 
 
+def usergroup(group: str) -> str:
+    """A user group from playbooks: its ID (S0123ABCD) becomes a mention, a handle is shown as @handle."""
+    if group[:1] == "S" and group.isalnum() and group.isupper():
+        return SlackText(f"<!subteam^{group}>")
+    return "@" + group.lstrip("@")
+
+
 def channel(channel_id: str | None, fallback: str = "(channel being set up)") -> str:
     return SlackText(f"<#{channel_id}>") if channel_id else fallback
 
@@ -125,7 +132,8 @@ class Messages:
             auto_reload=False,  # checked once at start-up, and never looked for on disk again
             bytecode_cache=compiled("slack"),
         )
-        self.env.filters.update(user=user, person=person, channel=channel, date=date, link=link, utc=utc_time,
+        self.env.filters.update(user=user, person=person, usergroup=usergroup,
+                                channel=channel, date=date, link=link, utc=utc_time,
                                 duration=duration, fit=fit,
                                 # People's text inside a YAML view's mrkdwn (|tojson alone leaves it as typed).
                                 escaped=lambda v: SlackText(escape(str(v))),

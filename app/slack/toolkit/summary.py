@@ -34,6 +34,7 @@ class IncidentSummary:
             "incident": incident,
             "policy": self.policy.for_severity(incident.severity),
             "roles": self.policy.roles,
+            "catalog": self.policy.services,
             **extra,
         }
 
