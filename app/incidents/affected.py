@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.duework import service as duework
+from app.duework.models import DueWork, WorkKind
 from app.incidents.errors import NoChange
 from app.incidents.models import AffectedService, Incident
 from app.incidents.service import record
@@ -41,6 +43,10 @@ async def add_services(session: AsyncSession, incident: Incident, keys: Sequence
     await session.refresh(incident, ["services"])
     if not added:
         raise NoChange(reason="services_named", services=list(keys))
+    for key in added:
+        # Its owning team invited to the channel, as due work: once, however many replicas sweep. Before the
+        # channel exists, the declaration's setup invites the owners of every service named by then.
+        await duework.plan(session, incident.id, WorkKind.SERVICE_OWNERS, now, now=now, key=key)
     record(session, incident, kind="services_changed", actor=by, now=now, text=f"Services added: {', '.join(added)}")
     return added
 
@@ -57,9 +63,29 @@ async def remove_services(session: AsyncSession, incident: Incident, keys: Seque
     await session.refresh(incident, ["services"])
     if not removed:
         raise NoChange(reason="services_not_named", services=list(keys))
+    await session.execute(update(DueWork).where(
+        DueWork.incident_id == incident.id, DueWork.kind == WorkKind.SERVICE_OWNERS, DueWork.key.in_(removed),
+        DueWork.done_at.is_(None)).values(done_at=now, outcome="cancelled"))
     record(session, incident, kind="services_changed", actor=by, now=now,
            text=f"Services removed: {', '.join(removed)}")
     return removed
+
+
+async def named_without_own_invitation(session: AsyncSession, incident_id: int) -> list[str]:
+    """The services the incident names whose owning team the declaration's setup invites: those named at
+    declaration. One named later came with its own SERVICE_OWNERS due work, in the same transaction."""
+    own = select(DueWork.id).where(DueWork.incident_id == incident_id, DueWork.kind == WorkKind.SERVICE_OWNERS,
+                                   DueWork.key == AffectedService.service)
+    return list(await session.scalars(select(AffectedService.service).where(
+        AffectedService.incident_id == incident_id, ~own.exists()).order_by(AffectedService.named_at,
+                                                                           AffectedService.service)))
+
+
+async def owners_due_now(session: AsyncSession, incident_id: int, *, now: datetime) -> None:
+    """The channel exists: owner invitations waiting for it are due at once, not at their next retry."""
+    await session.execute(update(DueWork).where(
+        DueWork.incident_id == incident_id, DueWork.kind == WorkKind.SERVICE_OWNERS, DueWork.done_at.is_(None),
+        DueWork.due_at > now).values(due_at=now))
 
 
 async def open_incidents_naming(session: AsyncSession, keys: Sequence[str], *, since: datetime) -> list[int]:
