@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.comms import service as comms
+from app.comms.models import Phase
+from app.comms.status_page import OPERATIONAL
 from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident
@@ -24,7 +26,8 @@ class StatuspagePublisher:
             draft = await comms.get_draft(session, int(attempt.work.key))
             statuspage_id = await comms.statuspage_incident_id(session, incident)
         published = await attempt.once("publish", lambda: self.statuspage.publish(
-            statuspage_id, name=incident.title, status=draft.phase.value, body=draft.body))
+            statuspage_id, name=incident.title, status=draft.phase.value, body=draft.body,
+            components=self._components(incident, resolved=draft.phase is Phase.RESOLVED)))
         if published is None:
             failure = attempt.failures[-1].error
             approver = attempt.work.payload.get("approver")
@@ -38,6 +41,16 @@ class StatuspagePublisher:
             (await comms.get_draft(session, draft.id)).statuspage_incident_id = published
         return Fired(events=[("statuspage_published",
                               f"Published to Statuspage.io (incident {published}, {draft.phase.value})")])
+
+    def _components(self, incident: Incident, *, resolved: bool) -> dict[str, str]:
+        """The Statuspage.io components of the incident's services (those with a `statuspage_id`), each with
+        the state its severity gives (playbooks/status_page.yml); operational again with the Resolved update
+        or once the incident is resolved."""
+        rules = self.deps.policy.status_page
+        state = OPERATIONAL if resolved else rules.component_state(incident)
+        catalog = self.deps.policy.services
+        return {service.statuspage_id: state for key in incident.service_keys
+                if (service := catalog.get(key)) is not None and service.statuspage_id}
 
     async def _tell(self, channel_id: str, user_id: str, message: Message) -> bool:
         await self.deps.client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
