@@ -201,3 +201,15 @@ async def test_a_free_workspace_has_no_user_groups_said_on_the_timeline_and_list
     assert "(its listed people were invited)" in line
     await settled(slack.runtime)
     assert len(fake.calls_to("usergroups.list")) == 1  # not tried again
+
+
+async def test_a_private_incident_invites_no_owning_team_and_says_so(
+        slack: SlackDriver, fake: FakeSlack, people: People, teams: Teams) -> None:
+    channel = await declare(slack, fake, people, "private P1 api Keys leaked")
+    assert teams.olga not in fake.channels[channel].members and group_reads(fake) == 0
+    incident = await incident_of(slack)
+    assert await owner_lines(slack, incident.id) == [
+        "Owning team of api not invited: the incident is private (invite them if they need to know)."]
+    await slack.command("services add stripe", user=people.alice, channel=channel)
+    await eventually(lambda: _lines(slack, incident.id, 2))
+    assert teams.pat not in fake.channels[channel].members and group_reads(fake) == 0

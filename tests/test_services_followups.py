@@ -18,6 +18,7 @@ from app.incidents.policy import Policy
 from app.insights.figures import insights
 from app.insights.policy import Window
 from app.settings import PROJECT_ROOT
+from tests import test_app_home as home
 from tests import test_review as review
 from tests.conftest import People
 from tests.fakeslack import FakeSlack
@@ -125,3 +126,25 @@ async def test_stats_answer_shows_the_service_breakdown(
     assert "*By service* (private incidents left out)" in text
     assert "AgentGuard API (`api`): 1" in text and "Stripe (`stripe`): 1" in text
     assert "*By owning team*" in text and "engineering: 1" in text
+
+
+@pytest.mark.both_databases
+async def test_app_home_shows_a_person_the_open_incidents_touching_their_teams_services(
+        slack: SlackDriver, fake: FakeSlack, people: People) -> None:
+    fake.add_usergroup("engineering", users=[people.bob])  # the shipped catalog's owning group
+    checkout = await declare(slack, fake, people, "P1 api,stripe Checkout failing")
+    await declare(slack, fake, people, "P2 Search slow", number=2)
+    await declare(slack, fake, people, "private P1 postgres Records exposed", number=3)
+
+    await home.open_home(slack, fake, people.bob)
+    [view] = await fake.wait_for(lambda: home.published_for(fake, people.bob))
+    shown = home.texts(view)
+    assert "My team's services (1)" in shown
+    section = shown.split("My team's services (1)", 1)[1].split("On call", 1)[0]
+    assert f"<#{checkout}> *P1* Checkout failing — AgentGuard API, Stripe" in section
+    assert "Search slow" not in section and "Records exposed" not in section  # not his, and private
+    assert len(view["blocks"]) <= 100
+
+    await home.open_home(slack, fake, people.carol)  # in no owning team
+    [other] = await fake.wait_for(lambda: home.published_for(fake, people.carol))
+    assert "My team's services" not in home.texts(other)

@@ -128,6 +128,8 @@ class ChannelSetup:
     async def _owners(self, attempt: Attempt, incident: Incident) -> list[Owners]:
         async with self.deps.db.transaction() as session:
             keys = await affected.named_without_own_invitation(session, incident.id)
+        if incident.is_private:  # its channel is for the people the incident needs: said, never read or invited
+            return [Owners(key, missing="private") for key in keys if key in self.deps.policy.services]
         found = []
         for key in keys:
             service = self.deps.policy.services.get(key)

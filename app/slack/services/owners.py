@@ -13,7 +13,7 @@ from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident
 from app.slack.toolkit.deps import Deps
-from app.slack.toolkit.owners import read_owners
+from app.slack.toolkit.owners import Owners, read_owners
 
 
 class OwnerInvitations:
@@ -31,6 +31,9 @@ class OwnerInvitations:
             # the setup makes it due at once when the channel is there.
             attempt.fail("wait for the channel", Problem("no channel yet", transient=True))
             return Fired()
+        if incident.is_private:  # its channel is for the people the incident needs: said, not invited
+            return Fired(events=[("owners_invited", self.deps.messages.text(
+                "owners_invited.txt.j2", owners=[Owners(key, missing="private")], catalog=self.deps.policy.services))])
         owners = await read_owners(self.deps.client, attempt, service)
         there = set(incident.role_holders().values()) | {incident.declared_by} | await self._invited(incident.id)
         newcomers = [person for person in owners.members if person not in there]

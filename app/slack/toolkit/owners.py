@@ -6,6 +6,8 @@ A group given by ID (S0123ABCD) is read with `usergroups.users.list`; one given 
 `usergroups:read` and a paid plan: on a Free workspace Slack answers `plan_upgrade_required`, which is
 said on the timeline (`missing`) while the listed people are still invited. A failure that may pass
 (rate limits, Slack's 5xx) stays on the attempt, so the step is tried again; the others are not.
+A private incident's channel is for the people it needs: no owning team is read or invited, and the
+timeline says so (`missing` "private").
 """
 
 from __future__ import annotations
