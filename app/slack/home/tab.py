@@ -1,7 +1,7 @@
 """The App Home tab: open incidents (private ones only for the people in them), my incidents and roles, the open
 incidents touching services my team owns (playbooks/services.yml: I am in the owning user group or listed among its
-people), who is on call now and next, my open action items, and a Declare button. Published when someone opens it, and drawn
-again for the people who opened it lately whenever an incident changes (app/home: who they are)."""
+people), who is on call now and next, my open action items, and a Declare button. Published when someone opens it,
+and drawn again for the people who opened it lately whenever an incident changes (app/home: who they are)."""
 
 from __future__ import annotations
 
