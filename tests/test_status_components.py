@@ -116,6 +116,18 @@ async def test_statuspage_io_gets_the_components_with_their_states_and_operation
 
     clock.advance(minutes=30)
     await resolve(bot, fake, channel, "Disk full | Freed space", user=people.alice)
+    # Resolved: the components are operational again at once, before any Resolved words are approved.
+    await bot.runtime.sweeper.sweep_all()
+    method, url, _, sent = statuspage_io.sent()[-1]
+    assert (method, url) == ("PATCH", f"{API_URL}/pages/page-9/incidents/sp-1")
+    assert sent == {"incident": {"components": {"cmp-api": "operational", "cmp-billing": "operational"},
+                                 "component_ids": ["cmp-api", "cmp-billing"]}}
+    assert set(statuspage_io.components.values()) == {"operational"}
+    assert statuspage_io.incidents["sp-1"]["status"] == "investigating"  # the words wait for approval
+    requests = len(statuspage_io.requests)
+    await bot.runtime.sweeper.sweep_all()
+    assert len(statuspage_io.requests) == requests  # once
+
     resolved = await draft(bot, fake, channel, "statuspage", user=people.alice)
     await approve(bot, fake, resolved, user=people.alice)
     await eventually(lambda: _published_id(bot, resolved))
@@ -140,3 +152,11 @@ async def test_the_statuspage_fake_refuses_components_the_api_would_refuse(statu
                                                      "components": {"cmp-api": "partial_outage"},
                                                      "component_ids": ["cmp-api"]}})
         assert ok.status_code == 201 and statuspage_io.components["cmp-api"] == "partial_outage"
+
+
+async def test_without_statuspage_io_resolving_an_incident_with_components_does_nothing_more(
+        slack: SlackDriver, fake: FakeSlack, people: People, statuspage_playbooks: Path) -> None:
+    del statuspage_playbooks  # the slack fixture's playbooks are the shipped ones; this names no Statuspage.io
+    channel = await declare(slack, people, "P1 api Checkout failing")
+    await resolve(slack, fake, channel, "Bad deploy | Rolled back", user=people.alice)
+    assert await slack.runtime.sweeper.sweep_all() >= 0  # nothing is left without a handler

@@ -31,6 +31,7 @@ class WorkKind(enum.StrEnum):
     TRACKER_UPDATE = "tracker_update"  # an item edited in Slack, its issue edited to match (keyed by item number)
     TRACKER_SYNC = "tracker_sync"  # recurring while the incident has open filed items: closed there, done here
     MEETING_REMINDER = "meeting_reminder"  # the post-mortem meeting's attendees, reminded (keyed by the offset)
+    STATUSPAGE_COMPONENTS = "components"  # resolved: its services' Statuspage.io components operational again
     SERVICE_OWNERS = "service_owners"  # a service named after setup: its owning team invited (keyed by service)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +16,9 @@ from app.duework.models import DueWork, WorkKind
 from app.incidents.errors import NoChange
 from app.incidents.models import AffectedService, Incident
 from app.incidents.service import record
+
+if TYPE_CHECKING:
+    from app.catalog.services import Catalog
 
 
 def name_at_declaration(session: AsyncSession, incident: Incident, keys: Sequence[str], *, by: str | None,
@@ -108,3 +111,10 @@ async def open_incidents_naming_unknown(session: AsyncSession, known: Sequence[s
     for incident_id, key in await session.execute(query):
         found.setdefault(incident_id, []).append(key)
     return found
+
+
+async def restore_components(session: AsyncSession, incident: Incident, catalog: Catalog, *, now: datetime) -> None:
+    """Resolved: the Statuspage.io components of its services are set operational again (STATUSPAGE_COMPONENTS
+    due work, which does nothing unless the incident was published there), whatever words are approved later."""
+    if any((service := catalog.get(key)) is not None and service.statuspage_id for key in incident.service_keys):
+        await duework.plan(session, incident.id, WorkKind.STATUSPAGE_COMPONENTS, now, now=now)
