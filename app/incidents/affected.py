@@ -50,6 +50,8 @@ async def add_services(session: AsyncSession, incident: Incident, keys: Sequence
         # Its owning team invited to the channel, as due work: once, however many replicas sweep. Before the
         # channel exists, the declaration's setup invites the owners of every service named by then.
         await duework.plan(session, incident.id, WorkKind.SERVICE_OWNERS, now, now=now, key=key)
+        # Not yet: paging the service's `oncall` (playbooks/services.yml) belongs here too, as due work keyed by
+        # the service, through the roles' page records and acknowledgement rules (app/oncall, app/slack/clock).
     record(session, incident, kind="services_changed", actor=by, now=now, text=f"Services added: {', '.join(added)}")
     return added
 
