@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from app.duework import service as duework
 from app.duework.models import DueWork, WorkKind
-from app.incidents import affected
-from app.incidents.models import Incident, TimelineEvent
+from app.incidents import affected, service
+from app.incidents.models import Incident, Severity, TimelineEvent
 from app.settings import Settings
 from tests.conftest import People, running_bot
 from tests.fakeslack import FakeSlack
@@ -213,3 +213,24 @@ async def test_a_private_incident_invites_no_owning_team_and_says_so(
     await slack.command("services add stripe", user=people.alice, channel=channel)
     await eventually(lambda: _lines(slack, incident.id, 2))
     assert teams.pat not in fake.channels[channel].members and group_reads(fake) == 0
+
+
+@pytest.mark.both_databases
+async def test_a_service_named_before_the_channel_exists_waits_for_it_and_is_invited_once_it_does(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock, teams: Teams) -> None:
+    async with slack.runtime.db.transaction() as session:  # stored, its channel not made yet
+        incident = await service.declare_incident(session, title="Checkout failing", severity=Severity.P2,
+                                                  impact="", declared_by=people.alice, roles={}, now=clock.now())
+        await session.flush()
+        await affected.add_services(session, incident, ["api"], by=people.alice, now=clock.now())
+    await slack.runtime.sweeper.sweep_all()
+    assert group_reads(fake) == 0  # nothing to invite them to yet; tried again later, never given up
+    async with slack.runtime.db.transaction() as session:
+        row = await session.scalar(select(DueWork).where(DueWork.kind == WorkKind.SERVICE_OWNERS))
+        assert row is not None and row.done_at is None and row.due_at > clock.now()
+        stored = await session.get_one(Incident, incident.id)
+        stored.channel_id = fake.add_channel("incident-late", members=[fake.bot_user_id, people.alice])
+        await affected.owners_due_now(session, incident.id, now=clock.now())  # as the setup does once it is made
+    await slack.runtime.sweeper.sweep_all()
+    assert {teams.olga, teams.omar} <= fake.channels[stored.channel_id].members
+    assert await owner_lines(slack, incident.id) == ["Owning team of api invited (2 people)."]
