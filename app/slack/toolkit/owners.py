@@ -23,9 +23,11 @@ from app.duework.attempt import Attempt
 from app.slack.toolkit.failures import classify
 from app.slack.toolkit.people import GROUP_ID, find_people
 
-# What Slack answers when the group cannot be read for good: said on the timeline, never retried.
-GROUP_GONE = frozenset({"plan_upgrade_required", "no_such_subteam", "no_such_group", "subteam_not_found",
-                        "missing_scope", "not_allowed_token_type"})
+# What Slack answers when the group cannot be read for good: said on the timeline, never retried. A Free plan is
+# `plan_upgrade_required` from Slack today, `upgrade_require` in its OpenAPI spec: both are "a paid plan".
+PAID_PLAN_NEEDED = frozenset({"plan_upgrade_required", "upgrade_require"})
+GROUP_GONE = PAID_PLAN_NEEDED | {"no_such_subteam", "no_such_group", "subteam_not_found", "no_permission",
+                                 "missing_scope", "not_allowed_token_type"}
 
 
 @dataclass
@@ -72,5 +74,5 @@ async def _read_group(client: AsyncWebClient, group: str) -> dict[str, Any]:
         problem = classify(error)
         code = str(error.response.get("error"))
         if problem is not None and not problem.transient and code in GROUP_GONE:
-            return {"missing": code}
+            return {"missing": "plan_upgrade_required" if code in PAID_PLAN_NEEDED else code}
         raise
