@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -37,6 +37,9 @@ MAX_BLOCKS = 100
 # change costs at most this many views.publish calls (Tier 4: about 100 a minute).
 RECENT = timedelta(days=7)
 REFRESHED_AT_ONCE = 25
+# The owning teams' user groups are read at most this often for the tabs (usergroups.list is Tier 2: about 20 a
+# minute, and every change redraws the tabs).
+GROUPS_KEPT = timedelta(minutes=1)
 
 
 class HomeTab:
@@ -52,6 +55,7 @@ class HomeTab:
         self.roster = roster
         self._drawing: asyncio.Task[None] | None = None
         self._again = False
+        self._groups: tuple[datetime, dict[str, set[str]]] | None = None  # when read, and what
 
     async def soon(self) -> None:
         """Draw the tabs again, in the background: a change never waits for it, and the changes that come
@@ -134,17 +138,22 @@ class HomeTab:
                   if (service := self.policy.services.get(key)) is not None and service.owner.usergroup}
         if not wanted:
             return {}
+        now = self.clock.now()
+        if self._groups is not None and now - self._groups[0] < GROUPS_KEPT:
+            return self._groups[1]
         try:
             answer = await self.client.usergroups_list(include_users=True)
         except SlackApiError as error:
             log.info("User groups not read for the Home tab: %s", error.response.get("error"))
+            self._groups = (now, {})  # a Free plan stays one: not asked again at every change
             return {}
         members: dict[str, set[str]] = {}
         for group in answer["usergroups"]:
             users = set(group.get("users") or [])
             for name in (group.get("id"), group.get("handle"), f"@{group.get('handle')}"):
-                if name in wanted:
+                if name:
                     members[str(name)] = users
+        self._groups = (now, members)
         return members
 
     async def _private_members(self, incidents: list[Incident]) -> dict[int, set[str]]:
