@@ -52,6 +52,7 @@ class Incident(Base):
     latest_update: Mapped[str | None] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    reopened_by: Mapped[str | None] = mapped_column(String(32))  # the last to reopen it, if anyone did
     root_cause: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
 
