@@ -115,8 +115,9 @@ async def test_a_private_incident_runs_the_same_clock(slack: SlackDriver, fake: 
     await tick(slack, clock, minutes=30)
     texts = [m.text for m in fake.messages_in(channel)]
     assert any(":alarm_clock:" in t and "a status update for" in t for t in texts)
-    assert any("Nobody acknowledged" in t for t in texts)
-    assert len(fake.dms_to(people.bob)) == 1  # the backup on-call
+    # The declarer is its IC, acknowledged by declaring, and nobody else was paged: no backup page.
+    assert not any("Nobody acknowledged" in t for t in texts)
+    assert fake.dms_to(people.bob) == []
     await tick(slack, clock, minutes=30)
     assert len(escalation_posts(fake, channel)) == 1 and len(fake.dms_to(people.boss)) == 1
     await tick(slack, clock, hours=48)

@@ -182,13 +182,14 @@ def stats_link(text: str) -> str:
 
 async def test_stats_answers_privately_with_what_the_clock_did_and_a_signed_link(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
-    channel = await declare(slack, fake, people, "P0 Complete API outage")
+    # Carol, the primary on-call, is IC: she is paged, and her page waits for her answer.
+    channel = await declare(slack, fake, people, f"P0 Complete API outage ic:<@{people.carol}|carol>")
     await tick(slack, clock, minutes=15)  # P0: escalated at once; no acknowledgement in 15 minutes: backup paged
     await tick(slack, clock, minutes=15)  # and a second update reminder
-    await slack.command("update identified Bad deploy | Rolling back", user=people.alice, channel=channel)
+    await slack.command("update identified Bad deploy | Rolling back", user=people.carol, channel=channel)
     await fake.wait_for(lambda: any("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel)))
     clock.advance(minutes=10)
-    await slack.command("resolve Bad deploy | Rolled back", user=people.alice, channel=channel)
+    await slack.command("resolve Bad deploy | Rolled back", user=people.carol, channel=channel)
     await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
     before = {c: len(fake.messages_in(c)) for c in fake.channels}
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 class AlertStatus(enum.StrEnum):
     FIRING = "firing"
     RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"  # PagerDuty: someone acknowledged a page this bot sent (fingerprint: its dedup key)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service
-from app.alerts.alert import Alert
+from app.alerts.alert import Alert, AlertStatus
 from app.alerts.routing import AlertRules, Route
 from app.clock import Clock
 from app.db import Database
 from app.detection.detector import Declaration, DeclareIncident
+from app.incidents import deadlines
 from app.incidents.models import Incident
+from app.oncall import pages
+from app.oncall.acknowledgement import AcknowledgementRules
 from app.webhooks.deliveries import AlreadyReceived, Delivery, Ledger
 
 log = logging.getLogger(__name__)
@@ -45,8 +48,10 @@ class FingerprintTaken(Exception):
 
 
 class AlertReceiver:
-    def __init__(self, db: Database, clock: Clock, rules: AlertRules, declare: DeclareIncident) -> None:
+    def __init__(self, db: Database, clock: Clock, rules: AlertRules, declare: DeclareIncident,
+                 acknowledging: AcknowledgementRules | None = None) -> None:
         self.db = db
+        self.acknowledging = acknowledging or AcknowledgementRules()
         self.clock = clock
         self.rules = rules
         self.declare = declare
@@ -88,6 +93,8 @@ class AlertReceiver:
             raise AlreadyReceived()
 
     async def _receive(self, alert: Alert, delivery: Delivery | None) -> Received:
+        if alert.status is AlertStatus.ACKNOWLEDGED:
+            return await self._acknowledge_page(alert, delivery)
         added = await self._add_to_open(alert, delivery)
         if added is not None:
             return added
@@ -108,6 +115,20 @@ class AlertReceiver:
         log.warning("Alert %s/%s declared incident %s by rule %s", alert.source, alert.fingerprint, incident.id,
                     route.rule)
         return Received(alert, Fate.DECLARED, incident.id)
+
+    async def _acknowledge_page(self, alert: Alert, delivery: Delivery | None) -> Received:
+        """PagerDuty's incident.acknowledged for a page this bot sent (the fingerprint is its dedup key)."""
+        async with self.db.transaction() as session:
+            incident = await pages.incident_paged_as(session, alert.fingerprint)
+            if incident is None or incident.is_resolved or not self.acknowledging.pagerduty:
+                log.info("Alert %s/%s: acknowledged in PagerDuty, no open page of ours", alert.source,
+                         alert.fingerprint)
+                return Received(alert, Fate.IGNORED)
+            await self._take(session, delivery)
+            by = alert.fields.get("acknowledged_by", "PagerDuty")[:32]
+            await deadlines.acknowledge_in_pagerduty(session, incident, alert.fingerprint, by=by,
+                                                     now=self.clock.now())
+        return Received(alert, Fate.ADDED, incident.id)
 
     async def _add_to_open(self, alert: Alert, delivery: Delivery | None) -> Received | None:
         async with self.db.transaction() as session:

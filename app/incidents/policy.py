@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.reviews.followup import Followup
     from app.duework.retries import Retries
     from app.comms.status_page import StatusPageRules
+    from app.oncall.acknowledgement import AcknowledgementRules
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
 
@@ -93,6 +94,7 @@ class Policy:
     insights: InsightsRules
     retries: Retries
     status_page: StatusPageRules
+    acknowledgement: AcknowledgementRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -109,6 +111,7 @@ class Policy:
         from app.reviews.followup import Followup
         from app.duework.retries import Retries
         from app.comms.status_page import StatusPageRules
+        from app.oncall.acknowledgement import AcknowledgementRules
 
         severities = load(directory / "severities.yml", SeverityTable)
         roles = load(directory / "roles.yml", RoleTable)
@@ -122,4 +125,5 @@ class Policy:
             insights=load(directory / "insights.yml", InsightsRules, missing={}),
             retries=load(directory / "retries.yml", Retries, missing={}),
             status_page=load(directory / "status_page.yml", StatusPageRules, missing={}),
+            acknowledgement=load(directory / "acknowledgement.yml", AcknowledgementRules, missing={}),
         )

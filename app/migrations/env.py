@@ -18,6 +18,7 @@ import app.alerts.models  # noqa: F401
 import app.inbox.models  # noqa: F401
 import app.home.models  # noqa: F401
 import app.webhooks.models  # noqa: F401
+import app.oncall.models  # noqa: F401
 from app.db import Base, Database
 from app.settings import database_url
 
