@@ -131,6 +131,29 @@ async def test_resolving_stops_every_clock(slack: SlackDriver, fake: FakeSlack, 
     assert {work.kind for work in pending} <= {WorkKind.REVIEW_DUE}  # only the post-incident review is owed
 
 
+async def test_resolving_closes_the_live_reminder_and_takes_its_buttons_away(
+        slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
+    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    await tick(slack, clock, minutes=30)
+    [reminder] = reminders(fake, channel)
+    assert any(b["type"] == "actions" for b in reminder.blocks)
+
+    await slack.command("resolve Bad deploy | Rolled back", user=people.alice, channel=channel)
+    await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
+
+    closed = await eventually(lambda: _edited(fake, channel, reminder.ts))
+    assert "No more update reminders: the incident was resolved" in closed.text
+    assert not any(b["type"] == "actions" for b in closed.blocks or [])  # no Post update, no Snooze
+    async with slack.runtime.db.transaction() as session:
+        incident = await service.incident_in_channel(session, channel)
+    assert incident.reminder_ts is None
+
+
+async def _edited(fake: FakeSlack, channel: str, ts: str) -> Message | None:
+    message = fake.channels[channel].message(ts)
+    return message if message.edited else None
+
+
 async def declare_with_carol_as_ic(slack: SlackDriver, fake: FakeSlack, people: People,
                                    clock: ManualClock) -> str:
     """A P0 Alice declares with Carol, the primary on-call, as its IC: Carol's page (IC and Technical Lead)

@@ -92,11 +92,10 @@ function drawMessage(message) {
              ].filter(Boolean).join(" · ")));
   const blocks = message.blocks && message.blocks.length ? message.blocks
     : [{ type: "section", text: { type: "mrkdwn", text: message.text } }];
-  // A message the bot has marked superseded keeps no live button, whatever blocks it still carries.
-  const live = !/superseded/i.test(message.text || "");
+  // Drawn as Slack draws it: a reminder the bot has superseded, answered or closed was edited without its
+  // buttons, so none is left to press.
   const onAction = (action) => post("/sandbox/press", { channel: view.channel, ts: message.ts, action });
   for (const block of blocks) div.append(drawBlock(block, onAction));
-  if (!live) div.querySelectorAll("button, input, select").forEach((field) => { field.disabled = true; });
   if (!message.private) {
     div.append(drawReactions(message));
     div.append(drawTools(message));

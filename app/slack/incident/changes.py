@@ -12,7 +12,7 @@ from app.duework import service as duework
 from app.duework.models import WorkKind
 from app.incidents import deadlines, service
 from app.incidents.errors import IncidentResolved, NoChange, NotPaged, UnknownUser
-from app.incidents.models import Role
+from app.incidents.models import Incident, Role
 from app.oncall import pages
 from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor
@@ -74,12 +74,16 @@ class IncidentChanges:
             await deadlines.update_posted(session, incident, self.deps.policy, by=actor.user_id, now=self.deps.clock.now())
             answered_reminder, incident.reminder_ts = incident.reminder_ts, None
         post = self.deps.messages.render("status_update.j2", **self.deps.summary.context(incident, update=command.update))
-        more = {}
-        if answered_reminder and incident.channel_id:
-            answered = self.deps.messages.render("reminder_answered.j2", **self.deps.summary.context(incident))
-            more["mark reminder answered"] = self.deps.client.chat_update(
-                channel=incident.channel_id, ts=answered_reminder, **answered.as_kwargs())
-        await self.acting.show_change(incident, actor, post, **more)
+        await self.acting.show_change(incident, actor, post,
+                                      **self._settle_reminder(incident, answered_reminder, "reminder_answered.j2"))
+
+    def _settle_reminder(self, incident: Incident, reminder_ts: str | None, template: str) -> dict[str, Any]:
+        """The live update reminder edited to say it was answered (or that no more will come), its buttons gone."""
+        if not (reminder_ts and incident.channel_id):
+            return {}
+        settled = self.deps.messages.render(template, **self.deps.summary.context(incident))
+        return {"settle reminder": self.deps.client.chat_update(channel=incident.channel_id, ts=reminder_ts,
+                                                                 **settled.as_kwargs())}
 
     async def change_severity(self, command: command_line.ChangeSeverity, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
@@ -119,7 +123,10 @@ class IncidentChanges:
             await service.resolve_incident(session, incident, root_cause=command.root_cause,
                                            resolution=command.resolution, actor=actor.user_id, now=self.deps.clock.now())
             await deadlines.stop_clock(session, incident, self.deps.policy, now=self.deps.clock.now())
-        await self.acting.show_change(incident, actor, self.deps.messages.render("resolved.j2", **self.deps.summary.context(incident)))
+            live_reminder, incident.reminder_ts = incident.reminder_ts, None
+        await self.acting.show_change(incident, actor,
+                                      self.deps.messages.render("resolved.j2", **self.deps.summary.context(incident)),
+                                      **self._settle_reminder(incident, live_reminder, "reminder_closed.j2"))
 
     async def acknowledge(self, actor: Actor) -> None:
         """Acknowledge pressed, on the page's DM or the kickoff: the person paged has it
