@@ -166,6 +166,16 @@ async def declare_with_carol_as_ic(slack: SlackDriver, fake: FakeSlack, people: 
     return channel
 
 
+async def acknowledge_page(slack: SlackDriver, fake: FakeSlack, person: str, channel: str) -> None:
+    """`person` presses Acknowledge on the page DM they were sent, and the incident channel says so."""
+    [page] = [m for m in fake.dms_to(person) if "You are paged" in m.text]
+    [button] = [e for b in page.blocks if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "acknowledge"]
+    await slack.press("acknowledge", button["value"], user=person, channel=page.channel, message_ts=page.ts)
+    await fake.wait_for(lambda: any(f"<@{person}> acknowledged their page" in m.text
+                                    for m in fake.messages_in(channel)))
+
+
 def kickoff_buttons(fake: FakeSlack, channel: str, ts: str) -> list[str]:
     return [e["action_id"] for b in fake.channels[channel].message(ts).blocks if b["type"] == "actions"
             for e in b["elements"]]

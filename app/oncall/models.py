@@ -18,8 +18,9 @@ SERVICE_SCHEDULE = ""  # the recipient of a PagerDuty page naming nobody: the se
 
 
 class PageRecord(Base):
-    """One row per recipient of one page of an incident. Written in the transaction that settles the due work
-    that paged, under a unique key, so a page tried again is recorded once."""
+    """One row per recipient of one page of an incident. Written by the due work that pages, in a transaction
+    of its own just before the DM or the PagerDuty alert goes out (a crash in between leaves a record to resolve
+    and to wait for, never a page nobody knows of), under a unique key, so a page tried again is recorded once."""
 
     __tablename__ = "pages"
     __table_args__ = (UniqueConstraint("incident_id", "page_key", "recipient", name="uq_pages_recipient"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -38,12 +38,8 @@ class Page:
     roles: tuple[str, ...] = ()  # the roles this page asks for
 
 
-@dataclass(frozen=True)
-class Paged:
-    """What a page did: the timeline's words, and what it reached (None: nobody), to be recorded."""
-
-    text: str
-    sent: Sent | None
+# Writes a page down before it goes out (app/oncall/pages.py): a crash between the two leaves a record to resolve.
+RecordPage = Callable[[Sent], Awaitable[None]]
 
 
 class Pager(Protocol):
@@ -51,8 +47,9 @@ class Pager(Protocol):
     reaches_service: bool
     routing_key_name: str | None  # the variable holding its key, recorded with each page (never the key)
 
-    async def trigger(self, page: Page, attempt: Attempt) -> Paged:
-        """Page the people, as steps of the due work that pages."""
+    async def trigger(self, page: Page, attempt: Attempt, record: RecordPage) -> str:
+        """Page the people, as steps of the due work that pages: first `record` what the page will reach, then
+        send it. Returns what to write on the timeline."""
         ...
 
     async def resolve(self, incident_id: int, title: str, attempt: Attempt,
@@ -88,8 +85,11 @@ class PagerDutyPager:
     def dedup_key(incident_id: int, key: str) -> str:
         return f"incident-{incident_id}-{key.lower()}"
 
-    async def trigger(self, page: Page, attempt: Attempt) -> Paged:
+    async def trigger(self, page: Page, attempt: Attempt, record: RecordPage) -> str:
         dedup_key = self.dedup_key(page.incident_id, page.key)
+        await record(Sent(page_key=page.key, roles=page.roles, via="pagerduty",
+                          recipients=page.people or (SERVICE_SCHEDULE,), service=self.service,
+                          routing_key_name=self.routing_key_name, dedup_key=dedup_key))
         links = [{"href": page.channel_link, "text": "Incident channel in Slack"}] if page.channel_link else []
         await attempt.once(f"pagerduty trigger {dedup_key}", lambda: self._send({
             "routing_key": self.routing_key,
@@ -106,11 +106,8 @@ class PagerDutyPager:
         }))
         service = f" on {self.service}" if self.service else ""
         if any(failure.step == f"pagerduty trigger {dedup_key}" for failure in attempt.failures):
-            return Paged(f"PagerDuty alert {dedup_key}{service} not triggered ({page.reason})", None)
-        sent = Sent(page_key=page.key, roles=page.roles, via="pagerduty",
-                    recipients=page.people or (SERVICE_SCHEDULE,), service=self.service,
-                    routing_key_name=self.routing_key_name, dedup_key=dedup_key)
-        return Paged(f"PagerDuty alert {dedup_key}{service} triggered ({page.reason})", sent)
+            return f"PagerDuty alert {dedup_key}{service} not triggered ({page.reason})"
+        return f"PagerDuty alert {dedup_key}{service} triggered ({page.reason})"
 
     async def resolve(self, incident_id: int, title: str, attempt: Attempt,
                       dedup_keys: tuple[str, ...]) -> str | None:

@@ -18,13 +18,14 @@ from app.incidents.models import Incident
 from app.oncall.models import PageRecord
 
 BACKUP_PAGE = "backup"
-# What a paging attempt reached, kept in its results and written down when its outcome is settled.
-PAGES_SENT, PAGES_RESOLVED = "pages sent", "pages resolved"
+# The pages a resolving attempt closed, kept in its results and written down when its outcome is settled.
+PAGES_RESOLVED = "pages resolved"
 
 
 @dataclass(frozen=True)
 class Sent:
-    """What one page reached, as the pager reports it, to be written down with the due work's outcome."""
+    """What one page is to reach, as the pager reports it just before sending it (a page is written down
+    before it goes out)."""
 
     page_key: str
     roles: tuple[str, ...]
@@ -34,22 +35,11 @@ class Sent:
     routing_key_name: str | None = None
     dedup_key: str | None = None
 
-    def as_json(self) -> dict[str, object]:
-        return {"page_key": self.page_key, "roles": list(self.roles), "via": self.via,
-                "recipients": list(self.recipients), "service": self.service,
-                "routing_key_name": self.routing_key_name, "dedup_key": self.dedup_key}
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Sent:
-        return cls(page_key=str(data["page_key"]), roles=tuple(data["roles"]),  # type: ignore[arg-type]
-                   via=str(data["via"]), recipients=tuple(data["recipients"]),  # type: ignore[arg-type]
-                   service=data.get("service"), routing_key_name=data.get("routing_key_name"),  # type: ignore[arg-type]
-                   dedup_key=data.get("dedup_key"))  # type: ignore[arg-type]
-
 
 async def record_sent(session: AsyncSession, incident_id: int, sent: Iterable[Sent], *, now: datetime) -> None:
-    """Write down each recipient of each page once: a page tried again (one DM of three failed) adds only
-    the recipients it reached this time. Only the due work's lease holder settles it, so the read is safe."""
+    """Write down each recipient of each page once, before the page goes out: a page tried again (one DM of
+    three failed) adds only recipients not written down before. Only the due work's lease holder pages, so the
+    read is safe."""
     for page in sent:
         known = set((await session.scalars(select(PageRecord.recipient).where(
             PageRecord.incident_id == incident_id, PageRecord.page_key == page.page_key))).all())

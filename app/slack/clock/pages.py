@@ -12,8 +12,8 @@ from app.duework.sweeper import Fired
 from app.incidents.models import Incident, Role, Severity
 from app.oncall import pages as page_records
 from app.oncall.models import PageRecord
-from app.oncall.pagers import Page, Paged, Pager
-from app.oncall.pages import BACKUP_PAGE, PAGES_RESOLVED, PAGES_SENT
+from app.oncall.pagers import Page, Pager, RecordPage
+from app.oncall.pages import BACKUP_PAGE, PAGES_RESOLVED, Sent
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.people import find_people
 from app.slack.toolkit.posting import post_once
@@ -46,7 +46,7 @@ class Pages:
             page = self._page(incident, tuple(people), reason=f"{incident.severity.value} declared",
                               key=_page_key(name, incident.severity),
                               roles=tuple(roles))
-            events.append(("page", _sent(attempt, await pager.trigger(page, attempt))))
+            events.append(("page", await pager.trigger(page, attempt, self._recorder(incident))))
         return Fired(events=events or [("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
 
     async def page_backup(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
@@ -65,8 +65,9 @@ class Pages:
         unanswered_for = ", ".join(dict.fromkeys(page.who for page in unanswered))
         reason = f"no acknowledgement from {unanswered_for}" if unanswered else "not acknowledged in time"
         if backups or pager.reaches_service:
-            paged = _sent(attempt, await pager.trigger(self._page(
-                incident, tuple(backups), reason=reason, key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt))
+            paged = await pager.trigger(self._page(
+                incident, tuple(backups), reason=reason, key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt,
+                self._recorder(incident))
         if incident.channel_id:
             await post_once(self.deps.client, attempt, "post", incident.channel_id, self.deps.messages.render(
                 "ack_missed.j2", **self.deps.summary.context(
@@ -109,6 +110,14 @@ class Pages:
                     summary=self.deps.summary.kickoff(incident).text, reason=reason, people=people,
                     channel_id=incident.channel_id, key=key, channel_link=link, roles=roles)
 
+    def _recorder(self, incident: Incident) -> RecordPage:
+        """Writes a page down in a transaction of its own before the pager sends it: if the process dies after
+        the DM or alert went out, the record is there to be acknowledged, waited for and resolved."""
+        async def record(sent: Sent) -> None:
+            async with self.deps.db.transaction() as session:
+                await page_records.record_sent(session, incident.id, [sent], now=self.deps.clock.now())
+        return record
+
     def _backup_pager(self) -> Pager:
         return self.pagers.own.get(BACKUP_PAGE, self.pagers.default)
 
@@ -117,13 +126,6 @@ def _page_key(name: str, severity: Severity) -> str:
     """`roles-P1` for the roles without a pager of their own, `tech-P1` for one with its own. Keyed by
     severity: raising P1 to P0 pages the roles P0 adds as a new alert."""
     return f"{name}-{severity.value}"
-
-
-def _sent(attempt: Attempt, paged: Paged) -> str:
-    """Keep what a page reached for settling, and give the timeline its words."""
-    if paged.sent is not None:
-        attempt.results.setdefault(PAGES_SENT, []).append(paged.sent.as_json())
-    return paged.text
 
 
 def _unanswered(page: PageRecord) -> dict[str, object]:

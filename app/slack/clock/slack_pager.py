@@ -6,7 +6,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.duework.attempt import Attempt
-from app.oncall.pagers import Page, Paged
+from app.oncall.pagers import Page, RecordPage
 from app.oncall.pages import Sent
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.posting import post_once
@@ -21,14 +21,15 @@ class SlackPager:
         self.client = client
         self.messages = messages
 
-    async def trigger(self, page: Page, attempt: Attempt) -> Paged:
+    async def trigger(self, page: Page, attempt: Attempt, record: RecordPage) -> str:
         people = await find_people(self.client, attempt, page.people)
+        if people:  # written down before the first DM goes out
+            await record(Sent(page_key=page.key, roles=page.roles, via="slack", recipients=tuple(people)))
         message = self.messages.render("page.j2", page=page)
         paged = [person for person in people if await post_once(self.client, attempt, f"page {person}", person, message)]
         if page.channel_id and people:
             await attempt.once(f"invite paged {page.key}", lambda: self._invite(page.channel_id or "", people))
-        sent = Sent(page_key=page.key, roles=page.roles, via="slack", recipients=tuple(paged)) if paged else None
-        return Paged(f"Paged {', '.join(paged) or 'nobody'} in Slack ({page.reason})", sent)
+        return f"Paged {', '.join(paged) or 'nobody'} in Slack ({page.reason})"
 
     async def _invite(self, channel_id: str, people: list[str]) -> bool:
         try:

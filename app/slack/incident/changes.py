@@ -143,6 +143,7 @@ class IncidentChanges:
                 sent = await pages.pages_of(session, incident.id)
                 if any(page.recipient == actor.user_id for page in sent) or (
                         incident.commander == actor.user_id and incident.is_acknowledged):
+                    await session.refresh(incident)  # whoever was first may have committed since it was read
                     raise NoChange(reason="already_acknowledged", by=incident.acknowledged_by,
                                    at=incident.acknowledged_at)
                 if incident.commander != actor.user_id or sent:

@@ -24,7 +24,7 @@ from app.incidents.policy import Policy
 from app.incidents.service import record
 from app.oncall import pages as page_records
 from app.oncall.pagers import Pagers
-from app.oncall.pages import PAGES_RESOLVED, PAGES_SENT, Sent
+from app.oncall.pages import PAGES_RESOLVED
 from app.slack.toolkit.failures import classify
 from app.slack.toolkit.feature import DueWorkHandler
 from app.slack.toolkit.messages import Messages
@@ -65,9 +65,6 @@ class SlackClockWorker:
                      now: datetime) -> None:
         for kind, text in fired.events:
             record(session, incident, kind=kind, actor=None, now=now, text=text)
-        sent = attempt.results.get(PAGES_SENT)
-        if sent:  # the page's record rides in the transaction that writes down that the page went out
-            await page_records.record_sent(session, incident.id, [Sent.from_json(s) for s in sent], now=now)
         resolved = attempt.results.get(PAGES_RESOLVED)
         if resolved:
             await page_records.mark_resolved(session, incident.id, resolved, now=now)
