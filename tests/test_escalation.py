@@ -115,9 +115,10 @@ async def test_a_private_incident_runs_the_same_clock(slack: SlackDriver, fake: 
     await tick(slack, clock, minutes=30)
     texts = [m.text for m in fake.messages_in(channel)]
     assert any(":alarm_clock:" in t and "a status update for" in t for t in texts)
-    # The declarer is its IC, acknowledged by declaring, and nobody else was paged: no backup page.
-    assert not any("Nobody acknowledged" in t for t in texts)
-    assert fake.dms_to(people.bob) == []
+    # Alice declared it as IC (acknowledged by declaring); Carol, the primary on-call paged as Technical Lead,
+    # did not answer her page: the backup on-call is paged for it, and the channel is told whose page it was.
+    assert any("Not acknowledged within" in t and f"<@{people.carol}>'s page" in t for t in texts)
+    assert len([m for m in fake.dms_to(people.bob) if "You are paged" in m.text]) == 1  # the backup on-call
     await tick(slack, clock, minutes=30)
     assert len(escalation_posts(fake, channel)) == 1 and len(fake.dms_to(people.boss)) == 1
     await tick(slack, clock, hours=48)
