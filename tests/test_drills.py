@@ -3,6 +3,7 @@ and Slack's faults at their offsets, the team's answers, and the drill report ag
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import shutil
@@ -34,11 +35,14 @@ async def sandbox(tmp_path: Path, database_url: str, clock: ManualClock) -> Asyn
     assert running.fake.violations == [], "calls Slack's API would reject"
 
 
-def test_there_is_one_drill_per_incident_type() -> None:
+def test_there_is_a_drill_for_each_incident_type_and_each_drill_is_of_a_type() -> None:
     kinds = set(Policy.load(PLAYBOOKS).playbooks)
-    drills = [load_drill(PLAYBOOKS, path.stem, kinds) for path in sorted((PLAYBOOKS / "drills").glob("*.yml"))]
+    drills = {path.stem: load_drill(PLAYBOOKS, path.stem, kinds)
+              for path in sorted((PLAYBOOKS / "drills").glob("*.yml"))}
 
-    assert sorted(d.type for d in drills) == sorted(kinds)
+    # drills/<type>.yml drills each type; the others (the pages answered or not) drill one type's incident too
+    assert {kind: drills[kind].type for kind in kinds} == {kind: kind for kind in kinds}
+    assert {drill.type for drill in drills.values()} == kinds
 
 
 def test_a_typo_in_a_drill_names_the_file_and_the_key(tmp_path: Path) -> None:
@@ -127,8 +131,10 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
 
     report = fake.messages_in(channel.id)[-1].text
     assert "Drill report: outage" in report
-    # The report reads the incident's acknowledgement: the declarer-IC's, at declaration.
-    assert "*Time to acknowledge:* 0 seconds (the plan: within 15 minutes) :white_check_mark:" in report
+    # The report reads the page records: Carol's page, sent at declaration, acknowledged at 3 minutes.
+    assert "*Time to acknowledge:* 3 minutes (the plan: within 15 minutes) :white_check_mark:" in report
+    assert f"• <@{people['carol']}> (tech), paged 0 seconds in: acknowledged by <@{people['carol']}> 3 minutes " \
+           "after the page" in report
     assert "*Updates:* 3 posted; the longest time without one was 18 minutes (the plan: every 15 minutes), " \
            "1 gap longer than that :x:" in report
     assert "*Playbook steps done:* 1 of 9; not done: Check recent deployments" in report
@@ -139,6 +145,52 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
     assert "*Drill time:* the drill played 35 minutes of incident time in about 35 seconds of yours: one real " \
            "second played 60 seconds" in report
     assert not await run.tick()
+
+
+async def play_to_the_end(sandbox: Sandbox, name: str, clock: ManualClock) -> tuple[str, str]:
+    """Play a drill from its file a drill minute at a time, the clock's due work done each minute; the
+    incident channel and the drill report."""
+    fake = sandbox.fake
+    run = DrillRun(sandbox, load_drill(PLAYBOOKS, name, set(sandbox.runtime.policy.playbooks)), name, clock)
+    await run.declare()
+    channel = (await fake.wait_for(lambda: [c for c in fake.channels.values() if c.name.startswith("incident-")]))[0]
+    await fake.wait_for(lambda: channel.pins)
+    await sandbox.runtime.sweeper.sweep_all()  # the pages due at declaration
+    while await run.tick():
+        clock.advance(minutes=1)
+        await sandbox.runtime.sweeper.sweep_all()
+        await asyncio.sleep(0.05)  # a press's work runs after its answer
+    [report] = [m.text for m in fake.messages_in(channel.id) if "Drill report" in m.text]
+    return channel.id, report
+
+
+async def test_the_primary_on_call_acknowledges_from_the_page(sandbox: Sandbox, clock: ManualClock) -> None:
+    fake, people = sandbox.fake, sandbox.workspace.people
+    channel, report = await play_to_the_end(sandbox, "page-answered", clock)
+
+    assert any(f"<@{people['carol']}> acknowledged their page" in m.text for m in fake.messages_in(channel))
+    assert [m for m in fake.dms_to(people["bob"]) if "You are paged" in m.text] == []  # the backup slept
+    assert not any("Not acknowledged within" in m.text for m in fake.messages_in(channel))
+    kickoff = fake.conversation(channel).message(next(iter(fake.conversation(channel).pins)))
+    assert f"<@{people['carol']}> (tech), paged at" in kickoff.text and "acknowledged at" in kickoff.text
+    assert "*Time to acknowledge:* 2 minutes (the plan: within 15 minutes) :white_check_mark:" in report
+    assert f"• <@{people['carol']}> (tech), paged 0 seconds in: acknowledged by <@{people['carol']}> 2 minutes " \
+           "after the page" in report
+
+
+async def test_nobody_answers_the_page_and_the_backup_is_paged(sandbox: Sandbox, clock: ManualClock) -> None:
+    fake, people = sandbox.fake, sandbox.workspace.people
+    channel, report = await play_to_the_end(sandbox, "page-unanswered", clock)
+
+    [missed] = [m.text for m in fake.messages_in(channel) if "Not acknowledged within" in m.text]
+    assert f"<@{people['carol']}>'s page (tech" in missed and f"<@{people['bob']}>" in missed
+    assert len([m for m in fake.dms_to(people["bob"]) if "You are paged" in m.text]) == 1
+    assert "*Time to acknowledge:* not every page was acknowledged (the plan: within 15 minutes) :x:" in report
+    assert f"<@{people['carol']}> did not press *Acknowledge* on the page: the backup on-call was paged " \
+           "instead." in report
+    assert f"• <@{people['carol']}> (tech), paged 0 seconds in: nobody acknowledged it" in report
+    assert f"• <@{people['bob']}> (backup), paged 15 minutes in: acknowledged by <@{people['bob']}> 2 minutes " \
+           "after the page" in report
 
 
 async def test_faults_come_and_go_on_time_and_an_unresolved_drill_ends_when_its_time_is_up(
