@@ -112,6 +112,7 @@ async def test_a_private_incident_runs_the_same_clock(slack: SlackDriver, fake: 
     """Reminder, backup page, escalation and the legal deadline, in a private channel."""
     channel = await declare(slack, fake, people, "data-breach P1 Customer emails exposed")
     assert fake.channels[channel].is_private
+    await tick(slack, clock, seconds=0)  # the pages go out at declaration
     await tick(slack, clock, minutes=30)
     texts = [m.text for m in fake.messages_in(channel)]
     assert any(":alarm_clock:" in t and "a status update for" in t for t in texts)

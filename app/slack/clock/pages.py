@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.duework import service as duework
 from app.duework.attempt import Attempt
+from app.duework.models import WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident, Role, Severity
 from app.oncall import pages as page_records
@@ -55,7 +57,9 @@ class Pages:
         async with self.deps.db.transaction() as session:
             sent = await page_records.pages_of(session, incident.id)
             unanswered = await page_records.unanswered(session, incident.id)
-        if (sent and not unanswered) or (not sent and incident.is_acknowledged):
+            # Its pages not even sent yet (the sweep that fires them fires this too, after downtime): unanswered.
+            not_yet = await duework.pending(session, incident.id, WorkKind.PAGE, incident.severity.value)
+        if not_yet is None and ((sent and not unanswered) or (not sent and incident.is_acknowledged)):
             return Fired(outcome="skipped")  # every page was answered: nobody else is woken
         rules = self.deps.policy.for_severity(incident.severity)
         configured = self.deps.roster.shift_at(now).backup
