@@ -142,7 +142,7 @@ async def test_resolving_closes_the_live_reminder_and_takes_its_buttons_away(
     await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
 
     closed = await eventually(lambda: _edited(fake, channel, reminder.ts))
-    assert "No more update reminders: the incident was resolved" in closed.text
+    assert "No more update reminders: the incident is resolved" in closed.text
     assert not any(b["type"] == "actions" for b in closed.blocks or [])  # no Post update, no Snooze
     async with slack.runtime.db.transaction() as session:
         incident = await service.incident_in_channel(session, channel)
