@@ -186,3 +186,14 @@ async def test_a_look_alike_declaration_shows_the_question_in_place_of_declaring
 
     assert not any(":hourglass_flowing_sand: Declaring" in m["text"] for m in answers)  # replaced, as Slack does
     assert len(answers) == 1
+
+
+def test_every_emoji_the_templates_use_is_drawn_by_the_sandbox() -> None:
+    """The page draws :name: as Slack's client does; one it does not know would show as text."""
+    from app.settings import PROJECT_ROOT
+    used = {name for path in (PROJECT_ROOT / "messages").rglob("*.j2")
+            for name in re.findall(r":([a-z0-9_+]+):", path.read_text(encoding="utf-8"))}
+    script = (PROJECT_ROOT / "app" / "sandbox" / "static" / "sandbox.js").read_text(encoding="utf-8")
+    table = script[script.index("const EMOJI = {"):script.index("};", script.index("const EMOJI = {"))]
+    drawn = set(re.findall(r'"?([a-z0-9_+]+)"?: "', table))
+    assert used - drawn == set()
