@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import shutil
 import warnings
@@ -51,6 +52,11 @@ async def _drop_database(name: str) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # once, in the process that starts the workers
+        # The suite starts `python -m app` some eighty times; with the app compiled once here, none of them
+        # compiles it again (PYTHONDONTWRITEBYTECODE, if set, stops a process writing what it compiled, not
+        # reading what is there). __pycache__ is git-ignored.
+        compileall.compile_dir(PROJECT_ROOT / "app", quiet=1)
     config.addinivalue_line("markers", "both_databases: run on PostgreSQL as well as SQLite (concurrency, "
                                        "claims, dialect-specific SQL, and a representative end-to-end set)")
     # The slow kinds, all run by the README's test command (and CI); `-m "not processes and not browser"` leaves
