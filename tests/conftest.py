@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import Database
 from app.main import start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve
 
 pytest_plugins = ["tests.browser"]

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.incidents.models import Incident
+from app.sandbox.fakeslack import Channel, FakeSlack
 from tests.conftest import POSTGRES_URL, People
-from tests.fakeslack import Channel, FakeSlack
 from tests.support import SlackDriver
 from tests.test_lifecycle import declare
 

@@ -14,8 +14,8 @@ from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import LEASE
 from app.incidents import service
 from app.incidents.models import Incident
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_clock import acknowledge_page, declare, reminders, tick
 

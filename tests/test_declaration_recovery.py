@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Call
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Call
 from tests.support import SIGNING_SECRET, sign
 from tests.test_processes import ROOT, environment
 

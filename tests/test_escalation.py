@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from app.incidents import service
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 from tests.test_clock_resilience import incident_in

@@ -23,10 +23,10 @@ from app.oncall import pages
 from app.oncall.pages import Sent
 from app.policy_files import PolicyError, load
 from app.reviews.action_items import ActionItemFields, add_action_item, complete_action_item
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
 from tests.browser import Page
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import START, ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 

@@ -12,8 +12,8 @@ import yaml
 from sqlalchemy import select
 
 from app.incidents.models import Incident, Role, Severity, Status, TimelineEvent
+from app.sandbox.fakeslack import Channel, FakeSlack, Message
 from tests.conftest import People
-from tests.fakeslack import Channel, FakeSlack, Message
 from tests.support import START, ManualClock, Reply, SlackDriver, settled
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from app.incidents.models import Incident
 from app.ops.logs import about, log_handler
 from app.reviews.links import LIFETIME, ReviewLinks, link_key
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import START, ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 from tests.test_processes import run

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from app.incidents.models import Incident, TimelineEvent
 from app.oncall.models import PageRecord
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 from tests.test_paging import APPENDIX_A, ROUTING_KEY, TECH_KEY, PagerDutyInbox, page_roles_on_their_own, with_role_keys

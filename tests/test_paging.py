@@ -16,9 +16,9 @@ from app.incidents.models import Severity, TimelineEvent
 from app.main import routing_keys
 from app.oncall.roster import Roster
 from app.policy_files import PolicyError
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import ConfigError, Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock
 from tests.test_clock import declare, reminders, tick
 

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from app.comms.models import CommsDraft
 from app.incidents.models import ChecklistItem, Incident, Role, Severity, TimelineEvent
 from app.reviews.models import ActionItem, ActionStatus, PostIncidentReview
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Message
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Message
 from tests.support import ManualClock, Reply, SlackDriver, eventually
 
 pytestmark = pytest.mark.both_databases

@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from app.duework.models import DueWork, WorkKind
 from app.incidents.models import Incident, Status, TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, settled
 from tests.test_clock import reminders, tick
 from tests.test_fake_slack import slack_error
