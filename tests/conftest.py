@@ -123,6 +123,13 @@ async def _empty_tables(url: str) -> None:
     engine = create_async_engine(url, connect_args={"timeout": 5})
     try:
         async with engine.begin() as connection:
+            # This test process's database: any other connection to it is one an earlier test left behind
+            # (a replica it killed, a runtime a failing test never closed), maybe mid-transaction and holding
+            # locks that TRUNCATE would wait on for ever.
+            await connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            await connection.execute(text("SET LOCAL lock_timeout = '30s'"))
             tables = list(await connection.scalars(text(
                 "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
                 "AND tablename <> 'alembic_version'")))
