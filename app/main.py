@@ -94,12 +94,26 @@ def pagers(settings: Settings, roster: Roster, keys: dict[str, str], client: Asy
     slack = SlackPager(client, messages)
     default: Pager = slack
     if settings.pagerduty_routing_key:
-        default = PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url)
+        default = PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url,
+                                 routing_key_name=DEFAULT_ROUTING_KEY_ENV)
     own: dict[str, Pager] = {}
     for role, how in roster.paging.items():
         own[role] = slack if how.via == "slack" else PagerDutyPager(
-            http, keys[role], url=settings.pagerduty_events_url, service=how.service)
-    return Pagers(default, own)
+            http, keys[role], url=settings.pagerduty_events_url, service=how.service,
+            routing_key_name=how.routing_key_env)
+
+    def by_key_name(name: str) -> Pager | None:
+        """A key a page went out with that today's playbooks/oncall.yml routes nothing through: still set?"""
+        key = settings.environment.get(name)
+        if name == DEFAULT_ROUTING_KEY_ENV or not key:
+            return None
+        try:
+            key = check_routing_key(name, key)
+        except ConfigError:
+            return None
+        return PagerDutyPager(http, key, url=settings.pagerduty_events_url, routing_key_name=name)
+
+    return Pagers(default, own, by_key_name)
 
 
 def alert_sources(settings: Settings) -> dict[str, Source]:
@@ -247,8 +261,9 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     declarer = slack.declarer
     detector = Detector(db, clock, external, checks, declarer)
     senders = alert_sources(settings)
-    add_alert_routes(web_app, AlertReceiver(db, clock, alert_rules, declarer, AlertWords(settings.messages_dir)),
-                     senders)
+    receiver = AlertReceiver(db, clock, alert_rules, declarer, AlertWords(settings.messages_dir),
+                             policy.acknowledgement)
+    add_alert_routes(web_app, receiver, senders)
     if senders:
         await _ready_for_alerts(declarer)
     add_tracker_routes(web_app, tracker_webhook if slack.tracker_finished is not None else None,

@@ -69,7 +69,7 @@ def sample_context(policy: Policy) -> dict[str, Any]:
                        problems={"title": "missing_title"}, kinds=["outage"], deadlines=["gdpr"],
                        deadline="Notify the supervisory authority (GDPR)", what="acknowledged", by="U0SAMPLE2",
                        at=incident.started_at, holder="U0SAMPLE2", text="Roll back", number=3,
-                       windows=["30d", "90d"], default="30d", channel="C0SAMPLE1",
+                       windows=["30d", "90d"], default="30d", channel="C0SAMPLE1", pages=["U0SAMPLE2"],
                        subject="Service Disruption - AgentGuard API", body="We are investigating an issue.")
     return {
         "incident": incident,
@@ -147,6 +147,9 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "managers": ["U0SAMPLE4"],
         "backup": "U0SAMPLE5",
         "response_time": timedelta(minutes=15),
+        "unanswered": [{"who": "U0SAMPLE2", "service": None, "roles": ["ic", "tech"], "sent_at": started_sample()},
+                       {"who": None, "service": "agentguard-tech", "roles": ["tech"], "sent_at": started_sample()}],
+        "acknowledged_pages": [{"who": "U0SAMPLE2", "roles": ["ic", "tech"], "via": "slack", "how": "page button"}],
         "page": Page(incident_id=42, severity="P0", title=incident.title, summary="summary",
                      reason="P0 declared", people=("U0SAMPLE2",), channel_id="C0SAMPLE1"),
         "current": Shift(primary="U0SAMPLE1", backup="oncall@example.com", starts=incident.started_at,

@@ -5,7 +5,7 @@
 
 100 distinct alerts (60 Alertmanager groups over 30 alertnames, 20 Sentry issues, 20 PagerDuty incidents over
 4 services) and a repeat of each (200 requests) arrive over 5 s, signed as each sender signs them, over HTTP to
-the real app, against the fake Slack of tests/fakeslack with Slack's rate-limit tiers on and the client pacing
+the real app, against the fake Slack of app/sandbox/fakeslack with Slack's rate-limit tiers on and the client pacing
 itself to them, the shipped playbooks/alerts.yml deciding (its grouping and storm defaults). The generator runs
 in the app's event loop, so its own work counts against the answers (a pessimistic figure).
 
@@ -41,10 +41,10 @@ from app.clock import SystemClock
 from app.duework.models import DueWork, WorkKind
 from app.incidents.models import Incident, TimelineEvent
 from app.main import start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
 from app.settings import database_url as normalise_database_url
 from bench.declare import reset_postgres
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, serve
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "alerts.json"

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.channels                    # 10 and 100 declarations, SQLite, about 6 minutes
 
 Each burst declares n incidents through the real signed /slack/events endpoint (concurrently, all in the same
-minute of the app's clock), against the fake Slack of tests/fakeslack, in which the minute's first channel
+minute of the app's clock), against the fake Slack of app/sandbox/fakeslack, in which the minute's first channel
 name is already held by an archived channel the bot did not make (the worst case: one name Slack refuses).
 Names come from those already stored, so Slack is asked once per incident plus once for the foreign name.
 Target: at most n + 1 calls, every incident with its channel. Figures go to bench/results/channels.json.
@@ -24,8 +24,8 @@ from sqlalchemy import func, select
 
 from app.incidents.models import Incident
 from app.main import start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve, settled
 
 RESULTS = PROJECT_ROOT / "bench" / "results"

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.declare                      # SQLite in a temp dir
     .venv/bin/python -m bench.declare --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-One run measures, against the fake Slack (tests/fakeslack) on loopback:
+One run measures, against the fake Slack (app/sandbox/fakeslack) on loopback:
 
 1. Acknowledgement latency: N signed `/incident declare P1 Bench incident <i>` slash commands at a fixed
    concurrency, timed to the HTTP response, first against a bare Bolt AsyncApp that only calls `ack()`
@@ -52,13 +52,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.main import Runtime, slack_client, start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
 from app.settings import database_url as normalise_database_url
 from app.slack.toolkit.acting import Actor, CommandHandler
 from app.slack.toolkit.pacing import PacedWebClient, Pacer
 from bench import load
 from bench.sweep import statements
-from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-bench"

@@ -34,11 +34,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.incidents.models import Incident
 from app.main import start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from app.settings import database_url as normalise_database_url
 from bench import routes
 from bench.declare import BenchClock
-from tests.fakeslack import FakeSlack
 from tests.fuzzing import UNEXPECTED, Fuzzer, Outcome, interaction, send
 from tests.support import SIGNING_SECRET, SlackDriver, serve
 

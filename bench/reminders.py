@@ -4,7 +4,7 @@ Slack's rate limits.  Run from the repository root:
     .venv/bin/python -m bench.reminders                  # SQLite (temp file), about 90 s of real time
     .venv/bin/python -m bench.reminders --incidents 200 --spread 60
 
-The bot (app.main.start_runtime) runs against the fake Slack of tests/fakeslack, in this process.
+The bot (app.main.start_runtime) runs against the fake Slack of app/sandbox/fakeslack, in this process.
 
 1. Calls per reminder, normal case: 20 open P2 incidents, their reminders swept twice with the app's clock
    moved by hand. The second round is the steady state: the new reminder and the old one marked superseded
@@ -40,8 +40,8 @@ from app.duework.models import DueWork, WorkKind
 from app.incidents import deadlines, service
 from app.incidents.models import Severity
 from app.main import Runtime, start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock
 
 RESULTS = PROJECT_ROOT / "bench" / "results"

@@ -35,10 +35,10 @@ from hypothesis import strategies as st
 
 from app.main import start_runtime
 from app.ops.logs import QUIET, TEXT_FORMAT
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from app.settings import database_url as normalise_database_url
 from bench.declare import BenchClock
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, serve
 
 ROOT = Path(__file__).resolve().parent.parent

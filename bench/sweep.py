@@ -62,8 +62,8 @@ from app.duework.sweeper import Fired, Sweeper
 from app.incidents.models import Incident, Role, RoleAssignment, Severity, Status, TimelineEvent
 from app.incidents.policy import Policy
 from app.main import Runtime, start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
-from tests.fakeslack import FakeSlack
 
 BATCH = 100  # rows one measured sweep handles (the app's sweeper claims 25 at a time)
 

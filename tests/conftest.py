@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import shutil
 import warnings
@@ -20,8 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db import Database
 from app.main import start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve
 
 pytest_plugins = ["tests.browser"]
@@ -51,6 +52,11 @@ async def _drop_database(name: str) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # once, in the process that starts the workers
+        # The suite starts `python -m app` some eighty times; with the app compiled once here, none of them
+        # compiles it again (PYTHONDONTWRITEBYTECODE, if set, stops a process writing what it compiled, not
+        # reading what is there). __pycache__ is git-ignored.
+        compileall.compile_dir(PROJECT_ROOT / "app", quiet=1)
     config.addinivalue_line("markers", "both_databases: run on PostgreSQL as well as SQLite (concurrency, "
                                        "claims, dialect-specific SQL, and a representative end-to-end set)")
     # The slow kinds, all run by the README's test command (and CI); `-m "not processes and not browser"` leaves
@@ -117,6 +123,13 @@ async def _empty_tables(url: str) -> None:
     engine = create_async_engine(url, connect_args={"timeout": 5})
     try:
         async with engine.begin() as connection:
+            # This test process's database: any other connection to it is one an earlier test left behind
+            # (a replica it killed, a runtime a failing test never closed), maybe mid-transaction and holding
+            # locks that TRUNCATE would wait on for ever.
+            await connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            await connection.execute(text("SET LOCAL lock_timeout = '30s'"))
             tables = list(await connection.scalars(text(
                 "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
                 "AND tablename <> 'alembic_version'")))

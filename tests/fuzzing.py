@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.fakeslack import FakeSlack
+from app.sandbox.fakeslack import FakeSlack
 from tests.support import SlackDriver
 
 UNEXPECTED = "Something went wrong on my side"

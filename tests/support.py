@@ -17,8 +17,8 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from app.main import Runtime, trusted_certificates
+from app.sandbox.fakeslack import FakeSlack
 from app.web import runner as http_runner
-from tests.fakeslack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 # Events API payloads from slackapi/java-slack-sdk's json-logs (MIT, tests/samples/LICENSE-java-slack-sdk), vendored.

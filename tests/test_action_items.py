@@ -14,9 +14,9 @@ from app.duework.models import DueWork, WorkKind
 from app.incidents import service
 from app.incidents.models import Incident
 from app.reviews.models import ActionItem, ActionStatus, Priority
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Message
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Message
 from tests.support import START, ManualClock, Reply, SlackDriver, eventually
 from tests.test_clock import tick
 from tests.test_review import declare, published, resolve, review_link

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, settled
 from tests.test_alerts import FIRST, alert_settings, clock, incidents, sample, send, timeline  # noqa: F401 (fixtures)
 

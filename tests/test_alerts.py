@@ -26,9 +26,9 @@ from app.alerts.models import AlertClaim
 from app.alerts.routing import load_alert_rules
 from app.incidents.models import Incident, Severity, TimelineEvent
 from app.policy_files import PolicyError
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import ConfigError, Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, settled
 
 SAMPLES = Path(__file__).parent / "samples" / "alerts"

@@ -14,8 +14,8 @@ import pytest
 from app.incidents import service
 from app.incidents.models import Role, Severity
 from app.reviews.action_items import ActionItemFields, add_action_item
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver
 from tests.test_fake_slack import slack_error
 from tests.test_review import declare

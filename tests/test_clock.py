@@ -9,9 +9,9 @@ from sqlalchemy import select
 from app.duework.models import DueWork, WorkKind
 from app.incidents import service
 from app.incidents.models import Incident
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Message
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Message
 from tests.support import ManualClock, SlackDriver, eventually, settled
 
 pytestmark = pytest.mark.both_databases
@@ -142,7 +142,7 @@ async def test_resolving_closes_the_live_reminder_and_takes_its_buttons_away(
     await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
 
     closed = await eventually(lambda: _edited(fake, channel, reminder.ts))
-    assert "No more update reminders: the incident was resolved" in closed.text
+    assert "No more update reminders: the incident is resolved" in closed.text
     assert not any(b["type"] == "actions" for b in closed.blocks or [])  # no Post update, no Snooze
     async with slack.runtime.db.transaction() as session:
         incident = await service.incident_in_channel(session, channel)
@@ -154,17 +154,49 @@ async def _edited(fake: FakeSlack, channel: str, ts: str) -> Message | None:
     return message if message.edited else None
 
 
+async def declare_with_carol_as_ic(slack: SlackDriver, fake: FakeSlack, people: People,
+                                   clock: ManualClock) -> str:
+    """A P0 Alice declares with Carol, the primary on-call, as its IC: Carol's page (IC and Technical Lead)
+    goes out at once and waits for her answer; Alice, the declarer, was paged for nothing."""
+    channel = await declare(slack, fake, people, f"P0 Complete API outage ic:<@{people.carol}|carol>")
+    await tick(slack, clock, seconds=1)
+    [page] = fake.dms_to(people.carol)
+    assert "You are paged" in page.text
+    assert fake.dms_to(people.alice) == []
+    return channel
+
+
+async def acknowledge_page(slack: SlackDriver, fake: FakeSlack, person: str, channel: str) -> None:
+    """`person` presses Acknowledge on the page DM they were sent, and the incident channel says so."""
+    [page] = [m for m in fake.dms_to(person) if "You are paged" in m.text]
+    [button] = [e for b in page.blocks if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == "acknowledge"]
+    await slack.press("acknowledge", button["value"], user=person, channel=page.channel, message_ts=page.ts)
+    await fake.wait_for(lambda: any(f"<@{person}> acknowledged their page" in m.text
+                                    for m in fake.messages_in(channel)))
+
+
+def kickoff_buttons(fake: FakeSlack, channel: str, ts: str) -> list[str]:
+    return [e["action_id"] for b in fake.channels[channel].message(ts).blocks if b["type"] == "actions"
+            for e in b["elements"]]
+
+
 async def test_unacknowledged_p0_pages_the_backup_after_15_minutes(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
-    channel = await declare(slack, fake, people, "P0 Complete API outage")
-    await tick(slack, clock, minutes=14)
+    channel = await declare_with_carol_as_ic(slack, fake, people, clock)
+    await tick(slack, clock, minutes=13, seconds=59)
     assert fake.dms_to(people.bob) == []
 
     await tick(slack, clock, minutes=1)
     [page] = fake.dms_to(people.bob)
     assert "You are paged" in page.text and f"<#{channel}>" in page.text
     assert people.bob in fake.channels[channel].members
-    assert any("Nobody acknowledged" in m.text and f"<@{people.bob}>" in m.text for m in fake.messages_in(channel))
+    # The channel is told whose page went unanswered, and who was paged instead.
+    [missed] = [m for m in fake.messages_in(channel) if "Not acknowledged within" in m.text]
+    assert f"<@{people.carol}>'s page (ic, tech" in missed.text and f"<@{people.bob}>" in missed.text
+    async with slack.runtime.db.transaction() as session:
+        incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
+        assert incident is not None and not incident.is_acknowledged
 
     await tick(slack, clock, minutes=60)
     assert len(fake.dms_to(people.bob)) == 1
@@ -172,27 +204,37 @@ async def test_unacknowledged_p0_pages_the_backup_after_15_minutes(
 
 async def test_acknowledging_on_the_kickoff_means_no_backup_page(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
-    channel = await declare(slack, fake, people, "P0 Complete API outage")
+    channel = await declare_with_carol_as_ic(slack, fake, people, clock)
     kickoff = fake.messages_in(channel)[0]
-    assert any(b["type"] == "actions" for b in kickoff.blocks)
+    assert "acknowledge" in kickoff_buttons(fake, channel, kickoff.ts)
 
-    await slack.press("acknowledge", "1", user=people.alice, channel=channel, message_ts=kickoff.ts)
-    await fake.wait_for(lambda: any("acknowledged the incident" in m.text for m in fake.messages_in(channel)))
-    await fake.wait_for(lambda: not any(e["action_id"] == "acknowledge"
-                                        for b in fake.channels[channel].message(kickoff.ts).blocks
-                                        if b["type"] == "actions" for e in b["elements"]))
+    await slack.press("acknowledge", "1", user=people.carol, channel=channel, message_ts=kickoff.ts)
+    await fake.wait_for(lambda: any(f"<@{people.carol}> acknowledged their page" in m.text
+                                    for m in fake.messages_in(channel)))
+    await fake.wait_for(lambda: "acknowledge" not in kickoff_buttons(fake, channel, kickoff.ts))
+    async with slack.runtime.db.transaction() as session:
+        incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
+        assert incident is not None and incident.acknowledged_by == people.carol
 
     await tick(slack, clock, minutes=30)
     assert fake.dms_to(people.bob) == []
+    assert not any("Not acknowledged within" in m.text for m in fake.messages_in(channel))
 
 
-async def test_only_the_commander_can_acknowledge(slack: SlackDriver, fake: FakeSlack, people: People,
-                                                  clock: ManualClock) -> None:
-    channel = await declare(slack, fake, people, "P0 Complete API outage")
+async def test_only_the_person_paged_can_acknowledge(slack: SlackDriver, fake: FakeSlack, people: People,
+                                                     clock: ManualClock) -> None:
+    channel = await declare_with_carol_as_ic(slack, fake, people, clock)
     kickoff = fake.messages_in(channel)[0]
-    await slack.press("acknowledge", "1", user=people.carol, channel=channel, message_ts=kickoff.ts)
-    await fake.wait_for(lambda: any("Only the Incident Commander" in r["payload"].get("text", "")
+    # Alice declared it but was not paged: her press answers nothing, and names whose answer is awaited.
+    await slack.press("acknowledge", "1", user=people.alice, channel=channel, message_ts=kickoff.ts)
+    await fake.wait_for(lambda: any("You were not paged" in r["payload"].get("text", "")
+                                    and f"<@{people.carol}>" in r["payload"].get("text", "")
                                     for r in fake.responses))
+    assert "acknowledge" in kickoff_buttons(fake, channel, kickoff.ts)
+    assert not any("acknowledged" in m.text for m in fake.messages_in(channel)[1:])
+    async with slack.runtime.db.transaction() as session:
+        incident = await session.scalar(select(Incident).where(Incident.channel_id == channel))
+        assert incident is not None and not incident.is_acknowledged
     await tick(slack, clock, minutes=15)
     assert len(fake.dms_to(people.bob)) == 1
 

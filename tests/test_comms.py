@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.comms.models import Audience, CommsDraft, DraftStatus, Phase
 from app.incidents.models import Incident, TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Message
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Message
 from tests.support import ManualClock, SlackDriver, eventually, settled
 
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.incidents.models import Incident, TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver, eventually
 
 pytestmark = pytest.mark.both_databases

@@ -29,9 +29,9 @@ from app.detection.service import Verdict
 from app.incidents.models import Incident, Severity, TimelineEvent
 from app.incidents.policy import Policy, PolicyError
 from app.main import start_runtime
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually, serve
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,6 +3,7 @@ and Slack's faults at their offsets, the team's answers, and the drill report ag
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from app.incidents.models import ChecklistItem
 from app.incidents.policy import Policy
+from app.oncall.models import PageRecord
 from app.policy_files import PolicyError
 from app.sandbox.drills.model import Drill, load_drill
 from app.sandbox.drills.play import CompressedClock, DrillRun
@@ -32,11 +34,14 @@ async def sandbox(tmp_path: Path, database_url: str, clock: ManualClock) -> Asyn
     assert running.fake.violations == [], "calls Slack's API would reject"
 
 
-def test_there_is_one_drill_per_incident_type() -> None:
+def test_there_is_a_drill_for_each_incident_type_and_each_drill_is_of_a_type() -> None:
     kinds = set(Policy.load(PLAYBOOKS).playbooks)
-    drills = [load_drill(PLAYBOOKS, path.stem, kinds) for path in sorted((PLAYBOOKS / "drills").glob("*.yml"))]
+    drills = {path.stem: load_drill(PLAYBOOKS, path.stem, kinds)
+              for path in sorted((PLAYBOOKS / "drills").glob("*.yml"))}
 
-    assert sorted(d.type for d in drills) == sorted(kinds)
+    # drills/<type>.yml drills each type; the others (the pages answered or not) drill one type's incident too
+    assert {kind: drills[kind].type for kind in kinds} == {kind: kind for kind in kinds}
+    assert {drill.type for drill in drills.values()} == kinds
 
 
 def test_a_typo_in_a_drill_names_the_file_and_the_key(tmp_path: Path) -> None:
@@ -74,12 +79,22 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
     assert await run.tick()
     assert "health check failing" in fake.messages_in(sandbox.workspace.incidents)[-1].text  # at 0m, in #incidents
 
+    # Alice declared it and is its IC: she has it already. Carol, the primary on-call, is paged as Technical
+    # Lead, at declaration: she answers her page from its DM (issue 20: acknowledgement is per page, by the
+    # person paged).
+    async def paged() -> bool:  # written down just before the DM goes out
+        async with sandbox.runtime.db.transaction() as session:
+            return bool(await session.scalar(select(func.count()).select_from(PageRecord)))
+
+    await eventually(paged)
+    await fake.wait_for(lambda: fake.dms_to(people["carol"]))
     await at(3)
     assert "5xx rate 97%" in fake.messages_in(channel.id)[-1].text
-    kickoff = next(iter(channel.pins))
-    await client.press(people["alice"], channel.id, kickoff,
+    [page] = fake.dms_to(people["carol"])
+    await client.press(people["carol"], page.channel, page.ts,
                        {"type": "button", "action_id": "acknowledge", "block_id": "b", "value": "1"})
-    await fake.wait_for(lambda: any("acknowledged the incident" in m.text for m in fake.messages_in(channel.id)))
+    await fake.wait_for(lambda: any(f"<@{people['carol']}> acknowledged their page" in m.text
+                                    for m in fake.messages_in(channel.id)))
 
     def updates() -> int:
         return sum("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel.id))
@@ -117,7 +132,10 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
 
     report = fake.messages_in(channel.id)[-1].text
     assert "Drill report: outage" in report
+    # The report reads the page records: Carol's page, sent at declaration, acknowledged at 3 minutes.
     assert "*Time to acknowledge:* 3 minutes (the plan: within 15 minutes) :white_check_mark:" in report
+    assert f"• <@{people['carol']}> (tech, comms), paged 0 seconds in: acknowledged by <@{people['carol']}> " \
+           "3 minutes after the page" in report
     assert "*Updates:* 3 posted; the longest time without one was 18 minutes (the plan: every 15 minutes), " \
            "1 gap longer than that :x:" in report
     assert "*Playbook steps done:* 1 of 9; not done: Check recent deployments" in report
@@ -128,6 +146,57 @@ async def test_the_outage_drill_runs_end_to_end(sandbox: Sandbox, clock: ManualC
     assert "*Drill time:* the drill played 35 minutes of incident time in about 35 seconds of yours: one real " \
            "second played 60 seconds" in report
     assert not await run.tick()
+
+
+async def play_to_the_end(sandbox: Sandbox, name: str, clock: ManualClock) -> tuple[str, str]:
+    """Play a drill from its file a drill minute at a time, the clock's due work done each minute; the
+    incident channel and the drill report."""
+    fake = sandbox.fake
+    run = DrillRun(sandbox, load_drill(PLAYBOOKS, name, set(sandbox.runtime.policy.playbooks)), name, clock)
+    await run.declare()
+    channel = (await fake.wait_for(lambda: [c for c in fake.channels.values() if c.name.startswith("incident-")]))[0]
+    await fake.wait_for(lambda: channel.pins)
+    await sandbox.runtime.sweeper.sweep_all()  # the pages due at declaration
+    while await run.tick():
+        clock.advance(minutes=1)
+        await sandbox.runtime.sweeper.sweep_all()
+        await asyncio.sleep(0.05)  # a press's work runs after its answer
+    [report] = [m.text for m in fake.messages_in(channel.id) if "Drill report" in m.text]
+    return channel.id, report
+
+
+async def test_the_primary_on_call_acknowledges_from_the_page(sandbox: Sandbox, clock: ManualClock) -> None:
+    fake, people = sandbox.fake, sandbox.workspace.people
+    channel, report = await play_to_the_end(sandbox, "page-answered", clock)
+
+    assert any(f"<@{people['carol']}> acknowledged their page" in m.text for m in fake.messages_in(channel))
+    assert [m for m in fake.dms_to(people["bob"]) if "You are paged" in m.text] == []  # the backup slept
+    assert not any("Not acknowledged within" in m.text for m in fake.messages_in(channel))
+    kickoff = fake.conversation(channel).message(next(iter(fake.conversation(channel).pins)))
+    assert re.search(rf"• <@{people['carol']}> \(tech, comms\), paged at <!date\^\d+\^{{time}}\|[^>]+>: "
+                     r"acknowledged at <!date", kickoff.text), kickoff.text
+    # Her page went out as the drill's clock came round (within its first minute); she answered it at 2m.
+    assert re.search(r"\*Time to acknowledge:\* (1|2) minutes? \(the plan: within 15 minutes\) :white_check_mark:",
+                     report), report
+    assert re.search(rf"• <@{people['carol']}> \(tech, comms\), paged (0 seconds|1 minute) in: acknowledged by "
+                     rf"<@{people['carol']}> (1|2) minutes? after the page", report), report
+
+
+async def test_nobody_answers_the_page_and_the_backup_is_paged(sandbox: Sandbox, clock: ManualClock) -> None:
+    fake, people = sandbox.fake, sandbox.workspace.people
+    channel, report = await play_to_the_end(sandbox, "page-unanswered", clock)
+
+    [missed] = [m.text for m in fake.messages_in(channel) if "Not acknowledged within" in m.text]
+    assert f"<@{people['carol']}>'s page (tech, comms" in missed and f"<@{people['bob']}>" in missed
+    assert len([m for m in fake.dms_to(people["bob"]) if "You are paged" in m.text]) == 1
+    assert "*Time to acknowledge:* not every page was acknowledged (the plan: within 15 minutes) :x:" in report
+    assert f"<@{people['carol']}> did not press *Acknowledge* on the page: the backup on-call was paged " \
+           "instead." in report
+    assert re.search(rf"• <@{people['carol']}> \(tech, comms\), paged (0 seconds|1 minute) in: nobody "
+                     r"acknowledged it", report), report
+    # Bob, paged at the response time, answers his page at 17m.
+    assert re.search(rf"• <@{people['bob']}> \(backup\), paged 1[56] minutes in: acknowledged by "
+                     rf"<@{people['bob']}> [12] minutes? after the page", report), report
 
 
 async def test_faults_come_and_go_on_time_and_an_unresolved_drill_ends_when_its_time_is_up(
@@ -159,7 +228,8 @@ async def test_faults_come_and_go_on_time_and_an_unresolved_drill_ends_when_its_
     clock.advance(minutes=1)
     assert not await run.tick()
     report = fake.messages_in(channel.id)[-1].text
-    assert "*Time to acknowledge:* nobody acknowledged (the plan: within 2 hours) :x:" in report
+    # Bob declared it and is its IC: acknowledged by declaring (a P2 pages nobody).
+    assert "*Time to acknowledge:* 0 seconds (the plan: within 2 hours) :white_check_mark:" in report
     assert "*Updates:* 0 posted; the longest time without one was 10 minutes (the plan: every 1 hour) " \
            ":white_check_mark:" in report
     assert "*Resolved:* not within the drill" in report

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from app.incidents.duplicates import likeness
 from app.incidents.models import Incident
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, settled
 from tests.test_clock import declare
 

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from app.incidents import service
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 from tests.test_clock_resilience import incident_in
@@ -112,11 +112,14 @@ async def test_a_private_incident_runs_the_same_clock(slack: SlackDriver, fake: 
     """Reminder, backup page, escalation and the legal deadline, in a private channel."""
     channel = await declare(slack, fake, people, "data-breach P1 Customer emails exposed")
     assert fake.channels[channel].is_private
+    await tick(slack, clock, seconds=0)  # the pages go out at declaration
     await tick(slack, clock, minutes=30)
     texts = [m.text for m in fake.messages_in(channel)]
     assert any(":alarm_clock:" in t and "a status update for" in t for t in texts)
-    assert any("Nobody acknowledged" in t for t in texts)
-    assert len(fake.dms_to(people.bob)) == 1  # the backup on-call
+    # Alice declared it as IC (acknowledged by declaring); Carol, the primary on-call paged as Technical Lead,
+    # did not answer her page: the backup on-call is paged for it, and the channel is told whose page it was.
+    assert any("Not acknowledged within" in t and f"<@{people.carol}>'s page" in t for t in texts)
+    assert len([m for m in fake.dms_to(people.bob) if "You are paged" in m.text]) == 1  # the backup on-call
     await tick(slack, clock, minutes=30)
     assert len(escalation_posts(fake, channel)) == 1 and len(fake.dms_to(people.boss)) == 1
     await tick(slack, clock, hours=48)

@@ -10,10 +10,10 @@ import yaml
 from sqlalchemy import select
 
 from app.inbox.models import ReceivedEvent
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
 from app.slack.toolkit.deliveries import once_per_event
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 
 pytestmark = pytest.mark.both_databases

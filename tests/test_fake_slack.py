@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.fakeslack import FakeSlack, scopes, spec
+from app.sandbox.fakeslack import FakeSlack, scopes, spec
 
 # `fake` (started FakeSlack, asserting no violations at teardown) comes from tests/conftest.py;
 # tests here that provoke violations check and clear them.
@@ -354,8 +354,8 @@ async def test_join_kick_and_history_window(fake, client):
 
 
 def test_every_method_the_fake_answers_has_a_scope_and_a_rate_tier():
-    from tests.fakeslack import ratelimits
-    from tests.fakeslack.server import HANDLERS
+    from app.sandbox.fakeslack import ratelimits
+    from app.sandbox.fakeslack.server import HANDLERS
 
     assert set(HANDLERS) <= scopes.METHOD_SCOPES.keys()
     assert set(HANDLERS) <= set(ratelimits.METHOD_TIERS) | set(ratelimits.PER_CHANNEL)

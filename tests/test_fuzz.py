@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.incidents.models import Incident
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.fuzzing import UNEXPECTED, Fuzzer, command_text, interaction, send
 from tests.support import ManualClock, SlackDriver
 

@@ -19,12 +19,14 @@ from app.incidents.models import Incident, Severity
 from app.incidents.policy import Policy
 from app.insights.figures import FollowUps, Nagging, insights
 from app.insights.policy import InsightsRules, Window
+from app.oncall import pages
+from app.oncall.pages import Sent
 from app.policy_files import PolicyError, load
 from app.reviews.action_items import ActionItemFields, add_action_item, complete_action_item
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
 from tests.browser import Page
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import START, ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 
@@ -138,6 +140,46 @@ async def test_the_figures_of_incidents_declared_at_known_times(database_url: st
     assert figures.follow_ups == FollowUps(total=4, done=1, open=3, overdue=1)
 
 
+async def test_mtta_runs_from_each_page_to_its_acknowledgement_and_from_declaration_without_pages(
+        database_url: str) -> None:
+    """An incident that paged: each acknowledged page counts, from when it went out to when the person paged
+    answered (the declarer-IC's own acknowledgement at declaration does not). One that paged nobody: from
+    declaration to its acknowledgement, as before."""
+    db = Database(database_url)
+    await db.migrate()
+    started = START - timedelta(days=1)
+    try:
+        async with db.transaction() as session:
+            paged = await service.declare_incident(session, title="Checkout errors", severity=Severity.P1, impact="",
+                                                   declared_by="U0ALICE", roles={}, now=started, kind="outage")
+            await deadlines.acknowledge(session, paged, by="U0ALICE", now=started, how="declared it as IC")
+            sent_at = started + timedelta(minutes=1)
+            await pages.record_sent(session, paged.id, [
+                Sent(page_key="roles-P1", roles=("tech",), via="slack", recipients=("U0CAROL",)),
+                Sent(page_key="comms-P1", roles=("comms",), via="pagerduty", recipients=("",),
+                     dedup_key="incident-1-comms-p1", routing_key_name="PAGERDUTY_KEY_COMMS"),
+                Sent(page_key="security-P1", roles=("security",), via="slack", recipients=("U0DAVE",)),
+            ], now=sent_at)
+            await pages.acknowledge_pages(session, paged.id, by="U0CAROL", now=sent_at + timedelta(minutes=3),
+                                          how="pressed Acknowledge")
+            await pages.acknowledge_dedup_key(session, "incident-1-comms-p1", by="Erin", how="PagerDuty",
+                                              now=sent_at + timedelta(minutes=10))
+            # Dave never answers: his page adds no span (the backup is paged for it).
+            quiet = await service.declare_incident(session, title="Search is slow", severity=Severity.P2,
+                                                   impact="", declared_by="U0BOB", roles={}, now=started)
+            await deadlines.acknowledge(session, quiet, by="U0BOB", now=started + timedelta(minutes=20), how="button")
+        async with db.transaction() as session:
+            figures = await insights(session, THIRTY_DAYS, now=START)
+    finally:
+        await db.close()
+
+    assert (figures.overall.incidents, figures.overall.acknowledged) == (2, 2)
+    assert figures.overall.mtta == timedelta(minutes=(3 + 10 + 20) / 3)
+    p1, p2 = figures.by_severity[1], figures.by_severity[2]
+    assert (p1.acknowledged, p1.mtta) == (1, timedelta(minutes=(3 + 10) / 2))
+    assert (p2.acknowledged, p2.mtta) == (1, timedelta(minutes=20))
+
+
 async def test_an_empty_window_has_no_means_and_every_week(database_url: str) -> None:
     db = Database(database_url)
     await db.migrate()
@@ -182,13 +224,15 @@ def stats_link(text: str) -> str:
 
 async def test_stats_answers_privately_with_what_the_clock_did_and_a_signed_link(
         slack: SlackDriver, fake: FakeSlack, people: People, clock: ManualClock) -> None:
-    channel = await declare(slack, fake, people, "P0 Complete API outage")
-    await tick(slack, clock, minutes=15)  # P0: escalated at once; no acknowledgement in 15 minutes: backup paged
+    # Carol, the primary on-call, is IC: she is paged, and her page waits for her answer.
+    channel = await declare(slack, fake, people, f"P0 Complete API outage ic:<@{people.carol}|carol>")
+    await tick(slack, clock, seconds=0)  # her page goes out, and P0 escalates at once
+    await tick(slack, clock, minutes=15)  # no acknowledgement in 15 minutes: backup paged
     await tick(slack, clock, minutes=15)  # and a second update reminder
-    await slack.command("update identified Bad deploy | Rolling back", user=people.alice, channel=channel)
+    await slack.command("update identified Bad deploy | Rolling back", user=people.carol, channel=channel)
     await fake.wait_for(lambda: any("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel)))
     clock.advance(minutes=10)
-    await slack.command("resolve Bad deploy | Rolled back", user=people.alice, channel=channel)
+    await slack.command("resolve Bad deploy | Rolled back", user=people.carol, channel=channel)
     await fake.wait_for(lambda: any("INCIDENT RESOLVED" in m.text for m in fake.messages_in(channel)))
     before = {c: len(fake.messages_in(c)) for c in fake.channels}
 
@@ -200,7 +244,8 @@ async def test_stats_answers_privately_with_what_the_clock_did_and_a_signed_link
     text = answer["text"]
     assert "Incident insights: the last 30 days" in text
     assert "*1 incident* (0 still open)" in text
-    assert "MTTA *30 minutes*" in text and "MTTR *40 minutes*" in text  # acknowledged by the update at 30 min
+    # Carol's page, sent at declaration, acknowledged by her update at 30 minutes.
+    assert "MTTA *30 minutes*" in text and "MTTR *40 minutes*" in text
     assert "• *P0*: 1" in text and "P1" not in text.split("*By type*")[0].split("*By severity*")[1]
     assert "*Reminders that had to nag*: 2 update reminders to 1 incident" in text
     assert "*Escalations*: 1 to management · 1 backup on-call page" in text

@@ -12,8 +12,8 @@ import yaml
 from sqlalchemy import select
 
 from app.incidents.models import Incident, Role, Severity, Status, TimelineEvent
+from app.sandbox.fakeslack import Channel, FakeSlack, Message
 from tests.conftest import People
-from tests.fakeslack import Channel, FakeSlack, Message
 from tests.support import START, ManualClock, Reply, SlackDriver, settled
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"
@@ -498,8 +498,9 @@ async def test_a_channel_slack_refuses_loses_nothing_and_is_made_once_slack_allo
     assert incident.channel_name == CHANNEL  # decided, and kept for when Slack allows it
     await settled(slack.runtime)
     events = await timeline(slack, incident.id)
-    assert [e.kind for e in events] == ["declared", "clock_step_failed"]
-    assert "restricted_action" in events[1].text
+    # Alice declared it and is its IC: she acknowledged it by declaring (issue 20).
+    assert [e.kind for e in events] == ["declared", "acknowledged", "clock_step_failed"]
+    assert "restricted_action" in events[2].text
     announcement = fake.messages_in(people.incidents)[-1]
     assert TITLE in announcement.text and "being set up" in announcement.text
 

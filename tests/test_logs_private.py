@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from app.ops.logs import QUIET, log_handler
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, settled
 from tests.test_alerts import ALERTMANAGER_TOKEN, sample, send
 from tests.test_clock import declare

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakeslack import scopes
+from app.sandbox.fakeslack import scopes
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"

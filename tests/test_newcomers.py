@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver
 from tests.test_review import declare
 

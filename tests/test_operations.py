@@ -18,9 +18,9 @@ from sqlalchemy import select
 from app.incidents.models import Incident
 from app.ops.logs import about, log_handler
 from app.reviews.links import LIFETIME, ReviewLinks, link_key
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import START, ManualClock, SlackDriver
 from tests.test_clock import declare, tick
 from tests.test_processes import run
@@ -92,11 +92,14 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 async def test_metrics_after_declaring_acknowledging_and_resolving(slack: SlackDriver, fake: FakeSlack,
                                                                    people: People, clock: ManualClock) -> None:
-    channel = await declare(slack, fake, people, "P1 Checkout errors")
+    # Carol, the primary on-call, is the P1's IC: she is paged, and answers her page with an update 4 minutes
+    # in. Alice declared the P2 as its IC: acknowledged by declaring, at once (playbooks/acknowledgement.yml).
+    channel = await declare(slack, fake, people, f"P1 Checkout errors ic:<@{people.carol}|carol>")
     await declare(slack, fake, people, "P2 Search is slow", number=2)
     clock.advance(minutes=4)
+    await slack.runtime.sweeper.sweep_all()  # Carol's page goes out
     await slack.command("update investigating Bad deploy suspected | Rolling back | 10 minutes",
-                        user=people.alice, channel=channel)
+                        user=people.carol, channel=channel)
 
     async def acknowledged() -> bool:
         async with slack.runtime.db.transaction() as session:
@@ -114,10 +117,10 @@ async def test_metrics_after_declaring_acknowledging_and_resolving(slack: SlackD
     assert figures[("incidents_resolved_total", ())] == 1
     assert figures[("incidents_open", (("severity", "P1"),))] == 0
     assert figures[("incidents_open", (("severity", "P2"),))] == 1
-    assert figures[("incident_time_to_acknowledge_seconds_count", ())] == 1
+    assert figures[("incident_time_to_acknowledge_seconds_count", ())] == 2
     assert figures[("incident_time_to_acknowledge_seconds_sum", ())] == 240
-    assert figures[("incident_time_to_acknowledge_seconds_bucket", (("le", "60.0"),))] == 0
-    assert figures[("incident_time_to_acknowledge_seconds_bucket", (("le", "300.0"),))] == 1
+    assert figures[("incident_time_to_acknowledge_seconds_bucket", (("le", "60.0"),))] == 1  # the P2, at once
+    assert figures[("incident_time_to_acknowledge_seconds_bucket", (("le", "300.0"),))] == 2
     assert figures[("incident_time_to_resolve_seconds_sum", ())] == 44 * 60
     assert figures[("due_work_lag_seconds_count", (("kind", "update_reminder"),))] == 1
     assert figures[("due_work_lag_seconds_sum", (("kind", "update_reminder"),))] == 10 * 60

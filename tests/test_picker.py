@@ -8,8 +8,8 @@ import time
 from sqlalchemy import select
 
 from app.incidents.models import TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver
 from tests.test_lifecycle import declare
 

@@ -13,9 +13,9 @@ from app.incidents import service
 from app.incidents.models import Incident, Role, TimelineEvent
 from app.incidents.playbooks import load_playbooks
 from app.incidents.policy import PolicyError
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_clock import declare, tick
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app.duework.models import DueWork, WorkKind
 from app.reviews.models import PostmortemMeeting
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_action_items import answer, incident_in
 from tests.test_clock import tick

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from app.comms.models import CommsDraft
 from app.incidents.models import ChecklistItem, Incident, Role, Severity, TimelineEvent
 from app.reviews.models import ActionItem, ActionStatus, PostIncidentReview
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Message
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Message
 from tests.support import ManualClock, Reply, SlackDriver, eventually
 
 pytestmark = pytest.mark.both_databases
@@ -80,20 +80,26 @@ def button_value(message: Message, action_id: str) -> str:
 
 async def test_two_presses_of_acknowledge_acknowledge_once(slack: SlackDriver, fake: FakeSlack, people: People,
                                                            clock: ManualClock) -> None:
+    # Acknowledging is the person paged's (issue 20): Carol, the primary on-call and IC, presses Acknowledge on
+    # her page's DM three times at once.
     for round_ in range(ROUNDS):
-        incident = await declare(slack, fake, people, clock, f"P1 Checkout errors {round_}")
+        incident = await declare(slack, fake, people, clock,
+                                 f"P1 Checkout errors {round_} ic:<@{people.carol}|carol>")
         channel = incident.channel_id
-        kickoff = fake.channels[channel].message(incident.kickoff_ts)
-        value = button_value(kickoff, "acknowledge")
-        refusals = len(answers_with(fake, f"already acknowledged by <@{people.alice}>"))
+        await slack.runtime.sweeper.sweep_all()  # her page goes out
+        page = [m for m in fake.dms_to(people.carol) if "You are paged" in m.text][-1]
+        value = button_value(page, "acknowledge")
+        assert value == str(incident.id)
+        refusals = len(answers_with(fake, f"already acknowledged by <@{people.carol}>"))
 
-        responses = await at_once(*(slack.press("acknowledge", value, user=people.alice, channel=channel,
-                                                message_ts=kickoff.ts) for _ in range(3)))
+        responses = await at_once(*(slack.press("acknowledge", value, user=people.carol, channel=page.channel,
+                                                message_ts=page.ts) for _ in range(3)))
 
         assert {r.status_code for r in responses} == {200}
-        await settled(fake, lambda: posts_with(fake, channel, "acknowledged the incident"),
-                      lambda: len(answers_with(fake, f"already acknowledged by <@{people.alice}>")) == refusals + 2)
-        assert len(posts_with(fake, channel, "acknowledged the incident")) == 1
+        await settled(fake, lambda: posts_with(fake, channel, "acknowledged their page"),
+                      lambda: len(answers_with(fake, f"already acknowledged by <@{people.carol}>")) == refusals + 2)
+        assert len(posts_with(fake, channel, "acknowledged their page")) == 1
+        assert len(await events(slack, incident, "page_acknowledged")) == 1
         assert len(await events(slack, incident, "acknowledged")) == 1
         assert "<!date^" in answers_with(fake, "already acknowledged by")[-1]
 

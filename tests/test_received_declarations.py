@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 
 from app.inbox.models import ReceivedDeclaration
 from app.incidents.models import Incident
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually, settled
 from tests.test_declaration_recovery import Bot, incident_channels, set_up
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from app.db import Database
 from app.duework.models import DueWork, WorkKind
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.test_declaration_recovery import STEPS, Bot, incident_channels, set_up
 from tests.test_processes import ROOT
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from app.duework.models import DueWork
 from app.incidents import deadlines, service
 from app.incidents.models import Severity
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.processes]

@@ -13,8 +13,8 @@ import yaml
 from sqlalchemy import select
 
 from app.incidents.models import Incident, Role, Severity
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver, sign
 
 PLAYBOOKS = Path(__file__).resolve().parent.parent / "playbooks"

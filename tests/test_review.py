@@ -14,9 +14,9 @@ from sqlalchemy import select
 from app.duework.models import DueWork, WorkKind
 from app.incidents import service
 from app.incidents.models import Incident, TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Message
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Message
 from tests.support import ManualClock, SlackDriver
 from tests.test_clock import declare as declare_from_general
 from tests.test_clock import tick

@@ -13,10 +13,10 @@ import yaml
 
 from app.main import load_plan
 from app.policy_files import PolicyError, parse_duration
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from app.slack.toolkit.messages import duration
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock
 from tests.test_clock import tick
 from tests.test_comms import approve, approved, declare, draft, resolve

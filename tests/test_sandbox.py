@@ -200,3 +200,14 @@ async def test_the_sandbox_has_a_small_catalog_whose_teams_are_its_people(sandbo
     assert kickoff is not None and "*AgentGuard database* (`postgres`)" in kickoff.text
     assert "*At risk* (they depend on an affected service): AgentGuard API (`api`)" in kickoff.text
     assert people["bob"] not in channel.members  # @payments owns Stripe, not named
+
+
+def test_every_emoji_the_templates_use_is_drawn_by_the_sandbox() -> None:
+    """The page draws :name: as Slack's client does; one it does not know would show as text."""
+    from app.settings import PROJECT_ROOT
+    used = {name for path in (PROJECT_ROOT / "messages").rglob("*.j2")
+            for name in re.findall(r":([a-z0-9_+]+):", path.read_text(encoding="utf-8"))}
+    script = (PROJECT_ROOT / "app" / "sandbox" / "static" / "sandbox.js").read_text(encoding="utf-8")
+    table = script[script.index("const EMOJI = {"):script.index("};", script.index("const EMOJI = {"))]
+    drawn = set(re.findall(r'"?([a-z0-9_+]+)"?: "', table))
+    assert used - drawn == set()

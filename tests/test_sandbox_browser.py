@@ -111,8 +111,8 @@ async def test_a_newcomer_runs_an_incident_in_the_browser(page: Page, sandbox: S
     await me.find(".message", "checklist")
     await page.screenshot("sandbox-kickoff")
 
-    await me.click('.message.pinned button[data-action-id="acknowledge"]')
-    await me.find(".message", "acknowledged the incident")
+    # The newcomer declared it and is its IC: acknowledged by declaring, as the kickoff says (issue 20).
+    await me.find(".message.pinned", "Acknowledged:")
     await me.click('.message.pinned button[data-action-id="post_update"]')
     await me.find("#modal form", "Status update")
     await me.choose("status", "Identified")
@@ -125,8 +125,12 @@ async def test_a_newcomer_runs_an_incident_in_the_browser(page: Page, sandbox: S
     await me.click(".message .checkboxes label", "Check recent deployments")
     await me.find(".message", "1 of 9 done")
 
-    await me.act_as("Carol Chen")  # the primary on-call, paged into the channel, takes a role
+    await me.act_as("Carol Chen")  # the primary on-call, paged into the channel, answers her page
+    await me.click("#open-dm")
+    await me.click('.message button[data-action-id="acknowledge"]')
     await me.click("#channels a", "incident-")
+    await me.find(".message", "acknowledged their page")
+    await me.find(".message.pinned", "acknowledged at")  # the kickoff names the page and when it was answered
     await me.click('.message.pinned button[data-action-id="take_role"]')
     await me.choose("role", "Technical Lead")
     await me.click("#modal button.primary")
@@ -168,7 +172,7 @@ async def test_a_drill_played_in_the_browser_ends_with_its_report(page: Page, tm
         await run.declare()
         await page.open(sandbox.url)
         await me.click("#channels a", "incident-")  # private: Alice, who declared, is in it
-        await me.click('.message.pinned button[data-action-id="acknowledge"]')
+        await me.find(".message.pinned", "Acknowledged:")  # she is its IC: acknowledged by declaring (issue 20)
         for _ in range(12):
             clock.advance(minutes=1)
             await run.tick()

@@ -24,10 +24,10 @@ from app.db import Database
 from app.duework.models import DueWork, WorkKind
 from app.incidents.models import Incident, TimelineEvent
 from app.main import Runtime
+from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Message
 from app.settings import Settings
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
-from tests.fakeslack.state import Message
 from tests.support import SIGNING_SECRET, SlackDriver
 from tests.test_processes import ROOT, environment
 

@@ -18,9 +18,9 @@ from app.duework import service as duework
 from app.duework.models import DueWork, WorkKind
 from app.incidents import affected, service
 from app.incidents.models import Incident, Severity, TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually, settled
 from tests.test_clock import declare
 

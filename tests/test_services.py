@@ -17,9 +17,9 @@ from app.detection.config import load_checks
 from app.incidents.models import Incident, TimelineEvent
 from app.main import start_runtime
 from app.policy_files import PolicyError
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, settled
 from tests.test_alerts import ALERTMANAGER_TOKEN, send
 from tests.test_clock import declare

@@ -17,11 +17,11 @@ from app.incidents.models import Severity
 from app.incidents.policy import Policy
 from app.insights.figures import insights
 from app.insights.policy import Window
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT
 from tests import test_app_home as home
 from tests import test_review as review
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import START, ManualClock, SlackDriver, settled
 from tests.test_clock import declare
 from tests.test_services import kickoff

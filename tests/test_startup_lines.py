@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from app.sandbox.fakeslack import FakeSlack
 from app.slack.toolkit.startup import check_slack
-from tests.fakeslack import FakeSlack
 from tests.support import SIGNING_SECRET
 from tests.test_processes import ROOT, environment
 from tests.test_service import free_port

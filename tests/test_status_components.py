@@ -14,9 +14,9 @@ import httpx
 import pytest
 import yaml
 
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_comms import approve, approved, declare, draft, resolve, stored_draft
 from tests.test_status_page import API_URL, FakeStatuspageIo, page, published

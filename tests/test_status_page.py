@@ -15,9 +15,9 @@ from sqlalchemy import update as sql_update
 
 from app.comms.models import CommsDraft
 from app.incidents.models import Incident
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import ConfigError, Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_comms import approve, approved, declare, draft, resolve, stored_draft, timeline, update
 

@@ -18,9 +18,9 @@ from sqlalchemy.engine import make_url
 
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import AT_ONCE
+from app.sandbox.fakeslack import Call, FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.fakeslack import Call, FakeSlack
 from tests.support import ManualClock, SlackDriver
 from tests.test_clock import declare
 from tests.test_replicas import open_incidents

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver
 from tests.test_lifecycle import declare
 

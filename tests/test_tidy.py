@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from app.duework.models import DueWork, WorkKind
 from app.incidents.models import Incident, Status, TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import ManualClock, SlackDriver, settled
 from tests.test_clock import reminders, tick
 from tests.test_fake_slack import slack_error
@@ -188,6 +188,14 @@ async def test_reopen_before_archiving_stays_in_the_channel_and_cancels_the_arch
     await tick(slack, clock, days=2)
     assert not fake.channels[channel].is_archived
     assert len(fake.calls_to("conversations.create")) == 1
+
+    # #incidents' one announcement says it was reopened, and still does after the next change redraws it.
+    await slack.command("update identified Bad deploy | Rolling back", user=people.alice, channel=channel)
+    await fake.wait_for(lambda: any("INCIDENT UPDATE" in m.text for m in fake.messages_in(channel)))
+    await settled(slack.runtime)
+    [announcement] = [m for m in fake.messages_in(people.incidents) if "INCIDENT" in m.text]
+    assert f"*INCIDENT REOPENED* by <@{people.alice}>" in announcement.text
+    assert "INCIDENT DECLARED" not in announcement.text
 
 
 async def test_reopening_an_open_incident_says_so(slack: SlackDriver, fake: FakeSlack, people: People) -> None:

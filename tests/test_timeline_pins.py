@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from app.incidents.models import TimelineEvent
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver, eventually
 from tests.test_review import declare, published, resolve, stored
 

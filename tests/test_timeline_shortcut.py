@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.support import SlackDriver
 from tests.test_review import declare, published, resolve
 from tests.test_timeline_pins import pinned, react, said

@@ -18,9 +18,9 @@ import yaml
 from app.incidents.policy import PolicyError
 from app.main import start_runtime
 from app.reviews.models import ActionStatus
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People
-from tests.fakeslack import FakeSlack
 from tests.faketrackers import FakeGitHub, FakeJira
 from tests.support import ManualClock, SlackDriver, eventually, serve
 from tests.test_action_items import answer, items_of, posts, timeline_texts

@@ -25,10 +25,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import event, select
 
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from app.webhooks.models import WebhookDelivery
 from tests.conftest import People, running_bot
-from tests.fakeslack import FakeSlack
 from tests.faketrackers import FakeGitHub, FakeJira
 from tests.fuzzing import JSONISH
 from tests.support import ManualClock, SlackDriver, settled

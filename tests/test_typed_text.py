@@ -10,11 +10,11 @@ import re
 import pytest
 
 from app.incidents.models import Status
+from app.sandbox.fakeslack import Channel, FakeSlack
 from app.slack.toolkit.messages import MAX_SECTION, escape
 from app.slack.toolkit.summary import MAX_TOPIC
 from app.slack.toolkit.text import ELLIPSIS, utf16_length
 from tests.conftest import People
-from tests.fakeslack import Channel, FakeSlack
 from tests.support import SlackDriver
 from tests.test_lifecycle import announcement_of, declare, kickoff_of, stored_incident
 from tests.test_requests import open_modal, submission

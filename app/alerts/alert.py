@@ -13,6 +13,7 @@ MAX_LINK = 2000
 class AlertStatus(enum.StrEnum):
     FIRING = "firing"
     RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"  # PagerDuty: someone acknowledged a page this bot sent (fingerprint: its dedup key)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service
-from app.alerts.alert import Alert
+from app.alerts.alert import Alert, AlertStatus
 from app.alerts.routing import STORM, AlertRules, Route
 from app.alerts.words import AlertWords
 from app.clock import Clock
 from app.db import Database
 from app.detection.detector import Declaration, DeclareIncident, DeclaringAs
+from app.incidents import deadlines
 from app.incidents.models import Incident
+from app.oncall import pages
+from app.oncall.acknowledgement import AcknowledgementRules
 from app.webhooks.deliveries import AlreadyReceived, Delivery, Ledger
 
 log = logging.getLogger(__name__)
@@ -57,8 +60,9 @@ class StormNow(Exception):
 
 class AlertReceiver:
     def __init__(self, db: Database, clock: Clock, rules: AlertRules, declare: DeclareIncident,
-                 words: AlertWords) -> None:
+                 words: AlertWords, acknowledging: AcknowledgementRules | None = None) -> None:
         self.db = db
+        self.acknowledging = acknowledging or AcknowledgementRules()
         self.clock = clock
         self.rules = rules
         self.declare = declare
@@ -84,6 +88,11 @@ class AlertReceiver:
         return [await self.receive_one(alert, delivery) for alert in alerts]
 
     async def receive_one(self, alert: Alert, delivery: Delivery | None = None) -> Received:
+        if alert.status is AlertStatus.ACKNOWLEDGED:
+            try:
+                return await self._acknowledge_page(alert, delivery)
+            except AlreadyReceived:
+                return Received(alert, Fate.ALREADY_RECEIVED)
         route = None if alert.is_resolved else self.rules.route(alert)
         # What a declaration needs from Slack (who declares, who commands) is asked before any lock is taken;
         # it is remembered, so a burst asks once.
@@ -134,6 +143,20 @@ class AlertReceiver:
                         incident.id, route.rule)
             return Received(alert, Fate.DECLARED, incident.id)
         raise RuntimeError(f"alert {alert.source}/{alert.fingerprint}: {ATTEMPTS} declarations in a row lost a race")
+
+    async def _acknowledge_page(self, alert: Alert, delivery: Delivery | None) -> Received:
+        """PagerDuty's incident.acknowledged for a page this bot sent (the fingerprint is its dedup key)."""
+        async with self.db.transaction() as session:
+            incident = await pages.incident_paged_as(session, alert.fingerprint)
+            if incident is None or incident.is_resolved or not self.acknowledging.pagerduty:
+                log.info("Alert %s/%s: acknowledged in PagerDuty, no open page of ours", alert.source,
+                         alert.fingerprint)
+                return Received(alert, Fate.IGNORED)
+            await self._take(session, delivery)
+            by = alert.fields.get("acknowledged_by", "PagerDuty")[:32]
+            await deadlines.acknowledge_in_pagerduty(session, incident, alert.fingerprint, by=by,
+                                                     now=self.clock.now())
+        return Received(alert, Fate.ADDED, incident.id)
 
     async def _join(self, alert: Alert, route: Route | None, delivery: Delivery | None) -> Received | None:
         """Onto the open incident of its fingerprint, else of its group, else of the storm; None if none is open."""

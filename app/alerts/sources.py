@@ -192,15 +192,26 @@ class PagerDuty:
 
     def alerts(self, payload: Any, headers: Mapping[str, str]) -> list[Alert]:
         event = _mapping(_mapping(payload, "the body").get("event"), "event")
-        status = {"incident.triggered": AlertStatus.FIRING,
-                  "incident.resolved": AlertStatus.RESOLVED}.get(_text(event.get("event_type")))
+        status = {"incident.triggered": AlertStatus.FIRING, "incident.resolved": AlertStatus.RESOLVED,
+                  "incident.acknowledged": AlertStatus.ACKNOWLEDGED}.get(_text(event.get("event_type")))
         if status is None:
             return []
         incident = _mapping(event.get("data"), "event.data")
         if not _text(incident.get("id")):
             raise BadPayload("event.data.id is missing")
-        if is_our_dedup_key(_text(incident.get("incident_key"))):
-            return []
+        dedup_key = _text(incident.get("incident_key"))
+        if is_our_dedup_key(dedup_key):
+            if status is not AlertStatus.ACKNOWLEDGED:
+                return []
+            # Someone answered our page in PagerDuty: that page is acknowledged, as whoever PagerDuty names.
+            agent = event.get("agent")
+            if not isinstance(agent, dict):
+                agent = {}
+            return [Alert(source=self.name, fingerprint=dedup_key, status=status,
+                          summary=_summary(incident.get("title")),
+                          fields={"acknowledged_by": _text(agent.get("summary")) or "PagerDuty"})]
+        if status is AlertStatus.ACKNOWLEDGED:
+            return []  # someone else's alert, acknowledged: no news for an incident
         fields = _strings(incident, "event.data")
         for key in ("service", "priority", "escalation_policy"):
             if isinstance(incident.get(key), dict):

@@ -16,6 +16,9 @@ from app.incidents.errors import AlreadyDone, IncidentResolved, NoChange
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
 from app.incidents.service import last_event, record
+from app.oncall import pages
+from app.oncall.acknowledgement import AcknowledgementRules
+from app.oncall.models import PageRecord
 from app.reviews.service import published_review, schedule_review
 
 OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE)
@@ -36,7 +39,8 @@ async def plan_clock(session: AsyncSession, incident: Incident, policy: Policy, 
     rules = policy.for_severity(incident.severity)
     await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now,
                        fresh=fresh)
-    if not incident.is_acknowledged:
+    # Pages going out need answers even when the IC has the incident in hand (they declared it).
+    if not incident.is_acknowledged or (page and rules.page):
         await duework.plan(session, incident.id, WorkKind.ACK_DEADLINE, incident.started_at + rules.response_time,
                            now=now, fresh=fresh)
     target = rules.escalate_to or ""
@@ -54,9 +58,40 @@ async def plan_clock(session: AsyncSession, incident: Incident, policy: Policy, 
 
 async def update_posted(session: AsyncSession, incident: Incident, policy: Policy, *, by: str,
                         now: datetime) -> None:
-    """A real status update restarts the cadence, and counts as acknowledgement."""
+    """A real status update restarts the cadence, and counts as acknowledgement (of the poster's page too)."""
     await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now)
+    if policy.acknowledgement.status_update:
+        await acknowledge_page(session, incident, policy.acknowledgement, by=by, now=now, how="status update")
     await acknowledge(session, incident, by=by, now=now, how="status update")
+
+
+async def acknowledge_page(session: AsyncSession, incident: Incident, rules: AcknowledgementRules, *, by: str,
+                           now: datetime, how: str) -> list[PageRecord]:
+    """The person paged has it: their open pages are acknowledged (the IC's press answers every page when the
+    rule allows it), each on the timeline; the first acknowledgement is the incident's too."""
+    for_anyone = rules.by == "person_paged_or_ic" and incident.commander == by
+    acknowledged = await pages.acknowledge_pages(session, incident.id, by=by, now=now, how=how,
+                                                 for_anyone=for_anyone)
+    await _pages_acknowledged(session, incident, acknowledged, by=by, now=now, how=how)
+    return acknowledged
+
+
+async def acknowledge_in_pagerduty(session: AsyncSession, incident: Incident, dedup_key: str, *, by: str,
+                                   now: datetime) -> list[PageRecord]:
+    """PagerDuty says someone acknowledged the alert this bot raised (its webhook names them)."""
+    acknowledged = await pages.acknowledge_dedup_key(session, dedup_key, by=by, now=now, how="PagerDuty")
+    await _pages_acknowledged(session, incident, acknowledged, by=by, now=now, how="in PagerDuty")
+    return acknowledged
+
+
+async def _pages_acknowledged(session: AsyncSession, incident: Incident, acknowledged: list[PageRecord], *,
+                              by: str, now: datetime, how: str) -> None:
+    for page in acknowledged:
+        whose = "their own page" if page.recipient == by else f"the page to {page.who}"
+        record(session, incident, kind="page_acknowledged", actor=by, now=now,
+               text=f"Acknowledged {whose} ({page.roles}; {page.dedup_key or page.page_key}, {how})")
+    if acknowledged:
+        await acknowledge(session, incident, by=by, now=now, how=how)
 
 
 async def acknowledge(session: AsyncSession, incident: Incident, *, by: str, now: datetime, how: str,
@@ -66,15 +101,36 @@ async def acknowledge(session: AsyncSession, incident: Incident, *, by: str, now
     if not incident.is_acknowledged and not incident.is_resolved and await compare_and_set(
             session, incident, Incident.acknowledged_at.is_(None), Incident.resolved_at.is_(None),
             acknowledged_at=now, acknowledged_by=by):
-        await duework.cancel(session, incident.id, [WorkKind.ACK_DEADLINE], now=now)
+        await _cancel_deadline_if_answered(session, incident, now=now)
         record(session, incident, kind="acknowledged", actor=by, now=now, text=f"Acknowledged ({how})")
         return True
+    if incident.is_acknowledged and not incident.is_resolved:
+        await _cancel_deadline_if_answered(session, incident, now=now)
     if not refuse:
         return False
     await session.refresh(incident)
     if incident.is_acknowledged:
         raise NoChange(reason="already_acknowledged", by=incident.acknowledged_by, at=incident.acknowledged_at)
     raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
+
+
+async def _cancel_deadline_if_answered(session: AsyncSession, incident: Incident, *, now: datetime) -> None:
+    """No backup page is needed once every page is answered and none is still to go out."""
+    if await pages.unanswered(session, incident.id):
+        return
+    if await duework.pending(session, incident.id, WorkKind.PAGE, incident.severity.value) is not None:
+        return
+    await duework.cancel(session, incident.id, [WorkKind.ACK_DEADLINE], now=now)
+
+
+async def acknowledged_by_declaring(session: AsyncSession, incident: Incident, rules: AcknowledgementRules, *,
+                                    now: datetime) -> None:
+    """A person who declares an incident and is its IC has acknowledged it by declaring (fresh incident:
+    nothing to look up)."""
+    if rules.declaring_ic and incident.commander == incident.declared_by:
+        incident.acknowledged_at, incident.acknowledged_by = now, incident.declared_by
+        record(session, incident, kind="acknowledged", actor=incident.declared_by, now=now,
+               text="Acknowledged (declared it as IC)")
 
 
 async def snooze_reminder(session: AsyncSession, incident: Incident, span: timedelta, *, reminder_ts: str | None,

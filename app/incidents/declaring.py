@@ -45,6 +45,8 @@ async def store_declaration(session: AsyncSession, policy: Policy, *, title: str
     incident.channel_name = await channels.next_free_name(session, incident)
     await session.flush()
     await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=setup, fresh=True)
+    if not setup.get("bot"):  # the bot declaring from an alert has acknowledged nothing
+        await deadlines.acknowledged_by_declaring(session, incident, policy.acknowledgement, now=now)
     await deadlines.plan_clock(session, incident, policy, now=now, page=True, fresh=True)
     if alongside is not None:
         await alongside(session, incident)

@@ -48,3 +48,9 @@ class AlreadyDone(IncidentError):
     `what` says which change, `by` and `at` who made it and when."""
 
     template = "errors/already_done.j2"
+
+
+class NotPaged(IncidentError):
+    """Acknowledging is the person paged saying they have it: `pages` are those still waiting."""
+
+    template = "errors/not_paged.j2"

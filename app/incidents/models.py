@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, str_enum
+from app.oncall.models import PageRecord
 
 
 class Severity(enum.StrEnum):
@@ -52,6 +53,7 @@ class Incident(Base):
     latest_update: Mapped[str | None] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    reopened_by: Mapped[str | None] = mapped_column(String(32))  # the last to reopen it, if anyone did
     root_cause: Mapped[str | None] = mapped_column(Text)
     resolution: Mapped[str | None] = mapped_column(Text)
 
@@ -74,6 +76,9 @@ class Incident(Base):
     services: Mapped[list[AffectedService]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="(AffectedService.named_at, AffectedService.service)"
     )
+    # Each page sent for it (app/oncall/models.py): the kickoff shows who acknowledged which, and when.
+    pages: Mapped[list[PageRecord]] = relationship(lazy="selectin", viewonly=True,
+                                                   order_by="(PageRecord.sent_at, PageRecord.id)")
     events: Mapped[list[TimelineEvent]] = relationship(
         back_populates="incident",
         lazy="raise",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.incidents.duplicates import Declaring
     from app.incidents.playbooks import Playbook
     from app.insights.policy import InsightsRules
+    from app.oncall.acknowledgement import AcknowledgementRules
     from app.reviews.followup import Followup
 
 __all__ = ["Policy", "PolicyError", "RoleDescription", "SeverityPolicy", "parse_duration"]
@@ -95,6 +96,7 @@ class Policy:
     retries: Retries
     status_page: StatusPageRules
     services: Catalog  # playbooks/services.yml
+    acknowledgement: AcknowledgementRules
 
     def for_severity(self, severity: Severity) -> SeverityPolicy:
         return self.severities[severity]
@@ -111,6 +113,7 @@ class Policy:
         from app.incidents.duplicates import Declaring
         from app.incidents.playbooks import load_playbooks  # playbooks use this module's models
         from app.insights.policy import InsightsRules
+        from app.oncall.acknowledgement import AcknowledgementRules
         from app.reviews.followup import Followup
 
         severities = load(directory / "severities.yml", SeverityTable)
@@ -127,4 +130,5 @@ class Policy:
             retries=load(directory / "retries.yml", Retries, missing={}),
             status_page=load(directory / "status_page.yml", StatusPageRules, missing={}),
             services=load_catalog(directory / "services.yml", kinds=playbooks),
+            acknowledgement=load(directory / "acknowledgement.yml", AcknowledgementRules, missing={}),
         )

@@ -239,7 +239,7 @@ async def reopen_incident(session: AsyncSession, incident: Incident, *, actor: s
     reopenings at once only the first does; the other (and anyone reopening an open incident) is told."""
     if incident.is_resolved and await compare_and_set(
             session, incident, Incident.resolved_at.is_not(None), status=Status.INVESTIGATING, resolved_at=None,
-            root_cause=None, resolution=None, last_update_at=now):
+            root_cause=None, resolution=None, last_update_at=now, reopened_by=actor):
         record(session, incident, kind="reopened", actor=actor, now=now, text="Reopened")
         return
     await session.refresh(incident)

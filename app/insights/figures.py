@@ -2,8 +2,12 @@
 
 Every figure is about the incidents declared in the window ([until - span, until)):
 
-- time to acknowledge: from declaration to `acknowledged_at` (the IC pressing Acknowledge, taking the IC
-  role, or the first status update); MTTA is its mean over the incidents that were acknowledged;
+- time to acknowledge: for an incident that paged someone (its page records, app/oncall/pages.py), from each
+  page to its acknowledgement by the person paged (the page's Acknowledge, PagerDuty, their status update);
+  for an incident that paged nobody, as before: from declaration to `acknowledged_at` (the declarer-IC at once,
+  the IC pressing Acknowledge, taking the IC role, or the first status update). MTTA is the mean of those
+  spans: every acknowledged page, and every acknowledged incident without pages. `acknowledged` counts the
+  incidents with an acknowledgement (of the incident or of one of its pages);
 - time to resolve: from declaration to `resolved_at`; MTTR is its mean over the incidents resolved;
 - per severity (the incident's severity now, after any change) and per type (its playbook; private incidents
   are counted together, so the page never tells which kind of private incident there was);
@@ -32,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.catalog.services import Catalog, Owner
 from app.incidents.models import AffectedService, Incident, Severity, TimelineEvent
 from app.insights.policy import Window
+from app.oncall.models import PageRecord
 from app.reviews.models import ActionItem, ActionStatus
 
 REMINDER, ESCALATED, BACKUP_PAGED = "reminder", "escalated", "ack_missed"  # timeline kinds the clock records
@@ -122,6 +127,13 @@ class _Row:
     started_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None
+    pages: tuple[tuple[datetime, datetime | None], ...] = ()  # each page: sent, acknowledged (None: not)
+
+    def to_acknowledge(self) -> list[timedelta]:
+        """From each page to its acknowledgement; with no page, from declaration to the incident's."""
+        if self.pages:
+            return [acknowledged - sent for sent, acknowledged in self.pages if acknowledged is not None]
+        return [self.acknowledged_at - self.started_at] if self.acknowledged_at is not None else []
 
 
 async def insights(session: AsyncSession, window: Window, *, now: datetime,
@@ -129,7 +141,12 @@ async def insights(session: AsyncSession, window: Window, *, now: datetime,
     """The figures for the incidents declared in the window that ends now."""
     since = now - window.span
     declared = (Incident.started_at >= since, Incident.started_at < now)
-    rows = [_Row(*row) for row in (await session.execute(
+    pages: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for incident_id, sent_at, acknowledged_at in (await session.execute(
+            select(PageRecord.incident_id, PageRecord.sent_at, PageRecord.acknowledged_at)
+            .join(Incident, Incident.id == PageRecord.incident_id).where(*declared))).all():
+        pages[incident_id].append((sent_at, acknowledged_at))
+    rows = [_Row(*row, pages=tuple(pages.get(row[0], ()))) for row in (await session.execute(
         select(Incident.id, Incident.severity, Incident.kind, Incident.is_private, Incident.started_at,
                Incident.acknowledged_at, Incident.resolved_at).where(*declared))).all()]
     nags = (await session.execute(
@@ -212,9 +229,10 @@ def _by_service_and_team(rows: list[_Row], named: Iterable[tuple[int, str]],
 
 def _response_times(rows: list[_Row], group: ResponseTimes) -> ResponseTimes:
     """The group's figures from its incidents (`group` says which group it is)."""
-    to_acknowledge = [r.acknowledged_at - r.started_at for r in rows if r.acknowledged_at is not None]
+    to_acknowledge = [span for r in rows for span in r.to_acknowledge()]
+    acknowledged = sum(1 for r in rows if r.acknowledged_at is not None or r.to_acknowledge())
     to_resolve = [r.resolved_at - r.started_at for r in rows if r.resolved_at is not None]
-    return replace(group, incidents=len(rows), acknowledged=len(to_acknowledge), resolved=len(to_resolve),
+    return replace(group, incidents=len(rows), acknowledged=acknowledged, resolved=len(to_resolve),
                    mtta=_mean(to_acknowledge), mttr=_mean(to_resolve))
 
 

@@ -17,6 +17,7 @@ import app.duework.models
 import app.home.models
 import app.inbox.models
 import app.incidents.models
+import app.oncall.models
 import app.reviews.models
 import app.webhooks.models  # noqa: F401 - registers its tables, like the imports above
 from app.db import Base, Database

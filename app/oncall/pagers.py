@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
@@ -11,6 +11,8 @@ from typing import Protocol
 import httpx
 
 from app.duework.attempt import Attempt
+from app.oncall.models import SERVICE_SCHEDULE
+from app.oncall.pages import Sent
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
@@ -37,16 +39,30 @@ class Page:
     roles: tuple[str, ...] = ()  # the roles this page asks for
 
 
-class Pager(Protocol):
-    # A pager that reaches a service with its own schedule (PagerDuty) pages it even when nobody is named here.
-    reaches_service: bool
+# Writes a page down before it goes out (app/oncall/pages.py): a crash between the two leaves a record to resolve.
+RecordPage = Callable[[Sent], Awaitable[None]]
 
-    async def trigger(self, page: Page, attempt: Attempt) -> str:
-        """Page the people, as steps of the due work that pages; returns what to write on the timeline."""
+
+class Pager(Protocol):
+    @property
+    def reaches_service(self) -> bool:
+        """A pager that reaches a service with its own schedule (PagerDuty) pages it even when nobody is named
+        here."""
         ...
 
-    async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
-        """Tell the paging system the incident is over (if it keeps state): every page it may have raised."""
+    @property
+    def routing_key_name(self) -> str | None:
+        """The variable holding its key, recorded with each page (never the key)."""
+        ...
+
+    async def trigger(self, page: Page, attempt: Attempt, record: RecordPage) -> str:
+        """Page the people, as steps of the due work that pages: first `record` what the page will reach, then
+        send it. Returns what to write on the timeline."""
+        ...
+
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt,
+                      dedup_keys: tuple[str, ...]) -> str | None:
+        """Tell the paging system the incident is over (if it keeps state): the pages recorded as sent."""
         ...
 
 
@@ -64,9 +80,11 @@ class PagerDutyPager:
     reaches_service = True
 
     def __init__(self, http: httpx.AsyncClient, routing_key: str, *, url: str = PAGERDUTY_EVENTS_URL,
-                 source: str = "incident-coordinator", service: str | None = None) -> None:
+                 source: str = "incident-coordinator", service: str | None = None,
+                 routing_key_name: str | None = None) -> None:
         self.http = http
         self.routing_key = routing_key
+        self.routing_key_name = routing_key_name
         self.url = url
         self.source = source
         self.service = service  # its name as people know it (playbooks/oncall.yml), for the timeline
@@ -75,8 +93,11 @@ class PagerDutyPager:
     def dedup_key(incident_id: int, key: str) -> str:
         return f"incident-{incident_id}-{key.lower()}"
 
-    async def trigger(self, page: Page, attempt: Attempt) -> str:
+    async def trigger(self, page: Page, attempt: Attempt, record: RecordPage) -> str:
         dedup_key = self.dedup_key(page.incident_id, page.key)
+        await record(Sent(page_key=page.key, roles=page.roles, via="pagerduty",
+                          recipients=page.people or (SERVICE_SCHEDULE,), service=self.service,
+                          routing_key_name=self.routing_key_name, dedup_key=dedup_key))
         links = [{"href": page.channel_link, "text": "Incident channel in Slack"}] if page.channel_link else []
         await attempt.once(f"pagerduty trigger {dedup_key}", lambda: self._send({
             "routing_key": self.routing_key,
@@ -96,10 +117,8 @@ class PagerDutyPager:
             return f"PagerDuty alert {dedup_key}{service} not triggered ({page.reason})"
         return f"PagerDuty alert {dedup_key}{service} triggered ({page.reason})"
 
-    async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
-        # Resolving a key that was never triggered is accepted and changes nothing, so every page the
-        # incident may have raised is resolved without remembering which ones did.
-        dedup_keys = [self.dedup_key(incident_id, key) for key in keys]
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt,
+                      dedup_keys: tuple[str, ...]) -> str | None:
         for dedup_key in dedup_keys:
             await attempt.once(f"pagerduty resolve {dedup_key}", partial(self._send, {
                 "routing_key": self.routing_key, "event_action": "resolve", "dedup_key": dedup_key}))
@@ -116,9 +135,20 @@ class PagerDutyPager:
 class Pagers:
     """Which pager pages each role: its own (playbooks/oncall.yml `paging`, the plan's Appendix A) or the default."""
 
-    def __init__(self, default: Pager, own: Mapping[str, Pager] | None = None) -> None:
+    def __init__(self, default: Pager, own: Mapping[str, Pager] | None = None,
+                 by_key_name: Callable[[str], Pager | None] | None = None) -> None:
         self.default = default
         self.own = dict(own or {})
+        # A page is resolved with the key it was sent with, found by the name recorded with it, even after
+        # playbooks/oncall.yml stopped routing any role through it.
+        self._by_key_name = by_key_name
+
+    def for_key_name(self, name: str | None) -> Pager | None:
+        """The pager holding the routing key by this name (None: a Slack page), or None if none does now."""
+        for pager in (self.default, *self.own.values()):
+            if pager.routing_key_name == name:
+                return pager
+        return self._by_key_name(name) if name and self._by_key_name else None
 
     def route(self, role: str) -> tuple[str, Pager]:
         """The page a role goes out on (its own, named after it, or the shared default one) and its pager."""

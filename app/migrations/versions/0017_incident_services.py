@@ -1,7 +1,7 @@
 """incident services: the catalog's services each incident affects, by key
 
 Revision ID: 0017_incident_services
-Revises: 0016_page_records
+Revises: 0016_alert_grouping
 Create Date: 2026-12-20
 """
 

@@ -11,6 +11,8 @@
         post: ":red_circle: [FIRING] api 5xx rate 97%"   # what the "system" (Monitoring) reports
       - at: 5m
         fault: {fail: chat.postMessage, times: 2}       # what goes wrong in Slack
+      - at: 4m
+        acknowledge: carol                              # carol presses Acknowledge on the page she was sent
 """
 
 from __future__ import annotations
@@ -51,11 +53,16 @@ class Step(StrictModel):
     post: str | None = None  # what Monitoring posts
     to: Literal["incident", "incidents"] = "incident"  # the incident's channel, or #incidents
     fault: Fault | None = None
+    acknowledge: str | None = None  # one of the sandbox's people, answering the page DM they were sent
 
     @model_validator(mode="after")
     def _does_something(self) -> Step:
-        if self.post is None and self.fault is None:
-            raise ValueError("a step needs a post or a fault")
+        if self.post is None and self.fault is None and self.acknowledge is None:
+            raise ValueError("a step needs a post, a fault or an acknowledge")
+        names = [p.name for p in PEOPLE]
+        if self.acknowledge is not None and self.acknowledge not in names:
+            raise ValueError(f"acknowledge: {self.acknowledge!r} is not one of the sandbox's people "
+                             f"({', '.join(names)})")
         return self
 
 

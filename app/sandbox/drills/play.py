@@ -5,6 +5,7 @@ is up) the bot posts the drill report in the incident's channel."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -18,6 +19,8 @@ from app.sandbox.drills.model import Drill, Fault, Step
 from app.sandbox.drills.report import FaultSeen, drill_report
 from app.sandbox.fakeslack.server import FakeSlack, Hold
 from app.sandbox.run import Sandbox
+
+log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25  # real seconds between ticks
 
@@ -103,7 +106,7 @@ class DrillRun:
         while self.to_play and self.declared_at + self.to_play[0].at <= now:
             if self.to_play[0].to == "incident" and (incident is None or incident.channel_id is None):
                 break  # its channel is not there yet: play it once it is
-            self._play(self.to_play.pop(0), incident, now)
+            await self._play(self.to_play.pop(0), incident, now)
         for release_at, hold in [h for h in self.held if h[0] <= now]:
             hold.release.set()
             self.held.remove((release_at, hold))
@@ -119,7 +122,7 @@ class DrillRun:
         while await self.tick():  # noqa: ASYNC110 - the drill's clock ticking, not a wait for an event
             await asyncio.sleep(TICK_SECONDS)
 
-    def _play(self, step: Step, incident: Incident | None, now: datetime) -> None:
+    async def _play(self, step: Step, incident: Incident | None, now: datetime) -> None:
         fake, workspace = self.sandbox.fake, self.sandbox.workspace
         if step.post is not None:
             channel = incident.channel_id if step.to == "incident" and incident else workspace.incidents
@@ -129,6 +132,19 @@ class DrillRun:
             fake.post(conversation, workspace.monitoring, text=step.post)
         if step.fault is not None:
             self._inject(step.fault, now)
+        if step.acknowledge is not None:
+            await self._acknowledge(workspace.people[step.acknowledge])
+
+    async def _acknowledge(self, person: str) -> None:
+        """The person presses Acknowledge on the newest page DM they were sent (none sent: nothing to press)."""
+        for page in reversed(self.sandbox.fake.dms_to(person)):
+            button = next((e for b in page.blocks or [] if b.get("type") == "actions" for e in b.get("elements", [])
+                           if e.get("action_id") == "acknowledge"), None)
+            if button is not None:
+                await self.sandbox.client.press(person, page.channel, page.ts, {
+                    "type": "button", "action_id": "acknowledge", "block_id": "page", "value": button["value"]})
+                return
+        log.warning("Drill %s: %s was sent no page to acknowledge", self.name, person)
 
     def _inject(self, fault: Fault, now: datetime) -> None:
         fake = self.sandbox.fake

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.incidents.checklist import checklist
 from app.incidents.models import Incident, TimelineEvent
 from app.incidents.policy import SeverityPolicy
+from app.oncall import pages as page_records
+from app.oncall.pages import BACKUP_PAGE
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,23 @@ class FaultSeen:
     back_after: timedelta | None = None  # revoke: drill time until the token worked again
 
 @dataclass(frozen=True)
+class PageSeen:
+    """A page the drill sent (its record, app/oncall/pages.py): who it was for, and who acknowledged it when."""
+
+    recipient: str | None  # a Slack user; None: a PagerDuty service's schedule
+    service: str | None
+    roles: tuple[str, ...]
+    sent_after: timedelta  # after the declaration
+    acknowledged_by: str | None = None
+    acknowledged_after: timedelta | None = None  # after the page went out; None: nobody acknowledged it
+    how: str | None = None
+
+    @property
+    def is_backup(self) -> bool:
+        return self.roles == (BACKUP_PAGE,)
+
+
+@dataclass(frozen=True)
 class DrillReport:
     drill: str
     acknowledge_within: timedelta  # the plan's response time for the severity
@@ -43,6 +62,12 @@ class DrillReport:
     resolved_after: timedelta | None
     speed: float = 1.0  # drill seconds per wall-clock second
     faults: tuple[FaultSeen, ...] = ()
+    pages: tuple[PageSeen, ...] = ()  # oldest first, the backup's among them
+
+    @property
+    def unanswered(self) -> list[PageSeen]:
+        """The pages (the backup's aside) nobody acknowledged: what the backup on-call was paged for."""
+        return [page for page in self.pages if not page.is_backup and page.acknowledged_after is None]
 
     @property
     def lasted(self) -> timedelta:
@@ -73,10 +98,15 @@ async def drill_report(session: AsyncSession, incident: Incident, policy: Severi
     end = incident.resolved_at or ended_at
     moments = [incident.started_at, *updates, end]
     items = await checklist(session, incident)
+    pages = tuple(PageSeen(
+        recipient=page.recipient or None, service=page.service, roles=tuple(page.roles.split(",")),
+        sent_after=page.sent_at - incident.started_at, acknowledged_by=page.acknowledged_by,
+        acknowledged_after=page.acknowledged_at - page.sent_at if page.acknowledged_at else None,
+        how=page.acknowledged_how) for page in await page_records.pages_of(session, incident.id))
     return DrillReport(
         drill=drill,
         acknowledge_within=policy.response_time,
-        acknowledged_after=incident.acknowledged_at - incident.started_at if incident.acknowledged_at else None,
+        acknowledged_after=_acknowledged_after(incident, pages),
         update_every=policy.update_every,
         update_gaps=[later - earlier for earlier, later in itertools.pairwise(moments)],
         steps_done=[i.text for i in items if i.done_at is not None],
@@ -84,7 +114,18 @@ async def drill_report(session: AsyncSession, incident: Incident, policy: Severi
         resolved_after=incident.resolved_at - incident.started_at if incident.resolved_at else None,
         speed=speed,
         faults=faults,
+        pages=pages,
     )
+
+
+def _acknowledged_after(incident: Incident, pages: tuple[PageSeen, ...]) -> timedelta | None:
+    """With pages sent, the slowest answer to one of them (None if one went unanswered): acknowledging is the
+    person paged's. With none, the incident's own acknowledgement, from its declaration."""
+    paged = [page for page in pages if not page.is_backup]
+    if paged:
+        answers = [page.acknowledged_after for page in paged]
+        return None if any(a is None for a in answers) else max(a for a in answers if a is not None)
+    return incident.acknowledged_at - incident.started_at if incident.acknowledged_at else None
 
 
 def sample_drill_report() -> DrillReport:
@@ -93,6 +134,10 @@ def sample_drill_report() -> DrillReport:
                        acknowledged_after=timedelta(minutes=4), update_every=timedelta(minutes=15),
                        update_gaps=[timedelta(minutes=10), timedelta(minutes=22)], steps_done=["Check logs"],
                        steps_left=["Roll back"], resolved_after=timedelta(minutes=32), speed=60.0,
+                       pages=(PageSeen("U0SAMPLE3", None, ("tech",), timedelta(0), "U0SAMPLE3",
+                                       timedelta(minutes=4), "pressed Acknowledge"),
+                              PageSeen(None, "agentguard-comms", ("comms",), timedelta(0)),
+                              PageSeen("U0SAMPLE5", None, (BACKUP_PAGE,), timedelta(minutes=15))),
                        faults=(FaultSeen(timedelta(minutes=10), "fail", method="chat.postMessage", times=2,
                                          refused=2, through_after=timedelta(seconds=30)),
                                FaultSeen(timedelta(minutes=12), "rate_limits", refused=3,

@@ -336,7 +336,7 @@ function drawHome(state) {
 
 // ---- Slack's mrkdwn ----
 
-const EMOJI = { rotating_light: "🚨", white_check_mark: "✅", warning: "⚠️", pushpin: "📌", memo: "📝",
+const EMOJI = { rotating_light: "🚨", repeat: "🔁", white_check_mark: "✅", warning: "⚠️", pushpin: "📌", memo: "📝",
   alarm_clock: "⏰", scales: "⚖️", clipboard: "📋", wave: "👋", lock: "🔒", eyes: "👀", bar_chart: "📊",
   arrows_counterclockwise: "🔄", zzz: "💤", x: "❌", white_large_square: "⬜", tada: "🎉", pencil2: "✏️",
   pager: "📟", mega: "📣", mag_right: "🔎", mag: "🔍", hourglass_flowing_sand: "⏳", hourglass: "⌛",
@@ -345,7 +345,7 @@ const EMOJI = { rotating_light: "🚨", white_check_mark: "✅", warning: "⚠�
   black_circle: "⚫", chart_with_upwards_trend: "📈", chart_with_downwards_trend: "📉",
   spiral_calendar_pad: "🗓️", ticket: "🎫", file_cabinet: "🗄️", fire: "🔥", rocket: "🚀", sos: "🆘",
   heavy_check_mark: "✔️", hammer_and_wrench: "🛠️", speech_balloon: "💬", link: "🔗", bell: "🔔",
-  stopwatch: "⏱️", siren: "🚨", information_source: "ℹ️", no_entry: "⛔", thumbsup: "👍", "+1": "👍" };
+  stopwatch: "⏱️", siren: "🚨", information_source: "ℹ️", no_entry: "⛔", thumbsup: "👍", "+1": "👍", jigsaw: "🧩" };
 
 function mrkdwn(source) {
   // Code first (nothing inside it is formatted), then <tokens>, then *bold* _italic_ ~strike~ and :emoji:.

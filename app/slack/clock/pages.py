@@ -1,21 +1,25 @@
 """Paging: the roles a severity pages when it is declared or raised (one page per pager: each role with a
-PagerDuty service of its own is its own alert), the backup on-call when the IC has not acknowledged in time,
-and every page resolved when the incident is. Paging through Slack is app/slack/clock/slack_pager.py."""
+PagerDuty service of its own is its own alert), the backup on-call for a page still unacknowledged at the
+severity's response time, and each page recorded as sent resolved when the incident is (app/oncall/pages.py).
+Paging through Slack is app/slack/clock/slack_pager.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from app.duework import service as duework
 from app.duework.attempt import Attempt
+from app.duework.models import WorkKind
 from app.duework.sweeper import Fired
 from app.incidents.models import Incident, Role, Severity
-from app.oncall.pagers import Page, Pager
+from app.oncall import pages as page_records
+from app.oncall.models import PageRecord
+from app.oncall.pagers import Page, Pager, RecordPage
+from app.oncall.pages import BACKUP_PAGE, PAGES_RESOLVED, Sent
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.people import find_people
 from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.text import SLACK_CHANNEL_LINK
-
-BACKUP_PAGE = "backup"
 
 
 class Pages:
@@ -44,37 +48,63 @@ class Pages:
             page = self._page(incident, tuple(people), reason=f"{incident.severity.value} declared",
                               key=_page_key(name, incident.severity),
                               roles=tuple(roles))
-            events.append(("page", await pager.trigger(page, attempt)))
+            events.append(("page", await pager.trigger(page, attempt, self._recorder(incident))))
         return Fired(events=events or [("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
 
     async def page_backup(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
-        """ACK_DEADLINE work: the IC did not acknowledge in time; the backup on-call is paged."""
+        """ACK_DEADLINE work: the severity's response time is up; the backup on-call is paged for each page still
+        unanswered (or, when nothing was paged and nobody acknowledged, for the incident itself)."""
+        async with self.deps.db.transaction() as session:
+            sent = await page_records.pages_of(session, incident.id)
+            unanswered = await page_records.unanswered(session, incident.id)
+            # Its pages not even sent yet (the sweep that fires them fires this too, after downtime): unanswered.
+            not_yet = await duework.pending(session, incident.id, WorkKind.PAGE, incident.severity.value)
+        if not_yet is None and ((sent and not unanswered) or (not sent and incident.is_acknowledged)):
+            return Fired(outcome="skipped")  # every page was answered: nobody else is woken
         rules = self.deps.policy.for_severity(incident.severity)
         configured = self.deps.roster.shift_at(now).backup
         backups = await find_people(self.deps.client, attempt, [configured]) if configured else []
         pager = self._backup_pager()
         paged = None
+        unanswered_for = ", ".join(dict.fromkeys(page.who for page in unanswered))
+        reason = f"no acknowledgement from {unanswered_for}" if unanswered else "not acknowledged in time"
         if backups or pager.reaches_service:
-            paged = await pager.trigger(self._page(incident, tuple(backups), reason="not acknowledged in time",
-                                                   key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt)
+            paged = await pager.trigger(self._page(
+                incident, tuple(backups), reason=reason, key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt,
+                self._recorder(incident))
         if incident.channel_id:
             await post_once(self.deps.client, attempt, "post", incident.channel_id, self.deps.messages.render(
                 "ack_missed.j2", **self.deps.summary.context(
                     incident, backup=backups[0] if backups else None, configured=configured,
-                    response_time=rules.response_time, failures=attempt.failures)))
-        return Fired(events=[("ack_missed", paged or "Not acknowledged in time; no backup on-call configured")])
+                    response_time=rules.response_time, failures=attempt.failures,
+                    unanswered=[_unanswered(page) for page in unanswered])))
+        return Fired(events=[("ack_missed", paged or f"Not acknowledged in time ({reason}); "
+                                                       f"no backup on-call configured")])
 
     async def resolve_pages(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
-        """PAGE_RESOLVE work: every page the incident can have raised, on the pager that raised it. Resolving a
-        page that was never raised changes nothing, so nothing needs to remember which ones were."""
-        keys: dict[int, tuple[Pager, list[str]]] = {}
-        for pager, key in self._page_keys():
-            keys.setdefault(id(pager), (pager, []))[1].append(key)
-        events = []
-        for pager, pager_keys in keys.values():
-            text = await pager.resolve(incident.id, incident.title, attempt, tuple(pager_keys))
+        """PAGE_RESOLVE work: each page recorded as sent, on the pager holding the key it was sent with (by the
+        key's recorded name): a routing change in playbooks/oncall.yml during the incident leaves no alert open."""
+        async with self.deps.db.transaction() as session:
+            sent = [page for page in await page_records.pages_of(session, incident.id)
+                    if page.dedup_key and page.resolved_at is None]
+        by_name: dict[str | None, list[str]] = {}
+        for page in sent:
+            keys = by_name.setdefault(page.routing_key_name, [])
+            if page.dedup_key not in keys:
+                keys.append(page.dedup_key or "")
+        events, resolved = [], []
+        for name, dedup_keys in by_name.items():
+            pager = self.pagers.for_key_name(name)
+            if pager is None:
+                events.append(("page_resolved", f"PagerDuty alerts {', '.join(dedup_keys)} could not be resolved: "
+                                                f"{name} is no longer set; resolve them in PagerDuty"))
+                continue
+            text = await pager.resolve(incident.id, incident.title, attempt, tuple(dedup_keys))
+            failed = {f.step for f in attempt.failures}
+            resolved += [key for key in dedup_keys if f"pagerduty resolve {key}" not in failed]
             if text:
                 events.append(("page_resolved", text))
+        attempt.results[PAGES_RESOLVED] = resolved
         return Fired(events=events)
 
     def _page(self, incident: Incident, people: tuple[str, ...], *, reason: str, key: str,
@@ -84,23 +114,24 @@ class Pages:
                     summary=self.deps.summary.kickoff(incident).text, reason=reason, people=people,
                     channel_id=incident.channel_id, key=key, channel_link=link, roles=roles)
 
+    def _recorder(self, incident: Incident) -> RecordPage:
+        """Writes a page down in a transaction of its own before the pager sends it: if the process dies after
+        the DM or alert went out, the record is there to be acknowledged, waited for and resolved."""
+        async def record(sent: Sent) -> None:
+            async with self.deps.db.transaction() as session:
+                await page_records.record_sent(session, incident.id, [sent], now=self.deps.clock.now())
+        return record
+
     def _backup_pager(self) -> Pager:
         return self.pagers.own.get(BACKUP_PAGE, self.pagers.default)
-
-    def _page_keys(self) -> list[tuple[Pager, str]]:
-        """Every page an incident can raise, with its pager: for each severity that pages, each role's own
-        page and the roles' shared one; and the backup's."""
-        keys: list[tuple[Pager, str]] = []
-        for severity in Severity:
-            for role in self.deps.policy.for_severity(severity).page:
-                name, pager = self.pagers.route(role.value)
-                key = _page_key(name, severity)
-                if (pager, key) not in keys:
-                    keys.append((pager, key))
-        return [*keys, (self._backup_pager(), BACKUP_PAGE)]
 
 
 def _page_key(name: str, severity: Severity) -> str:
     """`roles-P1` for the roles without a pager of their own, `tech-P1` for one with its own. Keyed by
     severity: raising P1 to P0 pages the roles P0 adds as a new alert."""
     return f"{name}-{severity.value}"
+
+
+def _unanswered(page: PageRecord) -> dict[str, object]:
+    return {"who": page.recipient or None, "service": page.service, "roles": page.roles.split(","),
+            "sent_at": page.sent_at}

@@ -6,7 +6,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.duework.attempt import Attempt
-from app.oncall.pagers import Page
+from app.oncall.pagers import Page, RecordPage
+from app.oncall.pages import Sent
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.people import find_people
 from app.slack.toolkit.posting import post_once
@@ -14,13 +15,16 @@ from app.slack.toolkit.posting import post_once
 
 class SlackPager:
     reaches_service = False  # a DM needs someone to send it to
+    routing_key_name = None
 
     def __init__(self, client: AsyncWebClient, messages: Messages) -> None:
         self.client = client
         self.messages = messages
 
-    async def trigger(self, page: Page, attempt: Attempt) -> str:
+    async def trigger(self, page: Page, attempt: Attempt, record: RecordPage) -> str:
         people = await find_people(self.client, attempt, page.people)
+        if people:  # written down before the first DM goes out
+            await record(Sent(page_key=page.key, roles=page.roles, via="slack", recipients=tuple(people)))
         message = self.messages.render("page.j2", page=page)
         paged = [person for person in people
                  if await post_once(self.client, attempt, f"page {person}", person, message)]
@@ -36,5 +40,6 @@ class SlackPager:
                 raise
         return True
 
-    async def resolve(self, incident_id: int, title: str, attempt: Attempt, keys: tuple[str, ...]) -> str | None:
+    async def resolve(self, incident_id: int, title: str, attempt: Attempt,
+                      dedup_keys: tuple[str, ...]) -> str | None:
         return None  # a Slack page keeps no state to close

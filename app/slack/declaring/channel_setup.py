@@ -204,8 +204,8 @@ class ChannelSetup:
         if reopened_by and incident.announcement_channel_id and incident.announcement_ts:
             # Reopened in a new channel: the announcement made when it was declared says so; no second one.
             first = {"channel": incident.announcement_channel_id, "ts": incident.announcement_ts}
-            await attempt.once("announcement reopened", lambda: self._edit(first, self.deps.messages.render(
-                "announcement.j2", **self.deps.summary.context(incident, reopened_by=reopened_by))))
+            await attempt.once("announcement reopened", lambda: self._edit(first, self.deps.summary.announcement(
+                incident)))
             return
         where = self.deps.incidents_channel
         if not where:

@@ -11,8 +11,9 @@ from slack_sdk.errors import SlackApiError
 from app.duework import service as duework
 from app.duework.models import WorkKind
 from app.incidents import affected, deadlines, service
-from app.incidents.errors import NotCommander, UnknownUser
+from app.incidents.errors import IncidentResolved, NoChange, NotPaged, UnknownUser
 from app.incidents.models import Incident, Role
+from app.oncall import pages
 from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
@@ -147,15 +148,32 @@ class IncidentChanges:
                                       **self._settle_reminder(incident, live_reminder, "reminder_closed.j2"))
 
     async def acknowledge(self, actor: Actor) -> None:
-        """The IC pressed Acknowledge on the kickoff."""
+        """Acknowledge pressed, on the page's DM or the kickoff: the person paged has it
+        (playbooks/acknowledgement.yml). The IC acknowledges an incident nobody was paged for, as before."""
+        rules = self.deps.policy.acknowledgement
+        now = self.deps.clock.now()
         async with self.deps.db.transaction() as session:
             incident = await self.acting.incident_here(session, actor)
-            if incident.commander != actor.user_id:
-                raise NotCommander(commander=incident.commander)
-            await deadlines.acknowledge(session, incident, by=actor.user_id, now=self.deps.clock.now(),
-                                        how="pressed Acknowledge", refuse=True)
+            if incident.is_resolved:
+                raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
+            acknowledged = await deadlines.acknowledge_page(session, incident, rules, by=actor.user_id, now=now,
+                                                            how="pressed Acknowledge")
+            if not acknowledged:
+                sent = await pages.pages_of(session, incident.id)
+                if any(page.recipient == actor.user_id for page in sent) or (
+                        incident.commander == actor.user_id and incident.is_acknowledged):
+                    await session.refresh(incident)  # whoever was first may have committed since it was read
+                    raise NoChange(reason="already_acknowledged", by=incident.acknowledged_by,
+                                   at=incident.acknowledged_at)
+                if incident.commander != actor.user_id or sent:
+                    raise NotPaged(pages=list(dict.fromkeys(page.recipient for page in sent
+                                                            if not page.is_acknowledged and page.recipient)))
+                await deadlines.acknowledge(session, incident, by=actor.user_id, now=now,
+                                            how="pressed Acknowledge", refuse=True)
         await self.acting.show_change(incident, actor, self.deps.messages.render(
-            "acknowledged.j2", **self.deps.summary.context(incident, actor=actor.user_id)))
+            "acknowledged.j2", **self.deps.summary.context(incident, actor=actor.user_id, acknowledged_pages=[
+                {"who": page.recipient or None, "roles": page.roles.split(","), "via": page.via,
+                 "how": page.acknowledged_how} for page in acknowledged])))
 
     async def _check_person(self, user_id: str, role: Role) -> None:
         """A role goes to a real, active person in this workspace."""

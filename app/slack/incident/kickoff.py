@@ -59,10 +59,16 @@ def register(app: AsyncApp, deps: Deps, changes: IncidentChanges) -> None:
 
     @app.action("acknowledge")
     @deps.acks.first
-    async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def acknowledge(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         actor = pressed_by(body, respond)
-        await acting.guarded(changes.acknowledge(actor), actor, what="button")
+
+        async def acknowledge_as_pressed() -> None:
+            # The page's DM is no incident channel: its button names the incident, as the kickoff's does.
+            actor.incident_id = interactions.number(action.get("value"))
+            await changes.acknowledge(actor)
+
+        await acting.guarded(acknowledge_as_pressed(), actor, what="button")
 
     @app.action("post_update")
     @deps.acks.first

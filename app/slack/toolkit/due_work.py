@@ -22,7 +22,9 @@ from app.incidents.deadlines import OPEN_WORK
 from app.incidents.models import Incident
 from app.incidents.policy import Policy
 from app.incidents.service import record
+from app.oncall import pages as page_records
 from app.oncall.pagers import Pagers
+from app.oncall.pages import PAGES_RESOLVED
 from app.slack.toolkit.failures import classify
 from app.slack.toolkit.feature import DueWorkHandler
 from app.slack.toolkit.messages import Messages
@@ -63,6 +65,9 @@ class SlackClockWorker:
                      now: datetime) -> None:
         for kind, text in fired.events:
             record(session, incident, kind=kind, actor=None, now=now, text=text)
+        resolved = attempt.results.get(PAGES_RESOLVED)
+        if resolved:
+            await page_records.mark_resolved(session, incident.id, resolved, now=now)
         posted = attempt.results.get(REMINDER_STEP) if attempt.work.kind is WorkKind.UPDATE_REMINDER else None
         if posted:
             # The newest reminder (or one adopted after an interruption) is the one the next supersedes.

@@ -1,1 +1,0 @@
-from app.sandbox.fakeslack.state import *  # noqa: F403 (tests import Message and Call from here)
