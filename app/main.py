@@ -254,8 +254,10 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     # Verified before it counts as waiting for an answer, and before Bolt parses it: app/slack/toolkit/signatures.py.
     web_app.middlewares.append(verified_first(SLACK_PATH, signing_secret))
     web_app.middlewares.append(slack.deps.acks.middleware(SLACK_PATH, also=(ALERTS_PREFIX,)))
-    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page))
-    add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir))
+    add_status_page(web_app, StatusPage(db, clock, settings.messages_dir, policy.status_page,
+                                                   policy.services))
+    add_insights_page(web_app, InsightsPage(db, clock, policy.insights, insights_links, settings.messages_dir,
+                                                       policy.services))
     declarer = slack.declarer
     detector = Detector(db, clock, external, checks, declarer)
     senders = alert_sources(settings)

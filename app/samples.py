@@ -23,6 +23,7 @@ from app.sandbox.drills.report import sample_drill_report
 from app.slack.timeline.pins import ChosenMessage
 from app.slack.toolkit.calls import StepFailure
 from app.slack.toolkit.command_line import SUBCOMMANDS, Declare
+from app.slack.toolkit.owners import Owners
 from app.slack.toolkit.people import Group
 
 
@@ -98,6 +99,8 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "command": Declare(severity=Severity.P0, title="Complete API Outage"),
         "failures": [StepFailure("invite", "ratelimited"),
                      StepFailed("read group management", Problem("plan_upgrade_required", transient=False))],
+        "owners": [Owners("api", members=["U0SAMPLE2", "U0SAMPLE3"]),
+                   Owners("stripe", missing="plan_upgrade_required"), Owners("postgres", missing="private")],
         "group": Group("management", mention_id="S0SAMPLE1", members=["U0SAMPLE4"]),
         "configured": "oncall@example.com",
         "retrying": True,
@@ -132,6 +135,8 @@ def sample_context(policy: Policy) -> dict[str, Any]:
         "open_count": 41,
         "mine": [(incident, ["Incident Commander"])],
         "mine_count": 21,
+        "owned": [(incident, ["AgentGuard API"])],  # the Home tab: my team's services' incidents
+        "owned_count": 11,
         "my_items": [(ActionItem(id=1, incident_id=42, number=1, text="Canary config changes", owner="U0SAMPLE1",
                                  priority=Priority.P1, due_on=date(2025, 11, 1), status=ActionStatus.OPEN,
                                  created_by="U0SAMPLE1", created_at=started_sample()), incident)],

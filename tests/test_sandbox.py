@@ -188,6 +188,20 @@ async def test_a_look_alike_declaration_shows_the_question_in_place_of_declaring
     assert len(answers) == 1
 
 
+async def test_the_sandbox_has_a_small_catalog_whose_teams_are_its_people(sandbox: Sandbox) -> None:
+    people = sandbox.workspace.people
+    await say(sandbox, "carol", sandbox.workspace.incidents, "/incident declare P1 postgres Database slow")
+    fake = sandbox.fake
+    channel = await fake.wait_for(lambda: next((c for c in fake.channels.values()
+                                                if c.name.startswith("incident-") and c.pins), None))
+    # @engineering (Alice and Erin) owns the database: brought in; the API depends on it: at risk.
+    await fake.wait_for(lambda: {people["alice"], people["erin"]} <= channel.members)
+    kickoff = channel.message(next(iter(channel.pins)))
+    assert kickoff is not None and "*AgentGuard database* (`postgres`)" in kickoff.text
+    assert "*At risk* (they depend on an affected service): AgentGuard API (`api`)" in kickoff.text
+    assert people["bob"] not in channel.members  # @payments owns Stripe, not named
+
+
 def test_every_emoji_the_templates_use_is_drawn_by_the_sandbox() -> None:
     """The page draws :name: as Slack's client does; one it does not know would show as text."""
     from app.settings import PROJECT_ROOT

@@ -24,19 +24,31 @@ from tests.test_comms import approve, approved, declare, draft, resolve, stored_
 API_URL = "https://statuspage.test/v1"
 
 
+COMPONENT_STATES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
+
+
 @dataclass
 class FakeStatuspageIo:
-    """Statuspage.io's incidents API, as far as the bot uses it, behind httpx.MockTransport."""
+    """Statuspage.io's incidents API, as far as the bot uses it, behind httpx.MockTransport. The affected
+    components are checked as the API documents them: `components` an object of component id to one of
+    its states (each id a component of the page), `component_ids` an array of the page's component ids;
+    a request that breaks that is answered 422, as Statuspage.io answers an invalid one. The page's
+    components take the states sent."""
 
     requests: list[httpx.Request] = field(default_factory=list)
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     failing: bool = False
+    components: dict[str, str] = field(default_factory=dict)  # the page's components: id -> state
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if self.failing:
             return httpx.Response(500, json={"error": "internal"})
         fields = json.loads(request.content)["incident"]
+        problem = self._invalid_components(fields)
+        if problem:
+            return httpx.Response(422, json={"error": problem})
+        self.components.update(fields.get("components") or {})
         if request.method == "POST":
             incident_id = f"sp-{len(self.incidents) + 1}"
             self.incidents[incident_id] = fields
@@ -44,6 +56,25 @@ class FakeStatuspageIo:
         incident_id = request.url.path.rsplit("/", 1)[-1]
         self.incidents[incident_id].update(fields)
         return httpx.Response(200, json={"id": incident_id, **self.incidents[incident_id]})
+
+    def _invalid_components(self, fields: dict[str, Any]) -> str | None:
+        states = fields.get("components")
+        if states is not None:
+            if not isinstance(states, dict):
+                return "components must be an object of component id to status"
+            for component, state in states.items():
+                if component not in self.components:
+                    return f"component {component} is not on this page"
+                if state not in COMPONENT_STATES:
+                    return f"status {state!r} is not one of {', '.join(COMPONENT_STATES)}"
+        ids = fields.get("component_ids")
+        if ids is not None:
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                return "component_ids must be an array of strings"
+            unknown = [i for i in ids if i not in self.components]
+            if unknown:
+                return f"component_ids: {', '.join(unknown)} not on this page"
+        return None
 
     def sent(self) -> list[tuple[str, str, str | None, dict[str, Any]]]:
         return [(r.method, str(r.url), r.headers.get("Authorization"), json.loads(r.content)) for r in self.requests]
@@ -132,8 +163,9 @@ async def test_a_resolved_update_shows_as_recently_resolved_for_a_day(
     assert "All systems operational." in html and "Recently resolved" in html and "✅ Resolved" in html
 
     clock.advance(hours=25)
-    assert await published(slack) == {"incidents": [], "recently_resolved": [],
-                                      "generated_at": clock.now().isoformat()}
+    assert await published(slack) == {"incidents": [], "recently_resolved": [], "components": [
+        {"name": name, "status": "operational"} for name in ("API", "Database", "Agent analysis", "Billing")],
+        "generated_at": clock.now().isoformat()}
 
 
 async def test_a_private_incident_never_appears_on_the_status_page(

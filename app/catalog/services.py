@@ -129,7 +129,7 @@ class Catalog:
         return [key for key in keys if key not in self.services]
 
     def dependents(self, key: str) -> list[Service]:
-        """The services that depend on this one, directly or through others (for the later "at risk" list)."""
+        """The services that depend on this one, directly or through others."""
         found: dict[str, Service] = {}
         todo = [key]
         while todo:
@@ -139,6 +139,14 @@ class Catalog:
                     found[service.key] = service
                     todo.append(service.key)
         return list(found.values())
+
+
+    def at_risk(self, keys: Iterable[str]) -> list[Service]:
+        """The services that depend, directly or through others, on any of these (affected) ones and are not
+        affected themselves, in the catalog's order."""
+        affected = set(keys)
+        risky = {service.key for key in affected for service in self.dependents(key)} - affected
+        return [service for service in self.services.values() if service.key in risky]
 
 
 def split_keys(text: str) -> list[str]:

@@ -31,6 +31,8 @@ class WorkKind(enum.StrEnum):
     TRACKER_UPDATE = "tracker_update"  # an item edited in Slack, its issue edited to match (keyed by item number)
     TRACKER_SYNC = "tracker_sync"  # recurring while the incident has open filed items: closed there, done here
     MEETING_REMINDER = "meeting_reminder"  # the post-mortem meeting's attendees, reminded (keyed by the offset)
+    STATUSPAGE_COMPONENTS = "components"  # resolved: its services' Statuspage.io components operational again
+    SERVICE_OWNERS = "service_owners"  # a service named after setup: its owning team invited (keyed by service)
 
 
 class DueWork(Base):
@@ -77,4 +79,5 @@ class DueWork(Base):
     def never_gives_up(self) -> bool:
         """Work that is retried until it is done (or the incident resolved), however long Slack fails."""
         return self.kind in (WorkKind.UPDATE_REMINDER, WorkKind.SETUP, WorkKind.TRACKER_FILE, WorkKind.TRACKER_CLOSE,
-                             WorkKind.TRACKER_UPDATE, WorkKind.TRACKER_SYNC)  # a tracker outage never loses an item
+                             WorkKind.TRACKER_UPDATE, WorkKind.TRACKER_SYNC,  # a tracker outage never loses an item
+                             WorkKind.SERVICE_OWNERS)  # waits for the channel

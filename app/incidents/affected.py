@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.duework import service as duework
+from app.duework.models import DueWork, WorkKind
 from app.incidents.errors import NoChange
 from app.incidents.models import AffectedService, Incident
 from app.incidents.service import record
+
+if TYPE_CHECKING:
+    from app.catalog.services import Catalog
 
 
 def name_at_declaration(session: AsyncSession, incident: Incident, keys: Sequence[str], *, by: str | None,
@@ -41,6 +46,12 @@ async def add_services(session: AsyncSession, incident: Incident, keys: Sequence
     await session.refresh(incident, ["services"])
     if not added:
         raise NoChange(reason="services_named", services=list(keys))
+    for key in added:
+        # Its owning team invited to the channel, as due work: once, however many replicas sweep. Before the
+        # channel exists, the declaration's setup invites the owners of every service named by then.
+        await duework.plan(session, incident.id, WorkKind.SERVICE_OWNERS, now, now=now, key=key)
+        # Not yet: paging the service's `oncall` (playbooks/services.yml) belongs here too, as due work keyed by
+        # the service, through the roles' page records and acknowledgement rules (app/oncall, app/slack/clock).
     record(session, incident, kind="services_changed", actor=by, now=now, text=f"Services added: {', '.join(added)}")
     return added
 
@@ -57,9 +68,29 @@ async def remove_services(session: AsyncSession, incident: Incident, keys: Seque
     await session.refresh(incident, ["services"])
     if not removed:
         raise NoChange(reason="services_not_named", services=list(keys))
+    await session.execute(update(DueWork).where(
+        DueWork.incident_id == incident.id, DueWork.kind == WorkKind.SERVICE_OWNERS, DueWork.key.in_(removed),
+        DueWork.done_at.is_(None)).values(done_at=now, outcome="cancelled"))
     record(session, incident, kind="services_changed", actor=by, now=now,
            text=f"Services removed: {', '.join(removed)}")
     return removed
+
+
+async def named_without_own_invitation(session: AsyncSession, incident_id: int) -> list[str]:
+    """The services the incident names whose owning team the declaration's setup invites: those named at
+    declaration. One named later came with its own SERVICE_OWNERS due work, in the same transaction."""
+    own = select(DueWork.id).where(DueWork.incident_id == incident_id, DueWork.kind == WorkKind.SERVICE_OWNERS,
+                                   DueWork.key == AffectedService.service)
+    return list(await session.scalars(select(AffectedService.service).where(
+        AffectedService.incident_id == incident_id, ~own.exists()).order_by(AffectedService.named_at,
+                                                                           AffectedService.service)))
+
+
+async def owners_due_now(session: AsyncSession, incident_id: int, *, now: datetime) -> None:
+    """The channel exists: owner invitations waiting for it are due at once, not at their next retry."""
+    await session.execute(update(DueWork).where(
+        DueWork.incident_id == incident_id, DueWork.kind == WorkKind.SERVICE_OWNERS, DueWork.done_at.is_(None),
+        DueWork.due_at > now).values(due_at=now))
 
 
 async def open_incidents_naming(session: AsyncSession, keys: Sequence[str], *, since: datetime) -> list[int]:
@@ -82,3 +113,10 @@ async def open_incidents_naming_unknown(session: AsyncSession, known: Sequence[s
     for incident_id, key in await session.execute(query):
         found.setdefault(incident_id, []).append(key)
     return found
+
+
+async def restore_components(session: AsyncSession, incident: Incident, catalog: Catalog, *, now: datetime) -> None:
+    """Resolved: the Statuspage.io components of its services are set operational again (STATUSPAGE_COMPONENTS
+    due work, which does nothing unless the incident was published there), whatever words are approved later."""
+    if any((service := catalog.get(key)) is not None and service.statuspage_id for key in incident.service_keys):
+        await duework.plan(session, incident.id, WorkKind.STATUSPAGE_COMPONENTS, now, now=now)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db import compare_and_set
 from app.duework import service as duework
 from app.duework.models import WorkKind
+from app.incidents import affected
 from app.incidents.archiving import plan_archive
 from app.incidents.errors import AlreadyDone, IncidentResolved, NoChange
 from app.incidents.models import Incident
@@ -159,6 +160,7 @@ async def stop_clock(session: AsyncSession, incident: Incident, policy: Policy, 
     """A resolved incident is never nagged; anyone paged hears that it is over. Its review falls due."""
     await duework.cancel(session, incident.id, OPEN_WORK, now=now)
     await schedule_review(session, incident, policy.followup.review, now=now)
+    await affected.restore_components(session, incident, policy.services, now=now)  # Statuspage.io's, if published
     if await published_review(session, incident.id, private_too=True) is not None:  # resolved again after a reopen
         await plan_archive(session, incident, policy.channel, now=now)
     if await duework.any_done(session, incident.id, WorkKind.PAGE) or \

@@ -16,20 +16,25 @@ Every figure is about the incidents declared in the window ([until - span, until
   got at least one;
 - escalations: to management (timeline `escalated`) and backup pages for an incident not acknowledged in time
   (`ack_missed`);
-- follow-ups: the action items of those incidents; open ones (not done) are overdue once their due date is past.
+- follow-ups: the action items of those incidents; open ones (not done) are overdue once their due date is past;
+- per service (playbooks/services.yml: the services an incident named, by key, even one since removed from the
+  catalog) and per owning team (the user group, else the people listed, of each service it named; an incident
+  naming two services of one team counts once for it). Private incidents are left out of both, so the figures
+  never tell which service a private incident touched.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.incidents.models import Incident, Severity, TimelineEvent
+from app.catalog.services import Catalog, Owner
+from app.incidents.models import AffectedService, Incident, Severity, TimelineEvent
 from app.insights.policy import Window
 from app.oncall.models import PageRecord
 from app.reviews.models import ActionItem, ActionStatus
@@ -45,6 +50,9 @@ class ResponseTimes:
     severity: Severity | None = None
     kind: str | None = None  # the playbook's key; None: declared without a type
     private: bool = False  # every private incident, whatever its type
+    service: str | None = None  # a service's key (by_service)
+    service_name: str | None = None  # its name in the catalog (None: no longer in it)
+    team: str | None = None  # an owning team (by_team): its user group, else its people, comma-separated
     incidents: int = 0
     acknowledged: int = 0
     resolved: int = 0
@@ -98,6 +106,8 @@ class Insights:
     nagging: list[Nagging]  # every severity
     nagging_overall: Nagging
     follow_ups: FollowUps
+    by_service: list[ResponseTimes] = field(default_factory=list)  # most incidents first
+    by_team: list[ResponseTimes] = field(default_factory=list)  # most incidents first
 
     @property
     def incidents(self) -> int:
@@ -126,7 +136,8 @@ class _Row:
         return [self.acknowledged_at - self.started_at] if self.acknowledged_at is not None else []
 
 
-async def insights(session: AsyncSession, window: Window, *, now: datetime) -> Insights:
+async def insights(session: AsyncSession, window: Window, *, now: datetime,
+                   catalog: Catalog | None = None) -> Insights:
     """The figures for the incidents declared in the window that ends now."""
     since = now - window.span
     declared = (Incident.started_at >= since, Incident.started_at < now)
@@ -146,6 +157,10 @@ async def insights(session: AsyncSession, window: Window, *, now: datetime) -> I
     items = (await session.execute(
         select(ActionItem.status, ActionItem.due_on)
         .join(Incident, Incident.id == ActionItem.incident_id).where(*declared))).all()
+    named = (await session.execute(
+        select(AffectedService.incident_id, AffectedService.service)
+        .join(Incident, Incident.id == AffectedService.incident_id)
+        .where(*declared, Incident.is_private.is_(False)))).all()
 
     severity_of = {row.id: row.severity for row in rows}
     counted: dict[tuple[Severity, str], int] = Counter()
@@ -179,7 +194,37 @@ async def insights(session: AsyncSession, window: Window, *, now: datetime) -> I
                                 escalations=sum(n.escalations for n in nagging),
                                 backup_pages=sum(n.backup_pages for n in nagging)),
         follow_ups=_follow_ups(items, today=now.date()),
+        **_by_service_and_team(rows, named, catalog),
     )
+
+
+def team_of(owner: Owner) -> str:
+    """How an owning team is known in the figures: its user group, else its people."""
+    return owner.usergroup or ", ".join(owner.users)
+
+
+def _by_service_and_team(rows: list[_Row], named: Iterable[tuple[int, str]],
+                         catalog: Catalog | None) -> dict[str, list[ResponseTimes]]:
+    row_of = {row.id: row for row in rows if not row.private}
+    services: dict[str, list[_Row]] = defaultdict(list)
+    teams: dict[str, dict[int, _Row]] = defaultdict(dict)
+    for incident_id, key in named:
+        row = row_of.get(incident_id)
+        if row is None:  # private, or declared between the reads
+            continue
+        services[key].append(row)
+        service = catalog.get(key) if catalog is not None else None
+        if service is not None:
+            teams[team_of(service.owner)][row.id] = row
+
+    def most_first(times: ResponseTimes) -> tuple[int, str]:
+        return -times.incidents, times.service or times.team or ""
+
+    by_service = [_response_times(group, ResponseTimes(
+        service=key, service_name=(found.name if catalog is not None and (found := catalog.get(key)) else None)))
+        for key, group in services.items()]
+    by_team = [_response_times(list(group.values()), ResponseTimes(team=team)) for team, group in teams.items()]
+    return {"by_service": sorted(by_service, key=most_first), "by_team": sorted(by_team, key=most_first)}
 
 
 def _response_times(rows: list[_Row], group: ResponseTimes) -> ResponseTimes:

@@ -28,6 +28,9 @@ def insights_samples(incident: Incident, rules: InsightsRules) -> dict[str, Any]
         nagging=[Nagging(s, reminders=2, incidents_reminded=1, escalations=1, backup_pages=1) for s in Severity],
         nagging_overall=Nagging(None, reminders=8, incidents_reminded=4, escalations=4, backup_pages=4),
         follow_ups=FollowUps(total=4, done=1, open=3, overdue=1),
+        by_service=[ResponseTimes(service="api", service_name="AgentGuard API", **_counts(times)),
+                    ResponseTimes(service="retired-service", incidents=1)],
+        by_team=[ResponseTimes(team="engineering", **_counts(times))],
     )
     return {
         "insights": figures,

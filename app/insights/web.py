@@ -10,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.catalog.services import Catalog
 from app.clock import Clock
 from app.db import Database
 from app.insights.charts import Charts
@@ -29,8 +30,9 @@ HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer
 
 class InsightsPage:
     def __init__(self, db: Database, clock: Clock, rules: InsightsRules, links: InsightsLinks,
-                 messages_dir: Path) -> None:
+                 messages_dir: Path, catalog: Catalog | None = None) -> None:
         self.db = db
+        self.catalog = catalog  # the services and their teams the figures break down by
         self.clock = clock
         self.rules = rules
         self.links = links
@@ -47,7 +49,7 @@ class InsightsPage:
         if window is None:  # unsigned, tampered with, expired, or a window the policy no longer offers
             return refuse(request, "link not signed, tampered with or expired", status=404, json=False)
         async with self.db.transaction() as session:
-            figures = await insights(session, window, now=now)
+            figures = await insights(session, window, now=now, catalog=self.catalog)
         expires = datetime.fromtimestamp(int(request.query["expires"]), UTC)  # ASCII digits: links.allows saw them
         others = {other: self.links.path_until(other, expires) for other in self.rules.windows if other != name}
         charts = Charts(figures, say_duration=duration)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.catalog.services import Catalog
 from app.clock import utc
 from app.incidents.models import Incident, TimelineEvent
 from app.reviews.models import ActionItem, PostIncidentReview, PostmortemMeeting
@@ -23,6 +24,16 @@ class TimelineRow:
     text: str
     who: str | None
     link: str | None = None  # a message put on the timeline from the channel: its permalink
+
+
+@dataclass(frozen=True)
+class AffectedRow:
+    """A service the incident affected: named when, and down from then until the resolution."""
+
+    key: str
+    name: str  # the catalog's name, or the key of a service no longer in it
+    named_at: datetime
+    downtime: timedelta
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class ReviewDocument:
     generated_at: datetime
     meeting: PostmortemMeeting | None = None  # the post-mortem meeting, once scheduled
     meeting_attendees: tuple[str, ...] = ()  # their names
+    services: tuple[AffectedRow, ...] = ()  # the services it affected, in the order they were named
 
     @property
     def open_items(self) -> list[ActionItem]:
@@ -65,7 +77,7 @@ def points(text: str) -> list[str]:
 
 def review_document(incident: Incident, review: PostIncidentReview, events: list[TimelineEvent],
                     items: list[ActionItem], *, names: Mapping[str, str], by: str, now: datetime,
-                    meeting: PostmortemMeeting | None = None) -> ReviewDocument:
+                    meeting: PostmortemMeeting | None = None, catalog: Catalog | None = None) -> ReviewDocument:
     assert incident.resolved_at is not None
 
     def name(user_id: str | None) -> str:
@@ -91,4 +103,16 @@ def review_document(incident: Incident, review: PostIncidentReview, events: list
         generated_at=now,
         meeting=meeting,
         meeting_attendees=tuple(name(user) for user in (meeting.attendees if meeting else [])),
+        services=affected_rows(incident, catalog),
     )
+
+
+def affected_rows(incident: Incident, catalog: Catalog | None) -> tuple[AffectedRow, ...]:
+    """Each affected service's downtime: from when it was named to the resolution."""
+    assert incident.resolved_at is not None
+    rows = []
+    for named in incident.services:
+        service = catalog.get(named.service) if catalog is not None else None
+        rows.append(AffectedRow(named.service, service.name if service else named.service, utc(named.named_at),
+                                max(incident.resolved_at - named.named_at, timedelta(0))))
+    return tuple(rows)

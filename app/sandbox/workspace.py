@@ -1,4 +1,5 @@
-"""The sandbox's workspace: its people and channels in the fake Slack, and the playbooks with them on call."""
+"""The sandbox's workspace: its people, channels and user groups in the fake Slack, and the playbooks with them on
+call and owning a small service catalog."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import yaml
 
 from app.sandbox.fakeslack import FakeSlack
 from app.sandbox.sealed import seal_playbooks
+from app.settings import PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,24 @@ PEOPLE = (
     Person("erin", "Erin Evans", "Europe/Berlin", "bystander"),
     Person("dana", "Dana Director", "Europe/London", "manager (@management)"),
 )
+# The sandbox's user groups: the owning teams of its catalog (below), and management.
+GROUPS = {"engineering": ("alice", "erin"), "payments": ("bob",), "management": ("dana",)}
+
+
+def sandbox_catalog(people: dict[str, str]) -> dict[str, object]:
+    """A small catalog (playbooks/services.yml) owned by the sandbox's people: the API (of @engineering) needs
+    its database and Stripe (of @payments, and Dana listed by name), so naming the database puts the API at
+    risk; each named service brings its team into the channel and marks its status-page component."""
+    return {"services": {
+        "api": {"name": "AgentGuard API", "description": "The public API.", "owner": "engineering",
+                "status_page": "API", "depends_on": ["postgres", "stripe"],
+                "runbooks": [{"title": "Complete service outage",
+                              "url": "https://example.com/runbooks/api-outage"}]},
+        "postgres": {"name": "AgentGuard database", "description": "The API's PostgreSQL database.",
+                     "owner": "engineering", "status_page": "Database"},
+        "stripe": {"name": "Stripe", "description": "Payments; an external provider.",
+                   "owner": {"usergroup": "payments", "users": [people["dana"]]}, "status_page": "Billing"},
+    }}
 
 
 @dataclass(frozen=True)
@@ -47,16 +67,22 @@ def build_workspace(fake: FakeSlack) -> Workspace:
     everyone = [*people.values(), fake.bot_user_id]
     incidents = fake.add_channel("incidents", members=everyone)
     general = fake.add_channel("general", members=everyone)
-    fake.add_usergroup("management", users=[people["dana"]])
+    for handle, members in GROUPS.items():
+        fake.add_usergroup(handle, users=[people[name] for name in members])
     monitoring = fake.add_user("monitoring", real_name="Monitoring", is_bot=True)
     return Workspace(fake, people, incidents, general, monitoring)
 
 
 def sandbox_playbooks(source: Path, directory: Path, workspace: Workspace) -> Path:
-    """A copy of the playbooks with the sandbox's people on call (Carol, then Bob) and Dana as management, and
-    every integration off (sealed.seal_playbooks)."""
+    """A copy of the playbooks with the sandbox's people on call (Carol, then Bob) and Dana as management, the
+    sandbox's small catalog in place of the shipped example (a catalog of your own is kept), and every
+    integration off (sealed.seal_playbooks)."""
     target = directory / "playbooks"
     shutil.copytree(source, target, dirs_exist_ok=True)
+    services = target / "services.yml"
+    shipped = PROJECT_ROOT / "playbooks" / "services.yml"
+    if not services.exists() or services.read_bytes() == shipped.read_bytes():
+        services.write_text(yaml.safe_dump(sandbox_catalog(workspace.people), sort_keys=False), encoding="utf-8")
     roster = yaml.safe_load((target / "oncall.yml").read_text(encoding="utf-8"))
     roster["rotation"]["primary"] = [workspace.people["carol"]]
     roster["rotation"]["backup"] = [workspace.people["bob"]]

@@ -16,7 +16,7 @@ from app.clock import Clock
 from app.db import Database
 from app.incidents.policy import Policy
 from app.oncall.roster import Roster
-from app.slack import clock, closing, comms, declaring, home, incident, insights, reviews, timeline
+from app.slack import clock, closing, comms, declaring, home, incident, insights, reviews, services, timeline
 from app.slack import commands as incident_command
 from app.slack.app import create_slack_app, failed_after_ack, register_fallbacks
 from app.slack.commands import Commands
@@ -29,7 +29,7 @@ from app.slack.toolkit.feature import Feature
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.summary import IncidentSummary
 
-FEATURES = (declaring, incident, clock, timeline, comms, reviews, closing, home, insights)
+FEATURES = (declaring, incident, clock, timeline, comms, reviews, closing, home, insights, services)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from app.catalog.services import Catalog
 from app.clock import Clock
 from app.comms.status_page import StatusPageRules, public_status
 from app.db import Database
@@ -19,9 +20,11 @@ TEMPLATE = "web/status.html.j2"
 class StatusPage:
     """Read-only and public: it shows only approved updates of incidents that are not private."""
 
-    def __init__(self, db: Database, clock: Clock, messages_dir: Path, rules: StatusPageRules) -> None:
+    def __init__(self, db: Database, clock: Clock, messages_dir: Path, rules: StatusPageRules,
+                 catalog: Catalog | None = None) -> None:
         self.db = db
         self.rules = rules
+        self.catalog = catalog  # the services whose components the page lists (playbooks/services.yml)
         self.clock = clock
         # HTML gets its own environment: autoescaped for HTML, unlike the Slack templates.
         self.env = Environment(loader=FileSystemLoader(messages_dir), autoescape=True, undefined=StrictUndefined,
@@ -31,13 +34,13 @@ class StatusPage:
 
     async def html(self, _request: web.Request) -> web.Response:
         async with self.db.transaction() as session:
-            status = await public_status(session, now=self.clock.now(), rules=self.rules)
+            status = await public_status(session, now=self.clock.now(), rules=self.rules, catalog=self.catalog)
         page = self.env.get_template(TEMPLATE).render(status_page=status)
         return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "max-age=30"})
 
     async def json(self, _request: web.Request) -> web.Response:
         async with self.db.transaction() as session:
-            status = await public_status(session, now=self.clock.now(), rules=self.rules)
+            status = await public_status(session, now=self.clock.now(), rules=self.rules, catalog=self.catalog)
         return web.json_response(status.as_json(), headers={"Cache-Control": "max-age=30",
                                                             "Access-Control-Allow-Origin": "*"})
 

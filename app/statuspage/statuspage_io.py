@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
@@ -26,9 +28,23 @@ class StatuspageIo:
         self.api_url = api_url.rstrip("/")
         self.headers = {"Authorization": f"OAuth {api_key}"}
 
-    async def publish(self, incident_id: str | None, *, name: str, status: str, body: str) -> str:
-        """Create the incident on the page with its first update, then update it; returns its id there."""
-        fields = {"incident": {"name": name, "status": status, "body": body}}
+    async def publish(self, incident_id: str | None, *, name: str, status: str, body: str,
+                      components: Mapping[str, str] | None = None) -> str:
+        """Create the incident on the page with its first update, then update it; returns its id there.
+        `components` ({component id: its status}) are the affected components: the API takes them as
+        `components` (the status each is set to: operational, degraded_performance, partial_outage,
+        major_outage...) and `component_ids` (the components the incident names)."""
+        incident: dict[str, Any] = {"name": name, "status": status, "body": body}
+        if components:
+            incident.update(components=dict(components), component_ids=list(components))
+        return await self._send(incident_id, incident)
+
+    async def set_components(self, incident_id: str, components: Mapping[str, str]) -> str:
+        """Set the incident's components (resolved: operational again) and nothing else of it."""
+        return await self._send(incident_id, {"components": dict(components), "component_ids": list(components)})
+
+    async def _send(self, incident_id: str | None, incident: dict[str, Any]) -> str:
+        fields = {"incident": incident}
         incidents = f"{self.api_url}/pages/{self.page_id}/incidents"
         try:
             if incident_id is None:

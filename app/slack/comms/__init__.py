@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from app.duework.models import WorkKind
 from app.slack.comms import listeners
 from app.slack.comms.drafts import CommsDrafts
-from app.slack.comms.statuspage import StatuspagePublisher
+from app.slack.comms.statuspage import ComponentRestorer, StatuspagePublisher
 from app.slack.toolkit import command_line
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.feature import Feature
@@ -21,4 +21,5 @@ def register(app: AsyncApp, deps: Deps) -> Feature:
     statuspage = deps.integrations.statuspage
     return Feature(
         commands={command_line.DraftComms: drafts.draft},
-        due_work={WorkKind.STATUSPAGE_PUBLISH: StatuspagePublisher(deps, statuspage).fire} if statuspage else {})
+        due_work={**({WorkKind.STATUSPAGE_PUBLISH: StatuspagePublisher(deps, statuspage).fire} if statuspage else {}),
+                  WorkKind.STATUSPAGE_COMPONENTS: ComponentRestorer(deps, statuspage).fire})

@@ -17,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
-from app.incidents import channels, service
+from app.incidents import affected, channels, service
 from app.incidents import checklist as checklists
 from app.incidents.models import Incident, Role
 from app.slack.toolkit.acting import Acting
 from app.slack.toolkit.bookmarks import ChannelBookmarks
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Message
+from app.slack.toolkit.owners import Owners, read_owners
 from app.slack.toolkit.people import find_people
 from app.slack.toolkit.posting import post_once
 
@@ -57,6 +58,14 @@ class ChannelSetup:
         declarer = attempt.work.payload.get("declarer")
         people = sorted({*([declarer] if declarer and not attempt.work.payload.get("bot") else []),
                          *incident.role_holders().values()})
+        # The owning teams of the services named at declaration, in the same invitation: one Web API call
+        # per team that is a user group. A service named later has its own due work (SERVICE_OWNERS).
+        owners = await self._owners(attempt, incident)
+        owners_ready = all(owned.complete for owned in owners) and attempt.done("owners invited") is None
+        team = sorted({person for owned in owners for person in owned.members} - set(people))
+        with_owners = owners_ready and bool(team) and not attempt.done("invite")
+        if with_owners:
+            people = sorted({*people, *team})
         async with self.deps.db.transaction() as session:
             items = await checklists.checklist(session, incident)
         playbook = self.deps.policy.playbook(incident.kind)
@@ -77,11 +86,22 @@ class ChannelSetup:
                                               reopened=bool(attempt.work.payload.get("reopened_by")))
         )), retry=False)
         await self.bookmarks.add_at_setup(attempt, incident, channel)  # after the declarer hears: nobody waits
+        if with_owners and attempt.results.get("invite"):
+            attempt.results["owners invited"] = team  # who, so a service named later does not invite them again
+        elif owners_ready and (attempt.done("invite") or not people):
+            # Their group was read after the others were invited (Slack refused it at first): on their own.
+            await attempt.once("owners invited", lambda: self._invite_owners(channel, team))
+        async with self.deps.db.transaction() as session:  # services named while the channel was made
+            await affected.owners_due_now(session, incident.id, now=self.deps.clock.now())
         await self.deps.changed()  # a new incident on the Home tabs
         if attempt.failures:
             await attempt.once("tell failures", lambda: self._tell(attempt, self.deps.messages.render(
                 "steps_failed.j2", incident=incident, failures=attempt.failures)), retry=False)
-        return Fired(events=[("invited", ", ".join(people))] if attempt.results.get("invite") else [])
+        events = [("invited", ", ".join(people))] if attempt.results.get("invite") else []
+        if owners and "owners invited" in attempt.results:
+            events.append(("owners_invited", self.deps.messages.text(
+                "owners_invited.txt.j2", owners=owners, catalog=self.deps.policy.services)))
+        return Fired(events=events)
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -104,6 +124,18 @@ class ChannelSetup:
                     service.assign_role(session, stored, role, found[0], actor=incident.declared_by,
                                         now=self.deps.clock.now())
             incident.roles = stored.roles
+
+    async def _owners(self, attempt: Attempt, incident: Incident) -> list[Owners]:
+        async with self.deps.db.transaction() as session:
+            keys = await affected.named_without_own_invitation(session, incident.id)
+        if incident.is_private:  # its channel is for the people the incident needs: said, never read or invited
+            return [Owners(key, missing="private") for key in keys if key in self.deps.policy.services]
+        found = []
+        for key in keys:
+            service = self.deps.policy.services.get(key)
+            if service is not None:
+                found.append(await read_owners(self.client, attempt, service))
+        return found
 
     async def _create(self, incident: Incident) -> dict[str, str]:
         """Create the channel under the stored name; a name held by a channel the bot did not make (an
@@ -148,6 +180,11 @@ class ChannelSetup:
     async def _invite(self, channel: str, people: list[str]) -> bool:
         await self.deps.summary.invite(channel, people)
         return True
+
+    async def _invite_owners(self, channel: str, people: list[str]) -> list[str]:
+        if people:
+            await self.deps.summary.invite(channel, people)
+        return people
 
     async def _set_topic(self, channel: str, incident: Incident) -> bool:
         await self.client.conversations_setTopic(channel=channel, topic=self.deps.summary.topic(incident))

@@ -1,12 +1,13 @@
-"""The App Home tab: open incidents (private ones only for the people in them), my incidents and roles, who is
-on call now and next, my open action items, and a Declare button. Published when someone opens it, and drawn
-again for the people who opened it lately whenever an incident changes (app/home: who they are)."""
+"""The App Home tab: open incidents (private ones only for the people in them), my incidents and roles, the open
+incidents touching services my team owns (playbooks/services.yml: I am in the owning user group or listed among its
+people), who is on call now and next, my open action items, and a Declare button. Published when someone opens it,
+and drawn again for the people who opened it lately whenever an incident changes (app/home: who they are)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -30,11 +31,15 @@ log = logging.getLogger(__name__)
 SHOWN_INCIDENTS = 40
 SHOWN_ROLES = 20
 SHOWN_ITEMS = 20
+SHOWN_OWNED = 10  # my team's services' incidents: lines of one section block
 MAX_BLOCKS = 100
 # Who is drawn again on a change: people who opened the tab this recently, the most recent first, so one
 # change costs at most this many views.publish calls (Tier 4: about 100 a minute).
 RECENT = timedelta(days=7)
 REFRESHED_AT_ONCE = 25
+# The owning teams' user groups are read at most this often for the tabs (usergroups.list is Tier 2: about 20 a
+# minute, and every change redraws the tabs).
+GROUPS_KEPT = timedelta(minutes=1)
 
 
 class HomeTab:
@@ -50,6 +55,7 @@ class HomeTab:
         self.roster = roster
         self._drawing: asyncio.Task[None] | None = None
         self._again = False
+        self._groups: tuple[datetime, dict[str, set[str]]] | None = None  # when read, and what
 
     async def soon(self) -> None:
         """Draw the tabs again, in the background: a change never waits for it, and the changes that come
@@ -87,24 +93,68 @@ class HomeTab:
             incidents = await service.open_incidents(session)
             items = {user: await action_items.open_items_of(session, user, limit=SHOWN_ITEMS) for user in users}
         members = await self._private_members(incidents)
+        groups = await self._group_members(incidents)
         steps = await run_steps({
             f"publish home {user}": self.client.views_publish(
-                user_id=user, view=self.view(user, self._visible(user, incidents, members), *items[user]))
+                user_id=user, view=self.view(user, self._visible(user, incidents, members), *items[user],
+                                             groups=groups))
             for user in users})
         for failure in steps.failures:
             log.warning("Home tab not drawn: %s: %s", failure.step, failure.error)
 
-    def view(self, user_id: str, visible: list[Incident], my_items: list[Any], my_items_count: int) -> dict[str, Any]:
+    def view(self, user_id: str, visible: list[Incident], my_items: list[Any], my_items_count: int, *,
+             groups: dict[str, set[str]] | None = None) -> dict[str, Any]:
         roles = self.policy.roles
         mine = [(incident, [roles[role].name for role, holder in incident.role_holders().items() if holder == user_id])
                 for incident in visible if user_id in {incident.declared_by, *incident.role_holders().values()}]
+        owned = self._owned(user_id, visible, groups or {})
         current, upcoming = self.roster.now_and_next(self.clock.now())
         view = self.messages.view(
             "views/home.yml.j2", incidents=visible[:SHOWN_INCIDENTS], open_count=len(visible),
             mine=mine[:SHOWN_ROLES], mine_count=len(mine), current=current, upcoming=upcoming, my_items=my_items,
-            my_items_count=my_items_count)
+            my_items_count=my_items_count, owned=owned[:SHOWN_OWNED], owned_count=len(owned))
         assert len(view["blocks"]) <= MAX_BLOCKS, "the caps above keep the Home tab within Slack's limit"
         return view
+
+    def _owned(self, user_id: str, visible: list[Incident], groups: dict[str, set[str]]) -> list[tuple[Incident,
+                                                                                                  list[str]]]:
+        """The visible open incidents naming services whose owning team has this person, with those services'
+        names."""
+        found = []
+        for incident in visible:
+            names = [service.name for key in incident.service_keys
+                     if (service := self.policy.services.get(key)) is not None
+                     and (user_id in service.owner.users
+                          or (service.owner.usergroup and user_id in groups.get(service.owner.usergroup, set())))]
+            if names:
+                found.append((incident, names))
+        return found
+
+    async def _group_members(self, incidents: list[Incident]) -> dict[str, set[str]]:
+        """The members of the user groups owning the services open incidents name, by handle and by ID, read
+        in one call for everyone drawn (none when no such group is needed). User groups need a paid plan:
+        without one (or without the scope), only the people listed in playbooks/services.yml count."""
+        wanted = {service.owner.usergroup for incident in incidents for key in incident.service_keys
+                  if (service := self.policy.services.get(key)) is not None and service.owner.usergroup}
+        if not wanted:
+            return {}
+        now = self.clock.now()
+        if self._groups is not None and now - self._groups[0] < GROUPS_KEPT:
+            return self._groups[1]
+        try:
+            answer = await self.client.usergroups_list(include_users=True)
+        except SlackApiError as error:
+            log.info("User groups not read for the Home tab: %s", error.response.get("error"))
+            self._groups = (now, {})  # a Free plan stays one: not asked again at every change
+            return {}
+        members: dict[str, set[str]] = {}
+        for group in answer["usergroups"]:
+            users = set(group.get("users") or [])
+            for name in (group.get("id"), group.get("handle"), f"@{group.get('handle')}"):
+                if name:
+                    members[str(name)] = users
+        self._groups = (now, members)
+        return members
 
     async def _private_members(self, incidents: list[Incident]) -> dict[int, set[str]]:
         """Each private incident's channel members, asked once for everyone drawn."""

@@ -100,6 +100,7 @@ class IncidentChanges:
             incident, services_added=changed if command.add else [], services_removed=[] if command.add else changed,
             actor=actor.user_id))
         await self.acting.show_change(incident, actor, post)
+        await self.deps.fire_now(incident.id, [WorkKind.SERVICE_OWNERS])  # their owning teams invited
 
     async def change_severity(self, command: command_line.ChangeSeverity, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:

@@ -22,7 +22,7 @@ class StatsAnswers:
                              windows=list(rules.windows), default=rules.default)
         now = self.deps.clock.now()
         async with self.deps.db.transaction() as session:
-            figures = await insights(session, window, now=now)
+            figures = await insights(session, window, now=now, catalog=self.deps.policy.services)
         await actor.reply(self.deps.messages.render(
             "stats.j2", insights=figures, insights_url=self.links.url(window.name, now),
             public_url_set=bool(self.links.signed.public_url), link_valid=rules.link_valid,

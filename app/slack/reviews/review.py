@@ -134,7 +134,7 @@ class Reviews:
         assert review is not None
         names = await names_of(self.deps.client, people_in(incident, events, items, meeting) | {by})
         document = review_document(incident, review, events, items, names=names, by=by, now=self.deps.clock.now(),
-                                   meeting=meeting)
+                                   meeting=meeting, catalog=self.deps.policy.services)
         return incident, self.deps.messages.text("review.md.j2", doc=document) + "\n"
 
     async def refresh(self, incident_id: int) -> None:
