@@ -39,10 +39,6 @@ class NoChange(IncidentError):
     template = "errors/no_change.j2"
 
 
-class NotCommander(IncidentError):
-    template = "errors/not_commander.j2"
-
-
 class AlreadyDone(IncidentError):
     """Someone else made this change first (two presses at once, or a button on an old message):
     `what` says which change, `by` and `at` who made it and when."""
