@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -58,8 +58,11 @@ async def cancel(session: AsyncSession, incident_id: int, kinds: Iterable[WorkKi
 
 
 async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker: str, lease_until: datetime,
-                    incident_id: int | None = None, kinds: list[WorkKind] | None = None) -> list[DueWork]:
+                    incident_id: int | None = None, kinds: list[WorkKind] | None = None,
+                    excluding: Collection[int] = ()) -> list[DueWork]:
     """Lease pending work that is due to this worker; the caller commits at once, before any of it is done.
+    `excluding`: rows this worker holds already (still firing, or their outcome not yet written), which it
+    never takes over from itself, whatever their lease says.
 
     A row leased by a worker that died comes back when its lease runs out (seconds: a live worker renews
     it, see `renew`), marked `unsure`: that worker may have reached Slack without writing it down.
@@ -74,6 +77,8 @@ async def claim_due(session: AsyncSession, *, now: datetime, limit: int, worker:
         due = due.where(DueWork.incident_id == incident_id)
     if kinds is not None:
         due = due.where(DueWork.kind.in_(kinds))
+    if excluding:
+        due = due.where(DueWork.id.not_in(list(excluding)))
     claim = (update(DueWork).where(DueWork.id.in_(due.scalar_subquery()))
              .values(claimed_by=worker, claimed_until=lease_until, unsure=DueWork.claimed_until.is_not(None))
              .returning(DueWork)
