@@ -54,14 +54,11 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
     fake = await FakeSlack(bot_token=f"xoxb-sandbox-{secrets.token_hex(16)}").start()
     workspace = build_workspace(fake)
     signing_secret = secrets.token_hex(16)
-    # Due work is leased on the sandbox's clock and renewed in real time: a clock N times faster gets a lease
-    # N times longer, so a sweep still at work is not taken over by the next one in the same process.
-    speed = float(getattr(clock, "speed", 1.0))
     settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=signing_secret,
                         slack_api_url=fake.api_url,
                         database_url=database_url or f"sqlite+aiosqlite:///{directory / 'sandbox.db'}",
                         incidents_channel=workspace.incidents, port=port, sweep_seconds=sweep_seconds,
-                        lease_seconds=Settings.lease_seconds * speed, public_url=url,
+                        public_url=url,
                         playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
     runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly(), environ=ENVIRON)
     client = Client(fake, "", signing_secret)
