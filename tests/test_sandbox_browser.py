@@ -197,7 +197,9 @@ async def opens(sandbox: Sandbox, me: Browser, link_text: str, expected: str) ->
     link = await me.find(".message a", link_text)
     href = await me.page.run(link.get_attribute, "href")
     assert "&amp;" not in href, href
-    async with httpx.AsyncClient() as http:
+    # the first insights page of a process imports matplotlib and draws in a worker thread: on a CI machine
+    # running three test processes on two cores that has taken over httpx's default 5 s
+    async with httpx.AsyncClient(timeout=30) as http:
         answer = await http.get(href)
     assert answer.status_code == 200, (href, answer.status_code)
     assert expected in answer.text
