@@ -16,8 +16,10 @@ import httpx
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from app.duework.models import WorkKind
 from app.main import Runtime, trusted_certificates
 from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.fakeslack.state import Call, Message
 from app.web import runner as http_runner
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -186,3 +188,21 @@ async def settled(runtime: Runtime, timeout: float = 10.0) -> None:
         return pending == 0
 
     await eventually(nothing_pending, timeout)
+
+
+def posted_by_work(item: Message | Call, kind: WorkKind) -> bool:
+    """Whether a message (or a chat.postMessage call) was posted by due work of `kind`: known by the Slack
+    message metadata every due-work post carries (app/slack/toolkit/posting.py), not by its words."""
+    if isinstance(item, Call):
+        if item.method != "chat.postMessage":
+            return False
+        metadata = item.args.get("metadata")
+        metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+    else:
+        metadata = item.metadata
+    return ((metadata or {}).get("event_payload") or {}).get("kind") == kind.value
+
+
+def is_reminder(item: Message | Call) -> bool:
+    """A status-update reminder (live or since superseded by a newer one)."""
+    return posted_by_work(item, WorkKind.UPDATE_REMINDER)

@@ -12,7 +12,7 @@ from app.incidents.models import Incident
 from app.sandbox.fakeslack import FakeSlack
 from app.sandbox.fakeslack.state import Message
 from tests.conftest import People
-from tests.support import ManualClock, SlackDriver, eventually, settled
+from tests.support import ManualClock, SlackDriver, eventually, is_reminder, settled
 
 pytestmark = pytest.mark.both_databases
 
@@ -37,7 +37,9 @@ async def declare(slack: SlackDriver, fake: FakeSlack, people: People, text: str
 
 
 def reminders(fake: FakeSlack, channel: str) -> list[Message]:
-    return [m for m in fake.messages_in(channel) if ":alarm_clock:" in m.text and "a status update for" in m.text]
+    """The live update reminders: one superseded, answered or closed keeps its metadata but loses its buttons."""
+    return [m for m in fake.messages_in(channel)
+            if is_reminder(m) and any(block["type"] == "actions" for block in m.blocks or [])]
 
 
 async def tick(slack: SlackDriver, clock: ManualClock, **delta: float) -> int:

@@ -20,6 +20,7 @@ from app.db import Database
 from app.duework.models import DueWork, WorkKind
 from app.sandbox.fakeslack import FakeSlack
 from tests.conftest import People
+from tests.support import is_reminder
 from tests.test_declaration_recovery import STEPS, Bot, incident_channels, set_up
 from tests.test_processes import ROOT
 
@@ -105,11 +106,6 @@ LEASE_SECONDS = 3
 TAKEN_OVER_WITHIN = LEASE_SECONDS + 5  # seconds after the kill: the lease runs out, and a survivor's sweep
 
 
-def reminder(call: object) -> bool:
-    return (getattr(call, "method", "") == "chat.postMessage"
-            and ":alarm_clock:" in str(getattr(call, "args", {}).get("text")))
-
-
 def page_dm(call: object) -> bool:
     return (getattr(call, "method", "") == "chat.postMessage"
             and "You are paged" in str(getattr(call, "args", {}).get("text")))
@@ -173,7 +169,7 @@ async def finished_by_a_survivor(url: str, kind: WorkKind, pid: int, killed: flo
 async def test_three_replicas_a_survivor_finishes_the_reminder_of_one_killed_after_slack_took_it(
         fake: FakeSlack, people: People, database_url: str, rehearsal_playbooks: Path) -> None:
     replicas = [Replica(fake, people, database_url, rehearsal_playbooks, LEASE_SECONDS) for _ in range(3)]
-    held = fake.hold(reminder)
+    held = fake.hold(is_reminder)
     try:
         await asyncio.gather(*(replica.start() for replica in replicas))
         await replicas[0].declare(fake, people, "declare P2 Search is slow | Results take 10 s")
@@ -200,8 +196,8 @@ async def test_three_replicas_a_survivor_finishes_the_reminder_of_one_killed_aft
         for replica in replicas:
             replica.stop()
 
-    posted = [m for m in fake.messages_in(channel) if ":alarm_clock:" in m.text]
-    assert len([c for c in fake.calls if reminder(c)]) == 1, "the reminder was posted twice"
+    posted = [m for m in fake.messages_in(channel) if is_reminder(m)]
+    assert len([c for c in fake.calls if is_reminder(c)]) == 1, "the reminder was posted twice"
     assert len(posted) == 1
     assert fake.calls_to("conversations.history"), "the survivor checked the channel before posting"
     print(f"reminder taken over {taken_over_in:.1f} s after the kill")

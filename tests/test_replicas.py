@@ -18,7 +18,7 @@ from app.incidents.models import Severity
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.support import ManualClock, SlackDriver, eventually
+from tests.support import ManualClock, SlackDriver, eventually, is_reminder
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
@@ -56,7 +56,7 @@ async def open_incidents(slack: SlackDriver, fake: FakeSlack, people: People, cl
 
 
 def reminder_count(fake: FakeSlack, channels: list[str]) -> Counter[str]:
-    return Counter(m.channel for c in channels for m in fake.messages_in(c) if ":alarm_clock:" in m.text)
+    return Counter(m.channel for c in channels for m in fake.messages_in(c) if is_reminder(m))
 
 
 async def nothing_due(slack: SlackDriver, clock: ManualClock) -> bool:

@@ -18,10 +18,10 @@ from sqlalchemy.engine import make_url
 
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import AT_ONCE
-from app.sandbox.fakeslack import Call, FakeSlack
+from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.support import ManualClock, SlackDriver
+from tests.support import ManualClock, SlackDriver, is_reminder
 from tests.test_clock import declare
 from tests.test_replicas import open_incidents
 
@@ -173,10 +173,6 @@ def rehearsal_playbooks(playbooks_dir: Path) -> Path:
     return playbooks_dir
 
 
-def reminder(call: Call) -> bool:
-    return call.method == "chat.postMessage" and ":alarm_clock:" in str(call.args.get("text"))
-
-
 async def reminders_pending(bot: SlackDriver, clock: ManualClock) -> int:
     """Reminders due now that are not written down as sent (each sent one comes round a cadence later)."""
     async with bot.runtime.db.transaction() as session:
@@ -195,7 +191,7 @@ async def test_reminders_due_when_the_database_is_cut_mid_sweep_are_all_sent_onc
         async with running_bot(settings, fake, clock) as bot:
             sweeper = bot.runtime.sweeper
             channels = await open_incidents(bot, fake, people, clock, count=REMINDERS)
-            held = fake.hold(reminder)
+            held = fake.hold(is_reminder)
             clock.advance(seconds=CADENCE_SECONDS)  # every reminder falls due at once
             cut_off = asyncio.ensure_future(sweeper.sweep())
             try:
@@ -207,7 +203,7 @@ async def test_reminders_due_when_the_database_is_cut_mid_sweep_are_all_sent_onc
             assert await cut_off == AT_ONCE, "the cut-off sweep claimed a batch, and keeps its outcomes"
             for _ in range(3):  # the sweeps meanwhile claim nothing
                 await sweeper.scheduled_sweep()
-            sent_during = len([c for c in fake.calls if reminder(c)])
+            sent_during = len([c for c in fake.calls if is_reminder(c)])
 
             await proxy.start()
             await sweeper.scheduled_sweep()
@@ -223,12 +219,12 @@ async def test_reminders_due_when_the_database_is_cut_mid_sweep_are_all_sent_onc
     assert sent_during < REMINDERS, "the cut came after the sweep had claimed everything: nothing was left to claim"
     assert sent_by_one_sweep == {c: 1 for c in channels}, "not all sent by the first sweep after it was back"
     assert pending == 0, "not all written down by the first sweep after it was back"
-    assert len([c for c in fake.calls if reminder(c)]) == REMINDERS, "a reminder was sent twice"
+    assert len([c for c in fake.calls if is_reminder(c)]) == REMINDERS, "a reminder was sent twice"
     assert {c: reminder_count(fake, c) for c in channels} == {c: 1 for c in channels}
     # What the cut-off sweep sent was written down after the database came back, not sent again.
     assert any("outcome(s) of due work that the database had not taken" in r.getMessage() for r in caplog.records)
 
 
 def reminder_count(fake: FakeSlack, channel: str) -> int:
-    return len([m for m in fake.messages_in(channel) if ":alarm_clock:" in m.text])
+    return len([m for m in fake.messages_in(channel) if is_reminder(m)])
 
