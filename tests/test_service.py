@@ -28,7 +28,7 @@ from app.sandbox.fakeslack import FakeSlack
 from app.sandbox.fakeslack.state import Message
 from app.settings import Settings
 from tests.conftest import People
-from tests.support import SIGNING_SECRET, SlackDriver
+from tests.support import SIGNING_SECRET, SlackDriver, is_reminder
 from tests.test_processes import ROOT, environment
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
@@ -101,8 +101,7 @@ def rehearsal_playbooks(playbooks_dir: Path) -> Path:
 
 
 def reminders(fake: FakeSlack, channel: str) -> list[Message]:
-    return [m for m in fake.messages_in(channel)
-            if (m.metadata or {}).get("event_payload", {}).get("kind") == WorkKind.UPDATE_REMINDER.value]
+    return [m for m in fake.messages_in(channel) if is_reminder(m)]
 
 
 async def recorded(url: str) -> tuple[list[TimelineEvent], list[DueWork]]:
