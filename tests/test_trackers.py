@@ -5,6 +5,7 @@ The trackers are stateful fakes on loopback (tests/faketrackers)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,7 +70,7 @@ def github_env(github: FakeGitHub) -> dict[str, str]:
 async def bot_with(settings: Settings, fake: FakeSlack, clock: ManualClock, rules: dict[str, Any],
                    environ: dict[str, str]) -> AsyncIterator[SlackDriver]:
     (settings.playbooks_dir / "trackers.yml").write_text(yaml.safe_dump(rules))
-    runtime = await start_runtime(settings, clock=clock, environ=environ)
+    runtime = await start_runtime(dataclasses.replace(settings, environment=environ), clock=clock)
     runner, url = await serve(runtime.web_app)
     driver = SlackDriver(url, fake, runtime)
     try:
@@ -395,4 +396,4 @@ async def test_a_tracker_whose_token_is_not_set_stops_start_up(settings: Setting
         {"tracker": "github", "github": {"repo": "acme/incidents"}}))
     with pytest.raises(PolicyError, match=r"github\.token_env names the environment variable GITHUB_TOKEN, which is "
                                           "not set"):
-        await start_runtime(settings, clock=clock, environ={})
+        await start_runtime(settings, clock=clock)
