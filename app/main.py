@@ -22,9 +22,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app.alerts.connect import connect as connect_alert_sources
 from app.alerts.receiver import AlertReceiver
 from app.alerts.routing import load_alert_rules
-from app.alerts.sources import Alertmanager, PagerDuty, Sentry, Source
 from app.alerts.web import ALERTS_PREFIX, add_alert_routes
 from app.alerts.words import AlertWords
 from app.clock import Clock, SystemClock
@@ -37,7 +37,7 @@ from app.incidents.affected import open_incidents_naming_unknown
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
 from app.insights.web import InsightsPage, add_insights_page
-from app.oncall.pagers import Pager, PagerDutyPager, Pagers
+from app.oncall.connect import pagers, routing_keys
 from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
 from app.ops.metrics import Metrics
 from app.ops.outages import Outages
@@ -45,7 +45,7 @@ from app.ops.readiness import Readiness
 from app.ops.slack_calls import SlackCalls
 from app.reviews.links import ReviewLinks, link_key
 from app.samples import sample_context
-from app.settings import ConfigError, Settings, check_routing_key
+from app.settings import Settings
 from app.slack.bootstrap import build_slack
 from app.slack.clock.slack_pager import SlackPager
 from app.slack.commands import Commands
@@ -53,7 +53,7 @@ from app.slack.toolkit.deps import Deps, Integrations, Links
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.pacing import PacedWebClient, Pacer, WaitOutRateLimits
 from app.slack.toolkit.signatures import verified_first
-from app.statuspage import statuspage_io
+from app.statuspage.connect import connect as connect_status_page
 from app.statuspage.page import StatusPage, add_status_page
 from app.trackers.config import load_tracker_rules
 from app.trackers.connect import connect as connect_tracker
@@ -72,60 +72,13 @@ def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
     return policy, roster, messages
 
 
-def routing_keys(settings: Settings, roster: Roster) -> dict[str, str]:
-    """The integration key of each role paged through a PagerDuty service of its own (playbooks/oncall.yml
-    `paging` names the variable holding it); one that is not set, or malformed, stops start-up."""
-    keys = {}
-    for role, how in roster.paging.items():
-        if how.via != "pagerduty":
-            continue
-        name = how.routing_key_env
-        key = settings.pagerduty_routing_key if name == DEFAULT_ROUTING_KEY_ENV else settings.environment.get(name)
-        if not key:
-            raise ConfigError(f"{name} is not set: playbooks/oncall.yml pages the {role} role through PagerDuty"
-                              f"{f' ({how.service})' if how.service else ''} with the integration key it holds")
-        keys[role] = check_routing_key(name, key)
-    return keys
-
-
-def pagers(settings: Settings, roster: Roster, keys: dict[str, str], client: AsyncWebClient, messages: Messages,
-           http: httpx.AsyncClient) -> Pagers:
-    """The default pager (PagerDuty with PAGERDUTY_ROUTING_KEY, else Slack) and each role's own."""
-    slack = SlackPager(client, messages)
-    default: Pager = slack
+def integration_environment(settings: Settings) -> Mapping[str, str]:
+    """Where the secrets the policy files name are read: the process's environment (Settings.environment), with
+    PAGERDUTY_ROUTING_KEY as the settings hold it (checked there)."""
+    environ = {name: value for name, value in settings.environment.items() if name != DEFAULT_ROUTING_KEY_ENV}
     if settings.pagerduty_routing_key:
-        default = PagerDutyPager(http, settings.pagerduty_routing_key, url=settings.pagerduty_events_url,
-                                 routing_key_name=DEFAULT_ROUTING_KEY_ENV)
-    own: dict[str, Pager] = {}
-    for role, how in roster.paging.items():
-        own[role] = slack if how.via == "slack" else PagerDutyPager(
-            http, keys[role], url=settings.pagerduty_events_url, service=how.service,
-            routing_key_name=how.routing_key_env)
-
-    def by_key_name(name: str) -> Pager | None:
-        """A key a page went out with that today's playbooks/oncall.yml routes nothing through: still set?"""
-        key = settings.environment.get(name)
-        if name == DEFAULT_ROUTING_KEY_ENV or not key:
-            return None
-        try:
-            key = check_routing_key(name, key)
-        except ConfigError:
-            return None
-        return PagerDutyPager(http, key, url=settings.pagerduty_events_url, routing_key_name=name)
-
-    return Pagers(default, own, by_key_name)
-
-
-def alert_sources(settings: Settings) -> dict[str, Source]:
-    """The senders whose secret is set; POST /alerts/<other> is refused."""
-    sources: list[Source] = []
-    if settings.sentry_client_secret:
-        sources.append(Sentry(settings.sentry_client_secret))
-    if settings.alertmanager_token:
-        sources.append(Alertmanager(settings.alertmanager_token))
-    if settings.pagerduty_webhook_secret:
-        sources.append(PagerDuty(settings.pagerduty_webhook_secret))
-    return {source.name: source for source in sources}
+        environ[DEFAULT_ROUTING_KEY_ENV] = settings.pagerduty_routing_key
+    return environ
 
 
 @cache
@@ -185,27 +138,32 @@ class Runtime:
 
 async def start_runtime(settings: Settings, clock: Clock | None = None,
                         http_transport: httpx.AsyncBaseTransport | None = None,
-                        check_slack: Callable[[], Awaitable[object]] | None = None,
-                        environ: Mapping[str, str] | None = None) -> Runtime:
+                        check_slack: Callable[[], Awaitable[object]] | None = None) -> Runtime:
     """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated, then
     `check_slack` (what `python -m app` asks Slack before serving; tests leave it out).
 
     The due-work sweeper is built but not started: `python -m app` starts it; tests sweep by hand.
     So is the health-check detector (playbooks/detection.yml): tests probe by hand.
-    `environ` holds the secrets playbooks/trackers.yml names (the process's environment unless given).
+    Each integration is chosen by its kind's selector (`connect`), from its policy file and the secrets it names
+    in `settings.environment`; one named but not set stops start-up before anything is opened.
     """
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
-    keys = routing_keys(settings, roster)
+    environ = integration_environment(settings)
+    keys = routing_keys(roster, settings.playbooks_dir / "oncall.yml", environ)
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks,
                          services=policy.services.keys())
-    alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
+    alerts_file = settings.playbooks_dir / "alerts.yml"
+    alert_rules = load_alert_rules(alerts_file, kinds=policy.playbooks)
+    senders = connect_alert_sources(alert_rules.sources, alerts_file, environ)
     tracker_file = settings.playbooks_dir / "trackers.yml"
     tracker_rules = load_tracker_rules(tracker_file)
     external = httpx.AsyncClient(transport=http_transport, timeout=10, verify=trusted_certificates())
     try:
         tracker, tracker_webhook = connect_tracker(tracker_rules, tracker_file, external, environ)
-    except BaseException:  # a secret it names is unset or weak: nothing else has been opened yet
+        statuspage = connect_status_page(policy.status_page, settings.playbooks_dir / "status_page.yml", external,
+                                         environ)
+    except BaseException:  # a secret one names is unset or weak: nothing else has been opened yet
         await external.aclose()
         raise
     db = Database(settings.database_url)
@@ -221,8 +179,6 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     http = aiohttp.ClientSession()
     metrics = Metrics()
     client = slack_client(settings, http, metrics.slack)
-    statuspage = statuspage_io.configured(settings.statuspage_api_key, settings.statuspage_page_id,
-                                          settings.statuspage_api_url, external)
     links = ReviewLinks(review_link_key(settings), settings.public_url,
                         policy.followup.review.link_valid_for)
     insights_links = InsightsLinks(review_link_key(settings), settings.public_url,
@@ -239,7 +195,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     slack = build_slack(
         signing_secret=signing_secret, db=db, clock_=clock, client=client, messages=messages, policy=policy,
         roster=roster, integrations=Integrations(
-            pagers=pagers(settings, roster, keys, client, messages, external), tracker_rules=tracker_rules,
+            pagers=pagers(roster, keys, environ, slack=SlackPager(client, messages), http=external,
+                          events_url=settings.pagerduty_events_url), tracker_rules=tracker_rules,
             tracker=tracker, statuspage=statuspage),
         links=Links(reviews=links, insights=insights_links), incidents_channel=settings.incidents_channel,
         fire_now=fire_now, lease=lease, single_process=alone)
@@ -260,7 +217,6 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
                                                        policy.services))
     declarer = slack.declarer
     detector = Detector(db, clock, external, checks, declarer)
-    senders = alert_sources(settings)
     receiver = AlertReceiver(db, clock, alert_rules, declarer, AlertWords(settings.messages_dir),
                              policy.acknowledgement)
     add_alert_routes(web_app, receiver, senders)

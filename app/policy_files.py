@@ -66,8 +66,15 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 PositiveDuration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]  # an integration's API, without the trailing slash
 
 
 class StrictModel(BaseModel):

@@ -51,17 +51,11 @@ class Settings:
     lease_seconds: float = 10.0
     pagerduty_routing_key: str | None = None
     pagerduty_events_url: str = "https://events.pagerduty.com/v2/enqueue"
-    statuspage_api_key: str | None = None  # with the page id: approved updates also go to Statuspage.io
-    statuspage_page_id: str | None = None
-    statuspage_api_url: str = "https://api.statuspage.io/v1"
-    # POST /alerts/<source> is refused (401) for a source whose secret is not set.
-    sentry_client_secret: str | None = None  # the integration's Client Secret: verifies Sentry-Hook-Signature
-    alertmanager_token: str | None = None  # the bearer token Alertmanager (Grafana, Render) sends
-    pagerduty_webhook_secret: str | None = None  # a v3 webhook subscription's secret: X-PagerDuty-Signature
     # signs review and insights links; unset: derived from the signing secret (app/reviews/links.py)
     link_secret: str | None = None
     public_url: str | None = None  # where people reach this bot over HTTPS, for the links it posts
-    # The environment, for secrets a policy file names by variable (oncall.yml's routing_key_env).
+    # The environment, for the secrets of integrations, which their policy files name by variable (`*_env` keys:
+    # trackers.yml, oncall.yml, status_page.yml, alerts.yml; app/integrations/environment.py).
     environment: Mapping[str, str] = field(default_factory=dict, repr=False, hash=False, compare=False)
 
     @classmethod
@@ -140,26 +134,11 @@ class Settings:
         if routing_key is not None:
             check_routing_key("PAGERDUTY_ROUTING_KEY", routing_key)
 
-        statuspage_key, statuspage_page = optional("STATUSPAGE_API_KEY"), optional("STATUSPAGE_PAGE_ID")
-        if bool(statuspage_key) != bool(statuspage_page):
-            missing = "STATUSPAGE_PAGE_ID" if statuspage_key else "STATUSPAGE_API_KEY"
-            raise ConfigError(f"{missing} is not set: Statuspage.io needs both the API key and the page id")
-        statuspage_url = optional("STATUSPAGE_API_URL") or cls.statuspage_api_url
-        if not re.match(r"^https?://", statuspage_url):
-            raise ConfigError("STATUSPAGE_API_URL is malformed: it should be an http(s) URL")
-
-        alert_secrets = {}
-        for name in ("SENTRY_CLIENT_SECRET", "ALERTMANAGER_WEBHOOK_TOKEN", "PAGERDUTY_WEBHOOK_SECRET"):
-            secret = optional(name)
-            alert_secrets[name] = check_secret(name, secret) if secret is not None else None
+        if optional("STATUSPAGE_API_URL") is not None:  # read until the URL moved to the policy file
+            raise ConfigError("STATUSPAGE_API_URL is no longer read: set statuspage_io.api_url in "
+                              "playbooks/status_page.yml instead")
 
         return cls(
-            sentry_client_secret=alert_secrets["SENTRY_CLIENT_SECRET"],
-            alertmanager_token=alert_secrets["ALERTMANAGER_WEBHOOK_TOKEN"],
-            pagerduty_webhook_secret=alert_secrets["PAGERDUTY_WEBHOOK_SECRET"],
-            statuspage_api_key=statuspage_key,
-            statuspage_page_id=statuspage_page,
-            statuspage_api_url=statuspage_url,
             sweep_seconds=sweep_seconds,
             lease_seconds=lease_seconds,
             pagerduty_routing_key=routing_key,

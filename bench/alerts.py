@@ -140,8 +140,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,
                                 slack_api_url=fake.api_url, database_url=url, incidents_channel=incidents_channel,
                                 playbooks_dir=playbooks(Path(directory), carol), sweep_seconds=1.0,
-                                sentry_client_secret=SENTRY_SECRET, alertmanager_token=ALERTMANAGER_TOKEN,
-                                pagerduty_webhook_secret=PAGERDUTY_SECRET)
+                                environment={"SENTRY_CLIENT_SECRET": SENTRY_SECRET,
+                                             "ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN,
+                                             "PAGERDUTY_WEBHOOK_SECRET": PAGERDUTY_SECRET})
             runtime = await start_runtime(settings, clock=SystemClock())
             runner, base = await serve(runtime.web_app)
             runtime.sweeper.start()

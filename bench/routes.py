@@ -176,9 +176,10 @@ def run(examples: int, database_url: str | None) -> dict[str, Any]:
     incidents = fake.add_channel("incidents", members=[person, fake.bot_user_id])
     settings_ = Settings(slack_bot_token="xoxb-routes", slack_signing_secret=SIGNING_SECRET,
                          slack_api_url=fake.api_url, database_url=url, incidents_channel=incidents)
-    settings_ = dataclasses.replace(settings_, sentry_client_secret="5e1c0d9f6a7b4c3d8e2f1a0b9c8d7e6f",
-                                    alertmanager_token="am-token-0123456789abcdef",
-                                    pagerduty_webhook_secret="pd-secret-ABCDEFGHIJKLMNOP0123")
+    settings_ = dataclasses.replace(settings_, environment={
+        "SENTRY_CLIENT_SECRET": "5e1c0d9f6a7b4c3d8e2f1a0b9c8d7e6f",
+        "ALERTMANAGER_WEBHOOK_TOKEN": "am-token-0123456789abcdef",
+        "PAGERDUTY_WEBHOOK_SECRET": "pd-secret-ABCDEFGHIJKLMNOP0123"})
     catcher = Catcher()
     catcher_app = web.Application()
     catcher_app.router.add_route("*", "/{tail:.*}", catcher.record)

@@ -22,6 +22,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from app.alerts.connect import connect as connect_alert_sources
 from app.alerts.models import AlertClaim
 from app.alerts.routing import load_alert_rules
 from app.incidents.models import Incident, Severity, TimelineEvent
@@ -35,6 +36,9 @@ SAMPLES = Path(__file__).parent / "samples" / "alerts"
 SENTRY_SECRET = "5e1c0d9f6a7b4c3d8e2f1a0b9c8d7e6f"
 ALERTMANAGER_TOKEN = "am-token-0123456789abcdef"
 PAGERDUTY_SECRET = "pd-secret-ABCDEFGHIJKLMNOP0123"
+# Each sender's secret, in the variable playbooks/alerts.yml reads it from when it names none.
+ALERT_SECRETS = {"SENTRY_CLIENT_SECRET": SENTRY_SECRET, "ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN,
+                 "PAGERDUTY_WEBHOOK_SECRET": PAGERDUTY_SECRET}
 # The samples were sent a minute or two before this (PagerDuty's event.occurred_at is 14:03:22).
 SENT = datetime(2026, 12, 9, 14, 4, tzinfo=UTC)
 
@@ -63,8 +67,7 @@ def signed(source: str, body: bytes, **headers: str) -> dict[str, str]:
 
 @pytest.fixture
 def alert_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, sentry_client_secret=SENTRY_SECRET, alertmanager_token=ALERTMANAGER_TOKEN,
-                               pagerduty_webhook_secret=PAGERDUTY_SECRET)
+    return dataclasses.replace(settings, environment=ALERT_SECRETS)
 
 
 @pytest.fixture
@@ -272,12 +275,34 @@ def test_a_malformed_alerts_file_names_the_problem(tmp_path: Path, rule: dict[st
     assert problem in str(error.value) and "alerts.yml" in str(error.value)
 
 
-def test_the_alert_secrets_come_from_the_environment() -> None:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "0123456789abcdef0123",
-           "SENTRY_CLIENT_SECRET": SENTRY_SECRET, "ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN,
-           "PAGERDUTY_WEBHOOK_SECRET": PAGERDUTY_SECRET}
-    settings = Settings.from_env(env)
-    assert (settings.sentry_client_secret, settings.alertmanager_token, settings.pagerduty_webhook_secret) == (
-        SENTRY_SECRET, ALERTMANAGER_TOKEN, PAGERDUTY_SECRET)
-    with pytest.raises(ConfigError, match="ALERTMANAGER_WEBHOOK_TOKEN is malformed"):
-        Settings.from_env({**env, "ALERTMANAGER_WEBHOOK_TOKEN": "short"})
+def test_without_a_sources_section_each_sender_whose_default_variable_is_set_is_accepted(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, [])
+
+    accepted = connect_alert_sources(load_alert_rules(path, kinds=[]).sources, path, ALERT_SECRETS)
+    assert sorted(accepted) == ["alertmanager", "pagerduty", "sentry"]
+    assert list(connect_alert_sources(None, path, {"ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN})) == [
+        "alertmanager"]
+    assert connect_alert_sources(None, path, {"SENTRY_CLIENT_SECRET": " "}) == {}  # empty is unset
+    with pytest.raises(ConfigError, match=r"^ALERTMANAGER_WEBHOOK_TOKEN is malformed"):
+        connect_alert_sources(None, path, {"ALERTMANAGER_WEBHOOK_TOKEN": "short"})
+
+
+def test_a_sources_section_accepts_the_senders_it_lists_with_the_secrets_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.yml"
+    path.write_text(yaml.safe_dump({"sources": {"alertmanager": {"webhook_secret_env": "GRAFANA_TOKEN"},
+                                                "sentry": None}}))
+    sources = load_alert_rules(path, kinds=[]).sources
+    environ = {**ALERT_SECRETS, "GRAFANA_TOKEN": "grafana-token-0123456789"}
+
+    accepted = connect_alert_sources(sources, path, environ)
+    assert sorted(accepted) == ["alertmanager", "sentry"]  # PagerDuty's secret is set, but the file leaves it out
+    assert accepted["alertmanager"].authentic({"Authorization": "Bearer grafana-token-0123456789"}, b"{}")
+    with pytest.raises(PolicyError) as raised:
+        connect_alert_sources(sources, path, {**environ, "GRAFANA_TOKEN": ""})
+    assert str(raised.value) == (f"{path}: sources.alertmanager.webhook_secret_env names the environment variable "
+                                 "GRAFANA_TOKEN, which is not set")
+    path.write_text(yaml.safe_dump({"sources": {"datadog": None}}))
+    with pytest.raises(PolicyError, match="sources"):
+        load_alert_rules(path, kinds=[])
+
+

@@ -59,7 +59,7 @@ def alerting(settings: Settings, playbooks_dir: Path) -> Settings:
     rules["rules"].insert(0, {"name": "exfiltration", "source": "alertmanager", "match": {"alertname": "*"},
                               "type": "data-breach", "severity": "P1", "title": "Exfiltration suspected: {summary}"})
     (playbooks_dir / "alerts.yml").write_text(yaml.safe_dump(rules))
-    return dataclasses.replace(settings, alertmanager_token=ALERTMANAGER_TOKEN)
+    return dataclasses.replace(settings, environment={"ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN})
 
 
 async def update_and_resolve(slack: SlackDriver, fake: FakeSlack, people: People, channel: str) -> None:

@@ -94,7 +94,7 @@ async def test_acknowledging_our_page_in_pagerduty_acknowledges_it(settings: Set
                                                                    people: People, clock: ManualClock) -> None:
     inbox = PagerDutyInbox()
     settings = dataclasses.replace(settings, pagerduty_routing_key=ROUTING_KEY,
-                                   pagerduty_webhook_secret=PAGERDUTY_SECRET)
+                                   environment={"PAGERDUTY_WEBHOOK_SECRET": PAGERDUTY_SECRET})
     async with running_bot(settings, fake, clock, httpx.MockTransport(inbox.handle)) as slack:
         channel = await declare(slack, fake, people, f"P0 Complete API outage ic:<@{people.carol}|carol>")
         await tick(slack, clock, seconds=1)
@@ -120,7 +120,7 @@ async def test_an_acknowledgement_in_pagerduty_of_an_alert_not_ours_changes_noth
         settings: Settings, fake: FakeSlack, people: People, clock: ManualClock) -> None:
     inbox = PagerDutyInbox()
     settings = dataclasses.replace(settings, pagerduty_routing_key=ROUTING_KEY,
-                                   pagerduty_webhook_secret=PAGERDUTY_SECRET)
+                                   environment={"PAGERDUTY_WEBHOOK_SECRET": PAGERDUTY_SECRET})
     async with running_bot(settings, fake, clock, httpx.MockTransport(inbox.handle)) as slack:
         await declare(slack, fake, people, f"P0 Complete API outage ic:<@{people.carol}|carol>")
         await tick(slack, clock, seconds=1)

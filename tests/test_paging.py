@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.duework.models import DueWork
 from app.incidents.models import Severity, TimelineEvent
-from app.main import routing_keys
+from app.oncall.connect import routing_keys
 from app.oncall.roster import Roster
 from app.policy_files import PolicyError
 from app.sandbox.fakeslack import FakeSlack
@@ -211,18 +211,19 @@ async def test_roles_without_a_pager_of_their_own_share_the_default_page(
 def test_a_routing_key_variable_that_is_not_set_stops_start_up(settings: Settings, playbooks_dir: Path) -> None:
     page_roles_on_their_own(playbooks_dir, APPENDIX_A)
     roster = Roster.load(playbooks_dir / "oncall.yml")
-    with pytest.raises(ConfigError) as raised:
-        routing_keys(dataclasses.replace(settings, environment={"PAGERDUTY_KEY_TECH": TECH_KEY}), roster)
-    assert str(raised.value) == ("PAGERDUTY_KEY_ONCALL is not set: playbooks/oncall.yml pages the ic role through "
-                                 "PagerDuty (agentguard-oncall) with the integration key it holds")
+    path = playbooks_dir / "oncall.yml"
+    with pytest.raises(PolicyError) as raised:
+        routing_keys(roster, path, {"PAGERDUTY_KEY_TECH": TECH_KEY})
+    assert str(raised.value) == (f"{path}: paging.ic.routing_key_env names the environment variable "
+                                 "PAGERDUTY_KEY_ONCALL, which is not set")
 
     with pytest.raises(ConfigError, match="PAGERDUTY_KEY_TECH is malformed"):
-        routing_keys(dataclasses.replace(settings, environment={"PAGERDUTY_KEY_ONCALL": ONCALL_KEY,
-                                                                "PAGERDUTY_KEY_TECH": "not a key"}), roster)
+        routing_keys(roster, path, {"PAGERDUTY_KEY_ONCALL": ONCALL_KEY, "PAGERDUTY_KEY_TECH": "not a key"})
 
     from_env = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
                                   "PAGERDUTY_KEY_ONCALL": ONCALL_KEY, "PAGERDUTY_KEY_TECH": f" {TECH_KEY} "})
-    assert routing_keys(from_env, roster) == {"ic": ONCALL_KEY, "tech": TECH_KEY, "backup": ONCALL_KEY}
+    assert routing_keys(roster, path, from_env.environment) == {"ic": ONCALL_KEY, "tech": TECH_KEY,
+                                                                "backup": ONCALL_KEY}
 
 
 @pytest.mark.parametrize("paging, problem", [

@@ -138,7 +138,7 @@ async def test_the_declare_form_offers_the_catalog_and_names_the_chosen_services
 
 @pytest.fixture
 def alert_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(settings, alertmanager_token=ALERTMANAGER_TOKEN)
+    return dataclasses.replace(settings, environment={"ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN})
 
 
 @pytest.mark.both_databases

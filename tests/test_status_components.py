@@ -19,7 +19,7 @@ from app.settings import Settings
 from tests.conftest import People, running_bot
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_comms import approve, approved, declare, draft, resolve, stored_draft
-from tests.test_status_page import API_URL, FakeStatuspageIo, page, published
+from tests.test_status_page import API_URL, FakeStatuspageIo, page, published, with_statuspage_io
 
 
 def components(status: dict[str, Any]) -> dict[str, str]:
@@ -83,8 +83,7 @@ async def bot(settings: Settings, fake: FakeSlack, clock: ManualClock, statuspag
               statuspage_io: FakeStatuspageIo) -> AsyncIterator[SlackDriver]:
     statuspage_io.components.update({"cmp-api": "operational", "cmp-billing": "operational",
                                      "cmp-other": "operational"})
-    configured = replace(settings, statuspage_api_key="key-123", statuspage_page_id="page-9",
-                         statuspage_api_url=API_URL, playbooks_dir=statuspage_playbooks)
+    configured = with_statuspage_io(replace(settings, playbooks_dir=statuspage_playbooks))
     async with running_bot(configured, fake, clock, http_transport=httpx.MockTransport(statuspage_io.handle)) as driver:
         yield driver
 

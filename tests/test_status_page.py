@@ -6,17 +6,24 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
 from app.comms.models import CommsDraft
+from app.comms.status_page import StatusPageRules
 from app.incidents.models import Incident
+from app.policy_files import PolicyError
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import ConfigError, Settings
+from app.statuspage.config import DEFAULT_API_URL
+from app.statuspage.connect import connect
+from app.statuspage.statuspage_io import StatuspageIo
 from tests.conftest import People, running_bot
 from tests.support import ManualClock, SlackDriver, eventually
 from tests.test_comms import approve, approved, declare, draft, resolve, stored_draft, timeline, update
@@ -80,6 +87,18 @@ class FakeStatuspageIo:
         return [(r.method, str(r.url), r.headers.get("Authorization"), json.loads(r.content)) for r in self.requests]
 
 
+STATUSPAGE_ENV = {"STATUSPAGE_API_KEY": "key-123", "STATUSPAGE_PAGE_ID": "page-9"}
+
+
+def with_statuspage_io(settings: Settings) -> Settings:
+    """Statuspage.io as playbooks/status_page.yml names it (its API the fake's), its secrets in the environment."""
+    path = settings.playbooks_dir / "status_page.yml"
+    rules = yaml.safe_load(path.read_text()) or {}
+    rules["statuspage_io"] = {"api_url": API_URL}
+    path.write_text(yaml.safe_dump(rules))
+    return replace(settings, environment={**settings.environment, **STATUSPAGE_ENV})
+
+
 @pytest.fixture
 def statuspage_io() -> FakeStatuspageIo:
     return FakeStatuspageIo()
@@ -89,9 +108,8 @@ def statuspage_io() -> FakeStatuspageIo:
 async def bot(settings: Settings, fake: FakeSlack, clock: ManualClock,
               statuspage_io: FakeStatuspageIo) -> AsyncIterator[SlackDriver]:
     """The bot with Statuspage.io configured."""
-    configured = replace(settings, statuspage_api_key="key-123", statuspage_page_id="page-9",
-                         statuspage_api_url=API_URL)
-    async with running_bot(configured, fake, clock, http_transport=httpx.MockTransport(statuspage_io.handle)) as driver:
+    transport = httpx.MockTransport(statuspage_io.handle)
+    async with running_bot(with_statuspage_io(settings), fake, clock, http_transport=transport) as driver:
         yield driver
 
 
@@ -265,9 +283,27 @@ async def _statuspage_id(slack: SlackDriver, message: Any) -> str | None:
                                     .where(CommsDraft.message_ts == message.ts))
 
 
-@pytest.mark.parametrize("env", [{"STATUSPAGE_API_KEY": "key-123"}, {"STATUSPAGE_PAGE_ID": "page-9"},
-                                 {"STATUSPAGE_API_KEY": "k", "STATUSPAGE_PAGE_ID": "p", "STATUSPAGE_API_URL": "ftp://x"}])
-def test_statuspage_io_settings_are_checked_at_start_up(env: dict[str, str]) -> None:
+async def test_statuspage_io_is_chosen_by_the_policy_file_and_the_variables_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "status_page.yml"
+    async with httpx.AsyncClient() as http:
+        # No statuspage_io: section: on when its default variables are set (both), as before the section existed.
+        assert connect(StatusPageRules(), path, http, {}) is None
+        on = connect(StatusPageRules(), path, http, STATUSPAGE_ENV)
+        assert isinstance(on, StatuspageIo) and on.api_url == DEFAULT_API_URL and on.page_id == "page-9"
+        with pytest.raises(PolicyError) as raised:
+            connect(StatusPageRules(), path, http, {"STATUSPAGE_API_KEY": "key-123"})
+        assert str(raised.value) == (f"{path}: statuspage_io.page_id_env names the environment variable "
+                                     "STATUSPAGE_PAGE_ID, which is not set")
+
+        # A section names the variables (its defaults unless given): each must be set.
+        named = StatusPageRules.model_validate({"statuspage_io": {"api_key_env": "SP_KEY", "api_url": API_URL}})
+        with pytest.raises(PolicyError, match=r"statuspage_io\.api_key_env names the environment variable SP_KEY"):
+            connect(named, path, http, STATUSPAGE_ENV)
+        chosen = connect(named, path, http, {"SP_KEY": "key-456", "STATUSPAGE_PAGE_ID": "page-1"})
+        assert isinstance(chosen, StatuspageIo) and chosen.api_url == API_URL and chosen.page_id == "page-1"
+
+
+def test_statuspage_io_api_url_is_read_from_the_policy_file_only() -> None:
     base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
-    with pytest.raises(ConfigError, match="STATUSPAGE_"):
-        Settings.from_env({**base, **env})
+    with pytest.raises(ConfigError, match=r"^STATUSPAGE_API_URL is no longer read: set statuspage_io\.api_url in "):
+        Settings.from_env({**base, "STATUSPAGE_API_URL": API_URL})

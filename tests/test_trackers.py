@@ -5,6 +5,7 @@ The trackers are stateful fakes on loopback (tests/faketrackers)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,7 +70,7 @@ def github_env(github: FakeGitHub) -> dict[str, str]:
 async def bot_with(settings: Settings, fake: FakeSlack, clock: ManualClock, rules: dict[str, Any],
                    environ: dict[str, str]) -> AsyncIterator[SlackDriver]:
     (settings.playbooks_dir / "trackers.yml").write_text(yaml.safe_dump(rules))
-    runtime = await start_runtime(settings, clock=clock, environ=environ)
+    runtime = await start_runtime(dataclasses.replace(settings, environment=environ), clock=clock)
     runner, url = await serve(runtime.web_app)
     driver = SlackDriver(url, fake, runtime)
     try:
@@ -390,9 +391,30 @@ def test_trackers_yml_is_strict_and_keeps_secrets_out(tmp_path: Path) -> None:
             load_tracker_rules(path)
 
 
+async def test_a_webhook_secret_the_file_names_must_be_set_and_one_left_to_its_default_may_not_be(
+        settings: Settings, clock: ManualClock) -> None:
+    path = settings.playbooks_dir / "trackers.yml"
+    github = {"repo": "acme/incidents", "webhook_secret_env": "ACME_GITHUB_HOOK"}
+    path.write_text(yaml.safe_dump({"tracker": "github", "github": github}))
+    environ = {"GITHUB_TOKEN": "ghp_token", "GITHUB_WEBHOOK_SECRET": "github-webhook-secret-0123456789"}
+    with pytest.raises(PolicyError) as raised:
+        await start_runtime(dataclasses.replace(settings, environment=environ), clock=clock)
+    assert str(raised.value) == (f"{path}: github.webhook_secret_env names the environment variable ACME_GITHUB_HOOK, "
+                                 "which is not set")
+
+    del github["webhook_secret_env"]  # left to its default, GITHUB_WEBHOOK_SECRET: the webhook is on only if it is set
+    path.write_text(yaml.safe_dump({"tracker": "github", "github": github}))
+    runtime = await start_runtime(dataclasses.replace(settings, environment={"GITHUB_TOKEN": "ghp_token"}),
+                                  clock=clock)
+    try:
+        assert runtime.slack.integrations.tracker is not None
+    finally:
+        await runtime.close()
+
+
 async def test_a_tracker_whose_token_is_not_set_stops_start_up(settings: Settings, clock: ManualClock) -> None:
     (settings.playbooks_dir / "trackers.yml").write_text(yaml.safe_dump(
         {"tracker": "github", "github": {"repo": "acme/incidents"}}))
     with pytest.raises(PolicyError, match=r"github\.token_env names the environment variable GITHUB_TOKEN, which is "
                                           "not set"):
-        await start_runtime(settings, clock=clock, environ={})
+        await start_runtime(settings, clock=clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,12 +14,13 @@ from pydantic import BeforeValidator, Field
 
 from app.alerts.alert import Alert
 from app.incidents.models import Severity
+from app.integrations.environment import EnvName
 from app.policy_files import PolicyError, PositiveDuration, StrictModel, load
 from app.webhooks.deliveries import DeliveryRules
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 MAX_TITLE = 200
-SOURCES = ("sentry", "alertmanager", "pagerduty")
+SourceName = Literal["sentry", "alertmanager", "pagerduty"]  # the senders of POST /alerts/<source>
 MAX_RULE_NAME = 60
 MAX_GROUP_KEY = 300
 STORM = "*storm*"  # the storm's row among the groups: no rule may be named so (a rule's name has no "*")
@@ -37,7 +38,7 @@ class Rule(StrictModel):
     """One rule: the alerts it takes (all of `match`, and `source` if given) and the incident they make."""
 
     name: str
-    source: Literal["sentry", "alertmanager", "pagerduty"] | None = None  # None: any
+    source: SourceName | None = None  # None: any
     match: dict[str, Annotated[tuple[str, ...], BeforeValidator(_alternatives)]] = {}  # noqa: RUF012 - pydantic copies a field's default for each instance
     type: str | None = None  # a playbook key
     severity: Annotated[Severity | None, BeforeValidator(_upper)] = None  # None: the playbook's default
@@ -80,8 +81,22 @@ class Grouping(StrictModel):
         return self.storm if self.storm.threshold > 0 else None
 
 
+# The variable holding each sender's secret when the file does not name another (the README's setup).
+DEFAULT_SECRET_ENV: dict[str, str] = {"sentry": "SENTRY_CLIENT_SECRET", "alertmanager": "ALERTMANAGER_WEBHOOK_TOKEN",
+                                      "pagerduty": "PAGERDUTY_WEBHOOK_SECRET"}
+
+
+class SourceSettings(StrictModel):
+    """One sender of `sources:`: the variable holding the secret its requests prove themselves with."""
+
+    webhook_secret_env: EnvName | None = None  # None: DEFAULT_SECRET_ENV's
+
+
 class AlertsFile(StrictModel):
     rules: tuple[Rule, ...] = ()
+    # The senders accepted, each with its secret's variable (app/alerts/connect.py). None: each sender whose
+    # default variable is set.
+    sources: dict[SourceName, SourceSettings | None] | None = None
     deliveries: DeliveryRules = DeliveryRules()
     grouping: Grouping = Grouping()
 
@@ -104,6 +119,7 @@ class AlertRules:
     rules: tuple[Rule, ...]
     deliveries: DeliveryRules = DeliveryRules()  # how fresh a delivery must be, and how long it is remembered
     grouping: Grouping = Grouping()
+    sources: Mapping[SourceName, SourceSettings | None] | None = None  # the file's `sources:` (None: not given)
 
     def route(self, alert: Alert) -> Route | None:
         """The first rule that takes the alert; None: no rule does, the alert makes no incident."""
@@ -159,4 +175,4 @@ def load_alert_rules(path: Path, *, kinds: Collection[str]) -> AlertRules:
         if rule.name in names:
             raise PolicyError(f"{path}: {where}: the name {rule.name!r} is used twice")
         names.add(rule.name)
-    return AlertRules(rules, loaded.deliveries, loaded.grouping)
+    return AlertRules(rules, loaded.deliveries, loaded.grouping, loaded.sources)

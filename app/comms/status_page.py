@@ -18,6 +18,7 @@ from app.clock import utc
 from app.comms.models import Audience, CommsDraft, DraftStatus, Phase
 from app.incidents.models import Incident, Severity
 from app.policy_files import PositiveDuration, StrictModel
+from app.statuspage.config import StatuspageIoSettings
 
 if TYPE_CHECKING:
     from app.catalog.services import Catalog
@@ -39,6 +40,9 @@ class StatusPageRules(StrictModel):
     recently_resolved: PositiveDuration = timedelta(hours=24)
     # The state of an affected service's component while the incident is open, by its severity.
     component_status: dict[Severity, ComponentState] = Field(default_factory=lambda: dict(DEFAULT_STATES))
+    # Approved updates also go to Statuspage.io (app/statuspage/connect.py). None: only when its default
+    # variables are set.
+    statuspage_io: StatuspageIoSettings | None = None
 
     @model_validator(mode="after")
     def _every_severity(self) -> StatusPageRules:

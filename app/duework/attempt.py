@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from app.duework.models import DueWork
+from app.integrations.errors import IntegrationUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +41,15 @@ class StepFailed:
 
 
 Classify = Callable[[BaseException], Problem | None]
+
+
+def problem_of(error: BaseException, classify: Classify) -> Problem | None:
+    """How a step failed: an integration says so itself (IntegrationUnavailable, the one error every tracker,
+    status page and pager raises); anything else is `classify`'s to tell (the Slack adapter's: Slack's errors and
+    broken connections). None: a bug, not an outage."""
+    if isinstance(error, IntegrationUnavailable):
+        return Problem(str(error), transient=error.transient, unsure=error.unsure)
+    return classify(error)
 
 
 class Attempt:
@@ -86,7 +96,7 @@ class Attempt:
                     return found
             result = await call()
         except Exception as error:  # classified below; anything unknown is a bug and goes up
-            problem = self.classify(error)
+            problem = problem_of(error, self.classify)
             if problem is None:
                 raise
             if retry is not None:

@@ -1,4 +1,5 @@
-"""Paging people. One interface, two ways: Slack (the default) and PagerDuty's Events API v2."""
+"""Paging people. One interface (`Pager`), two ways: Slack (the default) and PagerDuty's Events API v2; which
+pages whom is chosen by app/oncall/connect.py. PagerDuty failing raises IntegrationUnavailable (app/integrations)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Protocol
 import httpx
 
 from app.duework.attempt import Attempt
+from app.integrations.http import call
 from app.oncall.models import SERVICE_SCHEDULE
 from app.oncall.pages import Sent
 
@@ -66,12 +68,6 @@ class Pager(Protocol):
         ...
 
 
-class PagerDutyError(Exception):
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient  # PagerDuty was down or throttling: try again later
-
-
 class PagerDutyPager:
     """Events API v2: one alert per page of an incident (its own dedup key, so PagerDuty notifies anew
     rather than folding it into the open alert), each linking to the incident's channel; all resolved
@@ -125,10 +121,7 @@ class PagerDutyPager:
         return f"PagerDuty alerts {', '.join(dedup_keys)}{f' on {self.service}' if self.service else ''} resolved"
 
     async def _send(self, event: dict[str, object]) -> bool:
-        response = await self.http.post(self.url, json=event, timeout=10)
-        if response.status_code >= 400:
-            raise PagerDutyError(f"PagerDuty answered {response.status_code}: {response.text[:200]}",
-                                 transient=response.status_code == 429 or response.status_code >= 500)
+        await call(self.http, "POST", self.url, json=event, timeout=10)
         return True
 
 

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from app.clock import utc
+from app.integrations.environment import EnvName
 from app.policy_files import PositiveDuration, StrictModel, load
 
 
@@ -43,7 +44,7 @@ class RolePager(StrictModel):
     via: Literal["pagerduty", "slack"] = "pagerduty"
     service: str | None = None  # the PagerDuty service's name as people know it (agentguard-tech), for the timeline
     # The environment variable holding the service's Events API v2 integration key: a secret stays out of the file.
-    routing_key_env: str = Field(DEFAULT_ROUTING_KEY_ENV, pattern=r"^[A-Z][A-Z0-9_]*$")
+    routing_key_env: EnvName = DEFAULT_ROUTING_KEY_ENV
 
     @model_validator(mode="after")
     def _slack_has_no_service(self) -> RolePager:

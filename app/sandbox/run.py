@@ -58,9 +58,9 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
                         slack_api_url=fake.api_url,
                         database_url=database_url or f"sqlite+aiosqlite:///{directory / 'sandbox.db'}",
                         incidents_channel=workspace.incidents, port=port, sweep_seconds=sweep_seconds,
-                        public_url=url,
+                        public_url=url, environment=ENVIRON,
                         playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
-    runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly(), environ=ENVIRON)
+    runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly())
     client = Client(fake, "", signing_secret)
     add_sandbox_routes(runtime.web_app, workspace, client, port=listening.getsockname()[1], clock=runtime.clock)
     runner = serving(runtime.web_app, access_log=None)

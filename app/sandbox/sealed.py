@@ -66,8 +66,9 @@ class LoopbackOnly(httpx.AsyncBaseTransport):
 
 def seal_playbooks(playbooks: Path) -> None:
     """Turn off, in the sandbox's copy of the playbooks, every integration that would call out or need a secret:
-    no tracker (trackers.yml), no health checks (detection.yml), every role paged in Slack (oncall.yml).
-    alerts.yml stays: it calls nothing, and with no sender's secret set every POST /alerts/... is refused."""
+    no tracker (trackers.yml), no health checks (detection.yml), every role paged in Slack (oncall.yml), no
+    Statuspage.io (status_page.yml), no alert sender (alerts.yml: its rules stay, and with no sender's secret set
+    every POST /alerts/... is refused)."""
     (playbooks / "trackers.yml").write_text("# The sandbox files action items nowhere: it is sealed.\n"
                                             "tracker: none\n", encoding="utf-8")
     (playbooks / "detection.yml").write_text("# The sandbox probes nothing: it is sealed.\nchecks: []\n",
@@ -76,6 +77,14 @@ def seal_playbooks(playbooks: Path) -> None:
     roster = yaml.safe_load(oncall.read_text(encoding="utf-8"))
     roster.pop("paging", None)  # every role paged the default way: in Slack, as no PagerDuty key is set
     oncall.write_text(yaml.safe_dump(roster), encoding="utf-8")
+    # The sections that name secrets go: without them, an integration is on only when its variable is set.
+    for name, section in (("status_page.yml", "statuspage_io"), ("alerts.yml", "sources")):
+        path = playbooks / name
+        if path.exists():
+            rules = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if section in rules:
+                del rules[section]
+                path.write_text(yaml.safe_dump(rules), encoding="utf-8")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-log = logging.getLogger(__name__)
-DEFAULT_API_URL = "https://api.statuspage.io/v1"
-
-
-class StatuspageUnavailable(Exception):
-    """Statuspage.io did not take the update; the message says why, for the timeline."""
-
-    def __init__(self, message: str, *, transient: bool = True) -> None:
-        super().__init__(message)
-        self.transient = transient  # down, throttling or unreachable: try again later
+from app.integrations.errors import IntegrationUnavailable
+from app.integrations.http import call
+from app.statuspage.config import DEFAULT_API_URL
 
 
 class StatuspageIo:
+    label = "Statuspage.io"
+
     def __init__(self, http: httpx.AsyncClient, *, api_key: str, page_id: str,
                  api_url: str = DEFAULT_API_URL) -> None:
         self.http = http
@@ -44,27 +38,10 @@ class StatuspageIo:
         return await self._send(incident_id, {"components": dict(components), "component_ids": list(components)})
 
     async def _send(self, incident_id: str | None, incident: dict[str, Any]) -> str:
-        fields = {"incident": incident}
         incidents = f"{self.api_url}/pages/{self.page_id}/incidents"
-        try:
-            if incident_id is None:
-                response = await self.http.post(incidents, json=fields, headers=self.headers)
-            else:
-                response = await self.http.patch(f"{incidents}/{incident_id}", json=fields, headers=self.headers)
-        except httpx.HTTPError as error:
-            raise StatuspageUnavailable(f"{type(error).__name__}: {error}") from error
-        if not response.is_success:
-            log.warning("Statuspage.io answered %s: %s", response.status_code, response.text[:500])
-            raise StatuspageUnavailable(f"HTTP {response.status_code}",
-                                        transient=response.status_code == 429 or response.status_code >= 500)
+        method, url = ("POST", incidents) if incident_id is None else ("PATCH", f"{incidents}/{incident_id}")
+        response = await call(self.http, method, url, json={"incident": incident}, headers=self.headers)
         try:
             return str(response.json()["id"])
         except (ValueError, KeyError, TypeError) as error:
-            raise StatuspageUnavailable("unexpected answer (no incident id)", transient=False) from error
-
-
-def configured(api_key: str | None, page_id: str | None, api_url: str, http: httpx.AsyncClient) -> StatuspageIo | None:
-    """Statuspage.io when both its API key and page id are set; otherwise only the bot's own page."""
-    if not api_key or not page_id:
-        return None
-    return StatuspageIo(http, api_key=api_key, page_id=page_id, api_url=api_url)
+            raise IntegrationUnavailable("unexpected answer (no incident id)", transient=False) from error

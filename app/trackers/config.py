@@ -3,38 +3,19 @@ Secrets are never in the file: it names the environment variables that hold them
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, model_validator
+from pydantic import model_validator
 
-from app.policy_files import PolicyError, PositiveDuration, StrictModel, load
+from app.integrations.environment import EnvName
+from app.policy_files import HttpUrl, PositiveDuration, StrictModel, load
 from app.reviews.models import Priority
 from app.webhooks.deliveries import Remembered
 
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-def _env_name(value: str) -> str:
-    if not ENV_NAME.match(value):
-        raise ValueError(f"{value!r} is not the name of an environment variable (like JIRA_API_TOKEN); "
-                         "secrets go in the environment, never in this file")
-    return value
-
-
-def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value.rstrip("/")
-
-
-EnvName = Annotated[str, AfterValidator(_env_name)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class JiraSettings(StrictModel):
@@ -86,10 +67,3 @@ def load_tracker_rules(path: Path) -> TrackerRules:
     """The file read strictly; no file means no tracker."""
     return load(path, TrackerRules, missing={})
 
-
-def secret(path: Path, key: str, name: str, environ: Mapping[str, str] | None = None) -> str:
-    """The value of the environment variable the file names; unset stops start-up naming both."""
-    value = (os.environ if environ is None else environ).get(name, "").strip()
-    if not value:
-        raise PolicyError(f"{path}: {key} names the environment variable {name}, which is not set")
-    return value

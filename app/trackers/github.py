@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 
+from app.integrations.errors import IntegrationUnavailable
+from app.integrations.http import call
 from app.trackers.config import GitHubSettings
-from app.trackers.issues import Filed, NewIssue, TrackerUnavailable, call, field
+from app.trackers.issues import Filed, NewIssue, field
 
 API_VERSION = "2022-11-28"
 
@@ -33,7 +35,7 @@ class GitHubIssues:
     def number(self, key: str) -> str:
         repo, _, number = key.rpartition("#")
         if repo != self.repo or not number.isdigit():
-            raise TrackerUnavailable(f"{key} is not an issue of {self.repo}", transient=False)
+            raise IntegrationUnavailable(f"{key} is not an issue of {self.repo}", transient=False)
         return number
 
     def login(self, issue: NewIssue) -> str | None:
@@ -53,7 +55,7 @@ class GitHubIssues:
     async def _send(self, method: str, path: str, what: str, fields: dict[str, Any]) -> httpx.Response:
         try:
             return await self._call(method, path, what, json=fields)
-        except TrackerUnavailable as error:
+        except IntegrationUnavailable as error:
             if error.transient or "assignees" not in fields:
                 raise
             # A login that cannot be assigned here (422) must not keep the item out of the tracker.

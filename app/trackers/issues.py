@@ -1,23 +1,13 @@
-"""What the bot asks of any tracker, and how a tracker's failure is told."""
+"""What the bot asks of any tracker. A tracker that fails raises IntegrationUnavailable (app/integrations)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
-import httpx
-
+from app.integrations.errors import IntegrationUnavailable
 from app.reviews.models import Priority
-
-
-class TrackerUnavailable(Exception):
-    """The tracker did not do what was asked; the message says why, for the timeline."""
-
-    def __init__(self, message: str, *, transient: bool = True, unsure: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient  # down, throttling or unreachable: try again later
-        self.unsure = unsure  # the connection broke after the request left: it may have taken effect
 
 
 @dataclass(frozen=True)
@@ -58,21 +48,6 @@ class Tracker(Protocol):
     async def close(self, key: str) -> bool: ...
 
 
-async def call(http: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
-    """One request; an outage, throttling or refusal becomes TrackerUnavailable saying which."""
-    try:
-        response = await http.request(method, url, **kwargs)
-    except httpx.HTTPError as error:
-        raise TrackerUnavailable(f"{what}: {type(error).__name__}",
-                                 unsure=not isinstance(error, httpx.ConnectError)) from error
-    if not response.is_success:
-        throttled = response.status_code == 429 or (
-            response.status_code == 403 and response.headers.get("x-ratelimit-remaining") == "0")
-        raise TrackerUnavailable(f"{what}: HTTP {response.status_code}",
-                                 transient=throttled or response.status_code >= 500)
-    return response
-
-
 def field(data: object, *path: str | int) -> object:
     """A value deep in a tracker's answer; a missing one is the tracker answering something unexpected."""
     for part in path:
@@ -84,5 +59,6 @@ def field(data: object, *path: str | int) -> object:
                 raise TypeError(f"{type(data).__name__} has no {part!r}")
             data = data[part]
         except (KeyError, IndexError, TypeError):
-            raise TrackerUnavailable(f"unexpected answer (no {'.'.join(map(str, path))})", transient=False) from None
+            raise IntegrationUnavailable(f"unexpected answer (no {'.'.join(map(str, path))})",
+                                         transient=False) from None
     return data

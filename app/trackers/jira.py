@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 
+from app.integrations.errors import IntegrationUnavailable
+from app.integrations.http import call
 from app.trackers.config import JiraSettings
-from app.trackers.issues import Filed, NewIssue, TrackerUnavailable, call, field
+from app.trackers.issues import Filed, NewIssue, field
 
 DONE = "done"  # the status category every workflow's finished statuses belong to
 
@@ -53,7 +55,7 @@ class Jira:
         unassigned rather than not at all. An outage is still an outage."""
         try:
             return await self.assignee(email)
-        except TrackerUnavailable as error:
+        except IntegrationUnavailable as error:
             if error.transient:
                 raise
             return None
@@ -108,6 +110,6 @@ class Jira:
         done = [t for t in transitions if isinstance(t, dict)
                 and ((t.get("to") or {}).get("statusCategory") or {}).get("key") == DONE]
         if not done:
-            raise TrackerUnavailable(f"close {key}: no transition leads to a done status", transient=False)
+            raise IntegrationUnavailable(f"close {key}: no transition leads to a done status", transient=False)
         await self._call("POST", f"/issue/{key}/transitions", "close issue", json={"transition": {"id": done[0]["id"]}})
         return True

@@ -1,5 +1,5 @@
-"""Publishing an approved status-page update to Statuspage.io, as due work: retried while Statuspage.io is
-down, said once to the approver when it first fails, and reported in the channel if it never gets through.
+"""Publishing an approved status-page update to the hosted status page (Statuspage.io), as due work: retried while
+it is down, said once to the approver when it first fails, and reported in the channel if it never gets through.
 Each update names the components of the incident's services (playbooks/services.yml `statuspage_id`) with the
 state its severity gives; when the incident is resolved, they are set operational at once (`ComponentRestorer`),
 before any Resolved update is approved."""
@@ -16,11 +16,11 @@ from app.duework.sweeper import Fired
 from app.incidents.models import Incident
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Message
-from app.statuspage.statuspage_io import StatuspageIo
+from app.statuspage.hosted import HostedStatusPage
 
 
 class StatuspagePublisher:
-    def __init__(self, deps: Deps, statuspage: StatuspageIo) -> None:
+    def __init__(self, deps: Deps, statuspage: HostedStatusPage) -> None:
         self.deps = deps
         self.statuspage = statuspage
 
@@ -43,7 +43,7 @@ class StatuspagePublisher:
         async with self.deps.db.transaction() as session:
             (await comms.get_draft(session, draft.id)).statuspage_incident_id = published
         return Fired(events=[("statuspage_published",
-                              f"Published to Statuspage.io (incident {published}, {draft.phase.value})")])
+                              f"Published to {self.statuspage.label} (incident {published}, {draft.phase.value})")])
 
     def _components(self, incident: Incident, *, resolved: bool) -> dict[str, str]:
         """The Statuspage.io components of the incident's services (those with a `statuspage_id`), each with
@@ -64,7 +64,7 @@ class ComponentRestorer:
     """STATUSPAGE_COMPONENTS work: a resolved incident's Statuspage.io components operational again. Nothing to do
     without Statuspage.io, for an incident never published there, or one reopened meanwhile."""
 
-    def __init__(self, deps: Deps, statuspage: StatuspageIo | None) -> None:
+    def __init__(self, deps: Deps, statuspage: HostedStatusPage | None) -> None:
         self.deps = deps
         self.statuspage = statuspage
 
@@ -82,5 +82,5 @@ class ComponentRestorer:
         done = await attempt.once("restore", lambda: statuspage.set_components(statuspage_id, components))
         if done is None:
             return Fired()
-        return Fired(events=[("statuspage_published", f"Statuspage.io components operational again "
+        return Fired(events=[("statuspage_published", f"{statuspage.label} components operational again "
                                                       f"(incident {statuspage_id}: {', '.join(components)})")])

@@ -21,7 +21,7 @@ from app.reviews.links import ReviewLinks
 from app.slack.toolkit.acks import Acknowledgements
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.summary import IncidentSummary
-from app.statuspage.statuspage_io import StatuspageIo
+from app.statuspage.hosted import HostedStatusPage
 from app.trackers.config import TrackerRules
 from app.trackers.issues import Tracker
 
@@ -30,12 +30,13 @@ FireNow = Callable[[int, list[WorkKind]], Awaitable[Any]]
 
 @dataclass(frozen=True)
 class Integrations:
-    """The services outside Slack the features reach: pagers, the tracker (playbooks/trackers.yml), Statuspage.io."""
+    """The services outside Slack the features reach, each chosen by its kind's selector (`connect`): the pagers
+    (app/oncall), the tracker (app/trackers), the hosted status page (app/statuspage)."""
 
     pagers: Pagers
     tracker_rules: TrackerRules
     tracker: Tracker | None = None
-    statuspage: StatuspageIo | None = None
+    statuspage: HostedStatusPage | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""How a failed step of due work failed: worth another try later (transient), and whether it may have taken
-effect anyway (unsure). The clock (app/duework/attempt.py) retries and recovers by this answer."""
+"""How a failed step of due work failed in Slack or on the way: worth another try later (transient), and whether
+it may have taken effect anyway (unsure). The clock (app/duework/attempt.py) retries and recovers by this answer;
+an integration's failure (IntegrationUnavailable) it reads itself."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import httpx
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from app.duework.attempt import Problem
-from app.oncall.pagers import PagerDutyError
-from app.statuspage.statuspage_io import StatuspageUnavailable
-from app.trackers.issues import TrackerUnavailable
 
 # Slack answers these when the trouble is on its side or momentary: worth another try later.
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
@@ -26,11 +24,7 @@ def classify(error: BaseException) -> Problem | None:
         code = str(error.response.get("error") or status)
         return Problem(code, transient=status == 429 or status >= 500 or code in TRANSIENT_ERRORS,
                        unsure=status >= 500)
-    if isinstance(error, PagerDutyError | StatuspageUnavailable):
-        return Problem(str(error), transient=error.transient)
-    if isinstance(error, TrackerUnavailable):
-        return Problem(str(error), transient=error.transient, unsure=error.unsure)
     if isinstance(error, (SlackClientError, aiohttp.ClientError, httpx.HTTPError, OSError, asyncio.TimeoutError)):
-        # The request may have reached Slack before the connection broke.
+        # The request may have reached Slack (or an integration) before the connection broke.
         return Problem(type(error).__name__, transient=True, unsure=True)
     return None
