@@ -27,6 +27,7 @@ from app.alerts.routing import load_alert_rules
 from app.alerts.sources import Alertmanager, PagerDuty, Sentry, Source
 from app.alerts.web import ALERTS_PREFIX, add_alert_routes
 from app.alerts.words import AlertWords
+from app.catalog.services import Catalog
 from app.clock import Clock, SystemClock
 from app.db import Database
 from app.detection.config import load_checks
@@ -86,6 +87,32 @@ def routing_keys(settings: Settings, roster: Roster) -> dict[str, str]:
                               f"{f' ({how.service})' if how.service else ''} with the integration key it holds")
         keys[role] = check_routing_key(name, key)
     return keys
+
+
+def service_routing_keys(settings: Settings, catalog: Catalog) -> dict[str, str]:
+    """The integration key of each service whose on-call is a PagerDuty service of its own (playbooks/services.yml
+    `oncall: {routing_key_env: ...}`); one that is not set, or malformed, stops start-up, as for roles."""
+    keys = {}
+    for service in catalog:
+        name = service.oncall.routing_key_env
+        if name is None:
+            continue
+        key = settings.pagerduty_routing_key if name == DEFAULT_ROUTING_KEY_ENV else settings.environment.get(name)
+        if not key:
+            pagerduty = f" ({service.oncall.pagerduty_service})" if service.oncall.pagerduty_service else ""
+            raise ConfigError(f"{name} is not set: playbooks/services.yml pages the on-call of {service.key} "
+                              f"through PagerDuty{pagerduty} with the integration key it holds")
+        keys[service.key] = check_routing_key(name, key)
+    return keys
+
+
+def service_pagers(settings: Settings, catalog: Catalog, keys: dict[str, str],
+                   http: httpx.AsyncClient) -> dict[str, Pager]:
+    """Each service's own PagerDuty pager, by its key in the catalog (the others page as the roster does)."""
+    return {key: PagerDutyPager(http, routing_key, url=settings.pagerduty_events_url,
+                                service=service.oncall.pagerduty_service,
+                                routing_key_name=service.oncall.routing_key_env)
+            for key, routing_key in keys.items() if (service := catalog.get(key)) is not None}
 
 
 def pagers(settings: Settings, roster: Roster, keys: dict[str, str], client: AsyncWebClient, messages: Messages,
@@ -197,6 +224,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     clock = clock or SystemClock()
     policy, roster, messages = load_plan(settings)
     keys = routing_keys(settings, roster)
+    keys_of_services = service_routing_keys(settings, policy.services)
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks,
                          services=policy.services.keys())
     alert_rules = load_alert_rules(settings.playbooks_dir / "alerts.yml", kinds=policy.playbooks)
@@ -240,6 +268,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
         signing_secret=signing_secret, db=db, clock_=clock, client=client, messages=messages, policy=policy,
         roster=roster, integrations=Integrations(
             pagers=pagers(settings, roster, keys, client, messages, external), tracker_rules=tracker_rules,
+            service_pagers=service_pagers(settings, policy.services, keys_of_services, external),
             tracker=tracker, statuspage=statuspage),
         links=Links(reviews=links, insights=insights_links), incidents_channel=settings.incidents_channel,
         fire_now=fire_now, lease=lease, single_process=alone)

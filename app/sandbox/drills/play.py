@@ -188,7 +188,8 @@ class DrillRun:
             report = await drill_report(session, incident, runtime.policy.for_severity(incident.severity),
                                         drill=self.name, ended_at=now, speed=self.drill.speed,
                                         faults=tuple(w.seen for w in self.faults))
-        message = runtime.messages.render("drill_report.j2", incident=incident, drill=report)
+        message = runtime.messages.render("drill_report.j2", incident=incident, drill=report,
+                                          catalog=runtime.policy.services)
         if incident.channel_id is None:
             raise RuntimeError(f"drill {self.name}: incident {incident.id} has no channel for its report")
         await runtime.client.chat_postMessage(channel=incident.channel_id, **message.as_kwargs())

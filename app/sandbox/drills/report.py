@@ -44,6 +44,7 @@ class PageSeen:
     acknowledged_by: str | None = None
     acknowledged_after: timedelta | None = None  # after the page went out; None: nobody acknowledged it
     how: str | None = None
+    for_service: str | None = None  # the catalog's service whose on-call it paged (None: the roles)
 
     @property
     def is_backup(self) -> bool:
@@ -102,7 +103,8 @@ async def drill_report(session: AsyncSession, incident: Incident, policy: Severi
         recipient=page.recipient or None, service=page.service, roles=tuple(page.roles.split(",")),
         sent_after=page.sent_at - incident.started_at, acknowledged_by=page.acknowledged_by,
         acknowledged_after=page.acknowledged_at - page.sent_at if page.acknowledged_at else None,
-        how=page.acknowledged_how) for page in await page_records.pages_of(session, incident.id))
+        how=page.acknowledged_how, for_service=page.for_service)
+        for page in await page_records.pages_of(session, incident.id))
     return DrillReport(
         drill=drill,
         acknowledge_within=policy.response_time,
@@ -137,6 +139,8 @@ def sample_drill_report() -> DrillReport:
                        pages=(PageSeen("U0SAMPLE3", None, ("tech",), timedelta(0), "U0SAMPLE3",
                                        timedelta(minutes=4), "pressed Acknowledge"),
                               PageSeen(None, "agentguard-comms", ("comms",), timedelta(0)),
+                              PageSeen("U0SAMPLE4", None, ("",), timedelta(minutes=1), "U0SAMPLE4",
+                                       timedelta(minutes=2), "page button", for_service="api"),
                               PageSeen("U0SAMPLE5", None, (BACKUP_PAGE,), timedelta(minutes=15))),
                        faults=(FaultSeen(timedelta(minutes=10), "fail", method="chat.postMessage", times=2,
                                          refused=2, through_after=timedelta(seconds=30)),
