@@ -21,9 +21,10 @@ from app.duework import service as duework
 from app.duework.models import DueWork, WorkKind
 from app.incidents import affected
 from app.incidents.models import Incident, TimelineEvent
+from app.main import start_runtime
 from app.oncall.models import PageRecord
 from app.sandbox.fakeslack import FakeSlack
-from app.settings import Settings
+from app.settings import ConfigError, Settings
 from tests.conftest import People, running_bot
 from tests.support import ManualClock, SlackDriver, eventually, settled
 from tests.test_alerts import ALERTMANAGER_TOKEN, send
@@ -317,3 +318,14 @@ async def test_nobody_is_paged_for_a_private_incident_or_an_on_call_who_declared
     lines = await page_lines(slack)
     assert "On-call of Stripe not paged: the incident is private (page them if they need to know)." in lines
     assert "On-call of Stripe not paged: they declared the incident." in lines
+
+
+async def test_a_services_routing_key_that_is_not_set_stops_start_up(settings: Settings, playbooks_dir: Path) -> None:
+    path = playbooks_dir / "services.yml"
+    catalog = yaml.safe_load(path.read_text())
+    catalog["services"]["postgres"]["oncall"] = {"pagerduty_service": "agentguard-db",
+                                                 "routing_key_env": "PAGERDUTY_KEY_DB"}
+    path.write_text(yaml.safe_dump(catalog))
+    with pytest.raises(ConfigError, match=r"PAGERDUTY_KEY_DB is not set: playbooks/services.yml pages the on-call "
+                                          r"of postgres through PagerDuty \(agentguard-db\)"):
+        await start_runtime(settings)

@@ -67,7 +67,8 @@ class LoopbackOnly(httpx.AsyncBaseTransport):
 def seal_playbooks(playbooks: Path) -> None:
     """Turn off, in the sandbox's copy of the playbooks, every integration that would call out or need a secret:
     no tracker (trackers.yml), no health checks (detection.yml), every role paged in Slack (oncall.yml).
-    alerts.yml stays: it calls nothing, and with no sender's secret set every POST /alerts/... is refused."""
+    alerts.yml stays: it calls nothing; Alertmanager's webhook takes only the sandbox's own random token (a
+    drill's alerts carry it), and the other senders, with no secret set, are refused."""
     (playbooks / "trackers.yml").write_text("# The sandbox files action items nowhere: it is sealed.\n"
                                             "tracker: none\n", encoding="utf-8")
     (playbooks / "detection.yml").write_text("# The sandbox probes nothing: it is sealed.\nchecks: []\n",
