@@ -94,11 +94,17 @@ async def page_oncall(session: AsyncSession, incident: Incident, keys: Sequence[
     if not rules.page:
         return
     for key in dict.fromkeys(keys):
-        if not fresh and await duework.already_done(session, incident.id, WorkKind.SERVICE_PAGE, key):
+        if fresh:  # nothing planned yet: the rows are written together when the transaction commits
+            await duework.plan(session, incident.id, WorkKind.SERVICE_PAGE, now, now=now, key=key, fresh=True)
+            await duework.plan(session, incident.id, WorkKind.ACK_DEADLINE, now + rules.response_time, now=now,
+                               key=key, fresh=True)
+            continue
+        if await duework.already_done(session, incident.id, WorkKind.SERVICE_PAGE, key):
             continue  # paged once already (named, removed, named again)
-        await duework.plan(session, incident.id, WorkKind.SERVICE_PAGE, now, now=now, key=key, fresh=fresh)
-        await duework.plan(session, incident.id, WorkKind.ACK_DEADLINE, now + rules.response_time, now=now,
-                           key=key, fresh=fresh)
+        # Conditional writes: a raise and `/incident services add` at once plan one page, not a key violation.
+        await duework.plan_at_least(session, incident.id, WorkKind.SERVICE_PAGE, now, now=now, key=key)
+        await duework.plan_at_least(session, incident.id, WorkKind.ACK_DEADLINE, now + rules.response_time,
+                                    now=now, key=key)
 
 
 async def named_without_own_invitation(session: AsyncSession, incident_id: int) -> list[str]:
