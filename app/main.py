@@ -37,7 +37,7 @@ from app.incidents.affected import open_incidents_naming_unknown
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
 from app.insights.web import InsightsPage, add_insights_page
-from app.oncall.connect import pagers, routing_keys
+from app.oncall.connect import pagers, routing_keys, service_pagers, service_routing_keys
 from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
 from app.ops.metrics import Metrics
 from app.ops.outages import Outages
@@ -151,6 +151,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
     policy, roster, messages = load_plan(settings)
     environ = integration_environment(settings)
     keys = routing_keys(roster, settings.playbooks_dir / "oncall.yml", environ)
+    keys_of_services = service_routing_keys(policy.services, settings.playbooks_dir / "services.yml", environ)
     checks = load_checks(settings.playbooks_dir / "detection.yml", kinds=policy.playbooks,
                          services=policy.services.keys())
     alerts_file = settings.playbooks_dir / "alerts.yml"
@@ -197,6 +198,8 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
         roster=roster, integrations=Integrations(
             pagers=pagers(roster, keys, environ, slack=SlackPager(client, messages), http=external,
                           events_url=settings.pagerduty_events_url), tracker_rules=tracker_rules,
+            service_pagers=service_pagers(policy.services, keys_of_services, http=external,
+                                          events_url=settings.pagerduty_events_url),
             tracker=tracker, statuspage=statuspage),
         links=Links(reviews=links, insights=insights_links), incidents_channel=settings.incidents_channel,
         fire_now=fire_now, lease=lease, single_process=alone)

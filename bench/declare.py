@@ -5,7 +5,7 @@
 
 One run measures, against the fake Slack (app/sandbox/fakeslack) on loopback:
 
-1. Acknowledgement latency: N signed `/incident declare P1 Bench incident <i>` slash commands at a fixed
+1. Acknowledgement latency: N signed `/incident declare P1 [services] Bench incident <i>` slash commands at a fixed
    concurrency, timed to the HTTP response, first against a bare Bolt AsyncApp that only calls `ack()`
    (the baseline, measured first so that none of the bot's background work can disturb it), then against
    the real bot. Target: p99(bot) <= 1.0 x p99(bare). The load generator (bench/load.py) runs in a
@@ -58,6 +58,7 @@ from app.settings import database_url as normalise_database_url
 from app.slack.toolkit.acting import Actor, CommandHandler
 from app.slack.toolkit.pacing import PacedWebClient, Pacer
 from bench import load
+from bench.load import service_keys
 from bench.sweep import statements
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -245,6 +246,7 @@ class Workspace:
             user_id=self.declarer, channel_id=self.general,
             response_urls=[self.fake.new_response_url() for _ in range(warmup + requests)],
             first=first, warmup=warmup, requests=requests, concurrency=concurrency, client=args.client,
+            services=args.services,
         )
 
 
@@ -453,7 +455,7 @@ async def part_critical(ws: Workspace, runtime: Runtime, url: str, args: argpars
             await wait_until(lambda: not listener_tasks(runtime), timeout=30, what="the previous declaration")
             channels_before = set(fake.channels)
             calls_before, responses_before = len(fake.calls), len(fake.responses)
-            body, headers = commander.request(f"declare P1 Bench incident {spec.first + i}", fake.new_response_url())
+            body, headers = commander.request(load.declaration(spec, spec.first + i), fake.new_response_url())
             with statements(runtime.db) as sql:
                 sent = time.monotonic()
                 await commander.send(body, headers)
@@ -558,13 +560,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     fake = FakeSlack(bot_token=BOT_TOKEN)
     await fake.start()
     declarer = fake.add_user("alice", real_name="Alice Adams")
+    # The shipped catalog's services are @engineering's: with --services, its members come into each channel.
+    fake.add_usergroup("engineering", users=[fake.add_user(name, real_name=name.capitalize())
+                                             for name in ("erin", "omar", "olga")])
     ws = Workspace(
         fake=fake, declarer=declarer,
         incidents=fake.add_channel("incidents", members=[declarer, fake.bot_user_id]),
         general=fake.add_channel("general", members=[declarer]),
     )
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
-                        database_url=url, incidents_channel=ws.incidents, playbooks_dir=load_test_playbooks())
+                        database_url=url, incidents_channel=ws.incidents, playbooks_dir=load_test_playbooks(args))
     profiles = {"bare": cProfile.Profile(), "bot": cProfile.Profile()} if args.profile else {}
     numbers = Counters()
 
@@ -598,6 +603,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "gc_freeze": args.gc_freeze,
+        "services": args.services,
         "database": runtime.db.dialect,
         "database_url": url if not url.startswith("sqlite") else "sqlite+aiosqlite:///<tmp>/incidents.db",
         "python": platform.python_version(),
@@ -643,6 +649,8 @@ def report(r: dict[str, Any]) -> str:
         + (" — gc.freeze() after start-up, as python -m app" if r["gc_freeze"] else " — without gc.freeze()")
         + f"\n(1-minute load average {r['load_average_1min']['at_start']:.2f} at the start, "
         f"{r['load_average_1min']['at_end']:.2f} at the end: other work on the machine skews the figures)",
+        f"Each declaration names {r['services']} services of its own, owned by @engineering" if r.get("services")
+        else "Each declaration names no service (--services 3 names three)",
         "",
         f"1. Acknowledgement latency: {a['requests']} requests at concurrency {a['concurrency']} after "
         f"{a['warmup']} warm-up; {a['client']} client in {where}",
@@ -725,16 +733,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "shows what full collections do to the tail")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the bare and bot runs and report time by package (slows everything)")
+    parser.add_argument("--services", type=int, default=0, metavar="N",
+                        help="services each declaration names (default 0): N of its own, in a catalog made for "
+                             "the run, each owned by @engineering (three people) as the shipped ones are, so "
+                             "the team is read and invited in the declaration's one invitation")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the figures (default {RESULTS})")
     return parser.parse_args(argv)
 
 
-def load_test_playbooks() -> Path:
-    """The shipped playbooks, except that look-alike titles are not questioned: a load test's differ by a number."""
+def load_test_playbooks(args: argparse.Namespace) -> Path:
+    """The shipped playbooks, except that look-alike titles are not questioned (a load test's differ by a number);
+    with --services, a catalog with the services each declaration of the bot's names (bench/load.py), owned and
+    on call as the shipped ones are. The bare app's declarations and the bot's come in that order (Counters)."""
     directory = Path(tempfile.mkdtemp(prefix="bench-playbooks-")) / "playbooks"
     shutil.copytree(PROJECT_ROOT / "playbooks", directory)
     rules = yaml.safe_load((directory / "declaring.yml").read_text())
     rules["duplicates"]["similarity"] = 1.0
+    if args.services:
+        batch = args.warmup + args.requests
+        first = 2 * batch  # after the bare app's two runs
+        last = first + batch * (3 if args.diagnose else 1) + args.sequential + 1
+        services = {key: {"name": key, "owner": {"usergroup": "engineering"}, "oncall": "primary",
+                          "status_page": "Bench"}
+                    for number in range(first, last) for key in service_keys(number, args.services)}
+        (directory / "services.yml").write_text(yaml.safe_dump({"services": services}))
     (directory / "declaring.yml").write_text(yaml.safe_dump(rules))
     return directory
 

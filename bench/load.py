@@ -38,6 +38,19 @@ class Spec:
     requests: int
     concurrency: int
     client: str = "httpx"  # or "aiohttp"
+    services: int = 0  # how many services of its own each declaration names (bench.declare --services)
+
+
+def service_keys(number: int, count: int) -> list[str]:
+    """The services the `number`th declaration names: its own, so that no two are look-alikes (two open
+    incidents naming the same service within the window are, whatever their titles)."""
+    return [f"bench-{number}-{chr(ord('a') + i)}" for i in range(count)]
+
+
+def declaration(spec: Spec, number: int) -> str:
+    """The text of the `number`th declaration: a P1 with a title of its own, naming its services if any."""
+    return " ".join(part for part in ("declare P1", ",".join(service_keys(number, spec.services)),
+                                      f"Bench incident {number}") if part)
 
 
 class Commander:
@@ -92,8 +105,7 @@ class Commander:
 
         async def worker() -> None:
             for n in numbers:
-                body, headers = self.request(f"declare P1 Bench incident {first + n}",
-                                             self.spec.response_urls[offset + n])
+                body, headers = self.request(declaration(self.spec, first + n), self.spec.response_urls[offset + n])
                 started = time.perf_counter()
                 await self.send(body, headers)
                 latencies.append(time.perf_counter() - started)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -197,6 +198,52 @@ async def test_nobody_answers_the_page_and_the_backup_is_paged(sandbox: Sandbox,
     # Bob, paged at the response time, answers his page at 17m.
     assert re.search(rf"• <@{people['bob']}> \(backup\), paged 1[56] minutes in: acknowledged by "
                      rf"<@{people['bob']}> [12] minutes? after the page", report), report
+
+
+async def test_an_alert_naming_a_service_pages_its_on_call_who_acknowledges_and_the_status_page_shows_it(
+        sandbox: Sandbox, clock: ManualClock) -> None:
+    """The alert's label names Stripe: its rule declares, Stripe's on-call (Bob, of @payments) is paged for it and
+    acknowledges from the page, and once Carol approves the status page update, Billing shows a partial outage."""
+    fake, people = sandbox.fake, sandbox.workspace.people
+    run = DrillRun(sandbox, load_drill(PLAYBOOKS, "service-alert", set(sandbox.runtime.policy.playbooks)),
+                   "service-alert", clock)
+    await run.declare()
+    assert await run.tick()  # at 0m: Alertmanager's notification, which declares
+    channel = (await fake.wait_for(lambda: [c for c in fake.channels.values() if c.name.startswith("incident-")]))[0]
+    await fake.wait_for(lambda: channel.pins)
+    await sandbox.runtime.sweeper.sweep_all()  # the pages due at declaration
+
+    def said(text: str) -> Callable[[], bool]:
+        return lambda: any(text in m.text for m in fake.messages_in(channel.id))
+
+    # What each minute's step does is waited for before the clock moves on (a press's work runs after its answer).
+    done_by = {2: said(f"<@{people['bob']}> acknowledged their page (on call for Stripe)"),
+               3: said(f"<@{people['carol']}> acknowledged their page (ic, tech)"),
+               5: said("*Draft status page update*"), 6: said("*Approved status page update*")}
+    minute = 0
+    while await run.tick():
+        if minute in done_by:
+            await fake.wait_for(done_by[minute])
+        clock.advance(minutes=1)
+        minute += 1
+        await sandbox.runtime.sweeper.sweep_all()
+    [report] = [m.text for m in fake.messages_in(channel.id) if "Drill report" in m.text]
+
+    assert {people["bob"], people["dana"]} <= channel.members  # Stripe's owning team, brought in
+    [page] = [m.text for m in fake.dms_to(people["bob"]) if "You are paged" in m.text]
+    assert "(on call for Stripe, an affected service)" in page
+    kickoff = channel.message(next(iter(channel.pins)))
+    assert re.search(rf"• <@{people['bob']}> \(on call for Stripe\), paged at <!date[^>]+>: acknowledged at",
+                     kickoff.text), kickoff.text
+    # The slowest answer to a page: Carol's, at 3m, to hers sent as the drill's clock came round (its first minute).
+    assert re.search(r"\*Time to acknowledge:\* (2|3) minutes \(the plan: within 30 minutes\) :white_check_mark:",
+                     report), report
+    assert re.search(rf"• <@{people['bob']}> \(on call for Stripe\), paged (0 seconds|1 minute) in: acknowledged by "
+                     rf"<@{people['bob']}> (1|2) minutes? after the page", report), report
+    assert "*Status page:* Billing: partial outage :white_check_mark:" in report
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        status = (await http.get("/status.json")).json()
+    assert {"name": "Billing", "status": "partial_outage"} in status["components"]
 
 
 async def test_faults_come_and_go_on_time_and_an_unresolved_drill_ends_when_its_time_is_up(

@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -85,6 +86,20 @@ def acknowledged_in_pagerduty(dedup_key: str, clock: ManualClock, *, by: str) ->
     }}).encode()
 
 
+def kickoff_blocks(fake: FakeSlack, channel: str) -> list[dict]:
+    [ts] = fake.channels[channel].pins
+    message = fake.channels[channel].message(ts)
+    assert message is not None
+    return message.blocks
+
+
+def kickoff_text(fake: FakeSlack, channel: str) -> str:
+    [ts] = fake.channels[channel].pins
+    message = fake.channels[channel].message(ts)
+    assert message is not None
+    return message.text
+
+
 def signed_by_pagerduty(body: bytes) -> dict[str, str]:
     digest = hmac.new(PAGERDUTY_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-PagerDuty-Signature": f"v1={digest}"}
@@ -100,10 +115,22 @@ async def test_acknowledging_our_page_in_pagerduty_acknowledges_it(settings: Set
         await tick(slack, clock, seconds=1)
         [trigger] = inbox.events
         dedup_key = trigger["dedup_key"]
+        # The page went out after the kickoff was posted: the kickoff was redrawn to show it.
+        page_line = f"• <@{people.carol}> (ic, tech, comms), paged at <!date"
+        assert page_line in kickoff_text(fake, channel) and "not acknowledged yet" in kickoff_text(fake, channel)
 
         body = acknowledged_in_pagerduty(dedup_key, clock, by="Carol Chen")
         response = await slack.http.post("/alerts/pagerduty", content=body, headers=signed_by_pagerduty(body))
         assert response.status_code < 300
+        # As when acknowledged in Slack, the channel hears of it and the kickoff shows it (issue 20), once the
+        # sweep after the webhook's answer has run.
+        await tick(slack, clock, seconds=1)
+        assert any(f"Carol Chen acknowledged <@{people.carol}>'s page (ic, tech, comms) in PagerDuty." in m.text
+                   for m in fake.messages_in(channel))
+        assert re.search(r"paged at <!date[^>]+>: acknowledged by Carol Chen at <!date[^>]+> in PagerDuty",
+                         kickoff_text(fake, channel)), kickoff_text(fake, channel)
+        assert "Acknowledge" not in [e["text"]["text"] for b in kickoff_blocks(fake, channel)
+                                     if b["type"] == "actions" for e in b["elements"]]
         [record] = await page_records(slack)
         assert (record.dedup_key, record.acknowledged_by, record.acknowledged_how) == (
             dedup_key, "Carol Chen", "PagerDuty")

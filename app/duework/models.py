@@ -14,7 +14,7 @@ from app.db import Base, str_enum
 
 class WorkKind(enum.StrEnum):
     UPDATE_REMINDER = "update_reminder"
-    ACK_DEADLINE = "ack_deadline"
+    ACK_DEADLINE = "ack_deadline"  # response time up: keyed "" for the roles' pages, or by a service for its page
     ESCALATION = "escalation"
     PAGE = "page"
     PAGE_RESOLVE = "page_resolve"
@@ -33,6 +33,8 @@ class WorkKind(enum.StrEnum):
     MEETING_REMINDER = "meeting_reminder"  # the post-mortem meeting's attendees, reminded (keyed by the offset)
     STATUSPAGE_COMPONENTS = "components"  # resolved: its services' Statuspage.io components operational again
     SERVICE_OWNERS = "service_owners"  # a service named after setup: its owning team invited (keyed by service)
+    SERVICE_PAGE = "service_page"  # a service named: its on-call paged, once per incident (keyed by service)
+    PAGES_SHOWN = "pages_shown"  # a page sent, or acknowledged in PagerDuty: the kickoff redrawn to show it
 
 
 class DueWork(Base):
@@ -80,4 +82,5 @@ class DueWork(Base):
         """Work that is retried until it is done (or the incident resolved), however long Slack fails."""
         return self.kind in (WorkKind.UPDATE_REMINDER, WorkKind.SETUP, WorkKind.TRACKER_FILE, WorkKind.TRACKER_CLOSE,
                              WorkKind.TRACKER_UPDATE, WorkKind.TRACKER_SYNC,  # a tracker outage never loses an item
-                             WorkKind.SERVICE_OWNERS)  # waits for the channel
+                             WorkKind.SERVICE_OWNERS,  # waits for the channel
+                             WorkKind.PAGES_SHOWN)  # waits for the kickoff

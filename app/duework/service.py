@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import rows_matched
@@ -46,6 +47,20 @@ async def plan(session: AsyncSession, incident_id: int, kind: WorkKind, due_at: 
     if not fresh:
         await session.flush()
     return row
+
+
+async def plan_at_least(session: AsyncSession, incident_id: int, kind: WorkKind, due_at: datetime, *,
+                        now: datetime, key: str = "") -> None:
+    """Make sure this work is pending, due at due_at or sooner, in one conditional write: of two transactions
+    asking at once (two pages written down together), one adds the row and the other brings its time forward
+    or leaves it, where `plan`'s read-then-insert would make the second fail on the pending row's unique key."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(DueWork).values(incident_id=incident_id, kind=kind.value, key=key, due_at=due_at,
+                                       created_at=now, attempts=0, steps={}, payload={}, unsure=False)
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=["incident_id", "kind", "key"], index_where=DueWork.done_at.is_(None),
+        set_={"due_at": statement.excluded.due_at}, where=DueWork.due_at > statement.excluded.due_at))
 
 
 async def cancel(session: AsyncSession, incident_id: int, kinds: Iterable[WorkKind], *, now: datetime) -> None:

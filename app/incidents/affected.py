@@ -1,5 +1,6 @@
-"""The services an incident affects (playbooks/services.yml), named at declaration or later. Every change is
-on the timeline. The caller owns the transaction; nothing here commits."""
+"""The services an incident affects (playbooks/services.yml), named at declaration or later, and the due work
+that follows from naming one: its owning team invited, its on-call paged. Every change is on the timeline.
+The caller owns the transaction; nothing here commits."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from app.incidents.service import record
 
 if TYPE_CHECKING:
     from app.catalog.services import Catalog
+    from app.incidents.policy import SeverityPolicy
+
+# What naming a service makes due, keyed by the service; dropped when the service is no longer named.
+FOR_A_SERVICE = (WorkKind.SERVICE_OWNERS, WorkKind.SERVICE_PAGE)
 
 
 def name_at_declaration(session: AsyncSession, incident: Incident, keys: Sequence[str], *, by: str | None,
@@ -32,9 +37,10 @@ def name_at_declaration(session: AsyncSession, incident: Incident, keys: Sequenc
 
 
 async def add_services(session: AsyncSession, incident: Incident, keys: Sequence[str], *, by: str,
-                       now: datetime) -> list[str]:
+                       now: datetime, rules: SeverityPolicy) -> list[str]:
     """Name more services; returns the ones this call added. Two people adding the same one at once: the
-    database's key decides, and the second is told it is there already."""
+    database's key decides, and the second is told it is there already. `rules`: the incident's severity's,
+    which say whether the services' on-call is paged."""
     added = []
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for key in dict.fromkeys(keys):
@@ -50,8 +56,7 @@ async def add_services(session: AsyncSession, incident: Incident, keys: Sequence
         # Its owning team invited to the channel, as due work: once, however many replicas sweep. Before the
         # channel exists, the declaration's setup invites the owners of every service named by then.
         await duework.plan(session, incident.id, WorkKind.SERVICE_OWNERS, now, now=now, key=key)
-        # Not yet: paging the service's `oncall` (playbooks/services.yml) belongs here too, as due work keyed by
-        # the service, through the roles' page records and acknowledgement rules (app/oncall, app/slack/clock).
+    await page_oncall(session, incident, added, rules, now=now)
     record(session, incident, kind="services_changed", actor=by, now=now, text=f"Services added: {', '.join(added)}")
     return added
 
@@ -68,12 +73,38 @@ async def remove_services(session: AsyncSession, incident: Incident, keys: Seque
     await session.refresh(incident, ["services"])
     if not removed:
         raise NoChange(reason="services_not_named", services=list(keys))
+    # Its team not invited and its on-call not paged if that was still to do (a page sent stays on record, and
+    # is resolved with the incident); its page's response time no longer runs.
     await session.execute(update(DueWork).where(
-        DueWork.incident_id == incident.id, DueWork.kind == WorkKind.SERVICE_OWNERS, DueWork.key.in_(removed),
-        DueWork.done_at.is_(None)).values(done_at=now, outcome="cancelled"))
+        DueWork.incident_id == incident.id, DueWork.kind.in_([*FOR_A_SERVICE, WorkKind.ACK_DEADLINE]),
+        DueWork.key.in_(removed), DueWork.done_at.is_(None)).values(done_at=now, outcome="cancelled"))
     record(session, incident, kind="services_changed", actor=by, now=now,
            text=f"Services removed: {', '.join(removed)}")
     return removed
+
+
+async def page_oncall(session: AsyncSession, incident: Incident, keys: Sequence[str], rules: SeverityPolicy, *,
+                      now: datetime, fresh: bool = False) -> None:
+    """Each of these services' on-call paged (playbooks/services.yml `oncall`): SERVICE_PAGE due work keyed by
+    the service, through the same page records and acknowledgement rules as the roles, once per incident and
+    service however often it is named again or the severity raised. Each has its own response time from now
+    (ACK_DEADLINE keyed by the service): unanswered then, the backup on-call is paged for it, as for a role's
+    page. A severity that pages nobody (playbooks/severities.yml `page: []`) pages no service's on-call either;
+    raising the incident to one that does pages them then. `fresh`: the incident was stored in this transaction."""
+    if not rules.page:
+        return
+    for key in dict.fromkeys(keys):
+        if fresh:  # nothing planned yet: the rows are written together when the transaction commits
+            await duework.plan(session, incident.id, WorkKind.SERVICE_PAGE, now, now=now, key=key, fresh=True)
+            await duework.plan(session, incident.id, WorkKind.ACK_DEADLINE, now + rules.response_time, now=now,
+                               key=key, fresh=True)
+            continue
+        if await duework.already_done(session, incident.id, WorkKind.SERVICE_PAGE, key):
+            continue  # paged once already (named, removed, named again)
+        # Conditional writes: a raise and `/incident services add` at once plan one page, not a key violation.
+        await duework.plan_at_least(session, incident.id, WorkKind.SERVICE_PAGE, now, now=now, key=key)
+        await duework.plan_at_least(session, incident.id, WorkKind.ACK_DEADLINE, now + rules.response_time,
+                                    now=now, key=key)
 
 
 async def named_without_own_invitation(session: AsyncSession, incident_id: int) -> list[str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import compare_and_set
 from app.duework import service as duework
-from app.duework.models import WorkKind
+from app.duework.models import DueWork, WorkKind
 from app.incidents import affected
 from app.incidents.archiving import plan_archive
 from app.incidents.errors import AlreadyDone, IncidentResolved, NoChange
@@ -21,7 +22,9 @@ from app.oncall.acknowledgement import AcknowledgementRules
 from app.oncall.models import PageRecord
 from app.reviews.service import published_review, schedule_review
 
-OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE)
+ACKNOWLEDGED_IN_PAGERDUTY = "pagerduty-"  # + the first page's id: PAGES_SHOWN that also tells the channel
+OPEN_WORK = (WorkKind.UPDATE_REMINDER, WorkKind.ACK_DEADLINE, WorkKind.ESCALATION, WorkKind.PAGE,
+             WorkKind.SERVICE_PAGE, WorkKind.PAGES_SHOWN)
 
 
 def next_update_due(incident: Incident, policy: Policy) -> datetime:
@@ -54,6 +57,8 @@ async def plan_clock(session: AsyncSession, incident: Incident, policy: Policy, 
                                                                         incident.severity.value)):
         await duework.plan(session, incident.id, WorkKind.PAGE, now, now=now, key=incident.severity.value,
                            fresh=fresh)
+    if page:
+        await affected.page_oncall(session, incident, incident.service_keys, rules, now=now, fresh=fresh)
 
 
 async def update_posted(session: AsyncSession, incident: Incident, policy: Policy, *, by: str,
@@ -78,10 +83,21 @@ async def acknowledge_page(session: AsyncSession, incident: Incident, rules: Ack
 
 async def acknowledge_in_pagerduty(session: AsyncSession, incident: Incident, dedup_key: str, *, by: str,
                                    now: datetime) -> list[PageRecord]:
-    """PagerDuty says someone acknowledged the alert this bot raised (its webhook names them)."""
+    """PagerDuty says someone acknowledged the alert this bot raised (its webhook names them). The channel hears
+    of it and the kickoff is redrawn, as for an acknowledgement in Slack: PAGES_SHOWN due work, since nothing
+    here waits for Slack (the webhook's sender has its answer first)."""
     acknowledged = await pages.acknowledge_dedup_key(session, dedup_key, by=by, now=now, how="PagerDuty")
     await _pages_acknowledged(session, incident, acknowledged, by=by, now=now, how="in PagerDuty")
+    if acknowledged:
+        await duework.plan(session, incident.id, WorkKind.PAGES_SHOWN, now, now=now,
+                           key=f"{ACKNOWLEDGED_IN_PAGERDUTY}{acknowledged[0].id}",
+                           payload={"acknowledged": [page.id for page in acknowledged], "by": by})
     return acknowledged
+
+
+async def pages_changed(session: AsyncSession, incident_id: int, *, now: datetime) -> None:
+    """A page was written down as sent: the kickoff is redrawn to show it (one redraw for pages sent together)."""
+    await duework.plan_at_least(session, incident_id, WorkKind.PAGES_SHOWN, now, now=now)
 
 
 async def _pages_acknowledged(session: AsyncSession, incident: Incident, acknowledged: list[PageRecord], *,
@@ -120,7 +136,15 @@ async def _cancel_deadline_if_answered(session: AsyncSession, incident: Incident
         return
     if await duework.pending(session, incident.id, WorkKind.PAGE, incident.severity.value) is not None:
         return
+    if await _service_pages_to_send(session, incident.id):
+        return
     await duework.cancel(session, incident.id, [WorkKind.ACK_DEADLINE], now=now)
+
+
+async def _service_pages_to_send(session: AsyncSession, incident_id: int) -> bool:
+    return await session.scalar(select(DueWork.id).where(
+        DueWork.incident_id == incident_id, DueWork.kind == WorkKind.SERVICE_PAGE, DueWork.done_at.is_(None))
+        .limit(1)) is not None
 
 
 async def acknowledged_by_declaring(session: AsyncSession, incident: Incident, rules: AcknowledgementRules, *,
@@ -163,8 +187,9 @@ async def stop_clock(session: AsyncSession, incident: Incident, policy: Policy, 
     await affected.restore_components(session, incident, policy.services, now=now)  # Statuspage.io's, if published
     if await published_review(session, incident.id, private_too=True) is not None:  # resolved again after a reopen
         await plan_archive(session, incident, policy.channel, now=now)
-    if await duework.any_done(session, incident.id, WorkKind.PAGE) or \
-            await duework.any_done(session, incident.id, WorkKind.ACK_DEADLINE):
+    # By what was recorded as sent (a page is written down before it goes out), not by which work finished: a
+    # page sent by work that never settled is resolved too.
+    if await pages.to_resolve(session, incident.id):
         await duework.plan(session, incident.id, WorkKind.PAGE_RESOLVE, now, now=now)
 
 

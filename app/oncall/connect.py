@@ -1,6 +1,7 @@
-"""From playbooks/oncall.yml and the environment to the pagers: the pager selector. A role with a PagerDuty
-service of its own (`paging`) is paged with the integration key in the variable its `routing_key_env` names; every
-other role the default way: PagerDuty with PAGERDUTY_ROUTING_KEY when it is set, else Slack."""
+"""From playbooks/oncall.yml (and services.yml) and the environment to the pagers: the pager selector. A role
+(or a catalog service's on-call) with a PagerDuty service of its own is paged with the integration key in the
+variable its `routing_key_env` names; every other the default way: PagerDuty with PAGERDUTY_ROUTING_KEY when it is
+set, else Slack."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from app.catalog.services import Catalog
 from app.integrations.environment import secret
 from app.oncall.pagers import Pager, PagerDutyPager, Pagers
 from app.oncall.roster import DEFAULT_ROUTING_KEY_ENV, Roster
@@ -21,6 +23,21 @@ def routing_keys(roster: Roster, path: Path, environ: Mapping[str, str]) -> dict
     return {role: check_routing_key(how.routing_key_env,
                                     secret(path, f"paging.{role}.routing_key_env", how.routing_key_env, environ))
             for role, how in roster.paging.items() if how.via == "pagerduty"}
+
+
+def service_routing_keys(catalog: Catalog, path: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The integration key of each service whose on-call is a PagerDuty service of its own (playbooks/services.yml
+    `oncall: {routing_key_env: ...}`), by service key; checked as the roles' are."""
+    return {service.key: check_routing_key(name, secret(path, f"{service.key}.oncall.routing_key_env", name, environ))
+            for service in catalog if (name := service.oncall.routing_key_env) is not None}
+
+
+def service_pagers(catalog: Catalog, keys: Mapping[str, str], *, http: httpx.AsyncClient,
+                   events_url: str) -> dict[str, Pager]:
+    """Each such service's own PagerDuty pager, by service key (the others' on-call is paged as the roster's)."""
+    return {key: PagerDutyPager(http, routing_key, url=events_url, service=service.oncall.pagerduty_service,
+                                routing_key_name=service.oncall.routing_key_env)
+            for key, routing_key in keys.items() if (service := catalog.get(key)) is not None}
 
 
 def pagers(roster: Roster, keys: Mapping[str, str], environ: Mapping[str, str], *, slack: Pager,

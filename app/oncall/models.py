@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 
+BACKUP_ROLE = "backup"  # what the backup on-call's pages ask for
 SERVICE_SCHEDULE = ""  # the recipient of a PagerDuty page naming nobody: the service's own schedule finds them
 
 
@@ -28,8 +29,10 @@ class PageRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
-    page_key: Mapped[str] = mapped_column(String(40))  # roles-P1, tech-P0, backup
-    roles: Mapped[str] = mapped_column(String(80))  # the roles it asked for, comma-separated: "ic,tech"
+    page_key: Mapped[str] = mapped_column(String(60))  # roles-P1, tech-P0, backup, service-api, backup-api
+    roles: Mapped[str] = mapped_column(String(80))  # the roles it asked for: "ic,tech"; "" for a service's on-call
+    # The catalog's service (playbooks/services.yml key) whose on-call this page is for; None: a page for roles.
+    for_service: Mapped[str | None] = mapped_column(String(40))
     via: Mapped[str] = mapped_column(String(16))  # slack | pagerduty
     recipient: Mapped[str] = mapped_column(String(80))  # the Slack user paged, or SERVICE_SCHEDULE
     service: Mapped[str | None] = mapped_column(String(80))  # the PagerDuty service's name, as people know it
@@ -44,6 +47,11 @@ class PageRecord(Base):
     @property
     def is_acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+    @property
+    def is_backup(self) -> bool:
+        """The backup on-call's page, sent because another went unanswered."""
+        return self.roles == BACKUP_ROLE
 
     @property
     def who(self) -> str:

@@ -18,7 +18,7 @@ from app.oncall.pages import Sent
 
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_SEVERITY = {"P0": "critical", "P1": "error", "P2": "warning", "P3": "info"}
-DEDUP_KEY = re.compile(r"^incident-\d+(-[a-z0-9-]+)?$")
+DEDUP_KEY = re.compile(r"^incident-\d+(-[a-z0-9_-]+)?$")  # a service key (services.yml) may hold "_"
 DEFAULT = "roles"  # the page of the roles that have no pager of their own
 
 

@@ -15,9 +15,10 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.incidents.models import Incident
-from app.oncall.models import PageRecord
+from app.oncall.models import BACKUP_ROLE, PageRecord
 
-BACKUP_PAGE = "backup"
+BACKUP_PAGE = BACKUP_ROLE  # the page key of the backup on-call's page for the roles' pages
+SERVICE_PAGE = "service-"  # + the service's key: the page of a catalog service's on-call
 # The pages a resolving attempt closed, kept in its results and written down when its outcome is settled.
 PAGES_RESOLVED = "pages resolved"
 
@@ -34,6 +35,18 @@ class Sent:
     service: str | None = None
     routing_key_name: str | None = None
     dedup_key: str | None = None
+    for_service: str | None = None  # the catalog's service whose on-call it pages
+
+
+def service_page_key(service: str) -> str:
+    """The page of a catalog service's on-call (`service-api`): one per incident and service."""
+    return f"{SERVICE_PAGE}{service}"
+
+
+def service_backup_key(service: str) -> str:
+    """The backup on-call's page for a service's unanswered page: an alert of its own, not folded into the
+    backup's page for the roles (PagerDuty notifies nobody of a trigger with an open alert's dedup key)."""
+    return f"{BACKUP_PAGE}-{service}"
 
 
 async def record_sent(session: AsyncSession, incident_id: int, sent: Iterable[Sent], *, now: datetime) -> None:
@@ -48,7 +61,7 @@ async def record_sent(session: AsyncSession, incident_id: int, sent: Iterable[Se
                 session.add(PageRecord(
                     incident_id=incident_id, page_key=page.page_key, roles=",".join(page.roles)[:80], via=page.via,
                     recipient=recipient, service=page.service, routing_key_name=page.routing_key_name,
-                    dedup_key=page.dedup_key, sent_at=now))
+                    dedup_key=page.dedup_key, sent_at=now, for_service=page.for_service))
     await session.flush()
 
 
@@ -59,9 +72,9 @@ async def pages_of(session: AsyncSession, incident_id: int) -> list[PageRecord]:
 
 
 async def unanswered(session: AsyncSession, incident_id: int) -> list[PageRecord]:
-    """The pages nobody acknowledged (the backup's own page aside): what the backup on-call is paged for."""
+    """The pages nobody acknowledged (the backup's own pages aside): what the backup on-call is paged for."""
     return [page for page in await pages_of(session, incident_id)
-            if not page.is_acknowledged and page.resolved_at is None and page.page_key != BACKUP_PAGE]
+            if not page.is_acknowledged and page.resolved_at is None and not page.is_backup]
 
 
 async def acknowledge_pages(session: AsyncSession, incident_id: int, *, by: str, now: datetime, how: str,
@@ -98,6 +111,13 @@ async def incident_paged_as(session: AsyncSession, dedup_key: str) -> Incident |
     incident_id = await session.scalar(select(PageRecord.incident_id).where(PageRecord.dedup_key == dedup_key)
                                        .limit(1))
     return None if incident_id is None else await session.get(Incident, incident_id)
+
+
+async def to_resolve(session: AsyncSession, incident_id: int) -> bool:
+    """Whether a page of the incident went out to a pager that keeps state (PagerDuty) and is not resolved."""
+    return await session.scalar(select(PageRecord.id).where(
+        PageRecord.incident_id == incident_id, PageRecord.dedup_key.is_not(None), PageRecord.resolved_at.is_(None))
+        .limit(1)) is not None
 
 
 async def mark_resolved(session: AsyncSession, incident_id: int, dedup_keys: Iterable[str], *, now: datetime) -> None:

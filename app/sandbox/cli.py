@@ -73,8 +73,9 @@ async def run(options: argparse.Namespace) -> None:
             else:
                 print("Clock: real time (--speed 60 makes a minute pass in a second)", flush=True)
             if drill and clock:
-                print(f"Drill {options.drill}: {drill.declared_by} declares now; one real second plays "
-                      f"{drill.speed:g} seconds of the drill. Play the roles in the page.", flush=True)
+                who = "its first alert declares" if drill.by_alert else f"{drill.declared_by} declares"
+                print(f"Drill {options.drill}: {who} now; one real second plays {drill.speed:g} seconds of the "
+                      f"drill. Play the roles in the page.", flush=True)
                 playing = asyncio.create_task(DrillRun(sandbox, drill, options.drill, clock).run())
                 playing.add_done_callback(said_how_it_ended)
             await stopping.wait()

@@ -13,7 +13,7 @@ from app.clock import Clock
 from app.main import Runtime, start_runtime
 from app.sandbox.client import Client
 from app.sandbox.fakeslack import FakeSlack
-from app.sandbox.sealed import ENVIRON, LoopbackOnly
+from app.sandbox.sealed import LoopbackOnly, sandbox_environment
 from app.sandbox.web import add_sandbox_routes
 from app.sandbox.workspace import Workspace, build_workspace, sandbox_playbooks
 from app.settings import PROJECT_ROOT, Settings
@@ -27,6 +27,7 @@ class Sandbox:
     client: Client
     runner: web.AppRunner
     url: str
+    alert_token: str  # Alertmanager's bearer token here: a drill's alerts carry it (app/sandbox/drills/play.py)
 
     @property
     def fake(self) -> FakeSlack:
@@ -54,11 +55,12 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
     fake = await FakeSlack(bot_token=f"xoxb-sandbox-{secrets.token_hex(16)}").start()
     workspace = build_workspace(fake)
     signing_secret = secrets.token_hex(16)
+    alert_token = secrets.token_hex(16)  # the sandbox's own, like its signing secret: a drill sends its alerts
     settings = Settings(slack_bot_token=fake.bot_token, slack_signing_secret=signing_secret,
                         slack_api_url=fake.api_url,
                         database_url=database_url or f"sqlite+aiosqlite:///{directory / 'sandbox.db'}",
                         incidents_channel=workspace.incidents, port=port, sweep_seconds=sweep_seconds,
-                        public_url=url, environment=ENVIRON,
+                        public_url=url, environment=sandbox_environment(alert_token),
                         playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
     runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly())
     client = Client(fake, "", signing_secret)
@@ -68,4 +70,4 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
     await web.SockSite(runner, listening).start()
     client.bot_url = url
     runtime.sweeper.start()
-    return Sandbox(workspace, runtime, client, runner, url)
+    return Sandbox(workspace, runtime, client, runner, url, alert_token)

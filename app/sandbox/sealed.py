@@ -2,8 +2,8 @@
 drives it.
 
 - No credential in: its settings are written out field by field (never `Settings.from_env`) and the runtime
-  gets the sandbox's own environment (`ENVIRON`, empty), so the SLACK_*, GITHUB_TOKEN, JIRA_*, PAGERDUTY_*,
-  DATABASE_URL ... the shell exports are never read.
+  gets the sandbox's own environment (`sandbox_environment`: only the Alertmanager token it made up), so the
+  SLACK_*, GITHUB_TOKEN, JIRA_*, PAGERDUTY_*, DATABASE_URL ... the shell exports are never read.
 - Nothing out: its copy of the playbooks turns every integration off (`seal_playbooks`), and its outgoing
   HTTP goes through `LoopbackOnly`, which refuses a host that is not this machine before connecting: should
   an integration come back on, it still cannot reach anything but a loopback address.
@@ -26,11 +26,17 @@ import yaml
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from app.alerts.routing import DEFAULT_SECRET_ENV
 from app.ops.refusals import refuse
 
 log = logging.getLogger("app.sandbox")
 
-ENVIRON: Mapping[str, str] = MappingProxyType({})  # the sandbox's environment: no secret is in it
+
+
+def sandbox_environment(alert_token: str) -> Mapping[str, str]:
+    """The sandbox's environment: no secret from outside, only the random bearer token Alertmanager's webhook
+    takes here (its default variable, as alerts.yml without `sources:` reads it), so a drill can send alerts."""
+    return MappingProxyType({DEFAULT_SECRET_ENV["alertmanager"]: alert_token})
 PAGE_API = "/sandbox/"
 
 
@@ -67,8 +73,9 @@ class LoopbackOnly(httpx.AsyncBaseTransport):
 def seal_playbooks(playbooks: Path) -> None:
     """Turn off, in the sandbox's copy of the playbooks, every integration that would call out or need a secret:
     no tracker (trackers.yml), no health checks (detection.yml), every role paged in Slack (oncall.yml), no
-    Statuspage.io (status_page.yml), no alert sender (alerts.yml: its rules stay, and with no sender's secret set
-    every POST /alerts/... is refused)."""
+    Statuspage.io (status_page.yml). alerts.yml keeps its rules but not its `sources:`, so a sender is accepted
+    only when its default variable is in the sandbox's environment: Alertmanager's, with the sandbox's own random
+    token (a drill's alerts carry it); the other senders are refused."""
     (playbooks / "trackers.yml").write_text("# The sandbox files action items nowhere: it is sealed.\n"
                                             "tracker: none\n", encoding="utf-8")
     (playbooks / "detection.yml").write_text("# The sandbox probes nothing: it is sealed.\nchecks: []\n",

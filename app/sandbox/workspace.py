@@ -25,7 +25,7 @@ class Person:
 PEOPLE = (
     Person("alice", "Alice Adams", "Europe/Paris", "engineer: declares and leads"),
     Person("carol", "Carol Chen", "Asia/Tokyo", "primary on-call"),
-    Person("bob", "Bob Brown", "America/New_York", "backup on-call"),
+    Person("bob", "Bob Brown", "America/New_York", "backup on-call, on call for Stripe (@payments)"),
     Person("erin", "Erin Evans", "Europe/Berlin", "bystander"),
     Person("dana", "Dana Director", "Europe/London", "manager (@management)"),
 )
@@ -36,7 +36,8 @@ GROUPS = {"engineering": ("alice", "erin"), "payments": ("bob",), "management": 
 def sandbox_catalog(people: dict[str, str]) -> dict[str, object]:
     """A small catalog (playbooks/services.yml) owned by the sandbox's people: the API (of @engineering) needs
     its database and Stripe (of @payments, and Dana listed by name), so naming the database puts the API at
-    risk; each named service brings its team into the channel and marks its status-page component."""
+    risk; each named service brings its team into the channel, pages its on-call (Carol, the primary; for
+    Stripe, Bob of @payments, the backup) and marks its status-page component."""
     return {"services": {
         "api": {"name": "AgentGuard API", "description": "The public API.", "owner": "engineering",
                 "status_page": "API", "depends_on": ["postgres", "stripe"],
@@ -45,7 +46,8 @@ def sandbox_catalog(people: dict[str, str]) -> dict[str, object]:
         "postgres": {"name": "AgentGuard database", "description": "The API's PostgreSQL database.",
                      "owner": "engineering", "status_page": "Database"},
         "stripe": {"name": "Stripe", "description": "Payments; an external provider.",
-                   "owner": {"usergroup": "payments", "users": [people["dana"]]}, "status_page": "Billing"},
+                   "owner": {"usergroup": "payments", "users": [people["dana"]]}, "oncall": "backup",
+                   "status_page": "Billing"},
     }}
 
 

@@ -13,6 +13,17 @@
         fault: {fail: chat.postMessage, times: 2}       # what goes wrong in Slack
       - at: 4m
         acknowledge: carol                              # carol presses Acknowledge on the page she was sent
+      - at: 6m
+        command: {by: carol, text: comms statuspage}    # someone types /incident ... in the incident's channel
+      - at: 7m
+        approve: carol                                  # carol presses Approve on the newest draft there
+
+    declared_by: alert            # or: the drill's first alert declares it, as alerts.yml's rules say
+    script:
+      - at: 0m
+        alert:                                          # what Alertmanager sends (its webhook, version 4)
+          labels: {alertname: StripeChargesFailing, severity: critical, service: stripe}
+          annotations: {summary: Stripe refuses charges}
 """
 
 from __future__ import annotations
@@ -48,30 +59,60 @@ class Fault(StrictModel):
         return self
 
 
+class AlertSent(StrictModel):
+    """One alert as Alertmanager notifies it (a group of one): its labels name what fires, and a rule of
+    playbooks/alerts.yml may read the affected services from one (`service_field`)."""
+
+    labels: dict[str, str] = Field(min_length=1)
+    annotations: dict[str, str] = {}  # noqa: RUF012 - pydantic copies a field's default for each instance
+    status: Literal["firing", "resolved"] = "firing"
+
+    @field_validator("labels")
+    @classmethod
+    def _named(cls, labels: dict[str, str]) -> dict[str, str]:
+        if "alertname" not in labels:
+            raise ValueError("an alert's labels name it: give alertname")
+        return labels
+
+
+class Typed(StrictModel):
+    by: str  # one of the sandbox's people
+    text: str = Field(min_length=1)  # what follows /incident, typed in the incident's channel
+
+
 class Step(StrictModel):
     at: Duration  # after the declaration, in the drill's time
     post: str | None = None  # what Monitoring posts
     to: Literal["incident", "incidents"] = "incident"  # the incident's channel, or #incidents
     fault: Fault | None = None
     acknowledge: str | None = None  # one of the sandbox's people, answering the page DM they were sent
+    alert: AlertSent | None = None  # what Alertmanager sends the bot
+    command: Typed | None = None
+    approve: str | None = None  # one of the sandbox's people, approving the newest draft in the incident's channel
 
     @model_validator(mode="after")
     def _does_something(self) -> Step:
-        if self.post is None and self.fault is None and self.acknowledge is None:
-            raise ValueError("a step needs a post, a fault or an acknowledge")
+        if all(getattr(self, k) is None for k in ("post", "fault", "acknowledge", "alert", "command", "approve")):
+            raise ValueError("a step needs a post, a fault, an acknowledge, an alert, a command or an approve")
         names = [p.name for p in PEOPLE]
-        if self.acknowledge is not None and self.acknowledge not in names:
-            raise ValueError(f"acknowledge: {self.acknowledge!r} is not one of the sandbox's people "
-                             f"({', '.join(names)})")
+        for what, who in (("acknowledge", self.acknowledge), ("command.by", self.command and self.command.by),
+                          ("approve", self.approve)):
+            if who is not None and who not in names:
+                raise ValueError(f"{what}: {who!r} is not one of the sandbox's people ({', '.join(names)})")
         return self
+
+
+DECLARED_BY_ALERT = "alert"
 
 
 class Drill(StrictModel):
     type: str
     severity: Severity | None = None  # omitted: the type's default severity
-    title: str
+    title: str = ""  # the incident's; declared by an alert, the alert's rule titles it
     impact: str = ""
-    declared_by: str = "alice"  # one of the sandbox's people
+    # One of the sandbox's people, typing /incident declare; or `alert`: the script's first alert declares it, as
+    # the bot does by the rules of playbooks/alerts.yml (its type, severity and title are the rule's).
+    declared_by: str = "alice"
     speed: PositiveFloat = 60.0
     ends_after: PositiveDuration = timedelta(hours=2)
     script: list[Step] = []  # noqa: RUF012 - pydantic copies a field's default for each instance
@@ -80,9 +121,22 @@ class Drill(StrictModel):
     @classmethod
     def _a_sandbox_person(cls, name: str) -> str:
         names = [p.name for p in PEOPLE]
-        if name not in names:
-            raise ValueError(f"{name!r} is not one of the sandbox's people ({', '.join(names)})")
+        if name not in names and name != DECLARED_BY_ALERT:
+            raise ValueError(f"{name!r} is not one of the sandbox's people ({', '.join(names)}) nor "
+                             f"{DECLARED_BY_ALERT!r}")
         return name
+
+    @model_validator(mode="after")
+    def _declared(self) -> Drill:
+        if self.by_alert and not any(step.alert is not None for step in self.script):
+            raise ValueError("declared_by: alert needs an alert in the script to declare it")
+        if not self.by_alert and not self.title:
+            raise ValueError("title is missing (only an incident an alert declares is titled by its rule)")
+        return self
+
+    @property
+    def by_alert(self) -> bool:
+        return self.declared_by == DECLARED_BY_ALERT
 
 
 def load_drill(directory: Path, name: str, kinds: set[str]) -> Drill:

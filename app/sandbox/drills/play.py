@@ -1,6 +1,7 @@
-"""Playing a drill in the sandbox: declare as the drill says, then on each tick of the drill's clock post
-what Monitoring reports and inject the faults that are due; when the incident is resolved (or the drill's time
-is up) the bot posts the drill report in the incident's channel."""
+"""Playing a drill in the sandbox: declare as the drill says (a person's command, or its first alert), then on
+each tick of the drill's clock post what Monitoring reports, send the alerts, play the people's commands and
+presses, and inject the faults that are due; when the incident is resolved (or the drill's time is up) the bot
+posts the drill report in the incident's channel."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from app.clock import Clock
 from app.incidents.models import Incident
-from app.sandbox.drills.model import Drill, Fault, Step
+from app.sandbox.drills.model import AlertSent, Drill, Fault, Step
 from app.sandbox.drills.report import FaultSeen, drill_report
 from app.sandbox.fakeslack.server import FakeSlack, Hold
 from app.sandbox.run import Sandbox
@@ -86,9 +87,13 @@ class DrillRun:
         self.faults: list[Watched] = []
         self.declared_at: datetime | None = None
         self.incident: Incident | None = None
+        self.incident_id: int | None = None  # the incident the drill's alert declared
         self.ended = False
 
     async def declare(self) -> None:
+        if self.drill.by_alert:  # its first alert declares it, on the drill's clock from now
+            self.declared_at = self.clock.now()
+            return
         workspace = self.sandbox.workspace
         severity = self.drill.severity.value if self.drill.severity else ""
         text = " ".join(f"declare {self.drill.type} {severity} {self.drill.title}".split())
@@ -104,9 +109,12 @@ class DrillRun:
         now = self.clock.now()
         incident = await self._incident()
         while self.to_play and self.declared_at + self.to_play[0].at <= now:
-            if self.to_play[0].to == "incident" and (incident is None or incident.channel_id is None):
+            step = self.to_play[0]
+            if step.alert is None and step.to == "incident" and (incident is None or incident.channel_id is None):
                 break  # its channel is not there yet: play it once it is
             await self._play(self.to_play.pop(0), incident, now)
+            if step.alert is not None:
+                incident = await self._incident()
         for release_at, hold in [h for h in self.held if h[0] <= now]:
             hold.release.set()
             self.held.remove((release_at, hold))
@@ -134,6 +142,42 @@ class DrillRun:
             self._inject(step.fault, now)
         if step.acknowledge is not None:
             await self._acknowledge(workspace.people[step.acknowledge])
+        if step.alert is not None:
+            await self._alert(step.alert, now)
+        if step.command is not None and incident is not None and incident.channel_id:
+            await self.sandbox.client.command(workspace.people[step.command.by], incident.channel_id,
+                                              step.command.text)
+        if step.approve is not None and incident is not None and incident.channel_id:
+            await self._approve(workspace.people[step.approve], incident.channel_id)
+
+    async def _alert(self, alert: AlertSent, now: datetime) -> None:
+        """Alertmanager's webhook (version 4), as its notification of one alert reads; the first that declares
+        is the drill's incident."""
+        labels, started = alert.labels, now.isoformat().replace("+00:00", "Z")
+        group = "{}:{" + ",".join(f'{name}="{value}"' for name, value in sorted(labels.items())) + "}"
+        payload = {"version": "4", "groupKey": group, "status": alert.status, "receiver": "incident-coordinator",
+                   "groupLabels": {"alertname": labels["alertname"]}, "commonLabels": labels,
+                   "commonAnnotations": alert.annotations, "externalURL": "http://alertmanager.sandbox:9093",
+                   "alerts": [{"status": alert.status, "labels": labels, "annotations": alert.annotations,
+                               "startsAt": started, "endsAt": "0001-01-01T00:00:00Z"}]}
+        answer = await self.sandbox.client.http.post(
+            f"{self.sandbox.url}/alerts/alertmanager", json=payload,
+            headers={"Authorization": f"Bearer {self.sandbox.alert_token}"})
+        answer.raise_for_status()
+        declared = answer.json().get("declared") or []
+        if declared and self.incident_id is None:
+            self.incident_id = declared[0]
+
+    async def _approve(self, person: str, channel: str) -> None:
+        """The person presses Approve on the newest draft in the channel (none: nothing to press)."""
+        for message in reversed(self.sandbox.fake.messages_in(channel)):
+            button = next((e for b in message.blocks or [] if b.get("type") == "actions"
+                           for e in b.get("elements", []) if e.get("action_id") == "comms_approve"), None)
+            if button is not None:
+                await self.sandbox.client.press(person, channel, message.ts, {
+                    "type": "button", "action_id": "comms_approve", "block_id": "draft", "value": button["value"]})
+                return
+        log.warning("Drill %s: no draft in the channel for %s to approve", self.name, person)
 
     async def _acknowledge(self, person: str) -> None:
         """The person presses Acknowledge on the newest page DM they were sent (none sent: nothing to press)."""
@@ -172,8 +216,12 @@ class DrillRun:
     async def _incident(self) -> Incident | None:
         runtime = self.sandbox.runtime
         async with runtime.db.transaction() as session:
-            self.incident = await session.scalar(select(Incident).where(Incident.title == self.drill.title)
-                                                 .order_by(Incident.id.desc()).limit(1))
+            if self.drill.by_alert:
+                self.incident = (await session.get(Incident, self.incident_id, populate_existing=True)
+                                 if self.incident_id is not None else None)
+            else:
+                self.incident = await session.scalar(select(Incident).where(Incident.title == self.drill.title)
+                                                     .order_by(Incident.id.desc()).limit(1))
         return self.incident
 
     async def _end(self, incident: Incident, now: datetime) -> None:
@@ -187,8 +235,10 @@ class DrillRun:
         async with runtime.db.transaction() as session:
             report = await drill_report(session, incident, runtime.policy.for_severity(incident.severity),
                                         drill=self.name, ended_at=now, speed=self.drill.speed,
-                                        faults=tuple(w.seen for w in self.faults))
-        message = runtime.messages.render("drill_report.j2", incident=incident, drill=report)
+                                        faults=tuple(w.seen for w in self.faults),
+                                        status_page=runtime.policy.status_page, catalog=runtime.policy.services)
+        message = runtime.messages.render("drill_report.j2", incident=incident, drill=report,
+                                          catalog=runtime.policy.services)
         if incident.channel_id is None:
             raise RuntimeError(f"drill {self.name}: incident {incident.id} has no channel for its report")
         await runtime.client.chat_postMessage(channel=incident.channel_id, **message.as_kwargs())

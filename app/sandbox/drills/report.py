@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.services import Catalog
+from app.comms.status_page import StatusPageRules, components_of, public_status
 from app.incidents.checklist import checklist
 from app.incidents.models import Incident, TimelineEvent
 from app.incidents.policy import SeverityPolicy
@@ -44,6 +46,7 @@ class PageSeen:
     acknowledged_by: str | None = None
     acknowledged_after: timedelta | None = None  # after the page went out; None: nobody acknowledged it
     how: str | None = None
+    for_service: str | None = None  # the catalog's service whose on-call it paged (None: the roles)
 
     @property
     def is_backup(self) -> bool:
@@ -63,6 +66,10 @@ class DrillReport:
     speed: float = 1.0  # drill seconds per wall-clock second
     faults: tuple[FaultSeen, ...] = ()
     pages: tuple[PageSeen, ...] = ()  # oldest first, the backup's among them
+    # The status page at the drill's end: the components of the incident's services and what each showed, and
+    # whether the page showed the incident at all (only an approved update puts it there).
+    components: tuple[tuple[str, str], ...] = ()
+    on_status_page: bool = False
 
     @property
     def unanswered(self) -> list[PageSeen]:
@@ -92,7 +99,8 @@ class DrillReport:
 
 
 async def drill_report(session: AsyncSession, incident: Incident, policy: SeverityPolicy, *, drill: str,
-                       ended_at: datetime, speed: float = 1.0, faults: tuple[FaultSeen, ...] = ()) -> DrillReport:
+                       ended_at: datetime, speed: float = 1.0, faults: tuple[FaultSeen, ...] = (),
+                       status_page: StatusPageRules | None = None, catalog: Catalog | None = None) -> DrillReport:
     updates = await session.scalars(select(TimelineEvent.at).where(
         TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "status_update").order_by(TimelineEvent.at))
     end = incident.resolved_at or ended_at
@@ -102,7 +110,15 @@ async def drill_report(session: AsyncSession, incident: Incident, policy: Severi
         recipient=page.recipient or None, service=page.service, roles=tuple(page.roles.split(",")),
         sent_after=page.sent_at - incident.started_at, acknowledged_by=page.acknowledged_by,
         acknowledged_after=page.acknowledged_at - page.sent_at if page.acknowledged_at else None,
-        how=page.acknowledged_how) for page in await page_records.pages_of(session, incident.id))
+        how=page.acknowledged_how, for_service=page.for_service)
+        for page in await page_records.pages_of(session, incident.id))
+    components: tuple[tuple[str, str], ...] = ()
+    shown = False
+    if status_page is not None and catalog is not None:
+        public = await public_status(session, now=ended_at, rules=status_page, catalog=catalog)
+        mine = components_of(incident, catalog)
+        components = tuple((c.name, c.state) for c in public.components if c.name in mine)
+        shown = any(u.incident_id == incident.id for u in (*public.ongoing, *public.recently_resolved))
     return DrillReport(
         drill=drill,
         acknowledge_within=policy.response_time,
@@ -115,6 +131,8 @@ async def drill_report(session: AsyncSession, incident: Incident, policy: Severi
         speed=speed,
         faults=faults,
         pages=pages,
+        components=components,
+        on_status_page=shown,
     )
 
 
@@ -137,7 +155,10 @@ def sample_drill_report() -> DrillReport:
                        pages=(PageSeen("U0SAMPLE3", None, ("tech",), timedelta(0), "U0SAMPLE3",
                                        timedelta(minutes=4), "pressed Acknowledge"),
                               PageSeen(None, "agentguard-comms", ("comms",), timedelta(0)),
+                              PageSeen("U0SAMPLE4", None, ("",), timedelta(minutes=1), "U0SAMPLE4",
+                                       timedelta(minutes=2), "page button", for_service="api"),
                               PageSeen("U0SAMPLE5", None, (BACKUP_PAGE,), timedelta(minutes=15))),
+                       components=(("Billing", "partial_outage"),), on_status_page=True,
                        faults=(FaultSeen(timedelta(minutes=10), "fail", method="chat.postMessage", times=2,
                                          refused=2, through_after=timedelta(seconds=30)),
                                FaultSeen(timedelta(minutes=12), "rate_limits", refused=3,

@@ -1,7 +1,8 @@
 """Paging: the roles a severity pages when it is declared or raised (one page per pager: each role with a
 PagerDuty service of its own is its own alert), the backup on-call for a page still unacknowledged at the
-severity's response time, and each page recorded as sent resolved when the incident is (app/oncall/pages.py).
-Paging through Slack is app/slack/clock/slack_pager.py."""
+severity's response time (the roles' pages, or a service's on-call's page: app/slack/services/paging.py), and
+each page recorded as sent resolved when the incident is (app/oncall/pages.py). Paging through Slack is
+app/slack/clock/slack_pager.py."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from app.duework.sweeper import Fired
 from app.incidents.models import Incident, Role, Severity
 from app.oncall import pages as page_records
 from app.oncall.models import PageRecord
-from app.oncall.pagers import Page, Pager, RecordPage
-from app.oncall.pages import BACKUP_PAGE, PAGES_RESOLVED, Sent
+from app.oncall.pagers import Pager
+from app.oncall.pages import BACKUP_PAGE, PAGES_RESOLVED, service_backup_key
 from app.slack.toolkit.deps import Deps
+from app.slack.toolkit.paging import page_of, recorder
 from app.slack.toolkit.people import find_people
 from app.slack.toolkit.posting import post_once
-from app.slack.toolkit.text import SLACK_CHANNEL_LINK
 
 
 class Pages:
@@ -45,22 +46,28 @@ class Pages:
         for name, (pager, roles, people) in pages.items():
             if not people and not pager.reaches_service:
                 continue
-            page = self._page(incident, tuple(people), reason=f"{incident.severity.value} declared",
-                              key=_page_key(name, incident.severity),
-                              roles=tuple(roles))
-            events.append(("page", await pager.trigger(page, attempt, self._recorder(incident))))
+            page = page_of(self.deps, incident, tuple(people), reason=f"{incident.severity.value} declared",
+                           key=_page_key(name, incident.severity), roles=tuple(roles))
+            events.append(("page", await pager.trigger(page, attempt, recorder(self.deps, incident))))
         return Fired(events=events or [("page", f"{incident.severity.value}: nobody to page beyond the declarer")])
 
     async def page_backup(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
-        """ACK_DEADLINE work: the severity's response time is up; the backup on-call is paged for each page still
-        unanswered (or, when nothing was paged and nobody acknowledged, for the incident itself)."""
+        """ACK_DEADLINE work: the response time is up; the backup on-call is paged for each page still unanswered.
+        Keyed "": the roles' pages (or, when nothing was paged and nobody acknowledged, the incident itself).
+        Keyed by a service: that service's on-call's page, whose response time runs from when it was named."""
+        service = attempt.work.key or None
+        if service is not None and service not in incident.service_keys:
+            return Fired(outcome="cancelled")  # no longer named: nobody is woken for it
         async with self.deps.db.transaction() as session:
-            sent = await page_records.pages_of(session, incident.id)
-            unanswered = await page_records.unanswered(session, incident.id)
+            sent = [page for page in await page_records.pages_of(session, incident.id)
+                    if page.for_service == service and not page.is_backup]
+            unanswered = [page for page in await page_records.unanswered(session, incident.id)
+                          if page.for_service == service]
             # Its pages not even sent yet (the sweep that fires them fires this too, after downtime): unanswered.
-            not_yet = await duework.pending(session, incident.id, WorkKind.PAGE, incident.severity.value)
-        if not_yet is None and ((sent and not unanswered) or (not sent and incident.is_acknowledged)):
-            return Fired(outcome="skipped")  # every page was answered: nobody else is woken
+            not_yet = await duework.pending(session, incident.id, *(
+                (WorkKind.PAGE, incident.severity.value) if service is None else (WorkKind.SERVICE_PAGE, service)))
+        if not_yet is None and not unanswered and (sent or service is not None or incident.is_acknowledged):
+            return Fired(outcome="skipped")  # every page was answered (or none went out): nobody else is woken
         rules = self.deps.policy.for_severity(incident.severity)
         configured = self.deps.roster.shift_at(now).backup
         backups = await find_people(self.deps.client, attempt, [configured]) if configured else []
@@ -69,14 +76,15 @@ class Pages:
         unanswered_for = ", ".join(dict.fromkeys(page.who for page in unanswered))
         reason = f"no acknowledgement from {unanswered_for}" if unanswered else "not acknowledged in time"
         if backups or pager.reaches_service:
-            paged = await pager.trigger(self._page(
-                incident, tuple(backups), reason=reason, key=BACKUP_PAGE, roles=(BACKUP_PAGE,)), attempt,
-                self._recorder(incident))
+            paged = await pager.trigger(page_of(
+                self.deps, incident, tuple(backups), reason=reason,
+                key=BACKUP_PAGE if service is None else service_backup_key(service), roles=(BACKUP_PAGE,)), attempt,
+                recorder(self.deps, incident))
         if incident.channel_id:
             await post_once(self.deps.client, attempt, "post", incident.channel_id, self.deps.messages.render(
                 "ack_missed.j2", **self.deps.summary.context(
                     incident, backup=backups[0] if backups else None, configured=configured,
-                    response_time=rules.response_time, failures=attempt.failures,
+                    response_time=rules.response_time, failures=attempt.failures, for_service=service,
                     unanswered=[_unanswered(page) for page in unanswered])))
         return Fired(events=[("ack_missed", paged or f"Not acknowledged in time ({reason}); "
                                                        f"no backup on-call configured")])
@@ -107,21 +115,6 @@ class Pages:
         attempt.results[PAGES_RESOLVED] = resolved
         return Fired(events=events)
 
-    def _page(self, incident: Incident, people: tuple[str, ...], *, reason: str, key: str,
-              roles: tuple[str, ...]) -> Page:
-        link = f"{SLACK_CHANNEL_LINK}{incident.channel_id}" if incident.channel_id else None
-        return Page(incident_id=incident.id, severity=incident.severity.value, title=incident.title,
-                    summary=self.deps.summary.kickoff(incident).text, reason=reason, people=people,
-                    channel_id=incident.channel_id, key=key, channel_link=link, roles=roles)
-
-    def _recorder(self, incident: Incident) -> RecordPage:
-        """Writes a page down in a transaction of its own before the pager sends it: if the process dies after
-        the DM or alert went out, the record is there to be acknowledged, waited for and resolved."""
-        async def record(sent: Sent) -> None:
-            async with self.deps.db.transaction() as session:
-                await page_records.record_sent(session, incident.id, [sent], now=self.deps.clock.now())
-        return record
-
     def _backup_pager(self) -> Pager:
         return self.pagers.own.get(BACKUP_PAGE, self.pagers.default)
 
@@ -134,4 +127,4 @@ def _page_key(name: str, severity: Severity) -> str:
 
 def _unanswered(page: PageRecord) -> dict[str, object]:
     return {"who": page.recipient or None, "service": page.service, "roles": page.roles.split(","),
-            "sent_at": page.sent_at}
+            "for_service": page.for_service, "sent_at": page.sent_at}

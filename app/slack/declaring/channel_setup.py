@@ -24,7 +24,7 @@ from app.slack.toolkit.acting import Acting
 from app.slack.toolkit.bookmarks import ChannelBookmarks
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Message
-from app.slack.toolkit.owners import Owners, read_owners
+from app.slack.toolkit.owners import Owners, read_teams
 from app.slack.toolkit.people import find_people
 from app.slack.toolkit.posting import post_once
 
@@ -42,8 +42,12 @@ class ChannelSetup:
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         summary = self.deps.summary
         await self._bring_in_leads(attempt, incident)
-        created = await attempt.once("create channel", lambda: self._create(incident),
-                                     recover=lambda: self._find(incident), retry=True)
+        # The owning teams of the services named at declaration are read while the channel is made (they need
+        # no channel), each at once: the kickoff waits for no round trip of theirs.
+        created, owners = await asyncio.gather(
+            attempt.once("create channel", lambda: self._create(incident), recover=lambda: self._find(incident),
+                         retry=True),
+            self._owners(attempt, incident))
         if created is None:
             await self._announce(attempt, incident)
             failure = next(f.error for f in attempt.failures if f.step == "create channel")
@@ -60,7 +64,6 @@ class ChannelSetup:
                          *incident.role_holders().values()})
         # The owning teams of the services named at declaration, in the same invitation: one Web API call
         # per team that is a user group. A service named later has its own due work (SERVICE_OWNERS).
-        owners = await self._owners(attempt, incident)
         owners_ready = all(owned.complete for owned in owners) and attempt.done("owners invited") is None
         team = sorted({person for owned in owners for person in owned.members} - set(people))
         with_owners = owners_ready and bool(team) and not attempt.done("invite")
@@ -130,12 +133,8 @@ class ChannelSetup:
             keys = await affected.named_without_own_invitation(session, incident.id)
         if incident.is_private:  # its channel is for the people the incident needs: said, never read or invited
             return [Owners(key, missing="private") for key in keys if key in self.deps.policy.services]
-        found = []
-        for key in keys:
-            service = self.deps.policy.services.get(key)
-            if service is not None:
-                found.append(await read_owners(self.client, attempt, service))
-        return found
+        return await read_teams(self.client, attempt,
+                                [service for key in keys if (service := self.deps.policy.services.get(key))])
 
     async def _create(self, incident: Incident) -> dict[str, str]:
         """Create the channel under the stored name; a name held by a channel the bot did not make (an

@@ -17,6 +17,7 @@ from app.oncall import pages
 from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
+from app.slack.toolkit.paging import acknowledged_page
 
 
 class IncidentChanges:
@@ -94,13 +95,19 @@ class IncidentChanges:
     async def change_services(self, command: command_line.ChangeServices, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
             incident = await self.acting.incident_here(session, actor)
-            change = affected.add_services if command.add else affected.remove_services
-            changed = await change(session, incident, command.keys, by=actor.user_id, now=self.deps.clock.now())
+            if command.add:
+                changed = await affected.add_services(session, incident, command.keys, by=actor.user_id,
+                                                      now=self.deps.clock.now(),
+                                                      rules=self.deps.policy.for_severity(incident.severity))
+            else:
+                changed = await affected.remove_services(session, incident, command.keys, by=actor.user_id,
+                                                         now=self.deps.clock.now())
         post = self.deps.messages.render("services_changed.j2", **self.deps.summary.context(
             incident, services_added=changed if command.add else [], services_removed=[] if command.add else changed,
             actor=actor.user_id))
         await self.acting.show_change(incident, actor, post)
-        await self.deps.fire_now(incident.id, [WorkKind.SERVICE_OWNERS])  # their owning teams invited
+        # Their owning teams invited, their on-call paged
+        await self.deps.fire_now(incident.id, [WorkKind.SERVICE_OWNERS, WorkKind.SERVICE_PAGE])
 
     async def change_severity(self, command: command_line.ChangeSeverity, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
@@ -172,8 +179,7 @@ class IncidentChanges:
                                             how="pressed Acknowledge", refuse=True)
         await self.acting.show_change(incident, actor, self.deps.messages.render(
             "acknowledged.j2", **self.deps.summary.context(incident, actor=actor.user_id, acknowledged_pages=[
-                {"who": page.recipient or None, "roles": page.roles.split(","), "via": page.via,
-                 "how": page.acknowledged_how} for page in acknowledged])))
+                acknowledged_page(page) for page in acknowledged])))
 
     async def _check_person(self, user_id: str, role: Role) -> None:
         """A role goes to a real, active person in this workspace."""

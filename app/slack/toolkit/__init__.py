@@ -9,4 +9,6 @@
   sends), `forms.py`, `people.py`
 - `calls.py` (Slack calls as named steps), `posting.py` (a due-work post made once), `failures.py` (how a failed
   step failed), `due_work.py` (the one worker the sweeper calls), `bookmarks.py`
+- `paging.py` (a page built and written down before it goes out, for the roles' pages and a service's
+  on-call's), `owners.py` (a service's owning team read)
 """

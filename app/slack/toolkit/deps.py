@@ -3,8 +3,8 @@ app/slack/bootstrap.py and handed to each feature's `register(app, deps)`."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from app.db import Database
 from app.duework.models import WorkKind
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
-from app.oncall.pagers import Pagers
+from app.oncall.pagers import Pager, Pagers
 from app.oncall.roster import Roster
 from app.reviews.links import ReviewLinks
 from app.slack.toolkit.acks import Acknowledgements
@@ -37,6 +37,8 @@ class Integrations:
     tracker_rules: TrackerRules
     tracker: Tracker | None = None
     statuspage: HostedStatusPage | None = None
+    # The catalog's services paged through a PagerDuty service of their own (playbooks/services.yml), by key.
+    service_pagers: Mapping[str, Pager] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
