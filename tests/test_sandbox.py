@@ -211,3 +211,41 @@ def test_every_emoji_the_templates_use_is_drawn_by_the_sandbox() -> None:
     table = script[script.index("const EMOJI = {"):script.index("};", script.index("const EMOJI = {"))]
     drawn = set(re.findall(r'"?([a-z0-9_+]+)"?: "', table))
     assert used - drawn == set()
+
+
+async def test_the_catalogs_runbook_link_opens_in_the_sandbox(sandbox: Sandbox) -> None:
+    """The kickoff of an incident naming the API links its runbook; in the sandbox that is its own page (the
+    plan's playbook), which opens offline, rather than a wiki somewhere else."""
+    await say(sandbox, "alice", sandbox.workspace.incidents, "/incident declare P1 api Checkout failing")
+    fake = sandbox.fake
+    channel = await fake.wait_for(lambda: next((c for c in fake.channels.values()
+                                                if c.name.startswith("incident-") and c.pins), None))
+    kickoff = channel.message(next(iter(channel.pins)))
+    assert kickoff is not None
+    [url] = re.findall(r"<(http[^|>]+/sandbox/runbooks/[^|>]+)\|", kickoff.text)
+    assert url.startswith(sandbox.url)
+    async with httpx.AsyncClient() as http:
+        page = await http.get(url)
+        missing = await http.get(f"{sandbox.url}/sandbox/runbooks/no-such-type")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Runbook: Complete Service Outage" in page.text and "Check recent deployments" in page.text
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("path", ["say", "press", "submit", "dismiss", "join", "react", "shortcut", "home"])
+async def test_a_malformed_request_from_the_page_is_a_400_not_a_500(sandbox: Sandbox, path: str) -> None:
+    alice = sandbox.workspace.people["alice"]
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        wrong: list[object] = [{}, [alice], "hi", {"user": 7}]
+        if path != "home":  # opening one's App Home needs no more than who
+            wrong += [{"user": alice}, {"user": alice, "channel": 7, "text": None, "view_id": 1}]
+        for body in wrong:
+            answer = await http.post(f"/sandbox/{path}", json=body)
+            assert answer.status_code == 400, (body, answer.status_code, answer.text)
+        not_json = await http.post(f"/sandbox/{path}", content=b"{", headers={"Content-Type": "application/json"})
+        assert not_json.status_code == 400
+        nobody = await http.post(f"/sandbox/{path}", json={"user": "U0NOBODY", "channel": sandbox.workspace.general,
+                                                          "text": "hi", "ts": "1.0", "view_id": "V1", "values": {},
+                                                          "action": {}, "add": True, "callback_id": "x"})
+        # someone not in the workspace (dismissing names no one: closing a form nobody has open changes nothing)
+        assert nobody.status_code == (200 if path == "dismiss" else 404), nobody.text

@@ -13,6 +13,7 @@ from app.clock import Clock
 from app.main import Runtime, start_runtime
 from app.sandbox.client import Client
 from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.runbooks import add_runbook_pages
 from app.sandbox.sealed import LoopbackOnly, sandbox_environment
 from app.sandbox.web import add_sandbox_routes
 from app.sandbox.workspace import Workspace, build_workspace, sandbox_playbooks
@@ -61,10 +62,11 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
                         database_url=database_url or f"sqlite+aiosqlite:///{directory / 'sandbox.db'}",
                         incidents_channel=workspace.incidents, port=port, sweep_seconds=sweep_seconds,
                         public_url=url, environment=sandbox_environment(alert_token),
-                        playbooks_dir=sandbox_playbooks(playbooks, directory, workspace))
+                        playbooks_dir=sandbox_playbooks(playbooks, directory, workspace, url))
     runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly())
     client = Client(fake, "", signing_secret)
     add_sandbox_routes(runtime.web_app, workspace, client, port=listening.getsockname()[1], clock=runtime.clock)
+    add_runbook_pages(runtime.web_app, runtime.policy.playbooks)
     runner = serving(runtime.web_app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, listening).start()

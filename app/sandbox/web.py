@@ -123,9 +123,27 @@ async def file(request: web.Request) -> web.Response:
     return web.Response(body=found["content"], content_type="text/plain", charset="utf-8")
 
 
+async def asked(request: web.Request, **shape: type) -> dict[str, Any]:
+    """The page's JSON request, with each field `shape` names of its type and `user` one of the workspace's people;
+    anything else is the page's mistake (400), never an error of the sandbox (500)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="not JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="not a JSON object")
+    wrong = [name for name, kind in shape.items() if not isinstance(body.get(name), kind)]
+    if wrong:
+        raise web.HTTPBadRequest(text=f"missing or of the wrong type: {', '.join(wrong)}")
+    if "user" in shape and body["user"] not in request.app[WORKSPACE].fake.users:
+        raise web.HTTPNotFound(text="no such person")
+    return body
+
+
 async def say(request: web.Request) -> web.Response:
     """The composer: a slash command goes to the bot; anything else is an ordinary message."""
-    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
+    body = await asked(request, user=str, channel=str, text=str)
+    fake, client = request.app[WORKSPACE].fake, request.app[CLIENT]
     user, channel, text = body["user"], body["channel"], body["text"].strip()
     conversation = fake.conversation(channel)
     if conversation is None or user not in conversation.members:
@@ -142,28 +160,31 @@ async def say(request: web.Request) -> web.Response:
 
 
 async def press(request: web.Request) -> web.Response:
-    body, client = await request.json(), request.app[CLIENT]
-    if body.get("view_id"):
+    client = request.app[CLIENT]
+    if isinstance((await asked(request)).get("view_id"), str):
+        body = await asked(request, user=str, view_id=str, action=dict)
         await client.press_in_view(body["user"], body["view_id"], body["action"])
     else:
+        body = await asked(request, user=str, channel=str, ts=str, action=dict)
         await client.press(body["user"], body["channel"], body["ts"], body["action"])
     return web.json_response({"ok": True})
 
 
 async def submit(request: web.Request) -> web.Response:
-    body = await request.json()
+    body = await asked(request, user=str, view_id=str, values=dict)
     answer = await request.app[CLIENT].submit(body["user"], body["view_id"], body["values"])
     return web.json_response(answer)
 
 
 async def dismiss(request: web.Request) -> web.Response:
-    request.app[CLIENT].dismiss((await request.json())["view_id"])
+    request.app[CLIENT].dismiss((await asked(request, view_id=str))["view_id"])
     return web.json_response({"ok": True})
 
 
 async def join(request: web.Request) -> web.Response:
     """Join a public channel, as from Slack's channel browser; the bot hears member_joined_channel."""
-    body, fake, client = await request.json(), request.app[WORKSPACE].fake, request.app[CLIENT]
+    body = await asked(request, user=str, channel=str)
+    fake, client = request.app[WORKSPACE].fake, request.app[CLIENT]
     channel = fake.channels.get(body["channel"])
     if channel is None or channel.is_private:
         raise web.HTTPNotFound(text="no such public channel")
@@ -186,7 +207,7 @@ def seen_message(fake: FakeSlack, body: dict[str, Any]) -> Channel:
 
 async def react(request: web.Request) -> web.Response:
     """A reaction added or taken back on a message the person can see."""
-    body, client = await request.json(), request.app[CLIENT]
+    body, client = await asked(request, user=str, channel=str, ts=str, add=bool), request.app[CLIENT]
     conversation = seen_message(request.app[WORKSPACE].fake, body)
     if not isinstance(body.get("name"), str) or not EMOJI_NAME.fullmatch(body["name"]):
         return refuse(request, "not an emoji name", status=400)
@@ -196,7 +217,7 @@ async def react(request: web.Request) -> web.Response:
 
 async def shortcut(request: web.Request) -> web.Response:
     """One of the app's message shortcuts (the manifest's), used on a message the person can see."""
-    body, client = await request.json(), request.app[CLIENT]
+    body, client = await asked(request, user=str, channel=str, ts=str, callback_id=str), request.app[CLIENT]
     conversation = seen_message(request.app[WORKSPACE].fake, body)
     if body["callback_id"] not in {s["callback_id"] for s in request.app[SHORTCUTS]}:
         raise web.HTTPNotFound(text="the app has no such message shortcut")
@@ -205,7 +226,7 @@ async def shortcut(request: web.Request) -> web.Response:
 
 
 async def home_opened(request: web.Request) -> web.Response:
-    body, client = await request.json(), request.app[CLIENT]
+    body, client = await asked(request, user=str), request.app[CLIENT]
     await client.event({"type": "app_home_opened", "user": body["user"],
                         "channel": client.fake.open_dm([body["user"]]).id, "tab": "home"})
     return web.json_response({"ok": True})

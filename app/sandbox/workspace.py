@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.runbooks import runbook_url
 from app.sandbox.sealed import seal_playbooks
 from app.settings import PROJECT_ROOT
 
@@ -33,16 +34,17 @@ PEOPLE = (
 GROUPS = {"engineering": ("alice", "erin"), "payments": ("bob",), "management": ("dana",)}
 
 
-def sandbox_catalog(people: dict[str, str]) -> dict[str, object]:
+def sandbox_catalog(people: dict[str, str], url: str) -> dict[str, object]:
     """A small catalog (playbooks/services.yml) owned by the sandbox's people: the API (of @engineering) needs
     its database and Stripe (of @payments, and Dana listed by name), so naming the database puts the API at
     risk; each named service brings its team into the channel, pages its on-call (Carol, the primary; for
-    Stripe, Bob of @payments, the backup) and marks its status-page component."""
+    Stripe, Bob of @payments, the backup) and marks its status-page component. The API's runbook is the
+    sandbox's own page at `url` (app/sandbox/runbooks.py), which opens offline."""
     return {"services": {
         "api": {"name": "AgentGuard API", "description": "The public API.", "owner": "engineering",
                 "status_page": "API", "depends_on": ["postgres", "stripe"],
                 "runbooks": [{"title": "Complete service outage",
-                              "url": "https://example.com/runbooks/api-outage"}]},
+                              "url": runbook_url(url, "outage")}]},
         "postgres": {"name": "AgentGuard database", "description": "The API's PostgreSQL database.",
                      "owner": "engineering", "status_page": "Database"},
         "stripe": {"name": "Stripe", "description": "Payments; an external provider.",
@@ -75,7 +77,7 @@ def build_workspace(fake: FakeSlack) -> Workspace:
     return Workspace(fake, people, incidents, general, monitoring)
 
 
-def sandbox_playbooks(source: Path, directory: Path, workspace: Workspace) -> Path:
+def sandbox_playbooks(source: Path, directory: Path, workspace: Workspace, url: str) -> Path:
     """A copy of the playbooks with the sandbox's people on call (Carol, then Bob) and Dana as management, the
     sandbox's small catalog in place of the shipped example (a catalog of your own is kept), and every
     integration off (sealed.seal_playbooks)."""
@@ -84,7 +86,7 @@ def sandbox_playbooks(source: Path, directory: Path, workspace: Workspace) -> Pa
     services = target / "services.yml"
     shipped = PROJECT_ROOT / "playbooks" / "services.yml"
     if not services.exists() or services.read_bytes() == shipped.read_bytes():
-        services.write_text(yaml.safe_dump(sandbox_catalog(workspace.people), sort_keys=False), encoding="utf-8")
+        services.write_text(yaml.safe_dump(sandbox_catalog(workspace.people, url), sort_keys=False), encoding="utf-8")
     roster = yaml.safe_load((target / "oncall.yml").read_text(encoding="utf-8"))
     roster["rotation"]["primary"] = [workspace.people["carol"]]
     roster["rotation"]["backup"] = [workspace.people["bob"]]
