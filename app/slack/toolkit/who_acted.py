@@ -100,7 +100,7 @@ def _responding(context: AsyncBoltContext, client: AsyncWebClient, user_id: str,
     """Answered by the request's response_url, ephemeral; a request without one (a button on the Home tab or in
     a form) by direct message."""
     respond = context.respond
-    if respond is None:
+    if respond is None or not context.response_url:  # Bolt gives a respond that cannot, without one
         return _direct_message(client, user_id)
 
     async def reply(message: Message) -> None:
