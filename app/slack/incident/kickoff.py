@@ -93,13 +93,12 @@ def register(app: AsyncApp, deps: Deps, changes: IncidentChanges) -> None:
 
     for action_id, form in FORMS.items():
         def opener(form: Form = form) -> Listener:
-            async def open_form(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], actor: Actor,
-                                client: AsyncWebClient) -> None:
+            async def open_form(ack: AsyncAck, action: dict[str, Any], actor: Actor, client: AsyncWebClient) -> None:
                 await ack()
 
                 async def show() -> None:
                     incident = await open_incident(deps, interactions.number(action.get("value")))
-                    await client.views_open(trigger_id=body["trigger_id"], view=form(deps, incident))
+                    await client.views_open(trigger_id=actor.trigger_id or "", view=form(deps, incident))
 
                 await acting.guarded(show(), actor)
             return open_form
