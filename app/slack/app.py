@@ -18,10 +18,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack.toolkit import interactions
 from app.slack.toolkit.acks import Failed
-from app.slack.toolkit.acting import Acting, answer_to, pressed_by
+from app.slack.toolkit.acting import Acting, Actor, answer_to
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.signatures import verified
+from app.slack.toolkit.who_acted import who_acted
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, messages: M
     # Bolt's own check (kept behind ours) logs a refused request's signature and whole body at INFO, under the
     # name of its base class; its level is taken from the root's when the app is built, so set after.
     logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").setLevel(logging.WARNING)
+    app.middleware(who_acted)  # after the signature check: every listener's `actor`, resolved once
     return app
 
 
@@ -109,13 +111,14 @@ def register_fallbacks(app: AsyncApp, deps: Deps) -> None:
 
     @app.action(re.compile(".*"))
     @deps.acks.first
-    async def unknown_button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def unknown_button(ack: AsyncAck, actor: Actor) -> None:
         await ack()
-        await pressed_by(body, respond).reply(acting.error_message(interactions.StaleInteraction()))
+        await actor.reply(acting.error_message(interactions.StaleInteraction()))
 
     @app.view(re.compile(".*"))
     @deps.acks.first
-    async def unknown_form(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def unknown_form(ack: AsyncAck, actor: Actor, client: AsyncWebClient) -> None:
         await ack()
-        await client.chat_postMessage(channel=body["user"]["id"],
+        # Not actor.reply: what a form we do not know carries says nothing we can trust about where to answer.
+        await client.chat_postMessage(channel=actor.user_id,
                                       **acting.error_message(interactions.StaleInteraction()).as_kwargs())

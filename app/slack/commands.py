@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.incidents.errors import UsageError
@@ -17,7 +17,6 @@ from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.feature import CommandHandler
-from app.slack.toolkit.messages import Message
 
 
 class Commands:
@@ -47,8 +46,7 @@ def register(app: AsyncApp, deps: Deps, commands: Commands, declarations: Declar
 
     @app.command("/incident")
     @deps.acks.first
-    async def incident_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond,
-                               client: AsyncWebClient) -> None:
+    async def incident_command(ack: AsyncAck, command: dict[str, Any], actor: Actor, client: AsyncWebClient) -> None:
         try:
             parsed = command_line.parse_command(command.get("text", ""), kinds=deps.policy.playbooks.keys(),
                                                 services=deps.policy.services.keys())
@@ -64,13 +62,6 @@ def register(app: AsyncApp, deps: Deps, commands: Commands, declarations: Declar
             await ack(**deps.messages.render("declaring.j2", command=parsed).as_kwargs())
         else:
             await ack()
-
-        async def reply(message: Message) -> None:
-            await respond(response_type="ephemeral", **message.as_kwargs())
-
-        actor = Actor(user_id=command["user_id"], channel_id=command.get("channel_id"), reply=reply,
-                      trigger_id=command.get("trigger_id"), response_url=command.get("response_url"),
-                      typed=command.get("text"))
         if isinstance(parsed, command_line.Declare):
             # Written down at once (with the others of a burst, in one transaction), so the incident itself
             # can be stored after the burst is answered without a crash meanwhile losing it.
@@ -81,16 +72,10 @@ def register(app: AsyncApp, deps: Deps, commands: Commands, declarations: Declar
 
     @app.action("run_for_incident")
     @deps.acks.first
-    async def run_for_incident(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                               respond: AsyncRespond) -> None:
+    async def run_for_incident(ack: AsyncAck, action: dict[str, Any], actor: Actor) -> None:
         await ack()
-
-        async def reply(message: Message) -> None:
-            # The answer takes the picker's place, so its buttons cannot run the command a second time.
-            await respond(response_type="ephemeral", replace_original=True, **message.as_kwargs())
-
-        actor = Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"), reply=reply,
-                      trigger_id=body.get("trigger_id"), response_url=body.get("response_url"))
+        # The answer takes the picker's place, so its buttons cannot run the command a second time.
+        actor.reply = actor.replace_message or actor.reply
 
         async def run_it() -> None:
             await commands.run(command_line.chosen_for_incident(action["value"], deps.policy.playbooks.keys(),

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
 from app.incidents import deadlines
 from app.incidents.models import Incident
 from app.slack.toolkit import interactions
-from app.slack.toolkit.acting import Acting, Actor, pressed_by
+from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.calls import run_step
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.due_work import REMINDER_STEP
@@ -84,9 +84,8 @@ class UpdateReminders:
     def register(self, app: AsyncApp) -> None:
         @app.action("snooze_reminder")
         @self.deps.acks.first
-        async def snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        async def snooze(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], actor: Actor) -> None:
             await ack()
-            actor = pressed_by(body, respond)
 
             async def snooze_as_pressed() -> None:
                 minutes = interactions.number(action.get("value"), high=MAX_SNOOZE_MINUTES)

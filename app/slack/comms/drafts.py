@@ -4,7 +4,6 @@ e-mail posted for sending, internal message). Nothing leaves before approval."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.calls import StepFailure, run_step, run_steps
 from app.slack.toolkit.deps import Deps
+from app.slack.toolkit.forms import form_metadata
 from app.slack.toolkit.messages import Message, Messages
 from app.template_cache import compiled
 
@@ -85,8 +85,8 @@ class CommsDrafts:
         view = self.deps.messages.view("views/comms_edit.yml.j2", draft=draft, incident=incident)
         view["callback_id"] = EDIT_CALLBACK
         # The draft's last edit as the form shows it: saving replaces exactly those words, or nothing.
-        view["private_metadata"] = json.dumps({"draft": draft.id, "channel": incident.channel_id,
-                                               "edited_at": draft.edited_at.isoformat() if draft.edited_at else None})
+        view["private_metadata"] = form_metadata(channel=incident.channel_id, draft=draft.id,
+                                                 edited_at=draft.edited_at.isoformat() if draft.edited_at else None)
         await self.deps.client.views_open(trigger_id=trigger_id, view=view)
 
     async def save_edit(self, actor: Actor, draft_id: int, *, seen_edit: datetime | None, subject: str | None,

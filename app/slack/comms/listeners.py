@@ -6,15 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from app.slack.comms.drafts import EDIT_CALLBACK, CommsDrafts
 from app.slack.toolkit import interactions
-from app.slack.toolkit.acting import Acting, Actor, pressed_by
+from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.forms import form_values
-from app.slack.toolkit.messages import Message
 
 
 def read_edit(deps: Deps, view: dict[str, Any]) -> tuple[dict[str, str | None], dict[str, str]]:
@@ -30,8 +28,9 @@ def read_edit(deps: Deps, view: dict[str, Any]) -> tuple[dict[str, str | None], 
                      for block, problem in problems.items()}
 
 
-def edited_draft(view: dict[str, Any]) -> tuple[int, str, datetime | None]:
-    """The draft, its channel and the edit the form showed, as open_editor put them in its private_metadata."""
+def edited_draft(view: dict[str, Any]) -> tuple[int, datetime | None]:
+    """The draft and the edit the form showed, as open_editor put them in its private_metadata (with the
+    channel it was opened in: where its submitter is answered, toolkit/who_acted.py)."""
     try:
         metadata = json.loads(view.get("private_metadata") or "")
     except ValueError:
@@ -42,7 +41,7 @@ def edited_draft(view: dict[str, Any]) -> tuple[int, str, datetime | None]:
         seen_edit = datetime.fromisoformat(metadata["edited_at"]) if metadata.get("edited_at") else None
     except (TypeError, ValueError):
         raise interactions.StaleInteraction() from None
-    return interactions.number(str(metadata.get("draft"))), metadata["channel"], seen_edit
+    return interactions.number(str(metadata.get("draft"))), seen_edit
 
 
 def approved_version(value: object) -> tuple[int, datetime | None]:
@@ -65,20 +64,18 @@ def register(app: AsyncApp, deps: Deps, comms: CommsDrafts) -> None:
 
     @app.action("comms_edit")
     @deps.acks.first
-    async def edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def edit(ack: AsyncAck, action: dict[str, Any], actor: Actor) -> None:
         await ack()
-        actor = pressed_by(body, respond)
 
         async def open_editor() -> None:
-            await comms.open_editor(actor, interactions.number(action.get("value")), body.get("trigger_id") or "")
+            await comms.open_editor(actor, interactions.number(action.get("value")), actor.trigger_id or "")
 
         await acting.guarded(interactions.refers_to_something(open_editor()), actor, what="button")
 
     @app.action("comms_approve")
     @deps.acks.first
-    async def approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def approve(ack: AsyncAck, action: dict[str, Any], actor: Actor) -> None:
         await ack()
-        actor = pressed_by(body, respond)
 
         async def approve_draft() -> None:
             draft_id, seen_edit = approved_version(action.get("value"))
@@ -88,25 +85,17 @@ def register(app: AsyncApp, deps: Deps, comms: CommsDrafts) -> None:
 
     @app.view(EDIT_CALLBACK)
     @deps.acks.first
-    async def edit_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                             client: AsyncWebClient) -> None:
+    async def edit_submitted(ack: AsyncAck, view: dict[str, Any], actor: Actor) -> None:
         answers, problems = read_edit(deps, view)
         if problems:
             await ack(response_action="errors", errors=problems)
             return
         await ack()
-        user_id = body["user"]["id"]
-        try:
-            draft_id, channel_id, seen_edit = edited_draft(view)
-        except interactions.StaleInteraction as error:
-            # No channel to answer in: a direct message, as after submitting the declare form.
-            await client.chat_postMessage(channel=user_id, **acting.error_message(error).as_kwargs())
-            return
 
-        async def reply(message: Message) -> None:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
+        async def save_edit() -> None:
+            # A form whose metadata names no channel is answered by direct message (toolkit/who_acted.py).
+            draft_id, seen_edit = edited_draft(view)
+            await comms.save_edit(actor, draft_id, seen_edit=seen_edit, subject=answers["subject"],
+                                  body=answers["body"] or "")
 
-        actor = Actor(user_id, channel_id, reply)
-        await acting.guarded(interactions.refers_to_something(
-            comms.save_edit(actor, draft_id, seen_edit=seen_edit, subject=answers["subject"],
-                            body=answers["body"] or "")), actor, what="form")
+        await acting.guarded(interactions.refers_to_something(save_edit()), actor, what="form")

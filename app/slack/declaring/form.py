@@ -10,6 +10,7 @@ from app.incidents.errors import UsageError
 from app.incidents.models import Role, Severity
 from app.slack.toolkit import command_line, interactions
 from app.slack.toolkit.deps import Deps
+from app.slack.toolkit.forms import form_metadata
 
 DECLARE_CALLBACK = "declare_incident"
 
@@ -17,7 +18,8 @@ DECLARE_CALLBACK = "declare_incident"
 def declare_modal(deps: Deps, *, channel_id: str | None) -> dict[str, Any]:
     view = deps.messages.view("views/declare.yml.j2", plan=deps.policy, severities=list(Severity))
     view["callback_id"] = DECLARE_CALLBACK
-    view["private_metadata"] = channel_id or ""
+    # A modal has no response_url: whoever submits it hears back by direct message, wherever it was opened.
+    view["private_metadata"] = form_metadata(channel=channel_id, by_dm=True)
     return view
 
 

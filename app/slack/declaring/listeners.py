@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.slack.declaring.declarations import Declarations
@@ -15,17 +15,8 @@ from app.slack.toolkit import command_line
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.forms import read_or_refuse
-from app.slack.toolkit.messages import Message
 
 HOME_DECLARE_ACTION = "home_declare"  # the Home tab's Declare button (messages/views/home.yml.j2)
-
-
-def _chooser(body: dict[str, Any], respond: AsyncRespond) -> Actor:
-    async def reply(message: Message) -> None:
-        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-
-    return Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"), reply=reply,
-                 response_url=body.get("response_url"))
 
 
 def register(app: AsyncApp, deps: Deps, declarations: Declarations) -> None:
@@ -33,35 +24,26 @@ def register(app: AsyncApp, deps: Deps, declarations: Declarations) -> None:
 
     @app.action("join_incident")
     @deps.acks.first
-    async def join(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def join(ack: AsyncAck, action: dict[str, Any], actor: Actor) -> None:
         await ack()
-        actor = _chooser(body, respond)
         await acting.guarded(declarations.join(actor, int(action["value"])), actor)
 
     @app.action("declare_anyway")
     @deps.acks.first
-    async def declare_anyway(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                             respond: AsyncRespond) -> None:
+    async def declare_anyway(ack: AsyncAck, action: dict[str, Any], actor: Actor) -> None:
         await ack()
-        actor = _chooser(body, respond)
         await acting.run(declarations.declare, command_line.Declare.chosen(action["value"]), actor)
 
     @app.view(DECLARE_CALLBACK)
     @deps.acks.first
-    async def declare_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                                client: AsyncWebClient) -> None:
+    async def declare_submitted(ack: AsyncAck, view: dict[str, Any], actor: Actor) -> None:
         command = await read_or_refuse(
             deps.messages, ack, lambda values: read_declare_modal(values, deps.policy.playbooks.keys(),
                                                              deps.policy.services.keys()), view)
         if command is None:
             return
-        user_id = body["user"]["id"]
-
-        async def reply(message: Message) -> None:
-            # A modal has no response_url: the declarer hears back in a direct message.
-            await client.chat_postMessage(channel=user_id, **message.as_kwargs())
-
-        await acting.run(declarations.declare, command, Actor(user_id, view.get("private_metadata") or None, reply))
+        # The form says so itself (declare_modal): its declarer hears back by direct message.
+        await acting.run(declarations.declare, command, actor)
 
     @app.action(HOME_DECLARE_ACTION)
     @deps.acks.first

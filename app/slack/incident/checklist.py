@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from app.incidents import checklist as checklists
 from app.slack.toolkit import interactions
-from app.slack.toolkit.acting import Acting, Actor, pressed_by
+from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.calls import run_step
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.interactions import StaleInteraction
@@ -61,10 +61,8 @@ class Checklists:
     def register(self, app: AsyncApp) -> None:
         @app.action("checklist_tick")
         @self.deps.acks.first
-        async def checklist_tick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                                 respond: AsyncRespond) -> None:
+        async def checklist_tick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], actor: Actor) -> None:
             await ack()
-            actor = pressed_by(body, respond)
 
             async def tick_as_pressed() -> None:
                 selected = [str(interactions.number((option or {}).get("value")))

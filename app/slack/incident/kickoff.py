@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.incidents import service
@@ -30,10 +30,9 @@ from app.slack.incident.forms import (
 )
 from app.slack.toolkit import command_line, interactions
 from app.slack.toolkit.acks import Listener
-from app.slack.toolkit.acting import Acting, Actor, pressed_by
+from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
-from app.slack.toolkit.forms import form_submitter, read_or_refuse
-from app.slack.toolkit.messages import Message
+from app.slack.toolkit.forms import read_or_refuse
 
 Form = Callable[[Deps, Incident], dict[str, Any]]
 FORMS: dict[str, Form] = {
@@ -59,9 +58,8 @@ def register(app: AsyncApp, deps: Deps, changes: IncidentChanges) -> None:
 
     @app.action("acknowledge")
     @deps.acks.first
-    async def acknowledge(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def acknowledge(ack: AsyncAck, action: dict[str, Any], actor: Actor) -> None:
         await ack()
-        actor = pressed_by(body, respond)
 
         async def acknowledge_as_pressed() -> None:
             # The page's DM is no incident channel: its button names the incident, as the kickoff's does.
@@ -72,40 +70,35 @@ def register(app: AsyncApp, deps: Deps, changes: IncidentChanges) -> None:
 
     @app.action("post_update")
     @deps.acks.first
-    async def post_update(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
-                          client: AsyncWebClient) -> None:
+    async def post_update(ack: AsyncAck, actor: Actor, client: AsyncWebClient) -> None:
         await ack()
-        actor = pressed_by(body, respond)
 
         async def open_update_form() -> None:
             async with deps.db.transaction() as session:
                 incident = await acting.incident_here(session, actor)
             if incident.is_resolved:
                 raise IncidentResolved(title=incident.title, resolved_at=incident.resolved_at)
-            await client.views_open(trigger_id=body.get("trigger_id") or "",
+            await client.views_open(trigger_id=actor.trigger_id or "",
                                     view=update_modal(deps, incident, channel_id=incident.channel_id or ""))
 
         await acting.guarded(open_update_form(), actor, what="button")
 
     @app.view(UPDATE_CALLBACK)
     @deps.acks.first
-    async def update_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
-                               client: AsyncWebClient) -> None:
+    async def update_submitted(ack: AsyncAck, view: dict[str, Any], actor: Actor) -> None:
         command = await read_or_refuse(deps.messages, ack, read_update_modal, view)
         if command is None:
             return
-        await acting.run(changes.post_update, command, form_submitter(body, view, client))
+        await acting.run(changes.post_update, command, actor)
 
     for action_id, form in FORMS.items():
         def opener(form: Form = form) -> Listener:
-            async def open_form(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond,
-                                client: AsyncWebClient) -> None:
+            async def open_form(ack: AsyncAck, action: dict[str, Any], actor: Actor, client: AsyncWebClient) -> None:
                 await ack()
-                actor = pressed_by(body, respond)
 
                 async def show() -> None:
                     incident = await open_incident(deps, interactions.number(action.get("value")))
-                    await client.views_open(trigger_id=body["trigger_id"], view=form(deps, incident))
+                    await client.views_open(trigger_id=actor.trigger_id or "", view=form(deps, incident))
 
                 await acting.guarded(show(), actor)
             return open_form
@@ -114,16 +107,11 @@ def register(app: AsyncApp, deps: Deps, changes: IncidentChanges) -> None:
 
     def submitted(read: Callable[[dict[str, dict[str, Any]], str], command_line.Command],
                   handler: Callable[[Any, Actor], Any]) -> Listener:
-        async def run(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
-            user_id, channel_id = body["user"]["id"], view["private_metadata"]
-            command = await read_or_refuse(deps.messages, ack, lambda values: read(values, user_id), view)
+        async def run(ack: AsyncAck, view: dict[str, Any], actor: Actor) -> None:
+            command = await read_or_refuse(deps.messages, ack, lambda values: read(values, actor.user_id), view)
             if command is None:
                 return
-
-            async def reply(message: Message) -> None:
-                await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
-
-            await acting.run(handler, command, Actor(user_id, channel_id, reply))
+            await acting.run(handler, command, actor)
         return run
 
     app.view(SEVERITY_CALLBACK)(deps.acks.first(submitted(lambda values, user: read_severity_modal(values),

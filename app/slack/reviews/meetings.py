@@ -48,7 +48,7 @@ class Meetings:
         self.acting = Acting(deps)
         self.reviews = Reviews(deps)
 
-    async def open_form(self, actor: Actor, trigger_id: str | None = None) -> None:
+    async def open_form(self, actor: Actor) -> None:
         async with self.deps.db.transaction() as session:
             incident = await self.acting.incident_here(session, actor)
             require_resolved(incident)
@@ -57,7 +57,7 @@ class Meetings:
                                         now=self.deps.clock.now())
         view["callback_id"] = MEETING_CALLBACK
         view["private_metadata"] = incident.channel_id or ""
-        await self.deps.client.views_open(trigger_id=trigger_id or actor.trigger_id or "", view=view)
+        await self.deps.client.views_open(trigger_id=actor.trigger_id or "", view=view)
 
     async def schedule(self, command: ScheduleMeeting, actor: Actor) -> None:
         """Store the meeting with its attendees, then post the invite in the channel."""

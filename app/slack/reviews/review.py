@@ -24,6 +24,7 @@ from app.slack.toolkit import interactions
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.calls import run_step, run_steps
 from app.slack.toolkit.deps import Deps
+from app.slack.toolkit.forms import form_metadata
 from app.slack.toolkit.posting import post_once
 from app.slack.toolkit.review_commands import SubmitReview
 
@@ -43,19 +44,20 @@ async def names_of(client: AsyncWebClient, user_ids: Iterable[str]) -> dict[str,
 
 
 def review_form_metadata(channel_id: str | None, saved: PostIncidentReview | None) -> str:
-    """Where the form was opened, and which answers it showed (so submitting replaces exactly those)."""
-    return json.dumps({"channel": channel_id or "", "seen": saved.answered_at.isoformat() if saved else None})
+    """Where the form was opened (its submitter is answered there: toolkit/forms.py FormMetadata), and which
+    answers it showed (so submitting replaces exactly those)."""
+    return form_metadata(channel=channel_id or "", seen=saved.answered_at.isoformat() if saved else None)
 
 
-def read_review_form_metadata(metadata: str) -> tuple[str, datetime | None]:
-    """The channel and the answers' time that review_form_metadata wrote. A form opened before forms
-    carried the time holds only its channel: it is taken as showing no answers, so it cannot overwrite any."""
+def read_review_form_metadata(metadata: str) -> datetime | None:
+    """The answers' time that review_form_metadata wrote. A form opened before forms carried the time holds
+    only its channel: it is taken as showing no answers, so it cannot overwrite any."""
     if not metadata.startswith("{"):
-        return metadata, None
+        return None
     try:
         data = json.loads(metadata)
-        return str(data["channel"]), datetime.fromisoformat(data["seen"]) if data.get("seen") else None
-    except (ValueError, KeyError, TypeError):
+        return datetime.fromisoformat(data["seen"]) if data.get("seen") else None
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise interactions.StaleInteraction() from None
 
 

@@ -17,6 +17,7 @@ from app.incidents.errors import NoSuchIncident, NotAnIncidentChannel
 from app.incidents.models import Incident
 from app.slack.toolkit.acting import Acting, Actor
 from app.slack.toolkit.deps import Deps
+from app.slack.toolkit.forms import form_metadata
 from app.slack.toolkit.text import fit
 
 TIMELINE_PICK_CALLBACK = "timeline_pick_incident"
@@ -41,12 +42,14 @@ class ChosenMessage:
         return self.ts if self.channel == incident.channel_id else f"{self.channel}/{self.ts}"
 
     def as_metadata(self, response_url: str | None) -> str:
-        """The message for the form to carry; its text cut until the whole fits (quotes, backslashes and
-        newlines grow when JSON escapes them)."""
+        """The message for the form to carry, with where its submitter is answered (the shortcut's response_url,
+        else a direct message: toolkit/forms.py FormMetadata); its text cut until the whole fits (quotes,
+        backslashes and newlines grow when JSON escapes them)."""
         kept = KEPT_TEXT
         while True:
-            metadata = json.dumps({**asdict(self), "text": fit(self.text, kept), "response_url": response_url},
-                                  ensure_ascii=False)
+            message = {**asdict(self), "text": fit(self.text, kept)}
+            metadata = form_metadata(channel=message.pop("channel"), response_url=response_url, by_dm=True,
+                                     **message)
             if len(metadata) <= METADATA_LIMIT or kept == 0:
                 return metadata
             kept = max(0, kept - (len(metadata) - METADATA_LIMIT) - 1)
@@ -55,6 +58,7 @@ class ChosenMessage:
     def from_metadata(cls, metadata: str) -> tuple[ChosenMessage, str | None]:
         data = json.loads(metadata)
         response_url = data.pop("response_url", None)
+        data.pop("answer", None)
         return cls(**data), response_url
 
 
@@ -135,8 +139,7 @@ class TimelinePins:
         except SlackApiError:  # a private conversation the bot is not in: the line goes without its link
             return None
 
-    async def shortcut(self, actor: Actor, message: ChosenMessage, *, trigger_id: str,
-                       response_url: str | None) -> None:
+    async def shortcut(self, actor: Actor, message: ChosenMessage) -> None:
         """The shortcut on a message: in an incident's channel it goes on that timeline now; elsewhere a form
         asks which open incident (private ones only for the people in them)."""
         incident = await self._incident(message.channel)
@@ -152,8 +155,8 @@ class TimelinePins:
             return
         view = self.deps.messages.view("views/timeline_pick.yml.j2", incidents=incidents[:LISTED], message=message)
         view["callback_id"] = TIMELINE_PICK_CALLBACK
-        view["private_metadata"] = message.as_metadata(response_url)
-        await self.deps.client.views_open(trigger_id=trigger_id, view=view)
+        view["private_metadata"] = message.as_metadata(actor.response_url)
+        await self.deps.client.views_open(trigger_id=actor.trigger_id or "", view=view)
 
     async def picked(self, actor: Actor, message: ChosenMessage, incident_id: int) -> None:
         """The form's answer: the incident chosen, checked again (it may be private, or gone)."""

@@ -31,25 +31,19 @@ PICKER_SIZE = 5  # open incidents offered as buttons to run a command typed outs
 
 @dataclass
 class Actor:
-    """Who typed the command, where, and how to answer them privately."""
+    """Who acted (typed a command, pressed a button, submitted a form), where, and how to answer them privately:
+    resolved once per request from Slack by app/slack/toolkit/who_acted.py, the listener's `actor`."""
 
     user_id: str
     channel_id: str | None
     reply: Reply
     is_bot: bool = False  # the bot itself (a health check declared): never invited to its own channel
-    trigger_id: str | None = None  # a slash command's, for commands that open a form (/incident review)
-    response_url: str | None = None  # a slash command's: where a declaration's setup answers later
+    trigger_id: str | None = None  # the request's, for what opens a form (/incident review, a button)
+    response_url: str | None = None  # a command's or a button's: where a declaration's setup answers later
     incident_id: int | None = None  # the incident named in the command (`/incident update 12 ...`)
     typed: str | None = None  # a slash command's text: typed outside any incident channel, it is offered again
     receipt: int | None = None  # a typed declaration, written down as received (app/inbox/receiving.py)
-
-
-def pressed_by(body: dict[str, Any], respond: Any) -> Actor:
-    """Whoever pressed a button on one of our messages: answered privately, under it."""
-    async def reply(message: Message) -> None:
-        await respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
-
-    return Actor(user_id=body["user"]["id"], channel_id=(body.get("channel") or {}).get("id"), reply=reply)
+    replace_message: Reply | None = None  # a button's: an answer taking the place of the message it is on
 
 
 def answer_to(messages: Messages, error: BaseException, *, what: str, who: str | None, where: str | None) -> Message:

@@ -1,18 +1,19 @@
 """Forms (Slack modals) as every feature reads them: the answers by block, typed text cleaned as it arrives,
-problems sent back next to their fields, and the person who submitted one answered where it was opened."""
+problems sent back next to their fields, and what a form carries so that whoever submits it is answered where it
+was opened (FormMetadata)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
-from slack_sdk.web.async_client import AsyncWebClient
 
 from app.incidents.errors import UsageError
 from app.slack.toolkit import interactions
-from app.slack.toolkit.acting import Actor
-from app.slack.toolkit.messages import Message, Messages
+from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.text import clean
 
 
@@ -51,17 +52,42 @@ async def read_or_refuse(messages: Messages, ack: AsyncAck, read: Callable[[dict
     return command
 
 
-def form_submitter(body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, *,
-                   channel_id: str | None = None) -> Actor:
-    """Who submitted a form opened from an incident channel (its private_metadata, unless the form keeps more
-    there and says which): answered there, privately."""
-    user_id = body["user"]["id"]
-    channel_id = channel_id or view.get("private_metadata") or None
+@dataclass(frozen=True)
+class FormMetadata:
+    """What a form carries for whoever submits it, in Slack's private_metadata (returned untouched with the
+    submission), as app/slack/toolkit/who_acted.py reads it to answer them. The one convention: a JSON object
+    whose "channel" is where the form was opened, "response_url" where to answer instead (a form opened from a
+    shortcut), "answer": "dm" to answer by direct message even so (the declare form), and whatever else the form
+    keeps under keys of its own. A form that keeps nothing but its channel may carry the channel id alone, as
+    every form opened before the convention did."""
 
-    async def reply(message: Message) -> None:
-        if channel_id is None:  # nowhere to answer privately in a channel: a direct message
-            await client.chat_postMessage(channel=user_id, **message.as_kwargs())
-        else:
-            await client.chat_postEphemeral(channel=channel_id, user=user_id, **message.as_kwargs())
+    channel: str | None
+    response_url: str | None = None
+    by_dm: bool = False
 
-    return Actor(user_id, channel_id, reply)
+    @classmethod
+    def read(cls, metadata: object) -> FormMetadata:
+        """Never a crash: metadata of any other shape names no channel (the submitter hears back by DM)."""
+        if not isinstance(metadata, str):
+            return cls(None)
+        if not metadata.startswith("{"):
+            return cls(metadata or None)
+        try:
+            data = json.loads(metadata)
+        except ValueError:
+            return cls(None)
+        if not isinstance(data, dict):
+            return cls(None)
+        return cls(_text(data.get("channel")), _text(data.get("response_url")), data.get("answer") == "dm")
+
+
+def form_metadata(*, channel: str | None, response_url: str | None = None, by_dm: bool = False,
+                  **kept: Any) -> str:
+    """A form's private_metadata by the convention FormMetadata reads, with what else the form keeps."""
+    answer = {"answer": "dm"} if by_dm else {}
+    where = {"response_url": response_url} if response_url else {}
+    return json.dumps({"channel": channel, **where, **answer, **kept}, ensure_ascii=False)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
