@@ -163,27 +163,27 @@ class AlertReceiver:
         grouping = self.rules.grouping
         async with self.db.transaction() as session:
             now = self.clock.now()
-            incident = await service.open_incident_for(session, alert)
+            incident_id = await service.open_incident_for(session, alert)
             how = "added"
-            if incident is None and route is not None:
+            if incident_id is None and route is not None:
                 if route.group is not None:
-                    incident = await service.group_incident(session, route.rule, route.group,
-                                                            since=now - grouping.window, now=now)
+                    incident_id = await service.group_incident(session, route.rule, route.group,
+                                                               since=now - grouping.window, now=now)
                     how = "grouped"
-                if incident is None and grouping.folds is not None:
-                    incident = await service.group_incident(session, STORM, "", since=now - grouping.folds.window,
-                                                            now=now)
+                if incident_id is None and grouping.folds is not None:
+                    incident_id = await service.group_incident(session, STORM, "",
+                                                               since=now - grouping.folds.window, now=now)
                     how = "storm"
-                if incident is None:
+                if incident_id is None:
                     return None
-                if not await service.claim(session, alert, incident, now=now):
+                if not await service.claim(session, alert, incident_id, now=now):
                     raise Taken()
-            elif incident is None:
+            elif incident_id is None:
                 return None
             await self._take(session, delivery)
-            service.add_alert(session, incident, alert, now=now, text=self.words.line(
+            service.add_alert(session, incident_id, alert, now=now, text=self.words.line(
                 alert, how=how, rule=route.rule if route else None, group=route.group if route else None))
-        return Received(alert, Fate.ADDED, incident.id)
+        return Received(alert, Fate.ADDED, incident_id)
 
     async def _declare(self, alert: Alert, route: Route, delivery: Delivery | None, declaring_as: DeclaringAs,
                        *, storm: bool) -> Incident:
@@ -193,7 +193,7 @@ class AlertReceiver:
             assert storm_rule is not None or not storm
             await self._take(session, delivery)  # raising stores nothing: no incident, no channel, no page
             now = self.clock.now()
-            if not await service.claim(session, alert, incident, now=now):
+            if not await service.claim(session, alert, incident.id, now=now):
                 raise Taken()
             if storm_rule is not None and not storm and await service.declared_from_alerts(
                     session, since=now - storm_rule.window) >= storm_rule.threshold:
@@ -205,7 +205,7 @@ class AlertReceiver:
             if not storm and route.group is not None and not await service.open_group(
                     session, route.rule, route.group, incident, now=now, since=now - self.rules.grouping.window):
                 raise Taken()
-            service.add_alert(session, incident, alert, now=now, kind="detected", text=self.words.line(
+            service.add_alert(session, incident.id, alert, now=now, kind="detected", text=self.words.line(
                 alert, how="storm_declared" if storm else "declared", rule=route.rule, group=route.group))
 
         if storm:

@@ -13,7 +13,6 @@ from app.alerts.alert import Alert
 from app.alerts.models import AlertClaim, AlertGroup
 from app.alerts.routing import STORM
 from app.incidents.models import Incident, TimelineEvent
-from app.incidents.service import record
 
 LAST_AT_EVERY = timedelta(seconds=30)
 
@@ -22,47 +21,49 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-async def open_incident_for(session: AsyncSession, alert: Alert) -> Incident | None:
-    """The open incident this alert's fingerprint belongs to. A claim whose incident is resolved is
-    released here, so the next alert declares a new incident."""
-    claim = await session.get(AlertClaim, (alert.source, alert.fingerprint), populate_existing=True)
-    if claim is None:
+async def open_incident_for(session: AsyncSession, alert: Alert) -> int | None:
+    """The number of the open incident this alert's fingerprint belongs to. A claim whose incident is
+    resolved is released here, so the next alert declares a new incident. One query: it runs while the
+    alert's transaction holds SQLite's write lock, which every other alert is waiting for."""
+    found = (await session.execute(
+        select(AlertClaim.incident_id, Incident.resolved_at).join(Incident, Incident.id == AlertClaim.incident_id)
+        .where(AlertClaim.source == alert.source, AlertClaim.fingerprint == alert.fingerprint))).first()
+    if found is None:
         return None
-    incident = await session.get(Incident, claim.incident_id)
-    if incident is not None and not incident.is_resolved:
-        return incident
+    if found.resolved_at is None:
+        return found.incident_id
     await session.execute(delete(AlertClaim).where(AlertClaim.source == alert.source,
                                                    AlertClaim.fingerprint == alert.fingerprint,
-                                                   AlertClaim.incident_id == claim.incident_id))
+                                                   AlertClaim.incident_id == found.incident_id))
     return None
 
 
-async def claim(session: AsyncSession, alert: Alert, incident: Incident, *, now: datetime) -> bool:
-    """Make `incident` the fingerprint's open incident, in the transaction that stores the incident or joins
+async def claim(session: AsyncSession, alert: Alert, incident_id: int, *, now: datetime) -> bool:
+    """Make incident `incident_id` the fingerprint's open incident, in the transaction that stores the incident or joins
     the alert to it. False if another declaration holds the fingerprint already (the database decides: a
     unique key); the caller then rolls back and adds the alert to that one instead."""
     claimed = cast(CursorResult[Any], await session.execute(
         _insert(session)(AlertClaim).values(source=alert.source, fingerprint=alert.fingerprint,
-                                            incident_id=incident.id, claimed_at=now)
+                                            incident_id=incident_id, claimed_at=now)
         .on_conflict_do_nothing(index_elements=["source", "fingerprint"])))
     return claimed.rowcount == 1
 
 
 async def group_incident(session: AsyncSession, rule: str, key: str, *, since: datetime,
-                         now: datetime) -> Incident | None:
-    """The open incident of this group whose last alert came after `since`; the alert joining it makes
-    `now` its last (written at most every LAST_AT_EVERY: a storm's row is not a lock every alert queues for).
-    None: no such group (none yet, its incident resolved, or quiet for too long)."""
-    group = await session.get(AlertGroup, (rule, key), populate_existing=True)
-    if group is None or group.last_at < since:
+                         now: datetime) -> int | None:
+    """The number of the open incident of this group whose last alert came after `since`; the alert joining
+    it makes `now` its last (written at most every LAST_AT_EVERY: a storm's row is not a lock every alert
+    queues for). None: no such group (none yet, its incident resolved, or quiet for too long)."""
+    found = (await session.execute(
+        select(AlertGroup.incident_id, AlertGroup.last_at, Incident.resolved_at)
+        .join(Incident, Incident.id == AlertGroup.incident_id)
+        .where(AlertGroup.rule == rule, AlertGroup.key == key))).first()
+    if found is None or found.last_at < since or found.resolved_at is not None:
         return None
-    incident = await session.get(Incident, group.incident_id)
-    if incident is None or incident.is_resolved:
-        return None
-    if group.last_at < now - LAST_AT_EVERY:
+    if found.last_at < now - LAST_AT_EVERY:
         await session.execute(update(AlertGroup).where(AlertGroup.rule == rule, AlertGroup.key == key,
                                                        AlertGroup.last_at < now).values(last_at=now))
-    return incident
+    return found.incident_id
 
 
 async def open_group(session: AsyncSession, rule: str, key: str, incident: Incident, *, since: datetime,
@@ -99,10 +100,12 @@ def from_alert(incident: Incident, alert: Alert) -> None:
     incident.alert_severity = (alert.severity or "")[:60] or None
 
 
-def add_alert(session: AsyncSession, incident: Incident, alert: Alert, *, text: str, now: datetime,
+def add_alert(session: AsyncSession, incident_id: int, alert: Alert, *, text: str, now: datetime,
               kind: str | None = None) -> TimelineEvent:
     """The alert's line on the incident's timeline (its words, with the sender's link, from
     messages/alert_line.txt.j2). A resolved alert is only written down: whether the incident is over is for
-    people to say."""
-    return record(session, incident, kind=kind or ("alert_resolved" if alert.is_resolved else "alert"),
-                  actor=None, now=now, text=text)
+    people to say. By the incident's number: joining an alert to an incident does not load the incident."""
+    event = TimelineEvent(incident_id=incident_id, at=now, actor=None, text=text,
+                          kind=kind or ("alert_resolved" if alert.is_resolved else "alert"))
+    session.add(event)
+    return event
