@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import enum
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,12 +28,12 @@ from sqlalchemy.types import TypeDecorator
 
 from app.clock import utc
 from app.dburl import connect_arguments, describe
+from app.turns import Turns
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Replicas started together all migrate: the first takes this lock, the others wait and find nothing to do.
 MIGRATION_LOCK = int.from_bytes(b"incident", "big")
-_writing: ContextVar[bool] = ContextVar("writing", default=False)  # this task is inside a transaction
 
 
 class DatabaseUnreachable(Exception):
@@ -122,12 +120,7 @@ class Database:
             # A pooled SQLite connection answers from its page cache: checks open the file afresh.
             self._fresh: AsyncEngine | None = create_async_engine(parsed, poolclass=NullPool,
                                                                   connect_args={"timeout": 5})
-            # SQLite has one writer at a time, and every transaction here is a writer (BEGIN IMMEDIATE). Its
-            # busy handler is not a queue: waiters poll with growing sleeps (up to 100 ms), so under a burst
-            # the write lock goes to whoever polls at the right moment and an unlucky request waits seconds
-            # behind transactions of a few milliseconds. This process's transactions take turns in arrival
-            # order instead; the busy handler is left to decide between processes.
-            self._turns: asyncio.Lock | None = asyncio.Lock()
+            self._turns: Turns | None = Turns()  # one writer at a time, a waiting sender's first (app/turns.py)
         else:
             plain, arguments = connect_arguments(parsed)
             self.engine = create_async_engine(plain, pool_size=10, max_overflow=10, pool_pre_ping=True,
@@ -142,16 +135,9 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        # A transaction opened inside another of the same task (or of a task started inside one) does not
-        # queue behind it: it waits in the busy handler as before, instead of for ever.
-        turn = self._turns if self._turns is not None and not _writing.get() else None
-        async with turn or contextlib.nullcontext():
-            writing = _writing.set(True)
-            try:
-                async with self.sessions() as session, session.begin():
-                    yield session
-            finally:
-                _writing.reset(writing)
+        async with (self._turns.turn() if self._turns is not None else contextlib.nullcontext(),
+                    self.sessions() as session, session.begin()):
+            yield session
 
     async def migrate(self) -> Migrated:
         """Bring the schema to head. Any number of processes may do this at once: on PostgreSQL they take

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service
 from app.alerts.alert import Alert, AlertStatus
+from app.alerts.batches import Batches
 from app.alerts.routing import STORM, AlertRules, Route
 from app.alerts.words import AlertWords
 from app.clock import Clock
@@ -74,6 +75,7 @@ class AlertReceiver:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._waiting: Counter[tuple[str, str]] = Counter()
         self._declaring = asyncio.Lock()
+        self._joins: Batches[Received | None] = Batches(db)
 
     async def receive(self, alerts: list[Alert], delivery: Delivery | None = None) -> list[Received]:
         """Each alert's fate. A delivery is taken in the transaction of what its alert does; the senders that
@@ -159,30 +161,34 @@ class AlertReceiver:
         return Received(alert, Fate.ADDED, incident.id)
 
     async def _join(self, alert: Alert, route: Route | None, delivery: Delivery | None) -> Received | None:
-        """Onto the open incident of its fingerprint, else of its group, else of the storm; None if none is open."""
+        """Onto the open incident of its fingerprint, else of its group, else of the storm; None if none is open.
+        Written with the other alerts joining meanwhile, in one transaction (app/alerts/batches.py)."""
+        return await self._joins.run(lambda session: self._join_in(session, alert, route, delivery))
+
+    async def _join_in(self, session: AsyncSession, alert: Alert, route: Route | None,
+                       delivery: Delivery | None) -> Received | None:
         grouping = self.rules.grouping
-        async with self.db.transaction() as session:
-            now = self.clock.now()
-            incident_id = await service.open_incident_for(session, alert)
-            how = "added"
-            if incident_id is None and route is not None:
-                if route.group is not None:
-                    incident_id = await service.group_incident(session, route.rule, route.group,
-                                                               since=now - grouping.window, now=now)
-                    how = "grouped"
-                if incident_id is None and grouping.folds is not None:
-                    incident_id = await service.group_incident(session, STORM, "",
-                                                               since=now - grouping.folds.window, now=now)
-                    how = "storm"
-                if incident_id is None:
-                    return None
-                if not await service.claim(session, alert, incident_id, now=now):
-                    raise Taken()
-            elif incident_id is None:
+        now = self.clock.now()
+        incident_id = await service.open_incident_for(session, alert)
+        how = "added"
+        if incident_id is None and route is not None:
+            if route.group is not None:
+                incident_id = await service.group_incident(session, route.rule, route.group,
+                                                           since=now - grouping.window, now=now)
+                how = "grouped"
+            if incident_id is None and grouping.folds is not None:
+                incident_id = await service.group_incident(session, STORM, "",
+                                                           since=now - grouping.folds.window, now=now)
+                how = "storm"
+            if incident_id is None:
                 return None
-            await self._take(session, delivery)
-            service.add_alert(session, incident_id, alert, now=now, text=self.words.line(
-                alert, how=how, rule=route.rule if route else None, group=route.group if route else None))
+            if not await service.claim(session, alert, incident_id, now=now):
+                raise Taken()
+        elif incident_id is None:
+            return None
+        await self._take(session, delivery)
+        service.add_alert(session, incident_id, alert, now=now, text=self.words.line(
+            alert, how=how, rule=route.rule if route else None, group=route.group if route else None))
         return Received(alert, Fate.ADDED, incident_id)
 
     async def _declare(self, alert: Alert, route: Route, delivery: Delivery | None, declaring_as: DeclaringAs,
