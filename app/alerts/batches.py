@@ -55,7 +55,8 @@ class Batches(Generic[Result]):
                 self._next = None
             try:
                 async with self.db.transaction() as session:
-                    results = [await work(session) for work, _ in batch.work]
+                    with session.no_autoflush:  # what the work adds is inserted at the commit, a table at a time
+                        results = [await work(session) for work, _ in batch.work]
             except Exception as error:
                 if len(batch.work) == 1:
                     _settle(batch.work[0][1], error)

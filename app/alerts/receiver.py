@@ -2,12 +2,14 @@
 incident of its group (alerts of the rule sharing its `group_by` fields) or of the storm; else a new incident,
 declared through the same flow people use (the detection port).
 
-Everything an alert does is one short transaction, and no Slack call is made while it runs or while the
-fingerprint's lock is held: the alert's line, its fingerprint's claim, its delivery taken, and the incident
+The sender is answered once what its alert does is committed, and no Slack call is made before that or while
+the fingerprint's lock is held: the alert's line, its fingerprint's claim, its delivery taken, and the incident
 it declares (with the due work of setting that incident up in Slack, which runs after the sender has its
-answer). When replicas race over a burst, the database's unique keys decide: one claim of a fingerprint,
-one incident per group, one storm commits; the others roll back and join the one that did. A copy of a
-delivery that acted, however late, does nothing (app/webhooks/deliveries.py)."""
+answer). An alert joining an open incident is written with the others arriving meanwhile, in one transaction
+(app/alerts/batches.py): under a storm the answers wait for a few commits, not for one per alert. When
+replicas race over a burst, the database's unique keys decide: one claim of a fingerprint, one incident per
+group, one storm commits; the others roll back and join the one that did. A copy of a delivery that acted,
+however late, does nothing (app/webhooks/deliveries.py)."""
 
 from __future__ import annotations
 
