@@ -149,7 +149,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 return await measure(runtime, fake, base, args)
             finally:
-                runtime.sweeper.stop()
+                # As the app stops (app/__main__.py): the sweep in flight finishes first. Cut off in the middle
+                # of a statement, its SQLite connection can be left closing for ever, and the bench never exits.
+                await runtime.sweeper.shutdown(timeout=10)
                 await runner.cleanup()
                 await runtime.close()
 

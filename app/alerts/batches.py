@@ -50,35 +50,40 @@ class Batches(Generic[Result]):
         return await outcome
 
     async def _write(self, batch: _Batch[Result]) -> None:
-        async with self._one_at_a_time:
+        try:
+            async with self._one_at_a_time:
+                if self._next is batch:
+                    self._next = None
+                await self._write_together(batch)
+        finally:  # cancelled (shutting down): what was not written is not waited for, and takes no more
             if self._next is batch:
                 self._next = None
-            try:
-                async with self.db.transaction() as session:
-                    with session.no_autoflush:  # what the work adds is inserted at the commit, a table at a time
-                        results = [await work(session) for work, _ in batch.work]
-            except Exception as error:
-                if len(batch.work) == 1:
-                    _settle(batch.work[0][1], error)
-                    return
-                # One of them failed, so nothing of the batch is stored: each is written again alone, and only
-                # the sender of the one that fails again hears of it. (Not a savepoint each instead: that
-                # doubles the time every batch holds SQLite's one writer, for the rare batch that needs it.)
-                for work, outcome in batch.work:
-                    try:
-                        async with self.db.transaction() as session:
-                            result = await work(session)
-                    except Exception as alone:
-                        _settle(outcome, alone)
-                    else:
-                        _settle(outcome, result)
+            for _, outcome in batch.work:
+                outcome.cancel()  # nothing to a settled one
+
+    async def _write_together(self, batch: _Batch[Result]) -> None:
+        try:
+            async with self.db.transaction() as session:
+                with session.no_autoflush:  # what the work adds is inserted at the commit, a table at a time
+                    results = [await work(session) for work, _ in batch.work]
+        except Exception as error:
+            if len(batch.work) == 1:
+                _settle(batch.work[0][1], error)
                 return
-            except BaseException:  # cancelled (shutting down): nothing of the batch is stored
-                for _, outcome in batch.work:
-                    outcome.cancel()
-                raise
-            for (_, outcome), result in zip(batch.work, results, strict=True):
-                _settle(outcome, result)
+            # One of them failed, so nothing of the batch is stored: each is written again alone, and only the
+            # sender of the one that fails again hears of it. (Not a savepoint each instead: that doubles the
+            # time every batch holds SQLite's one writer, for the rare batch that needs it.)
+            for work, outcome in batch.work:
+                try:
+                    async with self.db.transaction() as session:
+                        result = await work(session)
+                except Exception as alone:
+                    _settle(outcome, alone)
+                else:
+                    _settle(outcome, result)
+            return
+        for (_, outcome), result in zip(batch.work, results, strict=True):
+            _settle(outcome, result)
 
 
 def _settle(outcome: asyncio.Future[Any], result: object) -> None:
