@@ -171,15 +171,20 @@ class AlertReceiver:
                        delivery: Delivery | None) -> Received | None:
         grouping = self.rules.grouping
         now = self.clock.now()
-        incident_id = await service.open_incident_for(session, alert)
+        groups = [(route.rule, route.group)] if route is not None and route.group is not None else []
+        if route is not None and grouping.folds is not None:
+            groups.append((STORM, ""))
+        found = await service.joinable(session, alert, groups=groups)
+        incident_id = await service.open_incident_for(session, alert, found.claim)
         how = "added"
         if incident_id is None and route is not None:
             if route.group is not None:
                 incident_id = await service.group_incident(session, route.rule, route.group,
+                                                           found.groups.get((route.rule, route.group)),
                                                            since=now - grouping.window, now=now)
                 how = "grouped"
             if incident_id is None and grouping.folds is not None:
-                incident_id = await service.group_incident(session, STORM, "",
+                incident_id = await service.group_incident(session, STORM, "", found.groups.get((STORM, "")),
                                                            since=now - grouping.folds.window, now=now)
                 how = "storm"
             if incident_id is None:

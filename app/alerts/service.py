@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    CursorResult,
+    Select,
+    and_,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,20 +36,57 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-async def open_incident_for(session: AsyncSession, alert: Alert) -> int | None:
-    """The number of the open incident this alert's fingerprint belongs to. A claim whose incident is
-    resolved is released here, so the next alert declares a new incident. One query: it runs while the
-    alert's transaction holds SQLite's write lock, which every other alert is waiting for."""
-    found = (await session.execute(
-        select(AlertClaim.incident_id, Incident.resolved_at).join(Incident, Incident.id == AlertClaim.incident_id)
-        .where(AlertClaim.source == alert.source, AlertClaim.fingerprint == alert.fingerprint))).first()
-    if found is None:
+@dataclass(frozen=True)
+class Held:
+    """The incident a fingerprint's claim, or a group's row, names: as read."""
+
+    incident_id: int
+    resolved: bool
+    last_at: datetime | None = None  # a group's latest alert
+
+
+@dataclass(frozen=True)
+class Joinable:
+    """What an alert could join: the incident its fingerprint claimed, and those of the groups asked about."""
+
+    claim: Held | None
+    groups: dict[tuple[str, str], Held]
+
+
+async def joinable(session: AsyncSession, alert: Alert, *, groups: Sequence[tuple[str, str]]) -> Joinable:
+    """The fingerprint's claim and the rows of `groups` ((rule, key) each), with their incidents' state: one
+    query, as it runs while SQLite's one writer waits for the batch it is in."""
+    of_claim = (select(literal("claim").label("kind"), literal("").label("rule"), literal("").label("key"),
+                       AlertClaim.incident_id, type_coerce(None, AlertGroup.last_at.type).label("last_at"),
+                       Incident.resolved_at)
+                .join(Incident, Incident.id == AlertClaim.incident_id)
+                .where(AlertClaim.source == alert.source, AlertClaim.fingerprint == alert.fingerprint))
+    query: Select[Any] | CompoundSelect[Any] = of_claim
+    if groups:
+        query = union_all(of_claim, select(
+            literal("group"), AlertGroup.rule, AlertGroup.key, AlertGroup.incident_id, AlertGroup.last_at,
+            Incident.resolved_at).join(Incident, Incident.id == AlertGroup.incident_id)
+            .where(or_(*(and_(AlertGroup.rule == rule, AlertGroup.key == key) for rule, key in groups))))
+    claim, found = None, {}
+    for row in await session.execute(query):
+        held = Held(row.incident_id, row.resolved_at is not None, row.last_at)
+        if row.kind == "claim":
+            claim = held
+        else:
+            found[(row.rule, row.key)] = held
+    return Joinable(claim, found)
+
+
+async def open_incident_for(session: AsyncSession, alert: Alert, claimed: Held | None) -> int | None:
+    """The number of the open incident this alert's fingerprint belongs to (`claimed`: its claim, as read).
+    A claim whose incident is resolved is released here, so the next alert declares a new incident."""
+    if claimed is None:
         return None
-    if found.resolved_at is None:
-        return found.incident_id
+    if not claimed.resolved:
+        return claimed.incident_id
     await session.execute(delete(AlertClaim).where(AlertClaim.source == alert.source,
                                                    AlertClaim.fingerprint == alert.fingerprint,
-                                                   AlertClaim.incident_id == found.incident_id))
+                                                   AlertClaim.incident_id == claimed.incident_id))
     return None
 
 
@@ -49,21 +101,18 @@ async def claim(session: AsyncSession, alert: Alert, incident_id: int, *, now: d
     return claimed.rowcount == 1
 
 
-async def group_incident(session: AsyncSession, rule: str, key: str, *, since: datetime,
+async def group_incident(session: AsyncSession, rule: str, key: str, group: Held | None, *, since: datetime,
                          now: datetime) -> int | None:
-    """The number of the open incident of this group whose last alert came after `since`; the alert joining
-    it makes `now` its last (written at most every LAST_AT_EVERY: a storm's row is not a lock every alert
-    queues for). None: no such group (none yet, its incident resolved, or quiet for too long)."""
-    found = (await session.execute(
-        select(AlertGroup.incident_id, AlertGroup.last_at, Incident.resolved_at)
-        .join(Incident, Incident.id == AlertGroup.incident_id)
-        .where(AlertGroup.rule == rule, AlertGroup.key == key))).first()
-    if found is None or found.last_at < since or found.resolved_at is not None:
+    """The number of the open incident of this group (`group`: its row, as read) if its last alert came after
+    `since`; the alert joining it makes `now` its last (written at most every LAST_AT_EVERY: a storm's row is
+    not a lock every alert queues for). None: no such group (none yet, its incident resolved, or quiet for
+    too long)."""
+    if group is None or group.resolved or group.last_at is None or group.last_at < since:
         return None
-    if found.last_at < now - LAST_AT_EVERY:
+    if group.last_at < now - LAST_AT_EVERY:
         await session.execute(update(AlertGroup).where(AlertGroup.rule == rule, AlertGroup.key == key,
                                                        AlertGroup.last_at < now).values(last_at=now))
-    return found.incident_id
+    return group.incident_id
 
 
 async def open_group(session: AsyncSession, rule: str, key: str, incident: Incident, *, since: datetime,
