@@ -29,10 +29,12 @@ class _Batch(Generic[Result]):
 
 
 class Batches(Generic[Result]):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, at_once: int = 1) -> None:
         self.db = db
         self._next: _Batch[Result] | None = None  # still taking work: not being written yet
-        self._one_at_a_time = asyncio.Lock()  # the next batch fills up while this one is written
+        # The next batch fills up while `at_once` are written: one on SQLite, which has one writer anyway; a few
+        # on PostgreSQL, where one batch's commit waits for the disk while the next one's statements run.
+        self._writing_at_once = asyncio.Semaphore(at_once)
         self._writing: set[asyncio.Task[None]] = set()  # referenced until done, so not collected midway
 
     async def run(self, work: Work[Result]) -> Result:
@@ -51,7 +53,7 @@ class Batches(Generic[Result]):
 
     async def _write(self, batch: _Batch[Result]) -> None:
         try:
-            async with self._one_at_a_time:
+            async with self._writing_at_once:
                 if self._next is batch:
                     self._next = None
                 await self._write_together(batch)

@@ -37,6 +37,7 @@ from app.webhooks.deliveries import AlreadyReceived, Delivery, Ledger
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 10  # join or declare, each time another declaration got there first
+WRITING_AT_ONCE = 4  # batches of alerts written at once on PostgreSQL (SQLite has one writer)
 
 
 class Fate(enum.StrEnum):
@@ -77,7 +78,7 @@ class AlertReceiver:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._waiting: Counter[tuple[str, str]] = Counter()
         self._declaring = asyncio.Lock()
-        self._joins: Batches[Received | None] = Batches(db)
+        self._joins: Batches[Received | None] = Batches(db, at_once=1 if db.dialect == "sqlite" else WRITING_AT_ONCE)
 
     async def receive(self, alerts: list[Alert], delivery: Delivery | None = None) -> list[Received]:
         """Each alert's fate. A delivery is taken in the transaction of what its alert does; the senders that
