@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from sqlalchemy import (
     CursorResult,
     Select,
     and_,
+    bindparam,
     delete,
     func,
     literal,
@@ -27,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.alerts.alert import Alert
 from app.alerts.models import AlertClaim, AlertGroup
 from app.alerts.routing import STORM
+from app.db import table_of
 from app.incidents.models import Incident, TimelineEvent
 
 LAST_AT_EVERY = timedelta(seconds=30)
@@ -56,25 +59,34 @@ class Joinable:
 async def joinable(session: AsyncSession, alert: Alert, *, groups: Sequence[tuple[str, str]]) -> Joinable:
     """The fingerprint's claim and the rows of `groups` ((rule, key) each), with their incidents' state: one
     query, as it runs while SQLite's one writer waits for the batch it is in."""
-    of_claim = (select(literal("claim").label("kind"), literal("").label("rule"), literal("").label("key"),
-                       AlertClaim.incident_id, type_coerce(None, AlertGroup.last_at.type).label("last_at"),
-                       Incident.resolved_at)
-                .join(Incident, Incident.id == AlertClaim.incident_id)
-                .where(AlertClaim.source == alert.source, AlertClaim.fingerprint == alert.fingerprint))
-    query: Select[Any] | CompoundSelect[Any] = of_claim
-    if groups:
-        query = union_all(of_claim, select(
-            literal("group"), AlertGroup.rule, AlertGroup.key, AlertGroup.incident_id, AlertGroup.last_at,
-            Incident.resolved_at).join(Incident, Incident.id == AlertGroup.incident_id)
-            .where(or_(*(and_(AlertGroup.rule == rule, AlertGroup.key == key) for rule, key in groups))))
+    parameters = {"source": alert.source, "fingerprint": alert.fingerprint}
+    for number, (rule, key) in enumerate(groups):
+        parameters |= {f"rule_{number}": rule, f"key_{number}": key}
     claim, found = None, {}
-    for row in await session.execute(query):
+    for row in await session.execute(_joinable(len(groups)), parameters):
         held = Held(row.incident_id, row.resolved_at is not None, row.last_at)
         if row.kind == "claim":
             claim = held
         else:
             found[(row.rule, row.key)] = held
     return Joinable(claim, found)
+
+
+@functools.cache
+def _joinable(groups: int) -> Select[Any] | CompoundSelect[Any]:
+    """joinable's query for this many groups, built once: a storm's alerts build no statement each."""
+    of_claim = (select(literal("claim").label("kind"), literal("").label("rule"), literal("").label("key"),
+                       AlertClaim.incident_id, type_coerce(None, AlertGroup.last_at.type).label("last_at"),
+                       Incident.resolved_at)
+                .join(Incident, Incident.id == AlertClaim.incident_id)
+                .where(AlertClaim.source == bindparam("source"), AlertClaim.fingerprint == bindparam("fingerprint")))
+    if not groups:
+        return of_claim
+    return union_all(of_claim, select(
+        literal("group"), AlertGroup.rule, AlertGroup.key, AlertGroup.incident_id, AlertGroup.last_at,
+        Incident.resolved_at).join(Incident, Incident.id == AlertGroup.incident_id)
+        .where(or_(*(and_(AlertGroup.rule == bindparam(f"rule_{number}"), AlertGroup.key == bindparam(f"key_{number}"))
+                     for number in range(groups)))))
 
 
 async def open_incident_for(session: AsyncSession, alert: Alert, claimed: Held | None) -> int | None:
@@ -91,14 +103,22 @@ async def open_incident_for(session: AsyncSession, alert: Alert, claimed: Held |
 
 
 async def claim(session: AsyncSession, alert: Alert, incident_id: int, *, now: datetime) -> bool:
-    """Make incident `incident_id` the fingerprint's open incident, in the transaction that stores the incident or joins
-    the alert to it. False if another declaration holds the fingerprint already (the database decides: a
+    """Make incident `incident_id` the fingerprint's open incident, in the transaction that stores the incident or
+    joins the alert to it. False if another declaration holds the fingerprint already (the database decides: a
     unique key); the caller then rolls back and adds the alert to that one instead."""
-    claimed = cast(CursorResult[Any], await session.execute(
-        _insert(session)(AlertClaim).values(source=alert.source, fingerprint=alert.fingerprint,
-                                            incident_id=incident_id, claimed_at=now)
-        .on_conflict_do_nothing(index_elements=["source", "fingerprint"])))
+    claimed = cast(CursorResult[Any], await session.execute(_claiming(session.get_bind().dialect.name), {
+        "source": alert.source, "fingerprint": alert.fingerprint, "incident_id": incident_id, "claimed_at": now}))
     return claimed.rowcount == 1
+
+
+@functools.cache
+def _claiming(dialect: str) -> Any:
+    """claim's INSERT for this database, built once (of the table: the ORM would take a row of values as a bulk
+    insert, which counts no rows)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table_of(AlertClaim)).values(
+        source=bindparam("source"), fingerprint=bindparam("fingerprint"), incident_id=bindparam("incident_id"),
+        claimed_at=bindparam("claimed_at")).on_conflict_do_nothing(index_elements=["source", "fingerprint"])
 
 
 async def group_incident(session: AsyncSession, rule: str, key: str, group: Held | None, *, since: datetime,
