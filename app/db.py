@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import os
@@ -27,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.clock import utc
 from app.dburl import connect_arguments, describe
+from app.turns import Turns
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -118,11 +120,13 @@ class Database:
             # A pooled SQLite connection answers from its page cache: checks open the file afresh.
             self._fresh: AsyncEngine | None = create_async_engine(parsed, poolclass=NullPool,
                                                                   connect_args={"timeout": 5})
+            self._turns: Turns | None = Turns()  # one writer at a time, a waiting sender's first (app/turns.py)
         else:
             plain, arguments = connect_arguments(parsed)
             self.engine = create_async_engine(plain, pool_size=10, max_overflow=10, pool_pre_ping=True,
                                               connect_args=arguments)
             self._fresh = None  # the pool pings each connection it hands out
+            self._turns = None  # row locks: writers of different rows do not wait for each other
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -131,7 +135,8 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        async with (self._turns.turn() if self._turns is not None else contextlib.nullcontext(),
+                    self.sessions() as session, session.begin()):
             yield session
 
     async def migrate(self) -> Migrated:

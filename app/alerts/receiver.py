@@ -2,12 +2,14 @@
 incident of its group (alerts of the rule sharing its `group_by` fields) or of the storm; else a new incident,
 declared through the same flow people use (the detection port).
 
-Everything an alert does is one short transaction, and no Slack call is made while it runs or while the
-fingerprint's lock is held: the alert's line, its fingerprint's claim, its delivery taken, and the incident
+The sender is answered once what its alert does is committed, and no Slack call is made before that or while
+the fingerprint's lock is held: the alert's line, its fingerprint's claim, its delivery taken, and the incident
 it declares (with the due work of setting that incident up in Slack, which runs after the sender has its
-answer). When replicas race over a burst, the database's unique keys decide: one claim of a fingerprint,
-one incident per group, one storm commits; the others roll back and join the one that did. A copy of a
-delivery that acted, however late, does nothing (app/webhooks/deliveries.py)."""
+answer). An alert joining an open incident is written with the others arriving meanwhile, in one transaction
+(app/alerts/batches.py): under a storm the answers wait for a few commits, not for one per alert. When
+replicas race over a burst, the database's unique keys decide: one claim of a fingerprint, one incident per
+group, one storm commits; the others roll back and join the one that did. A copy of a delivery that acted,
+however late, does nothing (app/webhooks/deliveries.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.alerts import service
 from app.alerts.alert import Alert, AlertStatus
+from app.alerts.batches import Batches
 from app.alerts.routing import STORM, AlertRules, Route
 from app.alerts.words import AlertWords
 from app.clock import Clock
@@ -34,6 +37,7 @@ from app.webhooks.deliveries import AlreadyReceived, Delivery, Ledger
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 10  # join or declare, each time another declaration got there first
+WRITING_AT_ONCE = 4  # batches of alerts written at once on PostgreSQL (SQLite has one writer)
 
 
 class Fate(enum.StrEnum):
@@ -74,6 +78,7 @@ class AlertReceiver:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._waiting: Counter[tuple[str, str]] = Counter()
         self._declaring = asyncio.Lock()
+        self._joins: Batches[Received | None] = Batches(db, at_once=1 if db.dialect == "sqlite" else WRITING_AT_ONCE)
 
     async def receive(self, alerts: list[Alert], delivery: Delivery | None = None) -> list[Received]:
         """Each alert's fate. A delivery is taken in the transaction of what its alert does; the senders that
@@ -159,31 +164,40 @@ class AlertReceiver:
         return Received(alert, Fate.ADDED, incident.id)
 
     async def _join(self, alert: Alert, route: Route | None, delivery: Delivery | None) -> Received | None:
-        """Onto the open incident of its fingerprint, else of its group, else of the storm; None if none is open."""
+        """Onto the open incident of its fingerprint, else of its group, else of the storm; None if none is open.
+        Written with the other alerts joining meanwhile, in one transaction (app/alerts/batches.py)."""
+        return await self._joins.run(lambda session: self._join_in(session, alert, route, delivery))
+
+    async def _join_in(self, session: AsyncSession, alert: Alert, route: Route | None,
+                       delivery: Delivery | None) -> Received | None:
         grouping = self.rules.grouping
-        async with self.db.transaction() as session:
-            now = self.clock.now()
-            incident = await service.open_incident_for(session, alert)
-            how = "added"
-            if incident is None and route is not None:
-                if route.group is not None:
-                    incident = await service.group_incident(session, route.rule, route.group,
-                                                            since=now - grouping.window, now=now)
-                    how = "grouped"
-                if incident is None and grouping.folds is not None:
-                    incident = await service.group_incident(session, STORM, "", since=now - grouping.folds.window,
-                                                            now=now)
-                    how = "storm"
-                if incident is None:
-                    return None
-                if not await service.claim(session, alert, incident, now=now):
-                    raise Taken()
-            elif incident is None:
+        now = self.clock.now()
+        groups = [(route.rule, route.group)] if route is not None and route.group is not None else []
+        if route is not None and grouping.folds is not None:
+            groups.append((STORM, ""))
+        found = await service.joinable(session, alert, groups=groups)
+        incident_id = await service.open_incident_for(session, alert, found.claim)
+        how = "added"
+        if incident_id is None and route is not None:
+            if route.group is not None:
+                incident_id = await service.group_incident(session, route.rule, route.group,
+                                                           found.groups.get((route.rule, route.group)),
+                                                           since=now - grouping.window, now=now)
+                how = "grouped"
+            if incident_id is None and grouping.folds is not None:
+                incident_id = await service.group_incident(session, STORM, "", found.groups.get((STORM, "")),
+                                                           since=now - grouping.folds.window, now=now)
+                how = "storm"
+            if incident_id is None:
                 return None
-            await self._take(session, delivery)
-            service.add_alert(session, incident, alert, now=now, text=self.words.line(
-                alert, how=how, rule=route.rule if route else None, group=route.group if route else None))
-        return Received(alert, Fate.ADDED, incident.id)
+            if not await service.claim(session, alert, incident_id, now=now):
+                raise Taken()
+        elif incident_id is None:
+            return None
+        await self._take(session, delivery)
+        service.add_alert(session, incident_id, alert, now=now, text=self.words.line(
+            alert, how=how, rule=route.rule if route else None, group=route.group if route else None))
+        return Received(alert, Fate.ADDED, incident_id)
 
     async def _declare(self, alert: Alert, route: Route, delivery: Delivery | None, declaring_as: DeclaringAs,
                        *, storm: bool) -> Incident:
@@ -193,7 +207,7 @@ class AlertReceiver:
             assert storm_rule is not None or not storm
             await self._take(session, delivery)  # raising stores nothing: no incident, no channel, no page
             now = self.clock.now()
-            if not await service.claim(session, alert, incident, now=now):
+            if not await service.claim(session, alert, incident.id, now=now):
                 raise Taken()
             if storm_rule is not None and not storm and await service.declared_from_alerts(
                     session, since=now - storm_rule.window) >= storm_rule.threshold:
@@ -205,7 +219,7 @@ class AlertReceiver:
             if not storm and route.group is not None and not await service.open_group(
                     session, route.rule, route.group, incident, now=now, since=now - self.rules.grouping.window):
                 raise Taken()
-            service.add_alert(session, incident, alert, now=now, kind="detected", text=self.words.line(
+            service.add_alert(session, incident.id, alert, now=now, kind="detected", text=self.words.line(
                 alert, how="storm_declared" if storm else "declared", rule=route.rule, group=route.group))
 
         if storm:

@@ -18,10 +18,12 @@ class AlertWords:
         self.env = Environment(loader=FileSystemLoader(messages_dir), autoescape=False, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
                                bytecode_cache=compiled("alerts-plain"))
-        self.env.get_template(TEMPLATE)  # checked at start-up
+        # Checked at start-up, and never looked for on disk again (as app/slack/toolkit/messages.py does): each
+        # alert of a storm is one line.
+        self.template = self.env.get_template(TEMPLATE)
 
     def line(self, alert: Alert, *, how: str, rule: str | None = None, group: str | None = None) -> str:
         """`how`: declared (it declared the incident), added (its fingerprint's incident), grouped (it joined
         its group's incident), storm (it joined the storm's incident), storm_declared (it started the storm)."""
-        text = self.env.get_template(TEMPLATE).render(alert=alert, how=how, rule=rule, group_key=group)
+        text = self.template.render(alert=alert, how=how, rule=rule, group_key=group)
         return " ".join(text.split())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -18,7 +18,9 @@ from app.slack.toolkit.messages import Message
 from app.slack.toolkit.people import resolve_people
 
 log = logging.getLogger(__name__)
-REMEMBERED_FOR = 600.0  # seconds an on-call's Slack user, looked up by e-mail, is remembered
+# An on-call's Slack user, looked up by e-mail, is asked again after this: in the background, while alerts go on
+# being declared with the one remembered (a sender never waits for Slack once it has been asked).
+ASK_AGAIN_AFTER = timedelta(minutes=10)
 
 
 class SlackDeclarer:
@@ -26,8 +28,9 @@ class SlackDeclarer:
         self.declarations = declarations
         self.deps = declarations.deps
         self._bot_user_id: str | None = None
-        self._found: dict[str, tuple[str, float]] = {}  # on-call as configured -> (Slack user, when looked up)
+        self._found: dict[str, tuple[str, datetime]] = {}  # on-call as configured -> (Slack user, when looked up)
         self._asking = asyncio.Lock()  # a burst of alerts asks Slack once
+        self._asking_again: set[str] = set()  # on-calls looked up again in the background now
 
     async def ready(self) -> DeclaringAs:
         """The bot declares; the primary on-call commands. Remembered: a burst of alerts asks Slack once."""
@@ -62,16 +65,29 @@ class SlackDeclarer:
         if primary is None:
             return {}
         found = self._found.get(primary)
-        if found is not None and time.monotonic() - found[1] < REMEMBERED_FOR:
-            return {Role.IC: found[0]}
+        if found is None:
+            return await self._look_up(primary)
+        if self.deps.clock.now() - found[1] >= ASK_AGAIN_AFTER and primary not in self._asking_again:
+            self._asking_again.add(primary)
+            self.deps.acks.start(self._look_up_again(primary), name=f"looking up the on-call {primary} again")
+        return {Role.IC: found[0]}
+
+    async def _look_up(self, primary: str) -> dict[Role, str]:
         try:
             [person] = await resolve_people(self.deps.client, [primary])
         except SlackApiError as error:
+            self._found.pop(primary, None)
             log.warning("On-call %s not found in Slack (%s); the bot holds the IC role until someone takes it", primary,
                         error.response.get("error"))
             return {}
-        self._found[primary] = (person, time.monotonic())
+        self._found[primary] = (person, self.deps.clock.now())
         return {Role.IC: person}
+
+    async def _look_up_again(self, primary: str) -> None:
+        try:
+            await self._look_up(primary)
+        finally:
+            self._asking_again.discard(primary)
 
     @staticmethod
     async def _tell_log(message: Message) -> None:

@@ -28,6 +28,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from app.turns import before_answer
+
 log = logging.getLogger(__name__)
 
 _answered: ContextVar[asyncio.Event | None] = ContextVar("answered", default=None)
@@ -68,7 +70,8 @@ class Acknowledgements:
             arrival = _arrived.set(self.last_arrival)
             self._calm.clear()
             try:
-                return await handler(request)
+                with before_answer(answered):  # its transactions go before background work's (app/turns.py)
+                    return await handler(request)
             finally:
                 self.waiting -= 1
                 if not self.waiting:
