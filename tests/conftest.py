@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -64,6 +65,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "processes: starts real processes (python -m app, replicas, kill -9)")
     config.addinivalue_line("markers", "browser: drives a real Chromium (marked by using the chromium fixture)")
     config.addinivalue_line("markers", "fuzz: a Hypothesis property over generated input (marked by being one)")
+
+
+# Modules whose tests all read one expensive run, made by a module-scoped fixture: all of a module's tests go to
+# one worker, so the run is made once. (xdist's own `--dist loadgroup` does not group under pytest 9.)
+SHARED_RUNS = ("tests/test_declaration_recovery.py",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `load` distribution, one test at a time to whichever worker is free, except that a module in
+    SHARED_RUNS goes to one worker whole (and first, being the largest unit)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_RUNS else nodeid
+
+    return SharedRunsTogether(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -191,6 +212,11 @@ async def fake(fake_plan: str, fake_scopes: tuple[str, ...] | None) -> AsyncIter
 
 @pytest.fixture
 def people(fake: FakeSlack) -> People:
+    return add_people(fake)
+
+
+def add_people(fake: FakeSlack) -> People:
+    """The test workspace's people and channels."""
     alice = fake.add_user("alice", real_name="Alice Adams", tz="Europe/Paris")
     bob = fake.add_user("bob", real_name="Bob Brown", tz="America/New_York")
     carol = fake.add_user("carol", real_name="Carol Chen", tz="Asia/Tokyo")
@@ -204,8 +230,11 @@ def people(fake: FakeSlack) -> People:
 
 @pytest.fixture
 def playbooks_dir(tmp_path: Path, people: People) -> Path:
+    return write_playbooks(tmp_path / "playbooks", people)
+
+
+def write_playbooks(directory: Path, people: People) -> Path:
     """The shipped playbooks, with an on-call roster of the test workspace's people."""
-    directory = tmp_path / "playbooks"
     shutil.copytree(PROJECT_ROOT / "playbooks", directory)
     roster = yaml.safe_load((directory / "oncall.yml").read_text())
     roster["rotation"]["primary"] = [people.carol]
