@@ -68,7 +68,7 @@ def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
     policy = Policy.load(settings.playbooks_dir)
     roster = Roster.load(settings.playbooks_dir / "oncall.yml")
     messages = Messages(settings.messages_dir, rules={"followup": policy.followup, "insights": policy.insights})
-    messages.check(sample_context(policy))
+    messages.check_once(policy, sample_context)
     return policy, roster, messages
 
 

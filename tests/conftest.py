@@ -10,6 +10,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -235,16 +236,22 @@ def playbooks_dir(tmp_path: Path, people: People) -> Path:
 
 def write_playbooks(directory: Path, people: People) -> Path:
     """The shipped playbooks, with an on-call roster of the test workspace's people."""
-    shutil.copytree(PROJECT_ROOT / "playbooks", directory)
-    roster = yaml.safe_load((directory / "oncall.yml").read_text())
-    roster["rotation"]["primary"] = [people.carol]
-    roster["rotation"]["backup"] = [people.bob]
-    (directory / "oncall.yml").write_text(yaml.safe_dump(roster))
-    # Most tests declare look-alike incidents on purpose; tests/test_duplicates.py turns the check back on.
-    declaring = yaml.safe_load((directory / "declaring.yml").read_text())
-    declaring["duplicates"]["similarity"] = 1.0
-    (directory / "declaring.yml").write_text(yaml.safe_dump(declaring))
+    shutil.copytree(PROJECT_ROOT / "playbooks", directory, copy_function=shutil.copyfile)
+    for name, changed in _test_playbooks(people.carol, people.bob).items():
+        (directory / name).write_text(changed)
     return directory
+
+
+@cache
+def _test_playbooks(primary: str, backup: str) -> dict[str, str]:
+    """What the tests change in the shipped playbooks, by file (the same for every test with the same people)."""
+    roster = yaml.safe_load((PROJECT_ROOT / "playbooks" / "oncall.yml").read_text())
+    roster["rotation"]["primary"] = [primary]
+    roster["rotation"]["backup"] = [backup]
+    # Most tests declare look-alike incidents on purpose; tests/test_duplicates.py turns the check back on.
+    declaring = yaml.safe_load((PROJECT_ROOT / "playbooks" / "declaring.yml").read_text())
+    declaring["duplicates"]["similarity"] = 1.0
+    return {"oncall.yml": yaml.safe_dump(roster), "declaring.yml": yaml.safe_dump(declaring)}
 
 
 @pytest.fixture
