@@ -265,11 +265,17 @@ def settings(fake: FakeSlack, people: People, database_url: str, playbooks_dir: 
                     database_url=database_url, incidents_channel=people.incidents, playbooks_dir=playbooks_dir)
 
 
+# The fake Slack limits no rate unless a test turns its limits on (fake.rate_limits), so the bot keeps within
+# Slack's limits this many times faster: a post a second per channel would make most tests wait, not work.
+PACING_SPEED = 100.0
+
+
 @asynccontextmanager
 async def running_bot(settings: Settings, fake: FakeSlack, clock: ManualClock,
-                      http_transport: httpx.AsyncBaseTransport | None = None) -> AsyncIterator[SlackDriver]:
+                      http_transport: httpx.AsyncBaseTransport | None = None,
+                      pacing_speed: float = PACING_SPEED) -> AsyncIterator[SlackDriver]:
     """The real app, served over HTTP on loopback, as one replica."""
-    runtime = await start_runtime(settings, clock=clock, http_transport=http_transport)
+    runtime = await start_runtime(settings, clock=clock, http_transport=http_transport, pacing_speed=pacing_speed)
     runner, url = await serve(runtime.web_app)
     driver = SlackDriver(url, fake, runtime)
     try:
