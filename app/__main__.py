@@ -24,19 +24,15 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from app.db import Database, DatabaseUnreachable
-from app.incidents.policy import PolicyError
-from app.main import Runtime, start_runtime
 from app.ops.logs import configure_logging
 from app.settings import ConfigError, Settings, database_url, log_format, log_level
-from app.slack.toolkit.messages import TemplateProblem
-from app.slack.toolkit.startup import SlackUnusable, check_app_token, check_slack
-from app.web import runner as http_runner
 
-if TYPE_CHECKING:  # imported when Socket Mode is on (below): it needs the websocket client
+if TYPE_CHECKING:
+    from aiohttp import web
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from app.main import Runtime
 
 log = logging.getLogger("app")
 STOP_WITHIN = 10.0  # seconds, all in: platforms send SIGKILL after their own grace period (Heroku 30 s, k8s 30 s)
@@ -45,6 +41,13 @@ REQUESTS_WITHIN = 3.0  # of those, for requests in flight: Slack gives up on an 
 
 async def serve(settings: Settings) -> str:
     """Serve until SIGTERM or SIGINT; returns how the stop went, for the one line that says so."""
+    # The bot's own modules, imported when it serves: `python -m app migrate` (a release step) needs none of them.
+    from aiohttp import web
+
+    from app.main import start_runtime
+    from app.slack.toolkit.startup import check_app_token, check_slack
+    from app.web import runner as http_runner
+
     stopping = asyncio.Event()
     received: list[str] = []
 
@@ -76,7 +79,7 @@ async def serve(settings: Settings) -> str:
         log.info("Serving /slack/events, /health, /ready and /metrics on port %s", settings.port)
         runtime.sweeper.start()
         runtime.detector.start()
-        if settings.slack_app_token:
+        if settings.slack_app_token:  # the websocket client, imported only for Socket Mode
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             socket_mode = AsyncSocketModeHandler(runtime.slack_app, settings.slack_app_token)
@@ -146,27 +149,43 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(log_level(os.environ.get("LOG_LEVEL")), log_format(os.environ.get("LOG_FORMAT")))
         if args == ["migrate"]:
             asyncio.run(migrate(database_url(os.environ.get("DATABASE_URL", "").strip() or None)))
-        else:
-            how = asyncio.run(serve(Settings.from_env(os.environ)))
-            log.info("Stopped: %s", how)
-    except (ConfigError, PolicyError, TemplateProblem, DatabaseUnreachable, SlackUnusable,
-            PortUnusable) as problem:
-        print(f"Cannot start: {problem}", file=sys.stderr)
-        return 2
+            return 0
+        return run_bot(Settings.from_env(os.environ))
+    except (ConfigError, DatabaseUnreachable) as problem:
+        return cannot_start(problem)
     except KeyboardInterrupt:
         return 0
+
+
+def run_bot(settings: Settings) -> int:
+    """`python -m app`: serve until a signal, or say in one line why it cannot start."""
+    from app.incidents.policy import PolicyError  # with the bot's own modules (serve)
+    from app.slack.toolkit.messages import TemplateProblem
+    from app.slack.toolkit.startup import SlackUnusable
+
+    try:
+        how = asyncio.run(serve(settings))
+    except (PolicyError, TemplateProblem, SlackUnusable, PortUnusable) as problem:
+        return cannot_start(problem)
+    log.info("Stopped: %s", how)
     return 0
 
 
+def cannot_start(problem: Exception) -> int:
+    print(f"Cannot start: {problem}", file=sys.stderr)
+    return 2
+
+
 def sandbox(args: list[str]) -> int:
+    from app.incidents.policy import PolicyError
     from app.sandbox.cli import main as sandbox_main  # only the sandbox loads the fake Slack
+    from app.slack.toolkit.messages import TemplateProblem
 
     configure_logging(log_level(os.environ.get("LOG_LEVEL") or "WARNING"), log_format(os.environ.get("LOG_FORMAT")))
     try:
         return sandbox_main(args)
     except (PolicyError, TemplateProblem) as problem:
-        print(f"Cannot start: {problem}", file=sys.stderr)
-        return 2
+        return cannot_start(problem)
     except KeyboardInterrupt:
         return 0
 

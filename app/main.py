@@ -68,7 +68,7 @@ def load_plan(settings: Settings) -> tuple[Policy, Roster, Messages]:
     policy = Policy.load(settings.playbooks_dir)
     roster = Roster.load(settings.playbooks_dir / "oncall.yml")
     messages = Messages(settings.messages_dir, rules={"followup": policy.followup, "insights": policy.insights})
-    messages.check(sample_context(policy))
+    messages.check_once(policy, sample_context)
     return policy, roster, messages
 
 
@@ -89,8 +89,8 @@ def trusted_certificates() -> ssl.SSLContext:
 
 
 def slack_client(settings: Settings, session: aiohttp.ClientSession | None = None,
-                 observer: SlackCalls | None = None) -> AsyncWebClient:
-    pacer = Pacer()
+                 observer: SlackCalls | None = None, pacing_speed: float = 1.0) -> AsyncWebClient:
+    pacer = Pacer(speed=pacing_speed)
     return PacedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -138,9 +138,13 @@ class Runtime:
 
 async def start_runtime(settings: Settings, clock: Clock | None = None,
                         http_transport: httpx.AsyncBaseTransport | None = None,
-                        check_slack: Callable[[], Awaitable[object]] | None = None) -> Runtime:
+                        check_slack: Callable[[], Awaitable[object]] | None = None,
+                        pacing_speed: float = 1.0) -> Runtime:
     """Everything the bot needs, ready to serve: plan loaded, templates checked, database migrated, then
     `check_slack` (what `python -m app` asks Slack before serving; tests leave it out).
+
+    The Slack client keeps within Slack's rate limits (app/slack/toolkit/pacing.py); `pacing_speed` runs them
+    that many times faster, for a fake Slack that limits nothing (the tests').
 
     The due-work sweeper is built but not started: `python -m app` starts it; tests sweep by hand.
     So is the health-check detector (playbooks/detection.yml): tests probe by hand.
@@ -179,7 +183,7 @@ async def start_runtime(settings: Settings, clock: Clock | None = None,
         raise
     http = aiohttp.ClientSession()
     metrics = Metrics()
-    client = slack_client(settings, http, metrics.slack)
+    client = slack_client(settings, http, metrics.slack, pacing_speed)
     links = ReviewLinks(review_link_key(settings), settings.public_url,
                         policy.followup.review.link_valid_for)
     insights_links = InsightsLinks(review_link_key(settings), settings.public_url,

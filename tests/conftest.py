@@ -10,7 +10,9 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -64,6 +66,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "processes: starts real processes (python -m app, replicas, kill -9)")
     config.addinivalue_line("markers", "browser: drives a real Chromium (marked by using the chromium fixture)")
     config.addinivalue_line("markers", "fuzz: a Hypothesis property over generated input (marked by being one)")
+
+
+# Modules whose tests all read one expensive run, made by a module-scoped fixture: all of a module's tests go to
+# one worker, so the run is made once. (xdist's own `--dist loadgroup` does not group under pytest 9.)
+SHARED_RUNS = ("tests/test_declaration_recovery.py",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `load` distribution, one test at a time to whichever worker is free, except that a module in
+    SHARED_RUNS goes to one worker whole (and first, being the largest unit)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_RUNS else nodeid
+
+    return SharedRunsTogether(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -191,6 +213,11 @@ async def fake(fake_plan: str, fake_scopes: tuple[str, ...] | None) -> AsyncIter
 
 @pytest.fixture
 def people(fake: FakeSlack) -> People:
+    return add_people(fake)
+
+
+def add_people(fake: FakeSlack) -> People:
+    """The test workspace's people and channels."""
     alice = fake.add_user("alice", real_name="Alice Adams", tz="Europe/Paris")
     bob = fake.add_user("bob", real_name="Bob Brown", tz="America/New_York")
     carol = fake.add_user("carol", real_name="Carol Chen", tz="Asia/Tokyo")
@@ -204,18 +231,27 @@ def people(fake: FakeSlack) -> People:
 
 @pytest.fixture
 def playbooks_dir(tmp_path: Path, people: People) -> Path:
+    return write_playbooks(tmp_path / "playbooks", people)
+
+
+def write_playbooks(directory: Path, people: People) -> Path:
     """The shipped playbooks, with an on-call roster of the test workspace's people."""
-    directory = tmp_path / "playbooks"
-    shutil.copytree(PROJECT_ROOT / "playbooks", directory)
-    roster = yaml.safe_load((directory / "oncall.yml").read_text())
-    roster["rotation"]["primary"] = [people.carol]
-    roster["rotation"]["backup"] = [people.bob]
-    (directory / "oncall.yml").write_text(yaml.safe_dump(roster))
-    # Most tests declare look-alike incidents on purpose; tests/test_duplicates.py turns the check back on.
-    declaring = yaml.safe_load((directory / "declaring.yml").read_text())
-    declaring["duplicates"]["similarity"] = 1.0
-    (directory / "declaring.yml").write_text(yaml.safe_dump(declaring))
+    shutil.copytree(PROJECT_ROOT / "playbooks", directory, copy_function=shutil.copyfile)
+    for name, changed in _test_playbooks(people.carol, people.bob).items():
+        (directory / name).write_text(changed)
     return directory
+
+
+@cache
+def _test_playbooks(primary: str, backup: str) -> dict[str, str]:
+    """What the tests change in the shipped playbooks, by file (the same for every test with the same people)."""
+    roster = yaml.safe_load((PROJECT_ROOT / "playbooks" / "oncall.yml").read_text())
+    roster["rotation"]["primary"] = [primary]
+    roster["rotation"]["backup"] = [backup]
+    # Most tests declare look-alike incidents on purpose; tests/test_duplicates.py turns the check back on.
+    declaring = yaml.safe_load((PROJECT_ROOT / "playbooks" / "declaring.yml").read_text())
+    declaring["duplicates"]["similarity"] = 1.0
+    return {"oncall.yml": yaml.safe_dump(roster), "declaring.yml": yaml.safe_dump(declaring)}
 
 
 @pytest.fixture
@@ -229,11 +265,17 @@ def settings(fake: FakeSlack, people: People, database_url: str, playbooks_dir: 
                     database_url=database_url, incidents_channel=people.incidents, playbooks_dir=playbooks_dir)
 
 
+# The fake Slack limits no rate unless a test turns its limits on (fake.rate_limits), so the bot keeps within
+# Slack's limits this many times faster: a post a second per channel would make most tests wait, not work.
+PACING_SPEED = 100.0
+
+
 @asynccontextmanager
 async def running_bot(settings: Settings, fake: FakeSlack, clock: ManualClock,
-                      http_transport: httpx.AsyncBaseTransport | None = None) -> AsyncIterator[SlackDriver]:
+                      http_transport: httpx.AsyncBaseTransport | None = None,
+                      pacing_speed: float = PACING_SPEED) -> AsyncIterator[SlackDriver]:
     """The real app, served over HTTP on loopback, as one replica."""
-    runtime = await start_runtime(settings, clock=clock, http_transport=http_transport)
+    runtime = await start_runtime(settings, clock=clock, http_transport=http_transport, pacing_speed=pacing_speed)
     runner, url = await serve(runtime.web_app)
     driver = SlackDriver(url, fake, runtime)
     try:

@@ -17,19 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.db import MIGRATIONS, Database
+from tests.app_process import ROOT, environment
 from tests.conftest import _create_database, _drop_database
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
-ROOT = Path(__file__).resolve().parent.parent
 SLACK_ENV = {"SLACK_BOT_TOKEN": "xoxb-123-456-abc", "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5"}
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-
-
-def environment(**settings: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith("SLACK_") and name not in ("DATABASE_URL", "LOG_LEVEL", "PORT", "INCIDENTS_CHANNEL")}
-    return {**env, **settings}
 
 
 def start(*args: str, **settings: str) -> subprocess.Popen[str]:

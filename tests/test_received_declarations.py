@@ -16,9 +16,10 @@ from sqlalchemy.engine import make_url
 from app.inbox.models import ReceivedDeclaration
 from app.incidents.models import Incident
 from app.sandbox.fakeslack import FakeSlack
+from tests.app_process import Bot
 from tests.conftest import People
 from tests.support import ManualClock, SlackDriver, eventually, settled
-from tests.test_declaration_recovery import Bot, incident_channels, set_up
+from tests.test_declaration_recovery import incident_channels, set_up
 
 pytestmark = pytest.mark.both_databases
 

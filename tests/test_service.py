@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-import httpx
 import pytest
 import yaml
 from sqlalchemy import select
@@ -27,19 +25,13 @@ from app.main import Runtime
 from app.sandbox.fakeslack import FakeSlack
 from app.sandbox.fakeslack.state import Message
 from app.settings import Settings
+from tests.app_process import ROOT, environment, free_port, until_serving
 from tests.conftest import People
 from tests.support import SIGNING_SECRET, SlackDriver, is_reminder
-from tests.test_processes import ROOT, environment
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.processes]
 
 STOPPED_WITHIN = 12.0  # the bot's own bound is 10 s
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -77,18 +69,8 @@ async def bot_process(tmp_path: Path, name: str, **settings: str) -> AsyncIterat
             await process.wait()
 
 
-async def serving(bot: Bot, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=bot.url, timeout=2) as http:
-        while time.monotonic() < deadline:
-            assert bot.process.returncode is None, bot.log.read_text()
-            try:
-                if (await http.get("/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"not serving after {timeout} s:\n{bot.log.read_text()}")
+async def serving(bot: Bot) -> None:
+    await until_serving(bot.url, lambda: None if bot.process.returncode is None else bot.log.read_text())
 
 
 def rehearsal_playbooks(playbooks_dir: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -12,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from app.incidents.models import Severity
 from app.incidents.policy import Policy, PolicyError
 from app.main import load_plan, start_runtime
 from app.samples import sample_context
 from app.settings import ConfigError, Settings
-from app.slack.toolkit.messages import TemplateProblem
+from app.slack.toolkit.messages import Messages, TemplateProblem
 from tests.support import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,6 +215,37 @@ def test_a_template_with_a_syntax_error_stops_start_up_naming_the_file(tmp_path:
         load_plan(settings(messages=messages))
 
     assert "resolved.j2" in str(raised.value)
+
+
+def test_templates_are_checked_again_when_their_text_or_the_policy_changes(tmp_path: Path) -> None:
+    """A process that starts the bot many times renders the templates once for the same text and policy
+    (Messages.check_once); any change is checked at the next start."""
+    directory = messages_copy(tmp_path)
+    policy = Policy.load(PLAYBOOKS)
+    checked: list[Policy] = []
+
+    def sample(made_from: Policy) -> dict[str, object]:
+        checked.append(made_from)
+        return sample_context(made_from)
+
+    def start(made_from: Policy) -> None:
+        rules = {"followup": made_from.followup, "insights": made_from.insights}
+        Messages(directory, rules=rules).check_once(made_from, sample)
+
+    start(policy)
+    start(Policy.load(PLAYBOOKS))  # read again, the same
+    assert len(checked) == 1
+    p1 = policy.severities[Severity.P1]
+    renamed = dataclasses.replace(policy, severities={**policy.severities,
+                                                      Severity.P1: dataclasses.replace(p1, name="Very high")})
+    start(renamed)
+    assert checked[-1] is renamed
+    (directory / "resolved.j2").write_text((directory / "resolved.j2").read_text() + "\n{# edited #}\n")
+    start(policy)
+    assert len(checked) == 3
+    (directory / "resolved.j2").write_text("{% if incident.is_resolved %}never closed\n")
+    with pytest.raises(TemplateProblem, match=r"resolved\.j2"):
+        start(policy)
 
 
 def test_every_shipped_template_renders_with_the_sample_incident() -> None:

@@ -19,9 +19,8 @@ import pytest
 
 from app.sandbox.fakeslack import FakeSlack
 from app.slack.toolkit.startup import check_slack
+from tests.app_process import ROOT, environment, free_port
 from tests.support import SIGNING_SECRET
-from tests.test_processes import ROOT, environment
-from tests.test_service import free_port
 
 pytestmark = pytest.mark.processes
 

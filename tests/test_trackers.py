@@ -266,6 +266,11 @@ async def test_the_periodic_sync_notices_an_issue_finished_in_jira_without_a_web
     await fake.wait_for(lambda: len(jira.issues) == 1)
     await add_item(slack, fake, people, channel, "Update the runbook")
     await fake.wait_for(lambda: len(jira.issues) == 2)
+
+    async def both_written_down() -> bool:  # Jira made the issue a moment before the bot wrote its key down
+        return [i.tracker_key for i in await items_of(slack, channel)] == ["OPS-1", "OPS-2"]
+
+    await eventually(both_written_down)
     jira.finish("OPS-2")  # the webhook is lost
 
     await tick(slack, clock, minutes=14)
