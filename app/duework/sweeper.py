@@ -316,13 +316,17 @@ class Sweeper:
         if self.scheduler is not None and self.scheduler.running:
             # Not shut down yet: APScheduler's shutdown cancels the jobs it is running, the sweeps among them.
             self.scheduler.pause()
-        if self._sweeping:
-            _, unfinished = await asyncio.wait(set(self._sweeping), timeout=timeout)
+        # The sweeps in flight, and the work fired at once outside any sweep (a declaration's channel, fired by
+        # the request that declared it): cutting a firing off in the middle of a transaction would leave SQLite's
+        # write lock with a connection nobody closes, and the giving back below waiting for it.
+        firing = {task for task in self.leases.held.values() if task is not None and not task.done()}
+        if in_flight := set(self._sweeping) | firing:
+            _, unfinished = await asyncio.wait(in_flight, timeout=timeout)
             for task in unfinished:
                 task.cancel()
             if unfinished:
-                log.warning("Shutdown: %s sweep(s) cut off after %s s; their work is given back, to be checked "
-                            "and done again", len(unfinished), timeout)
+                log.warning("Shutdown: %s sweep(s) or firing(s) cut off after %s s; their work is given back, to be "
+                            "checked and done again", len(unfinished), timeout)
         held = list(self.leases.held)
         self.leases.stop_firing(held)  # cut off: given back below, so it must not go on here
         self.stop()
