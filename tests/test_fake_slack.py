@@ -557,3 +557,50 @@ async def test_slack_sdk_recovers_from_a_real_rate_limit_and_speed_scales_time(f
     fake.rate_limits(enabled=False)
     await asyncio.gather(*(retrying.conversations_create(name=f"inc-more-{i}") for i in range(10)))
     assert statuses.count(429) == fake.ratelimited["conversations.create"]
+
+
+# Arguments good enough for each scoped method the app calls to reach its scope check ("C" is a public channel).
+APP_METHOD_ARGS: dict[str, dict[str, str]] = {
+    "bookmarks.add": {"channel_id": "C", "title": "Review", "type": "link", "link": "https://example.com"},
+    "chat.postMessage": {"channel": "C", "text": "x"}, "chat.postEphemeral": {"channel": "C", "user": "U", "text": "x"},
+    "chat.update": {"channel": "C", "ts": "1.0", "text": "x"}, "conversations.archive": {"channel": "C"},
+    "conversations.create": {"name": "incident-x"}, "conversations.history": {"channel": "C"},
+    "conversations.info": {"channel": "C"}, "conversations.invite": {"channel": "C", "users": "U"},
+    "conversations.list": {}, "conversations.members": {"channel": "C"}, "conversations.open": {"users": "U"},
+    "conversations.replies": {"channel": "C", "ts": "1.0"}, "conversations.setTopic": {"channel": "C", "topic": "t"},
+    "files.completeUploadExternal": {"files": '[{"id": "F1"}]'},
+    "files.getUploadURLExternal": {"filename": "review.md", "length": "1"},
+    "pins.add": {"channel": "C", "timestamp": "1.0"}, "reactions.get": {"channel": "C", "timestamp": "1.0"},
+    "usergroups.list": {}, "usergroups.users.list": {"usergroup": "S"}, "users.info": {"user": "U"},
+    "users.lookupByEmail": {"email": "alice@example.com"},
+}
+
+
+def scoped_app_methods() -> list[tuple[str, str]]:
+    """(method, the bot scope it needs on a public channel) for every Web API method the app calls that needs one."""
+    from tests.test_manifest import app_calls
+    found = []
+    for method in sorted(app_calls()):
+        needed = scopes.METHOD_SCOPES.get(method)
+        if needed is not None:
+            found.append((method, needed if isinstance(needed, str) else needed.get("public") or needed["im"]))
+    return found
+
+
+def test_every_scoped_method_the_app_calls_is_tried_below() -> None:
+    assert {method for method, _ in scoped_app_methods()} == set(APP_METHOD_ARGS)
+
+
+@pytest.mark.parametrize(("method", "scope"), scoped_app_methods())
+async def test_each_method_the_app_calls_is_refused_without_its_scope(method: str, scope: str) -> None:
+    """The manifest's scopes less the one the method needs: Slack's missing_scope, naming it, and nothing done."""
+    async with FakeSlack(scopes=[s for s in scopes.manifest_scopes() if s != scope]) as fake:
+        channel = fake.add_channel("general", members=[fake.bot_user_id])
+        user = fake.add_user("alice", email="alice@example.com")
+        args = {key: {"C": channel, "U": user}.get(value, value) for key, value in APP_METHOD_ARGS[method].items()}
+        client = AsyncWebClient(token=fake.bot_token, base_url=fake.api_url)
+        with pytest.raises(SlackApiError) as caught:
+            await client.api_call(method, params=args)
+        assert caught.value.response["error"] == "missing_scope" and caught.value.response["needed"] == scope
+        assert [(f.method, f.needed) for f in fake.scope_failures] == [(method, scope)]
+        fake.scope_failures.clear()
