@@ -19,11 +19,20 @@ from app.incidents.models import AffectedService, Incident
 from app.incidents.service import record
 
 if TYPE_CHECKING:
-    from app.catalog.services import Catalog
+    from app.catalog.services import Catalog, Service
     from app.incidents.policy import SeverityPolicy
 
 # What naming a service makes due, keyed by the service; dropped when the service is no longer named.
 FOR_A_SERVICE = (WorkKind.SERVICE_OWNERS, WorkKind.SERVICE_PAGE)
+
+
+def still_affected(incident: Incident, key: str, catalog: Catalog) -> Service | None:
+    """The service `key`, while its work for the incident still stands: the incident is open, still names it, and
+    the catalog still has it (None: over, no longer named, or gone from the catalog; the work is cancelled)."""
+    service = catalog.get(key)
+    if incident.is_resolved or key not in incident.service_keys or service is None:
+        return None
+    return service
 
 
 def name_at_declaration(session: AsyncSession, incident: Incident, keys: Sequence[str], *, by: str | None,

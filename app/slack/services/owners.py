@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.duework.attempt import Attempt, Problem
 from app.duework.models import DueWork, WorkKind
 from app.duework.sweeper import Fired
+from app.incidents import affected
 from app.incidents.models import Incident
 from app.slack.toolkit.deps import Deps
 from app.slack.toolkit.owners import Owners, read_owners
@@ -22,9 +23,9 @@ class OwnerInvitations:
 
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         key = attempt.work.key
-        service = self.deps.policy.services.get(key)
-        if incident.is_resolved or key not in incident.service_keys or service is None:
-            return Fired(outcome="cancelled")  # over, no longer named, or gone from the catalog
+        service = affected.still_affected(incident, key, self.deps.policy.services)
+        if service is None:
+            return Fired(outcome="cancelled")
         channel = incident.channel_id
         if not channel:
             # Named while the declaration's setup was making the channel: tried again (never given up on);

@@ -17,6 +17,7 @@ from datetime import datetime
 from app.catalog.services import Service
 from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
+from app.incidents import affected
 from app.incidents.models import Incident
 from app.oncall.pagers import Pager
 from app.oncall.pages import BACKUP_PAGE, service_page_key
@@ -33,9 +34,9 @@ class ServicePaging:
     async def fire(self, attempt: Attempt, incident: Incident, now: datetime) -> Fired:
         """SERVICE_PAGE work."""
         key = attempt.work.key
-        service = self.deps.policy.services.get(key)
-        if incident.is_resolved or key not in incident.service_keys or service is None:
-            return Fired(outcome="cancelled")  # over, no longer named, or gone from the catalog
+        service = affected.still_affected(incident, key, self.deps.policy.services)
+        if service is None:
+            return Fired(outcome="cancelled")
         if incident.is_private:  # its people are the ones the incident needs: said, not paged
             return self._not_paged(key, "private")
         pager, people = self._oncall(service, now)
