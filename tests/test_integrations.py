@@ -77,6 +77,21 @@ async def test_each_kind_of_integration_fails_the_one_way_the_clock_reads(kind: 
     assert failure.error.endswith(("HTTP 503", "HTTP 429", "HTTP 400", "HTTP 401", "ConnectError", "ReadTimeout"))
 
 
+@pytest.mark.parametrize("kind", CALLS)
+async def test_a_refusal_is_logged_without_its_body(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A vendor's refusal may echo what was sent (here the incident's title): the log says who refused, not what."""
+    def echoing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"message": "invalid", "echo": "Checkout errors",
+                                         "sent": request.content.decode()})
+
+    attempt = Attempt(DueWork(id=1, kind=WorkKind.PAGE, steps={}, unsure=False), lambda error: None)
+    async with httpx.AsyncClient(transport=httpx.MockTransport(echoing)) as http:
+        await CALLS[kind](http, attempt)
+
+    [line] = [r.getMessage() for r in caplog.records if "answered HTTP 422" in r.getMessage()]
+    assert "Checkout errors" not in caplog.text and "invalid" not in caplog.text, line
+
+
 async def test_anything_else_is_left_to_the_adapters_classifier() -> None:
     seen: list[BaseException] = []
 
