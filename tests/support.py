@@ -206,3 +206,11 @@ def posted_by_work(item: Message | Call, kind: WorkKind) -> bool:
 def is_reminder(item: Message | Call) -> bool:
     """A status-update reminder (live or since superseded by a newer one)."""
     return posted_by_work(item, WorkKind.UPDATE_REMINDER)
+
+
+def pinned_kickoff(fake: FakeSlack, channel: str) -> Message:
+    """The incident channel's kickoff: its one pinned message."""
+    [ts] = fake.channels[channel].pins
+    message = fake.channels[channel].message(ts)
+    assert message is not None
+    return message

@@ -22,7 +22,7 @@ from app.oncall.models import PageRecord
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.support import ManualClock, SlackDriver
+from tests.support import ManualClock, SlackDriver, pinned_kickoff
 from tests.test_clock import declare, tick
 from tests.test_paging import APPENDIX_A, ROUTING_KEY, TECH_KEY, PagerDutyInbox, page_roles_on_their_own, with_role_keys
 
@@ -86,20 +86,6 @@ def acknowledged_in_pagerduty(dedup_key: str, clock: ManualClock, *, by: str) ->
     }}).encode()
 
 
-def kickoff_blocks(fake: FakeSlack, channel: str) -> list[dict]:
-    [ts] = fake.channels[channel].pins
-    message = fake.channels[channel].message(ts)
-    assert message is not None
-    return message.blocks
-
-
-def kickoff_text(fake: FakeSlack, channel: str) -> str:
-    [ts] = fake.channels[channel].pins
-    message = fake.channels[channel].message(ts)
-    assert message is not None
-    return message.text
-
-
 def signed_by_pagerduty(body: bytes) -> dict[str, str]:
     digest = hmac.new(PAGERDUTY_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-PagerDuty-Signature": f"v1={digest}"}
@@ -117,7 +103,8 @@ async def test_acknowledging_our_page_in_pagerduty_acknowledges_it(settings: Set
         dedup_key = trigger["dedup_key"]
         # The page went out after the kickoff was posted: the kickoff was redrawn to show it.
         page_line = f"• <@{people.carol}> (ic, tech, comms), paged at <!date"
-        assert page_line in kickoff_text(fake, channel) and "not acknowledged yet" in kickoff_text(fake, channel)
+        shown = pinned_kickoff(fake, channel).text
+        assert page_line in shown and "not acknowledged yet" in shown
 
         body = acknowledged_in_pagerduty(dedup_key, clock, by="Carol Chen")
         response = await slack.http.post("/alerts/pagerduty", content=body, headers=signed_by_pagerduty(body))
@@ -128,8 +115,8 @@ async def test_acknowledging_our_page_in_pagerduty_acknowledges_it(settings: Set
         assert any(f"Carol Chen acknowledged <@{people.carol}>'s page (ic, tech, comms) in PagerDuty." in m.text
                    for m in fake.messages_in(channel))
         assert re.search(r"paged at <!date[^>]+>: acknowledged by Carol Chen at <!date[^>]+> in PagerDuty",
-                         kickoff_text(fake, channel)), kickoff_text(fake, channel)
-        assert "Acknowledge" not in [e["text"]["text"] for b in kickoff_blocks(fake, channel)
+                         pinned_kickoff(fake, channel).text), pinned_kickoff(fake, channel).text
+        assert "Acknowledge" not in [e["text"]["text"] for b in (pinned_kickoff(fake, channel).blocks or [])
                                      if b["type"] == "actions" for e in b["elements"]]
         [record] = await page_records(slack)
         assert (record.dedup_key, record.acknowledged_by, record.acknowledged_how) == (

@@ -27,7 +27,7 @@ from app.policy_files import PolicyError
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.support import ManualClock, SlackDriver, eventually, settled
+from tests.support import ManualClock, SlackDriver, eventually, pinned_kickoff, settled
 from tests.test_alerts import ALERTMANAGER_TOKEN, send
 from tests.test_clock import declare, tick
 from tests.test_detection import HealthEndpoint, api_check, bot_with, endpoint, probes  # noqa: F401 - a fixture
@@ -74,13 +74,6 @@ async def page_lines(slack: SlackDriver) -> list[str]:
                                           .order_by(TimelineEvent.id)))
 
 
-def kickoff(fake: FakeSlack, channel: str) -> str:
-    [ts] = fake.channels[channel].pins
-    message = fake.channels[channel].message(ts)
-    assert message is not None
-    return message.text
-
-
 async def add(slack: SlackDriver, clock: ManualClock, keys: list[str], *, by: str, number: int = 1) -> None:
     """Name services as `/incident services add` does, in a transaction of the test's own."""
     async with slack.runtime.db.transaction() as session:
@@ -104,8 +97,8 @@ async def test_a_declaration_pages_the_services_on_call_once_and_they_acknowledg
     assert people.bob in fake.channels[channel].members  # invited, as a paged role holder is
     # The kickoff, redrawn once the page went out, lists it beside the roles' page (Carol, Technical Lead).
     assert re.search(rf"• <@{people.bob}> \(on call for Stripe\), paged at <!date\^\d+\^{{time}}\|[^>]+>: "
-                     r"not acknowledged yet", kickoff(fake, channel)), kickoff(fake, channel)
-    assert f"<@{people.carol}> (tech)" in kickoff(fake, channel)
+                     r"not acknowledged yet", pinned_kickoff(fake, channel).text), pinned_kickoff(fake, channel).text
+    assert f"<@{people.carol}> (tech)" in pinned_kickoff(fake, channel).text
 
     for _ in range(3):  # the clock comes round: nobody is paged twice for the same service
         await tick(slack, clock, minutes=1)
@@ -119,7 +112,7 @@ async def test_a_declaration_pages_the_services_on_call_once_and_they_acknowledg
     [record] = await records(slack, for_service="stripe")
     assert (record.acknowledged_by, record.acknowledged_how) == (people.bob, "pressed Acknowledge")
     assert re.search(rf"<@{people.bob}> \(on call for Stripe\), paged at <!date[^>]+>: acknowledged at",
-                     kickoff(fake, channel)), kickoff(fake, channel)
+                     pinned_kickoff(fake, channel).text), pinned_kickoff(fake, channel).text
 
     await tick(slack, clock, minutes=30)  # P1: 30 minutes. Carol never answered her page; Bob answered his.
     [missed_line] = missed(fake, channel)
@@ -181,7 +174,8 @@ async def test_a_service_with_its_own_pagerduty_service_is_paged_there_acknowled
                                      "text": "Incident channel in Slack"}]
         [record] = await records(slack, for_service="postgres")
         assert (record.recipient, record.service, record.routing_key_name) == ("", "agentguard-db", "PAGERDUTY_KEY_DB")
-        assert "the agentguard-db schedule (on call for AgentGuard database), paged at" in kickoff(fake, channel)
+        shown = pinned_kickoff(fake, channel).text
+        assert "the agentguard-db schedule (on call for AgentGuard database), paged at" in shown
 
         body = acknowledged_in_pagerduty("incident-1-service-postgres", clock, by="Dina DBA")
         response = await slack.http.post("/alerts/pagerduty", content=body, headers=signed_by_pagerduty(body))
@@ -189,9 +183,9 @@ async def test_a_service_with_its_own_pagerduty_service_is_paged_there_acknowled
         await tick(slack, clock, seconds=1)  # the channel hears of it and the kickoff is redrawn (issue 20)
         assert any("Dina DBA acknowledged the pagerduty page (on call for AgentGuard database) in PagerDuty" in m.text
                    for m in fake.messages_in(channel))
+        shown = pinned_kickoff(fake, channel).text
         assert re.search(r"the agentguard-db schedule \(on call for AgentGuard database\), paged at <!date[^>]+>: "
-                         r"acknowledged by Dina DBA at <!date[^>]+> in PagerDuty", kickoff(fake, channel)), \
-            kickoff(fake, channel)
+                         r"acknowledged by Dina DBA at <!date[^>]+> in PagerDuty", shown), shown
         await tick(slack, clock, minutes=30)
         assert not any("AgentGuard database" in line for line in missed(fake, channel))
 
@@ -267,7 +261,7 @@ async def test_a_page_written_down_but_not_sent_before_a_restart_is_sent_once_af
         assert len(service_pages(fake, people.bob, STRIPE)) == 1
         [record] = await records(after_restart, for_service="stripe")
         assert record.recipient == people.bob
-        assert f"<@{people.bob}> (on call for Stripe), paged at" in kickoff(fake, channel)
+        assert f"<@{people.bob}> (on call for Stripe), paged at" in pinned_kickoff(fake, channel).text
 
 
 # -- the other ways a service is named, and when nobody is paged ------------------------------------------

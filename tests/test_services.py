@@ -20,7 +20,7 @@ from app.policy_files import PolicyError
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.support import ManualClock, SlackDriver, settled
+from tests.support import ManualClock, SlackDriver, pinned_kickoff, settled
 from tests.test_alerts import ALERTMANAGER_TOKEN, send
 from tests.test_clock import declare
 from tests.test_detection import HealthEndpoint, api_check, bot_with, endpoint, probes  # noqa: F401 - a fixture
@@ -41,13 +41,6 @@ async def service_lines(slack: SlackDriver, incident_id: int) -> list[str]:
             .order_by(TimelineEvent.id)))
 
 
-def kickoff(fake: FakeSlack, channel: str) -> str:
-    [ts] = fake.channels[channel].pins
-    message = fake.channels[channel].message(ts)
-    assert message is not None
-    return message.text
-
-
 # -- ways in --------------------------------------------------------------------------------------
 
 
@@ -59,7 +52,7 @@ async def test_a_declaration_names_services_and_the_kickoff_shows_owner_and_runb
     assert incident.title == "Checkout failing" and incident.impact == "EU customers cannot pay"
     assert incident.service_keys == ["api", "postgres"]
     assert await service_lines(slack, incident.id) == ["Affected services: api, postgres"]
-    text = kickoff(fake, channel)
+    text = pinned_kickoff(fake, channel).text
     assert "Affected services:" in text
     assert "*AgentGuard API* (`api`) — owner @engineering" in text
     assert "<https://dashboard.render.com/|Render dashboard>" in text
@@ -83,10 +76,11 @@ async def test_services_are_added_and_removed_on_the_timeline_and_the_kickoff_an
     reply = await slack.command("services add stripe, claude", user=people.alice, channel=channel)
     await settled(slack.runtime)
     assert reply.status == 200
-    await fake.wait_for(lambda: "*Stripe* (`stripe`)" in kickoff(fake, channel))
+    await fake.wait_for(lambda: "*Stripe* (`stripe`)" in pinned_kickoff(fake, channel).text)
     await slack.command("services remove api", user=people.alice, channel=channel)
     await settled(slack.runtime)
-    await fake.wait_for(lambda: "(`api`) — owner" not in kickoff(fake, channel))  # at risk now, not affected
+    # at risk now, not affected
+    await fake.wait_for(lambda: "(`api`) — owner" not in pinned_kickoff(fake, channel).text)
     first, _ = await incidents(slack)
     assert first.service_keys == ["claude", "stripe"]
     assert await service_lines(slack, first.id) == [
@@ -254,13 +248,13 @@ async def test_a_service_removed_from_the_catalog_stays_on_its_incident_and_star
         assert line == "Open incidents name services no longer in playbooks/services.yml: #1 (stripe)"
         await slack.command("services add api", user=people.alice, channel=channel)
         await settled(slack.runtime)
-        await fake.wait_for(lambda: "`stripe` (no longer in the service catalog)" in kickoff(fake, channel))
+        await fake.wait_for(lambda: "`stripe` (no longer in the service catalog)" in pinned_kickoff(fake, channel).text)
         [incident] = await incidents(slack)
         assert sorted(incident.service_keys) == ["api", "stripe"]
         listed = await slack.command("list service:stripe", user=people.bob, channel=people.general)
         assert "Payments failing" in await listed.text()
         removed = await slack.command("services remove stripe", user=people.alice, channel=channel)
         assert removed.status == 200
-        await fake.wait_for(lambda: "`stripe`" not in kickoff(fake, channel))
+        await fake.wait_for(lambda: "`stripe`" not in pinned_kickoff(fake, channel).text)
         [incident] = await incidents(slack)
         assert incident.service_keys == ["api"]

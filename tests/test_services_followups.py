@@ -22,26 +22,25 @@ from app.settings import PROJECT_ROOT
 from tests import test_app_home as home
 from tests import test_review as review
 from tests.conftest import People
-from tests.support import START, ManualClock, SlackDriver, settled
+from tests.support import START, ManualClock, SlackDriver, pinned_kickoff, settled
 from tests.test_clock import declare
-from tests.test_services import kickoff
 
 
 @pytest.mark.both_databases
 async def test_services_depending_on_an_affected_one_are_listed_at_risk_on_the_kickoff(
         slack: SlackDriver, fake: FakeSlack, people: People) -> None:
     channel = await declare(slack, fake, people, "P1 postgres Database slow")
-    text = kickoff(fake, channel)
+    text = pinned_kickoff(fake, channel).text
     # The API depends on the database; nothing depends on the API.
     assert "*At risk* (they depend on an affected service): AgentGuard API (`api`)" in text
 
     await slack.command("services add api", user=people.alice, channel=channel)
     await settled(slack.runtime)
-    await fake.wait_for(lambda: "(`api`) — owner" in kickoff(fake, channel))
-    assert "At risk" not in kickoff(fake, channel)  # affected itself, so no longer merely at risk
+    await fake.wait_for(lambda: "(`api`) — owner" in pinned_kickoff(fake, channel).text)
+    assert "At risk" not in pinned_kickoff(fake, channel).text  # affected itself, so no longer merely at risk
 
     other = await declare(slack, fake, people, "P2 Search slow", number=2)
-    assert "At risk" not in kickoff(fake, other)
+    assert "At risk" not in pinned_kickoff(fake, other).text
 
 
 @pytest.mark.both_databases
@@ -50,7 +49,7 @@ async def test_the_review_lists_the_affected_services_and_their_downtime(
     channel = await review.declare(slack, fake, people, "P1 api Checkout errors")
     clock.advance(minutes=20)
     await slack.command("services add stripe", user=people.alice, channel=channel)
-    await fake.wait_for(lambda: "(`stripe`) — owner" in kickoff(fake, channel))
+    await fake.wait_for(lambda: "(`stripe`) — owner" in pinned_kickoff(fake, channel).text)
     clock.advance(minutes=25)
     await review.resolve(slack, fake, people, channel)
     document = await review.published(slack, fake, people, channel)
