@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,6 +75,14 @@ def record(session: AsyncSession, incident: Incident, *, kind: str, actor: str |
     event = TimelineEvent(incident_id=incident.id, at=now, actor=actor, kind=kind, text=text)
     session.add(event)
     return event
+
+
+async def store_fields(session: AsyncSession, incident_id: int, **fields: Any) -> None:
+    """Write these columns of the stored incident (what Slack gave back: ids, timestamps) in one UPDATE, without
+    loading it and its roles, services and pages first."""
+    if fields:
+        await session.execute(update(Incident).where(Incident.id == incident_id).values(**fields)
+                              .execution_options(synchronize_session=False))
 
 
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
