@@ -44,14 +44,16 @@ async def store_declaration(session: AsyncSession, policy: Policy, *, title: str
     affected.name_at_declaration(session, incident, services, by=declared_by, now=now)
     incident.channel_name = await channels.next_free_name(session, incident)
     await session.flush()
-    await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=setup, fresh=True)
+    work = duework.NewWork(incident.id, now=now)  # its due work, written in one statement
+    work.add(WorkKind.SETUP, now, payload=setup)
     if not setup.get("bot"):  # the bot declaring from an alert has acknowledged nothing
         await deadlines.acknowledged_by_declaring(session, incident, policy.acknowledgement, now=now)
-    await deadlines.plan_clock(session, incident, policy, now=now, page=True, fresh=True)
-    if alongside is not None:
-        await alongside(session, incident)
+    await deadlines.plan_clock(session, incident, policy, now=now, page=True, fresh=work)
     playbook = policy.playbook(kind)
     if playbook:
         checklists.create_checklist(session, incident, playbook)
-        await compliance.plan_compliance(session, incident, playbook, now=now)
+        await compliance.plan_compliance(session, incident, playbook, now=now, fresh=work)
+    await work.write(session)
+    if alongside is not None:
+        await alongside(session, incident)
     return incident
