@@ -71,9 +71,11 @@ class ChannelSetup:
         with_owners = owners_ready and bool(team) and not attempt.done("invite")
         if with_owners:
             people = sorted({*people, *team})
-        async with self.deps.db.transaction() as session:
-            items = await checklists.checklist(session, incident)
         playbook = self.deps.policy.playbook(incident.kind)
+        items = []
+        if playbook:  # the checklist is the playbook's: without one, none is posted and none is read
+            async with self.deps.db.transaction() as session:
+                items = await checklists.checklist(session, incident)
         kickoff, _, _, _, _ = await asyncio.gather(
             post_once(self.client, attempt, "post kickoff", channel, summary.kickoff(incident)),
             attempt.once("invite", lambda: self._invite(channel, people)) if people else _nothing(),
