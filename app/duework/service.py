@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,21 +32,40 @@ async def any_done(session: AsyncSession, incident_id: int, kind: WorkKind) -> b
     return await session.scalar(query) is not None
 
 
+class NewWork:
+    """The due work of an incident stored in this very transaction: it has none yet, so nothing is looked up, and
+    its rows are written together, in one statement, by `write` (which the one who made this calls)."""
+
+    def __init__(self, incident_id: int, *, now: datetime) -> None:
+        self.incident_id = incident_id
+        self.now = now
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, kind: WorkKind, due_at: datetime, *, key: str = "", payload: dict[str, Any] | None = None) -> None:
+        self.rows.append({"incident_id": self.incident_id, "kind": kind, "key": key, "due_at": due_at,
+                          "created_at": self.now, "attempts": 0, "unsure": False, "steps": {},
+                          "payload": payload or {}})
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.rows:
+            await session.execute(insert(DueWork), self.rows)
+            self.rows = []
+
+
 async def plan(session: AsyncSession, incident_id: int, kind: WorkKind, due_at: datetime, *, now: datetime,
-               key: str = "", payload: dict[str, Any] | None = None, fresh: bool = False) -> DueWork:
+               key: str = "", payload: dict[str, Any] | None = None, fresh: NewWork | None = None) -> None:
     """Make sure this work is due at due_at: move the pending row, or add one. `fresh`: the incident was
-    stored in this very transaction, so it has no work yet: nothing to look up, and the new rows are
-    written together when the transaction commits."""
-    row = None if fresh else await pending(session, incident_id, kind, key)
+    stored in this very transaction, so it has no work yet: the row joins the others, written together."""
+    if fresh is not None:
+        fresh.add(kind, due_at, key=key, payload=payload)
+        return
+    row = await pending(session, incident_id, kind, key)
     if row is None:
-        row = DueWork(incident_id=incident_id, kind=kind, key=key, due_at=due_at, created_at=now, attempts=0,
-                      steps={}, payload=payload or {})
-        session.add(row)
+        session.add(DueWork(incident_id=incident_id, kind=kind, key=key, due_at=due_at, created_at=now, attempts=0,
+                            steps={}, payload=payload or {}))
     else:
         row.due_at = due_at
-    if not fresh:
-        await session.flush()
-    return row
+    await session.flush()
 
 
 async def plan_at_least(session: AsyncSession, incident_id: int, kind: WorkKind, due_at: datetime, *,

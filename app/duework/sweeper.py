@@ -54,6 +54,9 @@ class Fired:
 
     events: list[tuple[str, str]] = field(default_factory=list)
     outcome: str = "done"
+    # Writes that follow from what was done, made in the transaction that writes the outcome (and only if this
+    # worker still holds the row): no transaction of their own.
+    also: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
 
 
 Firing = tuple[Attempt, Fired | BaseException, timedelta | None]  # what a row's firing gives its Outcome
@@ -73,7 +76,8 @@ class Worker(Protocol):
 
     async def settle(self, session: AsyncSession, attempt: Attempt, incident: Incident, fired: Fired,
                      now: datetime) -> None:
-        """Write down what firing did (timeline, the incident's message ids)."""
+        """Write down what firing did (timeline, the incident's message ids). `incident` has its columns only:
+        its roles, services and pages are not loaded (app/duework/outcomes.py)."""
         ...
 
     async def gave_up(self, attempt: Attempt, incident: Incident) -> None:
@@ -266,6 +270,8 @@ class Sweeper:
             return
         if attempt.retry and self.observer is not None:
             self.observer.failed(row.kind.value)
+        for write in fired.also:
+            await write(session)
         await self.worker.settle(session, attempt, incident, fired, now)
 
     def start(self) -> None:

@@ -93,20 +93,20 @@ async def remove_services(session: AsyncSession, incident: Incident, keys: Seque
 
 
 async def page_oncall(session: AsyncSession, incident: Incident, keys: Sequence[str], rules: SeverityPolicy, *,
-                      now: datetime, fresh: bool = False) -> None:
+                      now: datetime, fresh: duework.NewWork | None = None) -> None:
     """Each of these services' on-call paged (playbooks/services.yml `oncall`): SERVICE_PAGE due work keyed by
     the service, through the same page records and acknowledgement rules as the roles, once per incident and
     service however often it is named again or the severity raised. Each has its own response time from now
     (ACK_DEADLINE keyed by the service): unanswered then, the backup on-call is paged for it, as for a role's
     page. A severity that pages nobody (playbooks/severities.yml `page: []`) pages no service's on-call either;
-    raising the incident to one that does pages them then. `fresh`: the incident was stored in this transaction."""
+    raising the incident to one that does pages them then. `fresh`: the incident was stored in this transaction (its
+    rows, written together)."""
     if not rules.page:
         return
     for key in dict.fromkeys(keys):
-        if fresh:  # nothing planned yet: the rows are written together when the transaction commits
-            await duework.plan(session, incident.id, WorkKind.SERVICE_PAGE, now, now=now, key=key, fresh=True)
-            await duework.plan(session, incident.id, WorkKind.ACK_DEADLINE, now + rules.response_time, now=now,
-                               key=key, fresh=True)
+        if fresh is not None:  # nothing planned yet
+            fresh.add(WorkKind.SERVICE_PAGE, now, key=key)
+            fresh.add(WorkKind.ACK_DEADLINE, now + rules.response_time, key=key)
             continue
         if await duework.already_done(session, incident.id, WorkKind.SERVICE_PAGE, key):
             continue  # paged once already (named, removed, named again)

@@ -27,14 +27,16 @@ def deadline(incident: Incident, clock: ComplianceClock) -> datetime:
     return incident.started_at + clock.within
 
 
-async def plan_compliance(session: AsyncSession, incident: Incident, playbook: Playbook, *, now: datetime) -> None:
+async def plan_compliance(session: AsyncSession, incident: Incident, playbook: Playbook, *, now: datetime,
+                          fresh: duework.NewWork | None = None) -> None:
+    """`fresh`: the incident was stored in this transaction (its rows, written together)."""
     for clock in playbook.compliance:
         due = deadline(incident, clock)
         for before in clock.remind_before:
             await duework.plan(session, incident.id, WorkKind.COMPLIANCE_DEADLINE, due - before, now=now,
-                               key=work_key(clock, str(int(before.total_seconds()))))
+                               key=work_key(clock, str(int(before.total_seconds()))), fresh=fresh)
         await duework.plan(session, incident.id, WorkKind.COMPLIANCE_DEADLINE, due, now=now,
-                           key=work_key(clock, DUE))
+                           key=work_key(clock, DUE), fresh=fresh)
 
 
 def clock_for(playbook: Playbook | None, key: str) -> ComplianceClock:

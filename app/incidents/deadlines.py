@@ -32,12 +32,12 @@ def next_update_due(incident: Incident, policy: Policy) -> datetime:
 
 
 async def plan_clock(session: AsyncSession, incident: Incident, policy: Policy, *, now: datetime,
-                     page: bool = False, fresh: bool = False) -> None:
+                     page: bool = False, fresh: duework.NewWork | None = None) -> None:
     """Bring the incident's due work in line with its severity (at declaration and on a severity change).
 
     Escalation and acknowledgement count from the incident's start, so raising the severity can make
     them due at once. `page` asks for the severity's roles to be paged (declaration, or a raise).
-    `fresh`: the incident was declared in this transaction and has no due work yet.
+    `fresh`: the incident was declared in this transaction and has no due work yet: its rows, written together.
     """
     rules = policy.for_severity(incident.severity)
     await duework.plan(session, incident.id, WorkKind.UPDATE_REMINDER, next_update_due(incident, policy), now=now,
@@ -48,13 +48,13 @@ async def plan_clock(session: AsyncSession, incident: Incident, policy: Policy, 
                            now=now, fresh=fresh)
     target = rules.escalate_to or ""
     if rules.escalate_after is None:
-        if not fresh:
+        if fresh is None:
             await duework.cancel(session, incident.id, [WorkKind.ESCALATION], now=now)
-    elif fresh or not await duework.already_done(session, incident.id, WorkKind.ESCALATION, target):
+    elif fresh is not None or not await duework.already_done(session, incident.id, WorkKind.ESCALATION, target):
         await duework.plan(session, incident.id, WorkKind.ESCALATION, incident.started_at + rules.escalate_after,
                            now=now, key=target, fresh=fresh)
-    if page and rules.page and (fresh or not await duework.already_done(session, incident.id, WorkKind.PAGE,
-                                                                        incident.severity.value)):
+    if page and rules.page and (fresh is not None or not await duework.already_done(
+            session, incident.id, WorkKind.PAGE, incident.severity.value)):
         await duework.plan(session, incident.id, WorkKind.PAGE, now, now=now, key=incident.severity.value,
                            fresh=fresh)
     if page:

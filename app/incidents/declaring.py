@@ -38,20 +38,24 @@ async def store_declaration(session: AsyncSession, policy: Policy, *, title: str
                                                      services=services)
         if existing is not None:
             raise LooksAlike(existing.id)
-    incident = await service.declare_incident(session, title=title, severity=severity, impact=impact,
-                                              declared_by=declared_by, roles=roles, now=now, kind=kind,
-                                              private=private)
-    affected.name_at_declaration(session, incident, services, by=declared_by, now=now)
+    incident = service.new_incident(title=title, severity=severity, impact=impact, declared_by=declared_by,
+                                    roles=roles, now=now, kind=kind, private=private)
+    # Its name read before it is in the session, and all it starts with set before its first flush: one INSERT each
+    # for it, its roles, its services, and no UPDATE after.
     incident.channel_name = await channels.next_free_name(session, incident)
-    await session.flush()
-    await duework.plan(session, incident.id, WorkKind.SETUP, now, now=now, payload=setup, fresh=True)
+    service.add_incident(session, incident)
+    affected.name_at_declaration(session, incident, services, by=declared_by, now=now)
     if not setup.get("bot"):  # the bot declaring from an alert has acknowledged nothing
         await deadlines.acknowledged_by_declaring(session, incident, policy.acknowledgement, now=now)
-    await deadlines.plan_clock(session, incident, policy, now=now, page=True, fresh=True)
-    if alongside is not None:
-        await alongside(session, incident)
+    await session.flush()
+    work = duework.NewWork(incident.id, now=now)  # its due work, written in one statement
+    work.add(WorkKind.SETUP, now, payload=setup)
+    await deadlines.plan_clock(session, incident, policy, now=now, page=True, fresh=work)
     playbook = policy.playbook(kind)
     if playbook:
         checklists.create_checklist(session, incident, playbook)
-        await compliance.plan_compliance(session, incident, playbook, now=now)
+        await compliance.plan_compliance(session, incident, playbook, now=now, fresh=work)
+    await work.write(session)
+    if alongside is not None:
+        await alongside(session, incident)
     return incident

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +44,16 @@ async def declare_incident(
     private: bool = False,
 ) -> Incident:
     """Store a new incident; the declarer commands it unless someone else was named."""
+    incident = new_incident(title=title, severity=severity, impact=impact, declared_by=declared_by, roles=roles,
+                            now=now, kind=kind, private=private)
+    add_incident(session, incident)
+    await session.flush()
+    return incident
+
+
+def new_incident(*, title: str, severity: Severity, impact: str, declared_by: str, roles: dict[Role, str],
+                 now: datetime, kind: str | None = None, private: bool = False) -> Incident:
+    """A new incident, in no session yet; the declarer commands it unless someone else was named."""
     incident = Incident(
         kind=kind,
         is_private=private,
@@ -59,21 +70,35 @@ async def declare_incident(
     holders = {Role.IC: declared_by, **roles}
     for role, user in holders.items():
         incident.roles.append(RoleAssignment(role=role, user_id=user, assigned_at=now))
-    session.add(incident)
-    await session.flush()
-    names = ", ".join(f"{role.value}={user}" for role, user in holders.items())
-    label = " ".join(filter(None, ["private" if private else "", kind or "", severity.value]))
-    record(session, incident, kind="declared", actor=declared_by, now=now,
-           text=f"Declared {label}: {title} ({names})")
     return incident
+
+
+def add_incident(session: AsyncSession, incident: Incident) -> None:
+    """A new incident into the session, its declaration on its timeline: both written at the next flush."""
+    session.add(incident)
+    names = ", ".join(f"{r.role.value}={r.user_id}" for r in incident.roles)
+    label = " ".join(filter(None, ["private" if incident.is_private else "", incident.kind or "",
+                                   incident.severity.value]))
+    record(session, incident, kind="declared", actor=incident.declared_by, now=incident.started_at,
+           text=f"Declared {label}: {incident.title} ({names})")
 
 
 def record(session: AsyncSession, incident: Incident, *, kind: str, actor: str | None, now: datetime,
            text: str = "") -> TimelineEvent:
-    """Add a line to the incident's timeline."""
+    """Add a line to the incident's timeline (a new incident's too, before its first flush: written after it)."""
     event = TimelineEvent(incident_id=incident.id, at=now, actor=actor, kind=kind, text=text)
+    if incident.id is None:
+        event.incident = incident
     session.add(event)
     return event
+
+
+async def store_fields(session: AsyncSession, incident_id: int, **fields: Any) -> None:
+    """Write these columns of the stored incident (what Slack gave back: ids, timestamps) in one UPDATE, without
+    loading it and its roles, services and pages first."""
+    if fields:
+        await session.execute(update(Incident).where(Incident.id == incident_id).values(**fields)
+                              .execution_options(synchronize_session=False))
 
 
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident:

@@ -1,6 +1,7 @@
 """The Slack side put together: one frozen set of dependencies (toolkit/deps.py), handed to each feature's
 `register(app, deps)`; the commands and kinds of due work each feature declares merged into one table each
-(a command or a kind claimed twice stops start-up); the /incident command and the fallbacks registered last."""
+(a command or a kind claimed twice stops start-up); the /incident command registered first (Bolt tries listeners in
+order) and the fallbacks last."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from app.slack import commands as incident_command
 from app.slack.app import create_slack_app, failed_after_ack, register_fallbacks
 from app.slack.commands import Commands
 from app.slack.declaring.automatic import SlackDeclarer
+from app.slack.declaring.declarations import Declarations
 from app.slack.reviews import Reviewing
 from app.slack.toolkit.acks import Acknowledgements
 from app.slack.toolkit.deps import Deps, FireNow, Integrations, Links
@@ -64,11 +66,16 @@ def build_slack(*, signing_secret: str, db: Database, clock_: Clock, client: Asy
                 summary=IncidentSummary(client, messages, policy, incidents_channel), fire_now=fire_now,
                 changed=tabs.soon, incidents_channel=incidents_channel, lease=lease, single_process=single_process)
     app = create_slack_app(signing_secret=signing_secret, client=client, messages=messages)
-    declared = declaring.register(app, deps)
+    # Bolt tries each listener's matcher in the order they were registered, building its arguments each time
+    # (tens of microseconds apiece): /incident, what a burst of declarations is made of, is tried first, not
+    # after every feature's buttons and forms. Its table is filled once each feature has declared its commands.
+    declarations = Declarations(deps)
+    commands = Commands(deps, {})
+    incident_command.register(app, deps, commands, declarations)
+    declared = declaring.register(app, deps, declarations)
+    assert declared.declarer is not None
     features: tuple[Feature, ...] = (declared, *(feature.register(app, deps) for feature in FEATURES[1:]))
-    commands = Commands(deps, merged([feature.commands for feature in features], "command"))
-    assert declared.declarations is not None and declared.declarer is not None
-    incident_command.register(app, deps, commands, declared.declarations)
+    commands.table = merged([feature.commands for feature in features], "command")
     register_fallbacks(app, deps)  # last: only what nothing above took
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, pagers=integrations.pagers,
                               handlers=merged([feature.due_work for feature in features], "due work"),

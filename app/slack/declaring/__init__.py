@@ -32,8 +32,8 @@ class Declaring(Feature):
     declarer: SlackDeclarer | None = None  # health checks and alerts declare through it
 
 
-def register(app: AsyncApp, deps: Deps) -> Declaring:
-    declarations = Declarations(deps)
+def register(app: AsyncApp, deps: Deps, declarations: Declarations) -> Declaring:
+    """`declarations`: shared with the /incident command, registered before any feature (app/slack/bootstrap.py)."""
     listeners.register(app, deps, declarations)
     return Declaring(
         commands={command_line.Declare: declarations.declare},

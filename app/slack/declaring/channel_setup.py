@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.duework.attempt import Attempt
 from app.duework.sweeper import Fired
@@ -69,9 +71,11 @@ class ChannelSetup:
         with_owners = owners_ready and bool(team) and not attempt.done("invite")
         if with_owners:
             people = sorted({*people, *team})
-        async with self.deps.db.transaction() as session:
-            items = await checklists.checklist(session, incident)
         playbook = self.deps.policy.playbook(incident.kind)
+        items = []
+        if playbook:  # the checklist is the playbook's: without one, none is posted and none is read
+            async with self.deps.db.transaction() as session:
+                items = await checklists.checklist(session, incident)
         kickoff, _, _, _, _ = await asyncio.gather(
             post_once(self.client, attempt, "post kickoff", channel, summary.kickoff(incident)),
             attempt.once("invite", lambda: self._invite(channel, people)) if people else _nothing(),
@@ -94,8 +98,6 @@ class ChannelSetup:
         elif owners_ready and (attempt.done("invite") or not people):
             # Their group was read after the others were invited (Slack refused it at first): on their own.
             await attempt.once("owners invited", lambda: self._invite_owners(channel, team))
-        async with self.deps.db.transaction() as session:  # services named while the channel was made
-            await affected.owners_due_now(session, incident.id, now=self.deps.clock.now())
         await self.deps.changed()  # a new incident on the Home tabs
         if attempt.failures:
             await attempt.once("tell failures", lambda: self._tell(attempt, self.deps.messages.render(
@@ -104,7 +106,15 @@ class ChannelSetup:
         if owners and "owners invited" in attempt.results:
             events.append(("owners_invited", self.deps.messages.text(
                 "owners_invited.txt.j2", owners=owners, catalog=self.deps.policy.services)))
-        return Fired(events=events)
+        # Services named while the channel was made: their owners' invitations are due at once, written with this
+        # outcome (the invitations made here, which theirs leave out, are on record by then).
+        return Fired(events=events, also=[self._owners_due_now(incident.id)])
+
+    def _owners_due_now(self, incident_id: int) -> Callable[[AsyncSession], Awaitable[None]]:
+        async def write(session: AsyncSession) -> None:
+            await affected.owners_due_now(session, incident_id, now=self.deps.clock.now())
+
+        return write
 
     # -- the steps ----------------------------------------------------------------------------
 
@@ -129,6 +139,10 @@ class ChannelSetup:
             incident.roles = stored.roles
 
     async def _owners(self, attempt: Attempt, incident: Incident) -> list[Owners]:
+        if not incident.services:
+            # Named at declaration means named when this work was claimed (its incident read then): one named since
+            # came with its own invitation (affected.add_services), so there is nothing to look up.
+            return []
         async with self.deps.db.transaction() as session:
             keys = await affected.named_without_own_invitation(session, incident.id)
         if incident.is_private:  # its channel is for the people the incident needs: said, never read or invited

@@ -141,13 +141,12 @@ class Acting:
     async def store(self, incident: Incident, events: list[tuple[str, str]], **fields: Any) -> None:
         """Write what Slack gave back (ids, timestamps) onto the stored incident, with timeline events."""
         async with self.db.transaction() as session:
-            stored = await service.get_incident(session, incident.id)
+            await service.store_fields(session, incident.id, **fields)
             for name, value in fields.items():
-                setattr(stored, name, value)
                 setattr(incident, name, value)
             now = self.clock.now()
             for kind, text in events:
-                service.record(session, stored, kind=kind, actor=None, now=now, text=text)
+                service.record(session, incident, kind=kind, actor=None, now=now, text=text)
 
     async def show_change(self, incident: Incident, actor: Actor, post: Message, **more: Any) -> None:
         """Post the short announcement of a change and bring the living summary up to date."""

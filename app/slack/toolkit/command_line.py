@@ -233,8 +233,12 @@ def _declare(rest: str, kinds: Collection[str] = (), services: Collection[str] =
                          kinds=sorted(kinds))
     named: list[str] = []
     # After the severity or type, words that are all service keys (`api`, `api,postgres`) name the services it
-    # affects; a word that is the whole title stays the title.
-    while len(words) > 1 and words[0] and set(keys := split_keys(words[0])) <= set(services):
+    # affects; a word that is the whole title stays the title. Each key is looked up in the catalog's own keys:
+    # no copy of the whole catalog per word (this runs before the acknowledgement).
+    while len(words) > 1 and words[0]:
+        keys = split_keys(words[0])
+        if not all(key in services for key in keys):
+            break
         named.extend(k for k in keys if k not in named)
         words.pop(0)
     remainder = " ".join(words)
