@@ -46,7 +46,7 @@ from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
 from app.settings import database_url as normalise_database_url
 from bench.declare import reset_postgres
-from tests.support import SIGNING_SECRET, serve
+from bench.harness import SIGNING_SECRET, serve
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "alerts.json"
 SAMPLES = PROJECT_ROOT / "tests" / "samples" / "alerts"

@@ -22,17 +22,19 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
+from app.clock import ManualClock
 from app.incidents.models import Incident
 from app.main import start_runtime
 from app.sandbox.fakeslack import FakeSlack
+from app.sandbox.slack_driver import SlackDriver
 from app.settings import PROJECT_ROOT, Settings
-from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve, settled
+from bench.harness import SIGNING_SECRET, START, serve, settled
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 
 
 async def burst(count: int) -> dict[str, Any]:
-    clock = ManualClock()
+    clock = ManualClock(START)
     async with FakeSlack() as fake:
         user = fake.add_user("declarer", real_name="Declarer")
         general = fake.add_channel("general", members=[user])
@@ -48,7 +50,7 @@ async def burst(count: int) -> dict[str, Any]:
                                 database_url=f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
             runtime = await start_runtime(settings, clock=clock)
             runner, url = await serve(runtime.web_app)
-            driver = SlackDriver(url, fake, runtime)
+            driver = SlackDriver(url, fake, SIGNING_SECRET)
             try:
                 await asyncio.gather(*(driver.command(f"declare P2 Burst incident number {n}", user=user,
                                                       channel=general) for n in range(count)))

@@ -35,14 +35,14 @@ from typing import Any
 
 from sqlalchemy import update
 
-from app.clock import Clock, SystemClock
+from app.clock import Clock, ManualClock, SystemClock
 from app.duework.models import DueWork, WorkKind
 from app.incidents import deadlines, service
 from app.incidents.models import Severity
 from app.main import Runtime, start_runtime
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
-from tests.support import SIGNING_SECRET, ManualClock
+from bench.harness import SIGNING_SECRET, START
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 
@@ -73,7 +73,7 @@ def reminders(fake: FakeSlack, channel: str) -> int:
 
 
 async def calls_per_reminder(incidents: int) -> dict[str, Any]:
-    clock = ManualClock()
+    clock = ManualClock(START)
     async with FakeSlack() as fake:
         with tempfile.TemporaryDirectory() as directory:
             runtime = await start_runtime(settings(fake, Path(directory), 5), clock=clock)

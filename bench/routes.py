@@ -6,7 +6,8 @@ Hypothesis draws each request: a route (/slack/events, /alerts/{source}, /tracke
 insights links, /status, /status.json, /metrics, /health, /ready), a method (mostly the route's own), path
 parameters, a query (with `expires`, `sig`, `window`...), headers (Slack's, the alert senders', any
 Content-Type and Content-Encoding) and a body (bytes, text, JSON nested up to 100,000 deep, forms naming a
-`response_url`, up to 900 KB). They are sent one at a time to the real bot (tests' fake Slack on loopback).
+`response_url`, up to 900 KB). They are sent one at a time to the real bot (the fake Slack of
+app/sandbox/fakeslack on loopback).
 
 What counts (issue 17): no answer is a 5xx; the Slack workspace hears nothing (no Web API call, no post to a
 response_url, no call to the loopback server every forged `response_url` points at); and each request adds
@@ -39,7 +40,7 @@ from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from app.settings import database_url as normalise_database_url
 from bench.declare import BenchClock
-from tests.support import SIGNING_SECRET, serve
+from bench.harness import SIGNING_SECRET, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "routes.json"

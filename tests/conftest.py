@@ -25,7 +25,7 @@ from app.db import Database
 from app.main import start_runtime
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
-from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, serve
+from tests.support import SIGNING_SECRET, START, ManualClock, SlackDriver, serve
 
 pytest_plugins = ["tests.browser"]
 
@@ -268,7 +268,7 @@ def _test_playbooks(primary: str, backup: str) -> dict[str, str]:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(START)
 
 
 @pytest.fixture

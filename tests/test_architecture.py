@@ -1,5 +1,6 @@
-"""The boundaries in pyproject.toml's [tool.importlinter]: the domain imports nothing of Slack, each Slack
-feature folder none of the others, the toolkit no feature. Run as `lint-imports` does, in a process of its own
+"""The boundaries in pyproject.toml's [tool.importlinter]: the app imports neither tests nor benchmarks, the
+benchmarks not the tests, the domain nothing of Slack, each Slack feature folder none of the others, the toolkit
+no feature. Run as `lint-imports` does, in a process of its own
 (it puts the working directory on sys.path)."""
 
 from __future__ import annotations

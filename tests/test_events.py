@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,13 +12,37 @@ import yaml
 from sqlalchemy import select
 
 from app.inbox.models import ReceivedEvent
+from app.sandbox import slack_driver
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import PROJECT_ROOT, Settings
 from app.slack.toolkit.deliveries import once_per_event
 from tests.conftest import People, running_bot
-from tests.support import ManualClock, SlackDriver, eventually
+from tests.support import SIGNING_SECRET, ManualClock, SlackDriver, eventually
 
 pytestmark = pytest.mark.both_databases
+
+
+# Events API payloads from slackapi/java-slack-sdk's json-logs (MIT, tests/samples/LICENSE-java-slack-sdk), vendored.
+EVENT_SAMPLES = Path(__file__).resolve().parent / "samples" / "events"
+DEPRECATED = {"authed_users", "authed_teams"}  # still in the older samples; Slack sends `authorizations` now
+
+
+@pytest.mark.parametrize("sample", sorted(path.name for path in EVENT_SAMPLES.glob("*.json")))
+async def test_the_driver_wraps_an_event_as_slack_does(fake: FakeSlack, sample: str) -> None:
+    """The envelope the tests, the benchmarks and the sandbox deliver events in (app/sandbox/slack_driver.py)
+    is the one around what Slack sent: its keys, each holding the same kind of value (or null)."""
+    sent = json.loads((EVENT_SAMPLES / sample).read_text())
+    driver = slack_driver.SlackDriver("http://127.0.0.1", fake, SIGNING_SECRET)
+    try:
+        envelope = driver.envelope(sent["event"])
+    finally:
+        await driver.close()
+    assert set(sent) - DEPRECATED <= set(envelope)
+    every_key = {key for path in EVENT_SAMPLES.glob("*.json") for key in json.loads(path.read_text())}
+    assert set(envelope) <= every_key
+    # (null or not: enterprise_id is null outside an Enterprise Grid, as in this workspace)
+    assert [key for key in sent.keys() & envelope.keys() if None not in (sent[key], envelope[key])
+            and type(sent[key]) is not type(envelope[key])] == []
 
 
 def counting(driver: SlackDriver, seen: list[str]) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from app.incidents.models import Incident
 from app.sandbox.fakeslack import FakeSlack
+from bench.fuzzing import UNEXPECTED, Fuzzer, command_text, interaction, send
 from tests.conftest import People
-from tests.fuzzing import UNEXPECTED, Fuzzer, command_text, interaction, send
 from tests.support import ManualClock, SlackDriver
 
 ACK_LIMIT = 3.0

@@ -77,7 +77,7 @@ async def test_a_signature_from_the_future_is_refused_too(slack: SlackDriver, fa
 
 
 async def open_modal(slack: SlackDriver, fake: FakeSlack, people: People) -> dict[str, Any]:
-    reply = await slack.command("declare", user=people.alice, channel=people.general)
+    reply = await slack.command("declare", user=people.alice, channel=people.general, trigger_id=TRIGGER)
     assert reply.status == 200
     await fake.wait_for(lambda: fake.views)
     [opened] = fake.views

@@ -28,9 +28,9 @@ from sqlalchemy import event, select
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from app.webhooks.models import WebhookDelivery
+from bench.fuzzing import JSONISH
 from tests.conftest import People, running_bot
 from tests.faketrackers import FakeGitHub, FakeJira
-from tests.fuzzing import JSONISH
 from tests.support import ManualClock, SlackDriver, settled
 from tests.test_alerts import SENT, alert_settings, another, bot, clock, incidents, sample, send, signed  # noqa: F401
 from tests.test_clock import tick

@@ -1,12 +1,13 @@
 """The person who acted is resolved once per request (app/slack/toolkit/who_acted.py), and answered where the
 surface they used answers: a form by what it carries (toolkit/forms.py FormMetadata), a request without a
-response_url by direct message."""
+response_url by direct message; also when what failed is no feature's to answer (Bolt's error handlers)."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from slack_bolt.async_app import AsyncAck
 
 from app.sandbox.fakeslack import FakeSlack
 from app.slack.toolkit.forms import FormMetadata, form_metadata
@@ -89,3 +90,64 @@ async def test_a_button_without_a_response_url_is_answered_by_direct_message(sla
     assert response.status_code == 200
     [answer] = await answers.settled()
     assert "not one I can act on" in answer and fake.dms_to(people.bob)
+
+
+# -- what escapes every feature: Bolt's error handlers (app/slack/app.py) answer the same actor ----------------
+
+
+def failing_form(slack: SlackDriver, *, acknowledged: bool) -> None:
+    """A form whose listener fails unexpectedly, before acknowledging (Bolt's error handler answers) or after
+    (the acknowledgements hand it on); registered as the features register theirs, ahead of the fallbacks."""
+    app = slack.runtime.slack_app
+
+    async def fails(ack: AsyncAck) -> None:
+        if acknowledged:
+            await ack()
+        raise RuntimeError("a listener's own bug")
+
+    app.view("breaks_on_purpose")(slack.runtime.slack.acks.first(fails) if acknowledged else fails)
+    app._async_listeners.insert(0, app._async_listeners.pop())  # Bolt hands a form to the first that matches
+
+
+def unexpected_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Unexpected error (ref")]
+
+
+@pytest.mark.parametrize("acknowledged", [False, True], ids=["before the ack", "after the ack"])
+async def test_a_failure_no_feature_answered_reaches_the_actor_where_the_form_says(
+        slack: SlackDriver, fake: FakeSlack, people: People, caplog: pytest.LogCaptureFixture,
+        acknowledged: bool) -> None:
+    failing_form(slack, acknowledged=acknowledged)
+    answers = Answers(fake, people.alice)
+    ephemerals, dms = len(fake.ephemerals), len(fake.dms_to(people.alice))
+
+    response = await slack.interaction({
+        "type": "view_submission", "team": {"id": fake.team_id}, "api_app_id": fake.app_id,
+        "user": slack.user(people.alice), "trigger_id": slack.new_trigger_id(),
+        "view": {"id": "V0BROKEN", "type": "modal", "callback_id": "breaks_on_purpose",
+                 "private_metadata": form_metadata(channel=people.general), "state": {"values": {}}}})
+
+    assert response.status_code == 200
+    [answer] = await answers.settled()
+    assert UNEXPECTED in answer
+    # As the form says (its channel, ephemeral), the way every listener answers its actor; not by DM.
+    assert [e["channel"] for e in fake.ephemerals[ephemerals:]] == [people.general]
+    assert len(fake.dms_to(people.alice)) == dms
+    # Logged with who and where: the form's channel, which only the resolved actor knows (the body has none).
+    [logged] = unexpected_errors(caplog)
+    assert logged.endswith(f"for {people.alice} in {people.general}")
+
+
+async def test_a_failure_before_the_actor_is_resolved_is_answered_from_the_request(
+        slack: SlackDriver, fake: FakeSlack, people: People, caplog: pytest.LogCaptureFixture) -> None:
+    # Slack unreachable on the bot's first request: Bolt's own authorization (auth.test, before any middleware
+    # of ours) fails, so no actor was resolved; the command is answered in its acknowledgement all the same.
+    await fake.stop()
+
+    reply = await slack.command("status", user=people.alice, channel=people.general)
+
+    assert reply.status == 200 and UNEXPECTED in reply.ack_text
+    [logged] = unexpected_errors(caplog)
+    reference = logged.split("(ref ", 1)[1].split(")", 1)[0]
+    assert f"`{reference}`" in reply.ack_text
+    assert logged.endswith(f"for {people.alice} in {people.general}")

@@ -1,26 +1,20 @@
-"""What Slack's own client would send the bot when a person acts: signed slash commands, block_actions,
-view_submission and events, built as Slack builds them and posted to the bot's /slack/events.
-
-It also remembers what Slack remembers for the person: which response_url answers whom, which trigger_id
-opened which modal, and the modal each person has open.
+"""The person's Slack client in the sandbox: what they do (type a command, press a button, react, submit a
+form) sent to the bot as Slack sends it, through the one driver of the bot from Slack's side
+(app/sandbox/slack_driver.py); and what Slack remembers for them: which response_url answers whom, which
+trigger_id opened which modal, and the modal each person has open.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 
 from app.sandbox.fakeslack import Channel, FakeSlack
 from app.sandbox.sealed import LoopbackOnly
-
-APP_ID = "A00000001"
+from app.sandbox.slack_driver import VERIFICATION_TOKEN, SlackDriver
 
 
 @dataclass
@@ -37,34 +31,29 @@ class Private:
 class Client:
     def __init__(self, fake: FakeSlack, bot_url: str, signing_secret: str) -> None:
         self.fake = fake
-        self.bot_url = bot_url.rstrip("/")
-        self.verifier = SignatureVerifier(signing_secret)
-        self.http = httpx.AsyncClient(timeout=10, transport=LoopbackOnly())  # the bot and the fake, both here
+        # the bot and the fake, both on this machine
+        self.slack = SlackDriver(bot_url, fake, signing_secret, transport=LoopbackOnly())
         self.answered_to: dict[str, tuple[str, str]] = {}  # response_url -> (user, channel)
         self.triggers: dict[str, str] = {}  # trigger_id -> user
         self.closed: set[str] = set()  # view ids the person submitted or closed
         self.errors: dict[str, dict[str, str]] = {}  # view id -> field errors of its last submission
         self.acks: list[Private] = []  # what the bot answered in the HTTP acknowledgement itself
         self.acked_at: dict[str, str] = {}  # an acknowledgement's ts -> the response_url that may replace it
-        self._ids = itertools.count(1)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.slack.http
 
     async def close(self) -> None:
-        await self.http.aclose()
+        await self.slack.close()
 
     # what a person does
 
     async def command(self, user: str, channel: str, text: str, command: str = "/incident") -> None:
         response_url = self._response_url(user, channel)
-        form = {"token": "sandbox", "team_id": self.fake.team_id, "team_domain": "sandbox", "channel_id": channel,
-                "channel_name": self._channel_name(channel), "user_id": user,
-                "user_name": self.fake.users[user].name, "command": command, "text": text, "api_app_id": APP_ID,
-                "response_url": response_url, "trigger_id": self._trigger(user)}
-        response = await self._post(urlencode(form).encode(), "application/x-www-form-urlencoded")
-        if response.content and response.headers.get("content-type", "").startswith("application/json"):
-            self._acked(user, channel, response.json(), response_url)
-        elif response.text.strip():
-            self.acks.append(Private(user, channel, response.text, None, self.fake.next_ts()))
-            self.acked_at[self.acks[-1].ts] = response_url
+        reply = await self.slack.command(text, user=user, channel=channel, command=command,
+                                         trigger_id=self._trigger(user), response_url=response_url)
+        self._acked(user, channel, reply.ack, response_url)
 
     def _conversation(self, channel: str) -> Channel:
         conversation = self.fake.conversation(channel)
@@ -74,19 +63,9 @@ class Client:
 
     async def press(self, user: str, channel: str, message_ts: str, action: dict[str, Any]) -> None:
         """A button or checkbox on a message (block_actions), as Slack reports it."""
-        message = self._conversation(channel).message(message_ts)
-        payload = {
-            "type": "block_actions", "user": self._user(user), "api_app_id": APP_ID, "token": "sandbox",
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
-                          "is_ephemeral": False},
-            "trigger_id": self._trigger(user), "team": {"id": self.fake.team_id, "domain": "sandbox"},
-            "channel": {"id": channel, "name": self._channel_name(channel)},
-            "message": {"type": "message", "user": message.user, "ts": message_ts, "text": message.text,
-                        "blocks": message.blocks or []} if message else {"ts": message_ts},
-            "response_url": self._response_url(user, channel),
-            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
-        }
-        await self._interaction(payload)
+        self._conversation(channel)
+        await self.slack.act(action, user=user, channel=channel, message_ts=message_ts,
+                             trigger_id=self._trigger(user), response_url=self._response_url(user, channel))
 
     async def react(self, user: str, channel: str, message_ts: str, name: str, *, add: bool) -> None:
         """A reaction added (or taken back) in the client: the message changes, and the bot hears
@@ -108,9 +87,9 @@ class Client:
         if message is None:
             raise ValueError(f"no message {message_ts} in {channel}")
         await self._interaction({
-            "type": "message_action", "token": "sandbox", "action_ts": f"{time.time():.6f}",
-            "team": {"id": self.fake.team_id, "domain": "sandbox"}, "user": self._user(user),
-            "channel": {"id": channel, "name": self._channel_name(channel)}, "is_enterprise_install": False,
+            "type": "message_action", "action_ts": f"{time.time():.6f}",
+            "team": {"id": self.fake.team_id, "domain": "sandbox"}, "user": self.slack.user(user),
+            "channel": {"id": channel, "name": self.slack.channel_name(channel)}, "is_enterprise_install": False,
             "enterprise": None, "callback_id": callback_id, "trigger_id": self._trigger(user),
             "response_url": self._response_url(user, channel), "message_ts": message_ts,
             "message": {"type": "message", "user": message.user, "text": message.text, "ts": message_ts,
@@ -120,7 +99,7 @@ class Client:
     async def press_in_view(self, user: str, view_id: str, action: dict[str, Any]) -> None:
         """A button or checkbox inside a modal or the App Home tab."""
         view = self.fake.open_views[view_id]
-        payload = {"type": "block_actions", "user": self._user(user), "api_app_id": APP_ID, "token": "sandbox",
+        payload = {"type": "block_actions", "user": self.slack.user(user),
                    "container": {"type": "view", "view_id": view_id}, "trigger_id": self._trigger(user),
                    "team": {"id": self.fake.team_id, "domain": "sandbox"}, "view": view,
                    "actions": [{**action, "action_ts": f"{time.time():.6f}"}]}
@@ -130,8 +109,8 @@ class Client:
         """Submit the modal: its state as Slack sends it; the modal closes unless the bot answers errors."""
         view = {**self.fake.open_views[view_id], "state": {"values": values}}
         response = await self._interaction({"type": "view_submission", "team": {"id": self.fake.team_id},
-                                            "user": self._user(user), "api_app_id": APP_ID, "token": "sandbox",
-                                            "trigger_id": self._trigger(user), "view": view})
+                                            "user": self.slack.user(user), "trigger_id": self._trigger(user),
+                                            "view": view})
         answer = response.json() if response.content else {}
         if answer.get("response_action") == "errors":
             self.errors[view_id] = answer.get("errors", {})
@@ -144,13 +123,7 @@ class Client:
         self.closed.add(view_id)
 
     async def event(self, event: dict[str, Any]) -> None:
-        body = {"token": "sandbox", "team_id": self.fake.team_id, "api_app_id": APP_ID, "type": "event_callback",
-                "event_id": f"EvSANDBOX{next(self._ids):06d}", "event_time": int(time.time()),
-                "authorizations": [{"enterprise_id": None, "team_id": self.fake.team_id,
-                                    "user_id": self.fake.bot_user_id, "is_bot": True,
-                                    "is_enterprise_install": False}],
-                "event": {**event, "event_ts": f"{time.time():.6f}"}}
-        await self._post(json.dumps(body).encode(), "application/json")
+        await self.slack.event(event)
 
     # what a person sees that nobody else does
 
@@ -188,11 +161,10 @@ class Client:
 
     # the mechanics
 
-    def _acked(self, user: str, channel: str, answer: dict[str, Any], response_url: str | None = None) -> None:
-        if answer.get("text") or answer.get("blocks"):
+    def _acked(self, user: str, channel: str, answer: dict[str, Any], response_url: str) -> None:
+        if str(answer.get("text") or "").strip() or answer.get("blocks"):
             self.acks.append(Private(user, channel, answer.get("text", ""), answer.get("blocks"), self.fake.next_ts()))
-            if response_url is not None:
-                self.acked_at[self.acks[-1].ts] = response_url
+            self.acked_at[self.acks[-1].ts] = response_url
 
     def _response_url(self, user: str, channel: str) -> str:
         url = self.fake.new_response_url()
@@ -200,26 +172,10 @@ class Client:
         return url
 
     def _trigger(self, user: str) -> str:
-        trigger_id = f"{next(self._ids)}.{int(time.time())}.sandbox"
+        trigger_id = self.slack.new_trigger_id()
         self.triggers[trigger_id] = user
         return trigger_id
 
-    def _user(self, user: str) -> dict[str, str]:
-        return {"id": user, "username": self.fake.users[user].name, "name": self.fake.users[user].name,
-                "team_id": self.fake.team_id}
-
-    def _channel_name(self, channel: str) -> str:
-        found = self.fake.conversation(channel)
-        return found.name if found and found.name else "directmessage"
-
     async def _interaction(self, payload: dict[str, Any]) -> httpx.Response:
-        return await self._post(urlencode({"payload": json.dumps(payload)}).encode(),
-                                "application/x-www-form-urlencoded")
-
-    async def _post(self, body: bytes, content_type: str) -> httpx.Response:
-        timestamp = str(int(time.time()))
-        signature = self.verifier.generate_signature(timestamp=timestamp, body=body)
-        if signature is None:  # slack_sdk makes none only without a timestamp
-            raise RuntimeError("slack_sdk made no signature for the request")
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
-        return await self.http.post(f"{self.bot_url}/slack/events", content=body, headers=headers)
+        """Sent with what every interaction from the app's workspace carries."""
+        return await self.slack.interaction({**payload, "api_app_id": self.fake.app_id, "token": VERIFICATION_TOKEN})

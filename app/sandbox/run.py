@@ -64,12 +64,11 @@ async def start_sandbox(directory: Path, *, port: int = 0, database_url: str | N
                         public_url=url, environment=sandbox_environment(alert_token),
                         playbooks_dir=sandbox_playbooks(playbooks, directory, workspace, url))
     runtime = await start_runtime(settings, clock=clock, http_transport=LoopbackOnly())
-    client = Client(fake, "", signing_secret)
+    client = Client(fake, url, signing_secret)  # it sends nothing before the page is served
     add_sandbox_routes(runtime.web_app, workspace, client, port=listening.getsockname()[1], clock=runtime.clock)
     add_runbook_pages(runtime.web_app, runtime.policy.playbooks)
     runner = serving(runtime.web_app, access_log=None)
     await runner.setup()
     await web.SockSite(runner, listening).start()
-    client.bot_url = url
     runtime.sweeper.start()
     return Sandbox(workspace, runtime, client, runner, url, alert_token)

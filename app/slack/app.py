@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 from slack_bolt import BoltResponse
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.middleware.request_verification import RequestVerification
@@ -20,9 +21,9 @@ from app.slack.toolkit import interactions
 from app.slack.toolkit.acks import Failed
 from app.slack.toolkit.acting import Acting, Actor, answer_to
 from app.slack.toolkit.deps import Deps
-from app.slack.toolkit.messages import Messages
+from app.slack.toolkit.messages import Message, Messages
 from app.slack.toolkit.signatures import verified
-from app.slack.toolkit.who_acted import who_acted
+from app.slack.toolkit.who_acted import actor_after_failure, who_acted
 
 log = logging.getLogger(__name__)
 
@@ -35,30 +36,27 @@ def asked_in(body: dict[str, Any]) -> str:
     return {"block_actions": "button", "view_submission": "form"}.get(str(body.get("type")), "request")
 
 
-def who_and_where(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-    channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
-    return user_id, channel_id
-
-
 def _client_given_on_purpose(record: logging.LogRecord) -> bool:
     return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
-async def answer_failure(messages: Messages, error: BaseException, body: dict[str, Any],
-                         respond: AsyncRespond | None, client: AsyncWebClient) -> None:
-    # Known problems are answered by the features; this is for what escaped them (a listener's own
-    # failure, an outage): answer_to words it, and the person gets it exactly once.
-    user_id, channel_id = who_and_where(body)
-    answer = answer_to(messages, error, what=asked_in(body), who=user_id, where=channel_id)
+def answer_for(messages: Messages, error: BaseException, body: dict[str, Any], actor: Actor | None) -> Message:
+    """The answer to what escaped the features (a listener's own failure, an outage), worded by answer_to and
+    logged with who acted and where (the actor every listener gets, by `actor_after_failure`)."""
+    return answer_to(messages, error, what=asked_in(body), who=actor.user_id if actor else None,
+                     where=actor.channel_id if actor else None)
+
+
+async def answer_failure(messages: Messages, error: BaseException, body: dict[str, Any], actor: Actor | None) -> None:
+    """Known problems are answered by the features; what escaped them gets this one private answer, sent as
+    every listener answers its actor (an event, nobody's request, gets none)."""
+    answer = answer_for(messages, error, body, actor)
+    if actor is None:
+        return
     try:
-        if respond is not None and body.get("response_url"):
-            await respond(response_type="ephemeral", replace_original=False, **answer.as_kwargs())
-        elif user_id:
-            # A form has no response_url: the person hears back in a direct message, as after declaring.
-            await client.chat_postMessage(channel=user_id, **answer.as_kwargs())
+        await actor.reply(answer)
     except Exception:  # broad on purpose: the answer to a failure failing too must not become a 500 to Slack
-        log.exception("Could not tell %s in %s about a failure", user_id, channel_id)
+        log.exception("Could not tell %s in %s about a failure", actor.user_id, actor.channel_id)
 
 
 def failed_after_ack(messages: Messages) -> Failed:
@@ -67,7 +65,7 @@ def failed_after_ack(messages: Messages) -> Failed:
         if not verified(args.request):
             log.error("Listener failed on a request nobody vouched for: not answered", exc_info=error)
             return
-        await answer_failure(messages, error, args.body, args.respond, args.client)
+        await answer_failure(messages, error, args.body, actor_after_failure(args.body, args.context, args.client))
 
     return failed
 
@@ -81,7 +79,7 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, messages: M
                    process_before_response=True)  # listeners answer first: app/slack/toolkit/acks.py
 
     @app.error
-    async def failed_before_ack(error: Exception, body: dict[str, Any], respond: AsyncRespond | None,
+    async def failed_before_ack(error: Exception, body: dict[str, Any], context: AsyncBoltContext,
                                 client: AsyncWebClient, request: AsyncBoltRequest) -> BoltResponse:
         # Not acknowledged yet (acks.first hands later failures to failed_after_ack): acknowledge now,
         # never with a 500; a command's answer is the acknowledgement itself.
@@ -89,12 +87,12 @@ def create_slack_app(*, signing_secret: str, client: AsyncWebClient, messages: M
             # app/slack/toolkit/signatures.py refuses these at the door; should one get this far (Bolt's own
             # check raising on it), nothing it carries (response_url, ids) is used, and it is not logged.
             return BoltResponse(status=401, body="")
+        actor = actor_after_failure(body, context, client)
         if body.get("command"):
-            user_id, channel_id = who_and_where(body)
-            answer = answer_to(messages, error, what=asked_in(body), who=user_id, where=channel_id)
+            answer = answer_for(messages, error, body, actor)
             return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **answer.as_kwargs()}),
                                 headers={"content-type": ["application/json;charset=utf-8"]})
-        await answer_failure(messages, error, body, respond, client)
+        await answer_failure(messages, error, body, actor)
         return BoltResponse(status=200, body="")
 
     # Bolt's own check (kept behind ours) logs a refused request's signature and whole body at INFO, under the

@@ -11,10 +11,14 @@ them privately.
   form opened elsewhere, or one that says "answer": "dm", as the declare form does).
 
 Events are no one's request to answer: they get no actor. Nor does the bot declaring on its own (a health check,
-an alert): it is no Slack request (app/slack/declaring/automatic.py builds its own)."""
+an alert): it is no Slack request (app/slack/declaring/automatic.py builds its own).
+
+Bolt's error handlers (app/slack/app.py) answer the same actor (`actor_after_failure`): the one this middleware
+resolved, or, for a failure before it ran, the one it would have resolved."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +30,8 @@ from app.slack.toolkit.acting import Actor, Reply
 from app.slack.toolkit.forms import FormMetadata
 from app.slack.toolkit.messages import Message
 
+log = logging.getLogger(__name__)
+
 SHORTCUTS = ("shortcut", "message_action")  # a global shortcut, a message shortcut
 
 
@@ -36,6 +42,19 @@ async def who_acted(body: dict[str, Any], context: AsyncBoltContext, client: Asy
     if actor is not None:
         context["actor"] = actor
     await next_()
+
+
+def actor_after_failure(body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> Actor | None:
+    """For Bolt's error handlers: the actor this middleware resolved; when the failure came before it ran (in
+    one of Bolt's own middleware, authorizing the request, say), resolved from the body now, the same way."""
+    actor = context.get("actor")
+    if isinstance(actor, Actor):
+        return actor
+    try:
+        return actor_of(body, context, client)
+    except Exception:  # broad on purpose: resolving may be what failed, and a failure's answer must not fail
+        log.exception("Could not tell who sent a request that failed")
+        return None
 
 
 def actor_of(body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient) -> Actor | None:

@@ -1,5 +1,6 @@
 """Arbitrary input for the bot, sent the way Slack sends it, and what counts as a good outcome.
-Shared by tests/test_fuzz.py (a few hundred examples) and bench/fuzz.py (thousands)."""
+Shared by bench/fuzz.py (thousands of examples) and tests/test_fuzz.py (a few hundred): here, as benchmarks
+must not depend on the test suite."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from app.sandbox.fakeslack import FakeSlack
-from tests.support import SlackDriver
+from app.sandbox.slack_driver import SlackDriver
 
 UNEXPECTED = "Something went wrong on my side"
 SUBCOMMANDS = ["declare", "update", "status", "list", "severity", "role", "note", "resolve", "reopen", "oncall",
