@@ -94,6 +94,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.fuzz)
+    items.sort(key=longest_first)
+
+
+def longest_first(item: pytest.Item) -> int:
+    """The order workers are handed tests: the shared runs, then the slow kinds (processes, browsers, fuzzing),
+    then the rest, each in collection order (the sort is stable). Started last, a minute-long test would run
+    alone at the end while the other workers sit idle; started first, the short ones fill in around it."""
+    if item.nodeid.split("::", 1)[0] in SHARED_RUNS:
+        return 0
+    if any(item.get_closest_marker(kind) for kind in ("processes", "browser", "fuzz")):
+        return 1
+    return 2
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
