@@ -168,3 +168,18 @@ async def test_ready_reports_the_database(slack: SlackDriver) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["checks"]["database"] == {"ok": True, "open_incidents": 0}
+
+
+async def test_bolt_tries_the_incident_command_before_any_other_listener(slack: SlackDriver, people: People) -> None:
+    """Bolt hands a request to the first listener whose matchers accept it, building each one's arguments on
+    the way: /incident, what a burst of declarations is made of, comes first (app/slack/bootstrap.py), not
+    after some thirty buttons and forms, on every acknowledgement's path."""
+    from slack_bolt import BoltResponse
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    body = urlencode({"command": "/incident", "text": "declare P1 Checkout errors", "user_id": people.alice,
+                      "channel_id": people.general, "team_id": "T0001",
+                      "response_url": "https://hooks.slack.com/commands/T0001/1/x", "trigger_id": "1.2.3"})
+    request = AsyncBoltRequest(body=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    first = slack.runtime.slack_app._async_listeners[0]
+    assert await first.async_matches(req=request, resp=BoltResponse(status=200))

@@ -27,7 +27,7 @@ from app.slack.reviews import Reviewing
 from app.slack.toolkit.acks import Acknowledgements
 from app.slack.toolkit.deps import Deps, FireNow, Integrations, Links
 from app.slack.toolkit.due_work import SlackClockWorker
-from app.slack.toolkit.feature import Feature
+from app.slack.toolkit.feature import CommandHandler, Feature
 from app.slack.toolkit.messages import Messages
 from app.slack.toolkit.summary import IncidentSummary
 
@@ -70,12 +70,13 @@ def build_slack(*, signing_secret: str, db: Database, clock_: Clock, client: Asy
     # (tens of microseconds apiece): /incident, what a burst of declarations is made of, is tried first, not
     # after every feature's buttons and forms. Its table is filled once each feature has declared its commands.
     declarations = Declarations(deps)
-    commands = Commands(deps, {})
+    table: dict[type, CommandHandler] = {}  # filled below, before anything is served
+    commands = Commands(deps, table)
     incident_command.register(app, deps, commands, declarations)
     declared = declaring.register(app, deps, declarations)
     assert declared.declarer is not None
     features: tuple[Feature, ...] = (declared, *(feature.register(app, deps) for feature in FEATURES[1:]))
-    commands.table = merged([feature.commands for feature in features], "command")
+    table.update(merged([feature.commands for feature in features], "command"))
     register_fallbacks(app, deps)  # last: only what nothing above took
     worker = SlackClockWorker(client=client, messages=messages, policy=policy, pagers=integrations.pagers,
                               handlers=merged([feature.due_work for feature in features], "due work"),

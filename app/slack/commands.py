@@ -23,8 +23,10 @@ class Commands:
     """Every /incident subcommand, by command type, to the feature that carries it out."""
 
     def __init__(self, deps: Deps, table: Mapping[type, CommandHandler]) -> None:
+        """`table` is read, not copied: the bootstrap fills it once every feature has declared its commands,
+        before anything is served (app/slack/bootstrap.py says why /incident is registered before them)."""
         self.acting = Acting(deps)
-        self.table = dict(table)
+        self.table = table
 
     async def run(self, command: command_line.Command, actor: Actor) -> None:
         """Carry out a parsed command; a known problem becomes a private answer."""
