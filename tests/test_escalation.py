@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from app.incidents import service
 from app.sandbox.fakeslack import FakeSlack
 from app.settings import Settings
 from tests.conftest import People, running_bot
-from tests.support import ManualClock, SlackDriver, is_reminder
+from tests.support import ManualClock, SlackDriver, is_reminder, pinned_kickoff
 from tests.test_clock import declare, tick
 from tests.test_clock_resilience import incident_in
 
@@ -120,6 +121,11 @@ async def test_a_private_incident_runs_the_same_clock(slack: SlackDriver, fake: 
     # did not answer her page: the backup on-call is paged for it, and the channel is told whose page it was.
     assert any("Not acknowledged within" in t and f"<@{people.carol}>'s page" in t for t in texts)
     assert len([m for m in fake.dms_to(people.bob) if "You are paged" in m.text]) == 1  # the backup on-call
+    # The kickoff says so too: Carol's page went unanswered and Bob's, just sent, awaits him.
+    kickoff = pinned_kickoff(fake, channel).text
+    assert re.search(rf"<@{people.carol}> \(tech\), paged at <!date[^>]+>: not acknowledged in time, so the backup "
+                     "was paged", kickoff), kickoff
+    assert re.search(rf"<@{people.bob}> \(backup\), paged at <!date[^>]+>: not acknowledged yet", kickoff), kickoff
     await tick(slack, clock, minutes=30)
     assert len(escalation_posts(fake, channel)) == 1 and len(fake.dms_to(people.boss)) == 1
     await tick(slack, clock, hours=48)
