@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.inbox.models import ReceivedEvent
 from app.sandbox import slack_driver
@@ -121,6 +121,50 @@ async def test_distinct_events_each_take_effect_and_day_old_ids_are_forgotten(
     async with slack.runtime.db.transaction() as session:
         remembered = set(await session.scalars(select(ReceivedEvent.event_id)))
     assert remembered == {"Ev0TUESDAY"}
+
+
+async def test_day_old_ids_are_forgotten_now_and_then_not_on_every_event(
+        slack: SlackDriver, people: People, clock: ManualClock) -> None:
+    """Each process forgets old claims at most once an hour (app/claims.py), not with a DELETE per event: an id
+    past its day may linger up to an hour longer, one within its day never goes."""
+    counting(slack, [])
+    deletes: list[str] = []
+
+    def count_deletes(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM RECEIVED_EVENTS"):
+            deletes.append(statement)
+
+    async def remembered() -> set[str]:
+        async with slack.runtime.db.transaction() as session:
+            return set(await session.scalars(select(ReceivedEvent.event_id)))
+
+    async def delivered(event_id: str) -> None:
+        assert (await slack.event(reaction(people), event_id=event_id)).status_code == 200
+
+    engine = slack.runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count_deletes)
+    try:
+        await delivered("Ev0FIRST")  # forgets (nothing yet)
+        clock.advance(minutes=30)
+        await delivered("Ev0SECOND")
+        assert len(deletes) == 1
+        clock.advance(days=1)
+        await delivered("Ev0THIRD")  # an hour since: forgets FIRST; SECOND is a day old to the second, kept
+        assert len(deletes) == 2 and await remembered() == {"Ev0SECOND", "Ev0THIRD"}
+        clock.advance(minutes=10)
+        await delivered("Ev0FOURTH")  # SECOND is past its day now, but the last forgetting was 10 minutes ago
+        assert len(deletes) == 2 and await remembered() == {"Ev0SECOND", "Ev0THIRD", "Ev0FOURTH"}
+        clock.advance(hours=1)
+        await delivered("Ev0FIFTH")
+        assert len(deletes) == 3 and await remembered() == {"Ev0THIRD", "Ev0FOURTH", "Ev0FIFTH"}
+    finally:
+        event.remove(engine, "before_cursor_execute", count_deletes)
+    # A retry of a claim still remembered takes no effect, whichever forgetting came between.
+    seen: list[str] = []
+    counting(slack, seen)
+    await slack.deliver(slack.envelope(reaction(people), event_id="Ev0THIRD"), retry=(1, "http_timeout"))
+    await asyncio.sleep(0.1)
+    assert seen == []
 
 
 async def test_an_unsigned_event_is_refused(slack: SlackDriver, people: People) -> None:

@@ -1,4 +1,5 @@
-"""Claiming a delivery: the first INSERT of its id wins, every retry and every other replica loses.
+"""Claiming an Events API delivery: the first INSERT of its id wins, every retry and every other replica loses
+(app/claims.py); ids older than a day are forgotten by each process at most once an hour.
 Receiving a declaration: written as soon as it is answered, settled exactly once (compare-and-set).
 The caller owns the transaction; nothing here commits."""
 
@@ -8,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.claims import Forgetting, insert_once
 from app.db import rows_matched, table_of
 from app.inbox.models import ReceivedDeclaration, ReceivedEvent
 
@@ -19,13 +20,20 @@ from app.inbox.models import ReceivedDeclaration, ReceivedEvent
 REMEMBERED_FOR = timedelta(days=1)
 
 
-async def claim_event(session: AsyncSession, *, event_id: str, now: datetime) -> bool:
-    """True if this delivery is the first with this id: it should take effect. Forgets ids older than a day."""
-    await session.execute(delete(ReceivedEvent).where(ReceivedEvent.received_at < now - REMEMBERED_FOR))
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = await session.execute(insert(ReceivedEvent).values(event_id=event_id, received_at=now)
-                                   .on_conflict_do_nothing(index_elements=["event_id"]))
-    return bool(rows_matched(result))
+class EventClaims:
+    """The Events API deliveries this process claims, one instance per process (shared by every listener):
+    each event_id taken once, and the claims older than REMEMBERED_FOR forgotten at most every FORGET_EVERY
+    (app/claims.py) rather than with a DELETE on every event. Forgetting an hour late is harmless: nothing
+    claimed within the last day (REMEMBERED_FOR, well past Slack's last retry) is forgotten."""
+
+    def __init__(self) -> None:
+        self._forgetting = Forgetting()
+
+    async def claim(self, session: AsyncSession, *, event_id: str, now: datetime) -> bool:
+        """True if this delivery is the first with this id: it should take effect."""
+        if self._forgetting.due("events", now):
+            await session.execute(delete(ReceivedEvent).where(ReceivedEvent.received_at < now - REMEMBERED_FOR))
+        return await insert_once(session, ReceivedEvent, ("event_id",), event_id=event_id, received_at=now)
 
 
 async def receive_declarations(session: AsyncSession, received: list[dict[str, Any]]) -> list[int]:

@@ -21,10 +21,9 @@ from typing import Any
 
 from pydantic import model_validator
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import rows_matched
+from app.claims import Forgetting, insert_once
 from app.policy_files import PositiveDuration, StrictModel
 from app.webhooks.models import WebhookDelivery
 
@@ -119,34 +118,26 @@ def iso_time(value: object, what: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-FORGET_EVERY = timedelta(hours=1)  # how often a process forgets a sender's old ids: not on every request
-
-
 class Ledger:
-    """The deliveries taken from one set of senders, as this process sees them: each taken once, and the
-    ids older than `remembered_for` forgotten now and then (at most every FORGET_EVERY per sender) rather
-    than with a DELETE in every request's transaction. A forgetting rolled back with its request is only
+    """The deliveries taken from one set of senders, as this process sees them: each taken once (app/claims.py),
+    and the ids older than `remembered_for` forgotten now and then (at most every FORGET_EVERY per sender)
+    rather than with a DELETE in every request's transaction. A forgetting rolled back with its request is only
     late: the rows wait for the next one, and a copy still fresh is never forgotten (remembered_for is at
     least fresh_for)."""
 
     def __init__(self, rules: Remembered) -> None:
         self.rules = rules
-        self._forget_at: dict[str, datetime] = {}
+        self._forgetting = Forgetting()
 
     async def take(self, session: AsyncSession, delivery: Delivery, *, now: datetime) -> bool:
         """True if no copy of this delivery was taken before: it should act. On False the caller rolls back
         (an id of it may have been inserted before one that was taken)."""
-        due = self._forget_at.get(delivery.source)
-        if due is None or now >= due:
-            self._forget_at[delivery.source] = now + FORGET_EVERY
+        if self._forgetting.due(delivery.source, now):
             await session.execute(delete(WebhookDelivery).where(
                 WebhookDelivery.source == delivery.source,
                 WebhookDelivery.received_at < now - self.rules.remembered_for))
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         for id_ in delivery.ids:
-            result = await session.execute(
-                insert(WebhookDelivery).values(source=delivery.source, delivery_id=id_, received_at=now)
-                .on_conflict_do_nothing(index_elements=["source", "delivery_id"]))
-            if rows_matched(result) != 1:
+            if not await insert_once(session, WebhookDelivery, ("source", "delivery_id"),
+                                     source=delivery.source, delivery_id=id_, received_at=now):
                 return False
         return True

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from app.clock import Clock
 from app.db import Database
 from app.duework.models import WorkKind
+from app.inbox.service import EventClaims
 from app.incidents.policy import Policy
 from app.insights.links import InsightsLinks
 from app.oncall.pagers import Pager, Pagers
@@ -69,3 +70,5 @@ class Deps:
     incidents_channel: str | None = None
     lease: timedelta = timedelta(minutes=1)  # the sweeper's: work left longer than this is anyone's
     single_process: bool = False  # SQLite: no other process is alive, so what an earlier one left is free at once
+    # The Events API deliveries taken (app/slack/toolkit/deliveries.py): one for every event listener.
+    event_claims: EventClaims = field(default_factory=EventClaims)
